@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace Rpyc.Brine;
+
+/// <summary>
+/// Reads one brine value. Strict where Python is lenient in ways that only corrupt data produces
+/// (truncated byte strings); lenient where Python is (non-canonical ints, lengths and tuples).
+/// Depth is capped because the peer is untrusted.
+/// </summary>
+internal ref struct BrineReader
+{
+    private SequenceReader<byte> _reader;
+    private readonly int _maxDepth;
+    private int _depth;
+
+    public BrineReader(ReadOnlySequence<byte> input, int maxDepth = BrineLimits.DefaultMaxDepth)
+    {
+        _reader = new SequenceReader<byte>(input);
+        _maxDepth = maxDepth;
+    }
+
+    public readonly long Consumed => _reader.Consumed;
+
+    public readonly long Remaining => _reader.Remaining;
+
+    public object? Read()
+    {
+        long offset = _reader.Consumed;
+        byte tag = ReadByte();
+        switch (tag)
+        {
+            case BrineTag.None: return null;
+            case BrineTag.EmptyStr: return Array.Empty<byte>();
+            case BrineTag.EmptyTuple: return PyTuple.Empty;
+            case BrineTag.True: return true;
+            case BrineTag.False: return false;
+            case BrineTag.NotImplemented: return PyNotImplemented.Instance;
+            case BrineTag.Ellipsis: return PyEllipsis.Instance;
+            case BrineTag.Unicode: return ReadUnicode();
+            case >= BrineTag.Str1 and <= BrineTag.Str4: return ReadBytes(tag - BrineTag.Str1 + 1);
+            case BrineTag.StrL1: return ReadBytes(ReadByte());
+            case BrineTag.StrL4: return ReadBytes(ReadLength());
+            case >= BrineTag.Tup1 and <= BrineTag.Tup4: return ReadTuple(tag - BrineTag.Tup1 + 1);
+            case BrineTag.TupL1: return ReadTuple(ReadByte());
+            case BrineTag.TupL4: return ReadTuple(ReadLength());
+            case BrineTag.IntL1: return ReadDecimal(ReadByte());
+            case BrineTag.IntL4: return ReadDecimal(ReadLength());
+            case BrineTag.Float: return ReadDouble();
+            case BrineTag.Slice: return ReadSlice();
+            case BrineTag.FrozenSet: return ReadFrozenSet();
+            case BrineTag.Complex:
+                double re = ReadDouble();
+                return new Complex(re, ReadDouble());
+            case >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast: return (long)(tag - BrineTag.ImmIntBias);
+            default:
+                throw ProtocolErrors.Brine($"unknown brine tag 0x{tag:x2} at offset {offset}");
+        }
+    }
+
+    private byte ReadByte()
+    {
+        if (!_reader.TryRead(out byte b))
+        {
+            throw ProtocolErrors.Brine($"truncated: need 1 byte at offset {_reader.Consumed}");
+        }
+        return b;
+    }
+
+    // uint32 big-endian length of TAG_STR_L4 / TAG_TUP_L4 / TAG_INT_L4
+    private int ReadLength()
+    {
+        if (!_reader.TryReadBigEndian(out int raw))
+        {
+            throw ProtocolErrors.Brine($"truncated: need 4 bytes at offset {_reader.Consumed}");
+        }
+        uint length = (uint)raw;
+        // Every length counts at least one byte each; more than what is left cannot be valid.
+        if (length > _reader.Remaining)
+        {
+            throw ProtocolErrors.Brine($"length {length} at offset {_reader.Consumed - 4} exceeds the {_reader.Remaining} bytes left in the message");
+        }
+        return (int)length;
+    }
+
+    private void Need(int count)
+    {
+        if (_reader.Remaining < count)
+        {
+            throw ProtocolErrors.Brine($"truncated: need {count} bytes at offset {_reader.Consumed}");
+        }
+    }
+
+    private byte[] ReadBytes(int length)
+    {
+        Need(length);
+        byte[] result = GC.AllocateUninitializedArray<byte>(length);
+        _reader.TryCopyTo(result);
+        _reader.Advance(length);
+        return result;
+    }
+
+    private string ReadUnicode()
+    {
+        long offset = _reader.Consumed;
+        byte tag = ReadByte();
+        int length = tag switch
+        {
+            BrineTag.EmptyStr => 0,
+            >= BrineTag.Str1 and <= BrineTag.Str4 => tag - BrineTag.Str1 + 1,
+            BrineTag.StrL1 => ReadByte(),
+            BrineTag.StrL4 => ReadLength(),
+            _ => throw ProtocolErrors.Brine($"TAG_UNICODE not followed by a byte string (tag 0x{tag:x2} at offset {offset})"),
+        };
+        Need(length);
+        ReadOnlySequence<byte> slice = _reader.UnreadSequence.Slice(0, length);
+        _reader.Advance(length);
+        try
+        {
+            return s_strictUtf8.GetString(slice);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw ProtocolErrors.Brine($"invalid UTF-8 in the string at offset {offset}: {ex.Message}");
+        }
+    }
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private PyTuple ReadTuple(int count)
+    {
+        if (count == 0)
+        {
+            return PyTuple.Empty;
+        }
+        if (count > _reader.Remaining)
+        {
+            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} exceeds the {_reader.Remaining} bytes left");
+        }
+        Enter();
+        var items = new object?[count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = Read();
+        }
+        _depth--;
+        return PyTuple.Wrap(items);
+    }
+
+    private void Enter()
+    {
+        if (++_depth > _maxDepth)
+        {
+            throw ProtocolErrors.Brine($"nesting deeper than {_maxDepth} levels at offset {_reader.Consumed}");
+        }
+    }
+
+    // ASCII decimal, optional sign, leading zeros allowed (Python's int(bytes)).
+    private object ReadDecimal(int length)
+    {
+        long offset = _reader.Consumed;
+        Need(length);
+        Span<byte> small = stackalloc byte[32];
+        byte[]? rented = length > small.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> digits = rented is null ? small[..length] : rented.AsSpan(0, length);
+            _reader.TryCopyTo(digits);
+            _reader.Advance(length);
+            if (!IsDecimalLiteral(digits))
+            {
+                throw ProtocolErrors.Brine($"invalid literal for int() with base 10: '{Encoding.ASCII.GetString(digits)}' at offset {offset}");
+            }
+            if (long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long small64))
+            {
+                return small64;
+            }
+            return BigInteger.Parse(Encoding.ASCII.GetString(digits), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static bool IsDecimalLiteral(ReadOnlySpan<byte> s)
+    {
+        if (!s.IsEmpty && (s[0] == (byte)'-' || s[0] == (byte)'+'))
+        {
+            s = s[1..];
+        }
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+        foreach (byte b in s)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private double ReadDouble()
+    {
+        if (!_reader.TryReadBigEndian(out long bits))
+        {
+            throw ProtocolErrors.Brine($"truncated: need 8 bytes at offset {_reader.Consumed}");
+        }
+        return BitConverter.Int64BitsToDouble(bits);
+    }
+
+    private PySlice ReadSlice()
+    {
+        Enter();
+        long offset = _reader.Consumed;
+        if (Read() is not PyTuple { Count: 3 } parts)
+        {
+            throw ProtocolErrors.Brine($"TAG_SLICE not followed by a 3-tuple at offset {offset}");
+        }
+        _depth--;
+        return new PySlice(parts[0], parts[1], parts[2]);
+    }
+
+    private PyFrozenSet ReadFrozenSet()
+    {
+        Enter();
+        long offset = _reader.Consumed;
+        if (Read() is not PyTuple items)
+        {
+            throw ProtocolErrors.Brine($"TAG_FSET not followed by a tuple at offset {offset}");
+        }
+        _depth--;
+        return new PyFrozenSet(items.AsSpan());
+    }
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace Rpyc;
+
+/// <summary>Python semantics for brine values: equality, hashing, <c>repr</c> and <c>str</c>.</summary>
+public static class PyValue
+{
+    /// <summary>Python equality: ints of any .NET width compare by value, bytes by content.</summary>
+    /// <param name="a">A value.</param>
+    /// <param name="b">Another value.</param>
+    public static bool Equal(object? a, object? b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+        if (a is null || b is null)
+        {
+            return false;
+        }
+        if (TryInteger(a, out BigInteger ia) && TryInteger(b, out BigInteger ib))
+        {
+            return ia == ib;
+        }
+        if (a is byte[] ba && b is byte[] bb)
+        {
+            return ba.AsSpan().SequenceEqual(bb);
+        }
+        return a.Equals(b);
+    }
+
+    /// <summary>A hash consistent with <see cref="Equal"/>.</summary>
+    /// <param name="value">The value.</param>
+    public static int Hash(object? value) => value switch
+    {
+        null => 0,
+        byte[] bytes => HashBytes(bytes),
+        _ when TryInteger(value, out BigInteger i) => i.GetHashCode(),
+        _ => value.GetHashCode(),
+    };
+
+    private static int HashBytes(byte[] bytes)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        return hash.ToHashCode();
+    }
+
+    internal static bool TryInteger(object value, out BigInteger result)
+    {
+        switch (value)
+        {
+            case long l: result = l; return true;
+            case int i: result = i; return true;
+            case BigInteger b: result = b; return true;
+            case short s: result = s; return true;
+            case sbyte sb: result = sb; return true;
+            case byte u8: result = u8; return true;
+            case ushort u16: result = u16; return true;
+            case uint u32: result = u32; return true;
+            case ulong u64: result = u64; return true;
+            default: result = default; return false;
+        }
+    }
+
+    /// <summary>Python's <c>str()</c> of a brine value (strings unquoted, everything else as <see cref="Repr"/>).</summary>
+    /// <param name="value">The value.</param>
+    public static string Str(object? value) => value is string s ? s : Repr(value);
+
+    /// <summary>Python's <c>repr()</c> of a brine value, e.g. <c>(1, 'a', b'\x00', None)</c>.</summary>
+    /// <param name="value">The value.</param>
+    public static string Repr(object? value)
+    {
+        var sb = new StringBuilder();
+        AppendRepr(sb, value);
+        return sb.ToString();
+    }
+
+    private static void AppendRepr(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null: sb.Append("None"); break;
+            case bool b: sb.Append(b ? "True" : "False"); break;
+            case string s: AppendStringRepr(sb, s); break;
+            case byte[] bytes: AppendBytesRepr(sb, bytes); break;
+            case double d: sb.Append(FloatRepr(d)); break;
+            case float f: sb.Append(FloatRepr(f)); break;
+            case Complex c: sb.Append('(').Append(FloatRepr(c.Real)).Append(c.Imaginary < 0 || double.IsNegative(c.Imaginary) ? "" : "+").Append(FloatRepr(c.Imaginary)).Append("j)"); break;
+            case PyTuple t:
+                sb.Append('(');
+                AppendItems(sb, t);
+                sb.Append(t.Count == 1 ? ",)" : ")");
+                break;
+            case PyFrozenSet fs:
+                if (fs.Count == 0)
+                {
+                    sb.Append("frozenset()");
+                    break;
+                }
+                sb.Append("frozenset({");
+                AppendItems(sb, fs);
+                sb.Append("})");
+                break;
+            case PySlice s:
+                sb.Append("slice(");
+                AppendRepr(sb, s.Start);
+                sb.Append(", ");
+                AppendRepr(sb, s.Stop);
+                sb.Append(", ");
+                AppendRepr(sb, s.Step);
+                sb.Append(')');
+                break;
+            case PyEllipsis: sb.Append("Ellipsis"); break;
+            case PyNotImplemented: sb.Append("NotImplemented"); break;
+            default:
+                if (TryInteger(value, out BigInteger i))
+                {
+                    sb.Append(i.ToString(CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    sb.Append(value.ToString());
+                }
+                break;
+        }
+    }
+
+    private static void AppendItems(StringBuilder sb, IEnumerable<object?> items)
+    {
+        bool first = true;
+        foreach (object? item in items)
+        {
+            if (!first)
+            {
+                sb.Append(", ");
+            }
+            first = false;
+            AppendRepr(sb, item);
+        }
+    }
+
+    private static string FloatRepr(double d)
+    {
+        if (double.IsNaN(d))
+        {
+            return "nan";
+        }
+        if (double.IsInfinity(d))
+        {
+            return d > 0 ? "inf" : "-inf";
+        }
+        string r = d.ToString("R", CultureInfo.InvariantCulture);
+        return r.Contains('.') || r.Contains('E') ? r.Replace("E+", "e+").Replace("E-", "e-") : r + ".0";
+    }
+
+    private static void AppendStringRepr(StringBuilder sb, string s)
+    {
+        char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
+        sb.Append(quote);
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c == quote)
+                    {
+                        sb.Append('\\').Append(c);
+                    }
+                    else if (c < 0x20 || c == 0x7f)
+                    {
+                        sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        sb.Append(quote);
+    }
+
+    private static void AppendBytesRepr(StringBuilder sb, byte[] bytes)
+    {
+        char quote = Array.IndexOf(bytes, (byte)'\'') >= 0 && Array.IndexOf(bytes, (byte)'"') < 0 ? '"' : '\'';
+        sb.Append('b').Append(quote);
+        foreach (byte b in bytes)
+        {
+            switch (b)
+            {
+                case (byte)'\\': sb.Append("\\\\"); break;
+                case (byte)'\n': sb.Append("\\n"); break;
+                case (byte)'\r': sb.Append("\\r"); break;
+                case (byte)'\t': sb.Append("\\t"); break;
+                default:
+                    if (b == quote)
+                    {
+                        sb.Append('\\').Append((char)b);
+                    }
+                    else if (b < 0x20 || b >= 0x7f)
+                    {
+                        sb.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        sb.Append((char)b);
+                    }
+                    break;
+            }
+        }
+        sb.Append(quote);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Rpyc.Channel;
+
+/// <summary>
+/// Try-parse of channel frames: returns <c>false</c> when more bytes are needed, throws
+/// <see cref="RpycProtocolException"/> only for frames that can never be valid under the limits.
+/// </summary>
+internal static class FrameReader
+{
+    /// <summary>
+    /// Reads the body length announced by a complete header, checking it against the limit,
+    /// or returns <c>false</c> when fewer than 5 bytes are buffered.
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySequence<byte> buffer, in ChannelLimits limits, out int bodyLength, out bool compressed)
+    {
+        bodyLength = 0;
+        compressed = false;
+        if (buffer.Length < FrameWriter.HeaderLength)
+        {
+            return false;
+        }
+        Span<byte> header = stackalloc byte[FrameWriter.HeaderLength];
+        buffer.Slice(0, FrameWriter.HeaderLength).CopyTo(header);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header);
+        if (length > (uint)limits.MaxFrameLength)
+        {
+            throw ProtocolErrors.Frame($"the header announces a body of {length} bytes, over the limit of {limits.MaxFrameLength} (MaxFrameLength)");
+        }
+        bodyLength = (int)length;
+        // Python treats any non-zero flag as compressed.
+        compressed = header[4] != 0;
+        return true;
+    }
+
+    /// <summary>
+    /// Takes one complete frame off the front of <paramref name="buffer"/>. The payload is a slice of
+    /// the input when uncompressed (valid until the caller reuses that memory), or a new array.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, in ChannelLimits limits, out ReadOnlySequence<byte> payload)
+    {
+        payload = default;
+        if (!TryReadHeader(buffer, limits, out int bodyLength, out bool compressed))
+        {
+            return false;
+        }
+        long total = FrameWriter.HeaderLength + (long)bodyLength + 1;
+        if (buffer.Length < total)
+        {
+            return false;
+        }
+        // The trailing byte is dropped unchecked, as Python does.
+        ReadOnlySequence<byte> body = buffer.Slice(FrameWriter.HeaderLength, bodyLength);
+        payload = compressed ? new ReadOnlySequence<byte>(Decompress(body, limits.MaxDecompressedLength)) : body;
+        buffer = buffer.Slice(total);
+        return true;
+    }
+
+    /// <summary>Inflates a zlib (RFC 1950) body, refusing output past <paramref name="maxLength"/>.</summary>
+    public static byte[] Decompress(ReadOnlySequence<byte> body, int maxLength)
+    {
+        using var input = new SequenceStream(body);
+        using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+        using var output = new PooledBufferWriter(0, (int)Math.Min(Math.Max(body.Length * 4, 256), maxLength + 1L));
+        try
+        {
+            while (true)
+            {
+                int read = zlib.Read(output.GetSpan(16 * 1024));
+                if (read == 0)
+                {
+                    break;
+                }
+                output.Advance(read);
+                if (output.WrittenCount > maxLength)
+                {
+                    throw ProtocolErrors.Frame($"the compressed body inflates past the limit of {maxLength} bytes (MaxDecompressedLength)");
+                }
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new RpycProtocolException($"Malformed frame: the compressed body is not a valid zlib stream: {ex.Message}", ex);
+        }
+        return output.WrittenSpan.ToArray();
+    }
+}

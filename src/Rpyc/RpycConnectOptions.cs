@@ -1,0 +1,75 @@
+namespace Rpyc;
+
+/// <summary>
+/// Per-connection settings. Names mirror rpyc's <c>protocol_config</c> keys in PascalCase where one exists.
+/// </summary>
+public sealed class RpycConnectOptions
+{
+    /// <summary>Default for <see cref="MaxFrameLength"/>: 64 MiB.</summary>
+    public const int DefaultMaxFrameLength = 64 * 1024 * 1024;
+
+    /// <summary>Default for <see cref="MaxDecompressedLength"/>: 64 MiB.</summary>
+    public const int DefaultMaxDecompressedLength = 64 * 1024 * 1024;
+
+    /// <summary>Default for <see cref="MaxBrineDepth"/>: 256 levels (real messages nest about 6).</summary>
+    public const int DefaultMaxBrineDepth = 256;
+
+    /// <summary>The options used when none are given.</summary>
+    public static RpycConnectOptions Default { get; } = new();
+
+    /// <summary>
+    /// The message envelope this connection speaks. Default <see cref="RpycProtocolVersion.V5"/>:
+    /// Debian and most distribution packages ship rpyc 5.3, and a 5.x peer cannot read a 6.x envelope.
+    /// Servers detect the version from the first message regardless.
+    /// </summary>
+    public RpycProtocolVersion ProtocolVersion { get; init; } = RpycProtocolVersion.V5;
+
+    /// <summary><c>sync_request_timeout</c>: how long a synchronous request waits for its reply (Python: 30 s).</summary>
+    public TimeSpan SyncRequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long <c>RpycConnection.Connect</c> waits for the TCP connect (Python: 3 s).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Payloads longer than this many bytes are zlib-compressed before sending. Default −1: never
+    /// compress, because Python accepts an uncompressed body of any size and compression costs far
+    /// more CPU than loopback or LAN bandwidth saves. Set 3000 to behave exactly as Python does.
+    /// </summary>
+    public int CompressionThreshold { get; init; } = -1;
+
+    /// <summary>The largest frame body accepted from the peer; a larger header closes the connection.</summary>
+    public int MaxFrameLength { get; init; } = DefaultMaxFrameLength;
+
+    /// <summary>The largest payload a compressed frame may inflate to (zlib bomb guard).</summary>
+    public int MaxDecompressedLength { get; init; } = DefaultMaxDecompressedLength;
+
+    /// <summary>The deepest brine nesting accepted from the peer.</summary>
+    public int MaxBrineDepth { get; init; } = DefaultMaxBrineDepth;
+
+    /// <summary><c>allow_public_attrs</c>: let the peer reach public members of objects this side passes by reference.</summary>
+    public bool AllowPublicAttrs { get; init; }
+
+    /// <summary><c>allow_setattr</c>: let the peer set exposed attributes.</summary>
+    public bool AllowSetAttr { get; init; }
+
+    /// <summary><c>allow_delattr</c>: let the peer delete attributes (always refused: .NET objects have no deletable attributes).</summary>
+    public bool AllowDelAttr { get; init; }
+
+    /// <summary><c>include_local_traceback</c>: send the .NET stack trace with exceptions.</summary>
+    public bool IncludeLocalTraceback { get; init; } = true;
+
+    /// <summary>Disable Nagle's algorithm (on by default: RPC latency matters more than packet count).</summary>
+    public bool NoDelay { get; init; } = true;
+
+    internal Channel.ChannelLimits Limits => new(MaxFrameLength, MaxDecompressedLength, MaxBrineDepth);
+}
+
+/// <summary>The RPyC message envelope, which differs between rpyc 5.x and 6.x.</summary>
+public enum RpycProtocolVersion
+{
+    /// <summary>rpyc ≤ 5.3.1: the message is the brine tuple <c>(msg, seq, args)</c>.</summary>
+    V5 = 5,
+
+    /// <summary>rpyc ≥ 6.0: a raw message-type byte, then brine <c>(seq, args)</c>.</summary>
+    V6 = 6,
+}
