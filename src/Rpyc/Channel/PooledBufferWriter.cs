@@ -70,6 +70,15 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _buffer = bigger;
     }
 
+    /// <summary>Swaps a grown buffer for a small one; only between uses.</summary>
+    public void Shrink(int capacity)
+    {
+        byte[] small = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, _reserved + 16));
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = small;
+        _index = _reserved;
+    }
+
     public void Dispose()
     {
         byte[] buffer = _buffer;

@@ -1,0 +1,99 @@
+using System.Buffers;
+
+namespace Rpyc.Channel;
+
+/// <summary>
+/// The receive buffer of one connection: fills from a transport and hands out whole frame payloads.
+/// Only the thread holding the connection's reader role touches it.
+/// </summary>
+internal sealed class FrameSource(Transport.Transport transport, ChannelLimits limits) : IDisposable
+{
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private int _start;
+    private int _end;
+
+    public enum Result
+    {
+        Frame,
+        Timeout,
+        EndOfStream,
+    }
+
+    /// <summary>
+    /// Reads until one whole frame is buffered. The payload is valid until the next call.
+    /// Bytes of an incomplete frame stay buffered when the wait times out.
+    /// </summary>
+    public Result ReadFrame(TimeSpan timeout, out ReadOnlySequence<byte> payload)
+    {
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            var buffered = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+            ReadOnlySequence<byte> rest = buffered;
+            if (FrameReader.TryReadFrame(ref rest, limits, out payload))
+            {
+                _start = _end - (int)rest.Length;
+                return Result.Frame;
+            }
+            EnsureRoom(buffered);
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || !transport.WaitReadable(TimeSpan.FromMilliseconds(left)))
+                {
+                    return Result.Timeout;
+                }
+            }
+            int n = transport.Receive(_buffer.AsSpan(_end));
+            if (n == 0)
+            {
+                payload = default;
+                return Result.EndOfStream;
+            }
+            _end += n;
+        }
+    }
+
+    // Room for the whole frame when its header is known (so a large frame is read with few syscalls),
+    // else for at least the header; buffered bytes move to the front first.
+    private void EnsureRoom(ReadOnlySequence<byte> buffered)
+    {
+        long needed = FrameReader.TryReadHeader(buffered, limits, out int bodyLength, out _)
+            ? FrameWriter.HeaderLength + (long)bodyLength + 1
+            : FrameWriter.HeaderLength;
+        int have = _end - _start;
+        if (have == 0)
+        {
+            _start = _end = 0;
+        }
+        if (_start > 0 && (_buffer.Length - _end < 4096 || _buffer.Length - _start < needed))
+        {
+            _buffer.AsSpan(_start, have).CopyTo(_buffer);
+            _start = 0;
+            _end = have;
+        }
+        if (_buffer.Length - _start < needed)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(needed, Array.MaxLength));
+            _buffer.AsSpan(_start, have).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+            _start = 0;
+            _end = have;
+        }
+        if (_end == _buffer.Length)
+        {
+            // Defensive: the loop above always leaves room, but never spin on a full buffer.
+            throw new InvalidOperationException("Receive buffer full.");
+        }
+    }
+
+    public void Dispose()
+    {
+        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

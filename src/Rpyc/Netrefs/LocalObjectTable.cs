@@ -1,0 +1,125 @@
+using Rpyc.Protocol;
+
+namespace Rpyc.Netrefs;
+
+/// <summary>
+/// Objects this side has passed by reference, each with the number of times it was boxed
+/// (lib/colls.py RefCountingColl). The table keeps them alive until the peer releases them.
+/// </summary>
+internal sealed class LocalObjectTable
+{
+    private readonly Dictionary<IdPack, Entry> _byId = [];
+    private readonly Dictionary<object, IdPack> _byObject = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Type, long> _classIds = [];
+    private long _nextInstanceId;
+
+    private sealed class Entry(object value)
+    {
+        public object Value { get; } = value;
+
+        public long Count { get; set; }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_byId)
+            {
+                return _byId.Count;
+            }
+        }
+    }
+
+    public IdPack Add(object value)
+    {
+        lock (_byId)
+        {
+            if (!_byObject.TryGetValue(value, out IdPack id))
+            {
+                id = new IdPack(NamePack(value), ClassId(value.GetType()), ++_nextInstanceId);
+                _byObject[value] = id;
+                _byId[id] = new Entry(value);
+            }
+            _byId[id].Count++;
+            return id;
+        }
+    }
+
+    public object Get(IdPack id)
+    {
+        lock (_byId)
+        {
+            return _byId.TryGetValue(id, out Entry? entry)
+                ? entry.Value
+                : throw new KeyNotFoundException(id.ToString());
+        }
+    }
+
+    public bool TryGetId(object value, out IdPack id)
+    {
+        lock (_byId)
+        {
+            return _byObject.TryGetValue(value, out id);
+        }
+    }
+
+    // protocol.py _handle_del: decref by count, drop at zero.
+    public void Release(object? value, long count)
+    {
+        lock (_byId)
+        {
+            if (value is null || !_byObject.TryGetValue(value, out IdPack id))
+            {
+                throw new KeyNotFoundException($"no local object {value}");
+            }
+            Entry entry = _byId[id];
+            entry.Count -= count;
+            if (entry.Count <= 0)
+            {
+                _byId.Remove(id);
+                _byObject.Remove(value);
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_byId)
+        {
+            _byId.Clear();
+            _byObject.Clear();
+        }
+    }
+
+    // Callables use Python's built-in names, so a Python peer builds its proxy without an INSPECT
+    // round trip (wire notes 7.1 and pitfall 8).
+    private static string NamePack(object value) => value switch
+    {
+        Delegate => "builtins.function",
+        Services.BoundMethod => "builtins.method",
+        _ => TypeName(value.GetType()),
+    };
+
+    private static string TypeName(Type type)
+    {
+        string name = type.Name;
+        int tick = name.IndexOf('`', StringComparison.Ordinal);
+        if (tick >= 0)
+        {
+            name = name[..tick];
+        }
+        return string.IsNullOrEmpty(type.Namespace) ? name : $"{type.Namespace}.{name}";
+    }
+
+    // Small sequential ids per type, never 0 for an instance (0 means "a class" to Python).
+    private long ClassId(Type type)
+    {
+        if (!_classIds.TryGetValue(type, out long id))
+        {
+            id = _classIds.Count + 1;
+            _classIds[type] = id;
+        }
+        return id;
+    }
+}

@@ -1,0 +1,78 @@
+using Rpyc.Protocol;
+
+namespace Rpyc.Netrefs;
+
+/// <summary>
+/// Proxies for the peer's objects, one live proxy per id_pack, each counting how many times the
+/// peer boxed that object so one <c>DEL(obj, count)</c> releases them all (wire notes 7.3).
+/// </summary>
+internal sealed class NetrefCache(RpycConnection connection)
+{
+    private readonly Dictionary<IdPack, WeakReference<Netref>> _proxies = [];
+    // Releases from finalizers: no I/O on the finalizer thread, the next send flushes them.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(IdPack Id, long Count)> _releases = new();
+
+    public Netref GetOrCreate(IdPack id)
+    {
+        lock (_proxies)
+        {
+            if (_proxies.TryGetValue(id, out WeakReference<Netref>? weak) && weak.TryGetTarget(out Netref? live) && live.TryAddReference())
+            {
+                return live;
+            }
+            var created = new Netref(connection, id);
+            _proxies[id] = new WeakReference<Netref>(created);
+            return created;
+        }
+    }
+
+    /// <summary>Proxies alive on this side.</summary>
+    public int LiveCount
+    {
+        get
+        {
+            lock (_proxies)
+            {
+                int n = 0;
+                foreach (WeakReference<Netref> weak in _proxies.Values)
+                {
+                    if (weak.TryGetTarget(out Netref? live) && !live.IsReleased)
+                    {
+                        n++;
+                    }
+                }
+                return n;
+            }
+        }
+    }
+
+    // Called once per proxy, from Dispose or the finalizer, after the proxy stopped counting.
+    public void Forget(Netref netref, bool fromFinalizer)
+    {
+        lock (_proxies)
+        {
+            if (_proxies.TryGetValue(netref.IdPack, out WeakReference<Netref>? weak)
+                && (!weak.TryGetTarget(out Netref? current) || ReferenceEquals(current, netref)))
+            {
+                _proxies.Remove(netref.IdPack);
+            }
+        }
+        if (fromFinalizer)
+        {
+            _releases.Enqueue((netref.IdPack, netref.RefCount));
+        }
+    }
+
+    public bool TryDequeueRelease(out (IdPack Id, long Count) release) => _releases.TryDequeue(out release);
+
+    public bool HasQueuedReleases => !_releases.IsEmpty;
+
+    public void Clear()
+    {
+        lock (_proxies)
+        {
+            _proxies.Clear();
+        }
+        _releases.Clear();
+    }
+}

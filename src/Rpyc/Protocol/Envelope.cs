@@ -1,0 +1,92 @@
+using System.Buffers;
+using Rpyc.Brine;
+
+namespace Rpyc.Protocol;
+
+/// <summary>One decoded message: <c>(msg, seq, args)</c>.</summary>
+internal readonly record struct Message(MessageKind Kind, long Seq, object? Args);
+
+/// <summary>The message envelope, which differs between rpyc 5.x and 6.x (protocol.py _send / _dispatch).</summary>
+internal static class Envelope
+{
+    // 5.x: brine (msg, seq, args) -> TAG_TUP3 | imm msg | seq | args
+    // 6.x: uint8 msg | brine (seq, args) -> raw msg byte | TAG_TUP2 | seq | args
+    public static void Write(IBufferWriter<byte> output, RpycProtocolVersion version, MessageKind kind, long seq, object? args)
+    {
+        var writer = new BrineWriter(output);
+        if (version == RpycProtocolVersion.V5)
+        {
+            writer.WriteTupleHeader(3);
+            writer.WriteInt((long)kind);
+        }
+        else
+        {
+            writer.WriteTag((byte)kind);
+            writer.WriteTupleHeader(2);
+        }
+        writer.WriteInt(seq);
+        writer.Write(args);
+    }
+
+    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
+    {
+        if (payload.IsEmpty)
+        {
+            throw ProtocolErrors.Message("empty payload");
+        }
+        object? value;
+        long kind;
+        if (version == RpycProtocolVersion.V5)
+        {
+            if (Brine.Brine.Load(payload, maxDepth) is not PyTuple { Count: 3 } t || t[0] is not long k5)
+            {
+                throw ProtocolErrors.Message(DescribeMismatch(payload, "a 5.x envelope (msg, seq, args)"));
+            }
+            kind = k5;
+            value = t;
+            return Make(kind, t[1], t[2]);
+        }
+        kind = payload.FirstSpan[0];
+        value = Brine.Brine.Load(payload.Slice(1), maxDepth);
+        if (value is not PyTuple { Count: 2 } t6)
+        {
+            throw ProtocolErrors.Message(DescribeMismatch(payload, "a 6.x envelope msg byte + (seq, args)"));
+        }
+        return Make(kind, t6[0], t6[1]);
+    }
+
+    private static Message Make(long kind, object? seq, object? args)
+    {
+        if (kind is < 1 or > 3)
+        {
+            throw ProtocolErrors.Message($"invalid message type: {kind}");
+        }
+        if (seq is not long s || s < 0)
+        {
+            throw ProtocolErrors.Message($"invalid sequence number {PyValue.Repr(seq)}");
+        }
+        return new Message((MessageKind)kind, s, args);
+    }
+
+    /// <summary>Section 11 of the wire notes: the first byte tells the envelope; <c>null</c> when it fits neither.</summary>
+    public static RpycProtocolVersion? Detect(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsEmpty)
+        {
+            return null;
+        }
+        return payload.FirstSpan[0] switch
+        {
+            BrineTag.Tup3 => RpycProtocolVersion.V5,
+            >= 1 and <= 3 => RpycProtocolVersion.V6,
+            _ => null,
+        };
+    }
+
+    private static string DescribeMismatch(ReadOnlySequence<byte> payload, string expected)
+    {
+        RpycProtocolVersion? other = Detect(payload);
+        string hint = other is null ? "" : $" (the first byte 0x{payload.FirstSpan[0]:x2} suggests a rpyc {(int)other}.x peer)";
+        return $"expected {expected}{hint}";
+    }
+}

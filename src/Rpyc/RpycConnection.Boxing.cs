@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using Rpyc.Brine;
+using Rpyc.Netrefs;
+using Rpyc.Protocol;
+
+namespace Rpyc;
+
+public sealed partial class RpycConnection
+{
+    // protocol.py _box: (LABEL_VALUE, v) | (LABEL_TUPLE, boxes) | (LABEL_LOCAL_REF, id) | (LABEL_REMOTE_REF, id)
+    internal object Box(object? value)
+    {
+        value = ValueConversions.Normalize(value);
+        if (value is Netref netref && ReferenceEquals(netref.Connection, this))
+        {
+            return new PyTuple(BoxLabel.LocalRef, netref.IdPack.ToTuple());
+        }
+        if (BrineWriter.IsDumpable(value))
+        {
+            return new PyTuple(BoxLabel.Value, value);
+        }
+        if (value is PyTuple tuple)
+        {
+            var boxes = new object?[tuple.Count];
+            for (int i = 0; i < boxes.Length; i++)
+            {
+                boxes[i] = Box(tuple[i]);
+            }
+            return new PyTuple(BoxLabel.Tuple, PyTuple.Wrap(boxes));
+        }
+        // Everything else lives here and is reached by reference: callbacks, lists, services.
+        IdPack id = LocalObjects.Add(value!);
+        return new PyTuple(BoxLabel.RemoteRef, id.ToTuple());
+    }
+
+    // protocol.py _unbox
+    internal object? Unbox(object? boxed)
+    {
+        if (boxed is not PyTuple { Count: 2 } box || box[0] is not long label)
+        {
+            throw ProtocolErrors.Message($"expected a box (label, value), got {PyValue.Repr(boxed)}");
+        }
+        switch (label)
+        {
+            case BoxLabel.Value:
+                return box[1];
+            case BoxLabel.Tuple:
+                if (box[1] is not PyTuple items)
+                {
+                    throw ProtocolErrors.Message("LABEL_TUPLE without a tuple");
+                }
+                var values = new object?[items.Count];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = Unbox(items[i]);
+                }
+                return PyTuple.Wrap(values);
+            case BoxLabel.LocalRef:
+                return LocalObjects.Get(IdPack.FromWire(box[1]));
+            case BoxLabel.RemoteRef:
+                return Netrefs.GetOrCreate(IdPack.FromWire(box[1]));
+            default:
+                throw ProtocolErrors.Message($"unknown box label {label}");
+        }
+    }
+}
+
+/// <summary>Maps .NET values that have a natural brine form onto it before boxing.</summary>
+internal static class ValueConversions
+{
+    public static object? Normalize(object? value) => value switch
+    {
+        char c => c.ToString(),
+        decimal d => (double)d,
+        Enum e => Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture),
+        // C# tuples travel as Python tuples: (1, "a") on this side is (1, 'a') on the other.
+        ITuple t => ToPyTuple(t),
+        _ => value,
+    };
+
+    private static PyTuple ToPyTuple(ITuple tuple)
+    {
+        var items = new object?[tuple.Length];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = Normalize(tuple[i]);
+        }
+        return PyTuple.Wrap(items);
+    }
+}

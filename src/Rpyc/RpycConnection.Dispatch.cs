@@ -1,0 +1,174 @@
+using Rpyc.Protocol;
+using Rpyc.Services;
+
+namespace Rpyc;
+
+public sealed partial class RpycConnection
+{
+    private void Dispatch(Message message)
+    {
+        try
+        {
+            switch (message.Kind)
+            {
+                case MessageKind.Request:
+                    DispatchRequest(message.Seq, message.Args);
+                    break;
+                case MessageKind.Reply:
+                    CompletePending(message.Seq, value: Unbox(message.Args), error: null);
+                    break;
+                case MessageKind.Exception:
+                    CompletePending(message.Seq, value: null, error: Vinegar.Load(message.Args));
+                    break;
+            }
+        }
+        catch (RpycProtocolException ex)
+        {
+            RpycLog.Warn($"closing the connection to {PeerName}: {ex.Message}");
+            TrySendCloseOnProtocolError();
+            Teardown(ex);
+        }
+        catch (RpycConnectionException)
+        {
+            // The connection closed while replying: the teardown already failed every waiter.
+        }
+    }
+
+    private void CompletePending(long seq, object? value, Exception? error)
+    {
+        lock (_sync)
+        {
+            // A late reply (after a timeout) or the reply to a DEL finds no entry: dropped, as in Python.
+            if (_pending.Remove(seq, out PendingReply? pending))
+            {
+                if (error is null)
+                {
+                    pending.Complete(value);
+                }
+                else
+                {
+                    pending.Fail(error);
+                }
+                Monitor.PulseAll(_sync);
+            }
+        }
+    }
+
+    private void DispatchRequest(long seq, object? args)
+    {
+        if (args is not PyTuple { Count: 2 } request || request[0] is not long handlerCode)
+        {
+            throw ProtocolErrors.Message($"request seq {seq} is not (handler, args)");
+        }
+        var handler = (HandlerId)handlerCode;
+        object? result;
+        try
+        {
+            if (Unbox(request[1]) is not PyTuple handlerArgs)
+            {
+                throw ProtocolErrors.Message($"request seq {seq} ({handler}) has arguments that are not a tuple");
+            }
+            if (handler == HandlerId.Close)
+            {
+                // Nobody answers CLOSE: tear down at once so a 6.x peer waiting for EOF is released.
+                Teardown(null);
+                return;
+            }
+            result = Handle(handler, handlerArgs);
+        }
+        catch (RpycProtocolException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            SendException(seq, ex);
+            return;
+        }
+        SendReply(seq, result);
+    }
+
+    private void SendReply(long seq, object? result)
+    {
+        object boxed;
+        try
+        {
+            boxed = Box(result);
+        }
+        catch (Exception ex) when (ex is ArgumentException)
+        {
+            SendException(seq, ex);
+            return;
+        }
+        Send(MessageKind.Reply, seq, boxed);
+    }
+
+    private void SendException(long seq, Exception ex) =>
+        Send(MessageKind.Exception, seq, Vinegar.Dump(ex, _options.IncludeLocalTraceback));
+
+    // protocol.py _HANDLERS
+    private object? Handle(HandlerId handler, PyTuple args)
+    {
+        var model = new ObjectModel(_options);
+        switch (handler)
+        {
+            case HandlerId.Ping:
+                return Arg(args, 0, handler);
+            case HandlerId.GetRoot:
+                return _localRoot;
+            case HandlerId.GetAttr:
+                return model.GetAttr(Arg(args, 0, handler), NameArg(args, 1, handler));
+            case HandlerId.SetAttr:
+                model.SetAttr(Arg(args, 0, handler), NameArg(args, 1, handler), Arg(args, 2, handler));
+                return null;
+            case HandlerId.DelAttr:
+                model.DelAttr(Arg(args, 0, handler), NameArg(args, 1, handler));
+                return null;
+            case HandlerId.Call:
+                return model.Call(Arg(args, 0, handler), TupleArg(args, 1, handler), KwargsArg(args, 2));
+            case HandlerId.CallAttr:
+                return model.CallAttr(Arg(args, 0, handler), NameArg(args, 1, handler), TupleArg(args, 2, handler), KwargsArg(args, 3));
+            case HandlerId.Repr:
+                return model.Repr(Arg(args, 0, handler));
+            case HandlerId.Str:
+                return model.Str(Arg(args, 0, handler));
+            case HandlerId.Cmp:
+                return model.Compare(Arg(args, 0, handler), Arg(args, 1, handler), args.Count > 2 ? NameArg(args, 2, handler) : "__cmp__");
+            case HandlerId.Hash:
+                return model.Hash(Arg(args, 0, handler));
+            case HandlerId.Dir:
+                return model.Dir(Arg(args, 0, handler));
+            case HandlerId.Del:
+                object? target = Arg(args, 0, handler);
+                long count = args.Count > 1 && args[1] is long n ? n : 1;
+                LocalObjects.Release(target, count);
+                return null;
+            case HandlerId.Inspect:
+                return model.Inspect(LocalObjects.Get(IdPack.FromWire(Arg(args, 0, handler))));
+            case HandlerId.BuffIter:
+                return model.BuffIter(Arg(args, 0, handler), args.Count > 1 && args[1] is long c ? c : 1);
+            case HandlerId.CtxExit:
+                return model.ContextExit(Arg(args, 0, handler));
+            case HandlerId.Pickle:
+                throw new ArgumentException("pickling is disabled");
+            default:
+                throw new KeyNotFoundException(((long)handler).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static object? Arg(PyTuple args, int index, HandlerId handler) =>
+        index < args.Count ? args[index] : throw new RemoteTypeErrorException($"{handler} expects at least {index + 1} arguments, got {args.Count}");
+
+    private static string NameArg(PyTuple args, int index, HandlerId handler) => Arg(args, index, handler) switch
+    {
+        string s => s,
+        byte[] b => System.Text.Encoding.UTF8.GetString(b),
+        _ => throw new RemoteTypeErrorException("name must be a string"),
+    };
+
+    private static PyTuple TupleArg(PyTuple args, int index, HandlerId handler) =>
+        Arg(args, index, handler) as PyTuple ?? throw new RemoteTypeErrorException($"{handler} expects a tuple of arguments");
+
+    private static PyTuple KwargsArg(PyTuple args, int index) =>
+        index < args.Count && args[index] is PyTuple kwargs ? kwargs : PyTuple.Empty;
+}

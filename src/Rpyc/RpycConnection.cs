@@ -1,0 +1,257 @@
+using System.Net;
+using System.Net.Sockets;
+using Rpyc.Channel;
+using Rpyc.Netrefs;
+using Rpyc.Protocol;
+using Rpyc.Services;
+
+namespace Rpyc;
+
+/// <summary>
+/// One RPyC connection. The protocol is symmetric: this side sends requests to the peer's root
+/// object and serves the peer's requests against its own service, on whichever thread is waiting
+/// for a reply (as Python does), so callbacks work without a background thread.
+/// </summary>
+/// <example>
+/// <code>
+/// using var conn = RpycConnection.Connect("127.0.0.1", 18861);
+/// dynamic root = conn.Root;
+/// string pong = root.ping();
+/// </code>
+/// </example>
+public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
+{
+    private readonly Transport.Transport _transport;
+    private readonly FrameSource _source;
+    private readonly RpycConnectOptions _options;
+    private readonly object _localRoot;
+    private RpycProtocolVersion? _version;
+    private Netref? _root;
+    private int _closed;
+    private Exception? _closeReason;
+
+    internal RpycConnection(Transport.Transport transport, RpycConnectOptions options, object? service, RpycProtocolVersion? version)
+    {
+        _transport = transport;
+        _options = options;
+        _version = version;
+        _source = new FrameSource(transport, options.Limits);
+        _localRoot = service ?? new RpycService();
+        LocalObjects = new LocalObjectTable();
+        Netrefs = new NetrefCache(this);
+        _sendBuffer = new PooledBufferWriter(FrameWriter.HeaderLength, 4096);
+        _sendScratch = new PooledBufferWriter(FrameWriter.HeaderLength, 256);
+        if (_localRoot is RpycService rpycService)
+        {
+            rpycService.OnConnect(this);
+        }
+    }
+
+    /// <summary>Connects to an RPyC server. Nothing is sent until the first request, as in Python.</summary>
+    /// <param name="host">Host name or address.</param>
+    /// <param name="port">TCP port.</param>
+    /// <param name="options">Connection options, or <c>null</c> for the defaults.</param>
+    /// <param name="service">The local service the peer may call (callbacks), or <c>null</c> for an empty one.</param>
+    /// <returns>The open connection.</returns>
+    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time.</exception>
+    public static RpycConnection Connect(string host, int port, RpycConnectOptions? options = null, RpycService? service = null) =>
+        ConnectCore(host, port, options ?? RpycConnectOptions.Default, service, async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Connects to an RPyC server without blocking the calling thread.</summary>
+    /// <param name="host">Host name or address.</param>
+    /// <param name="port">TCP port.</param>
+    /// <param name="options">Connection options, or <c>null</c> for the defaults.</param>
+    /// <param name="service">The local service the peer may call (callbacks), or <c>null</c> for an empty one.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <returns>The open connection.</returns>
+    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time.</exception>
+    public static Task<RpycConnection> ConnectAsync(string host, int port, RpycConnectOptions? options = null, RpycService? service = null, CancellationToken cancellationToken = default) =>
+        ConnectCore(host, port, options ?? RpycConnectOptions.Default, service, async: true, cancellationToken);
+
+    // One implementation for both twins: only the socket connect differs (npgsql's "bool async" pattern).
+    private static async Task<RpycConnection> ConnectCore(string host, int port, RpycConnectOptions options, RpycService? service, bool async, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            if (async)
+            {
+                await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                ConnectBlocking(socket, host, port, options.ConnectTimeout);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or TimeoutException)
+        {
+            socket.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
+        }
+        return new RpycConnection(new Transport.SocketTransport(socket, options.NoDelay), options, service, options.ProtocolVersion);
+    }
+
+    private static void ConnectBlocking(Socket socket, string host, int port, TimeSpan timeout)
+    {
+        IAsyncResult pending = socket.BeginConnect(host, port, null, null);
+        if (!pending.AsyncWaitHandle.WaitOne(timeout))
+        {
+            socket.Close();
+            throw new TimeoutException($"The TCP connect did not complete within {timeout.TotalSeconds:0.###} s.");
+        }
+        socket.EndConnect(pending);
+    }
+
+    /// <summary>Wraps an accepted socket as the server side of a connection (envelope detected from the first message).</summary>
+    internal static RpycConnection Accept(Socket socket, RpycConnectOptions options, object service, RpycProtocolVersion? version = null) =>
+        new(new Transport.SocketTransport(socket, options.NoDelay), options, service, version);
+
+    /// <summary>The options this connection was made with.</summary>
+    public RpycConnectOptions Options => _options;
+
+    /// <summary>The envelope in use, or <c>null</c> on a server connection that has not yet received a message.</summary>
+    public RpycProtocolVersion? ProtocolVersion => _version;
+
+    /// <summary>Whether the connection has been closed, by either side.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>The peer's address.</summary>
+    public string PeerName => _transport.PeerName;
+
+    /// <summary>The local service the peer reaches through <c>GETROOT</c>.</summary>
+    public object LocalRoot => _localRoot;
+
+    internal LocalObjectTable LocalObjects { get; }
+
+    internal NetrefCache Netrefs { get; }
+
+    /// <summary>The peer's root object (its service), fetched once with <c>HANDLE_GETROOT</c>.</summary>
+    /// <exception cref="RpycConnectionException">The connection is closed or failed.</exception>
+    public dynamic Root => RootNetref;
+
+    /// <summary>The peer's root object for code that avoids <c>dynamic</c>.</summary>
+    public Netref RootNetref
+    {
+        get
+        {
+            Netref? root = Volatile.Read(ref _root);
+            if (root is null)
+            {
+                root = (Netref)SyncRequest(HandlerId.GetRoot, PyTuple.Empty)!;
+                // The root is never released by DEL (wire notes 7.3): keep it for the connection's life.
+                root = Interlocked.CompareExchange(ref _root, root, null) ?? root;
+            }
+            return root;
+        }
+    }
+
+    /// <summary>Sends <c>HANDLE_PING</c> and checks that the peer echoes the data (Python's <c>conn.ping()</c>).</summary>
+    /// <param name="data">The text to echo; Python sends the alphabet 20 times.</param>
+    /// <param name="timeout">How long to wait, or <c>null</c> for <see cref="RpycConnectOptions.SyncRequestTimeout"/>.</param>
+    /// <exception cref="RpycProtocolException">The echo differs from what was sent.</exception>
+    /// <exception cref="RpycTimeoutException">No reply in time.</exception>
+    public void Ping(string? data = null, TimeSpan? timeout = null)
+    {
+        data ??= s_pingData;
+        object? echo = SyncRequest(HandlerId.Ping, new PyTuple(data), timeout);
+        if (echo is not string s || s != data)
+        {
+            throw new RpycProtocolException($"Malformed message: the ping echo {PyValue.Repr(echo)} differs from what was sent.");
+        }
+    }
+
+    private static readonly string s_pingData = string.Concat(Enumerable.Repeat("abcdefghijklmnopqrstuvwxyz", 20));
+
+    /// <summary>
+    /// Serves incoming requests until the connection closes: the loop of a server connection's
+    /// thread, or of a client that wants the peer's callbacks served while it does nothing else.
+    /// </summary>
+    public void ServeAll()
+    {
+        while (!IsClosed)
+        {
+            ServeOne(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Serves at most one incoming message, waiting up to <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait for a message.</param>
+    /// <returns><c>true</c> if a message was handled.</returns>
+    public bool Serve(TimeSpan timeout) => !IsClosed && ServeOne(timeout);
+
+    /// <summary>Sends <c>HANDLE_CLOSE</c> and closes the socket. Safe to call more than once.</summary>
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        try
+        {
+            // Nobody answers CLOSE (wire notes section 9): send it and close at once.
+            SendRequestNoReply(HandlerId.Close, PyTuple.Empty);
+        }
+        catch (RpycException)
+        {
+            // The peer is already gone: closing is still a success.
+        }
+        Teardown(null);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Close();
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Close();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Raised once when the connection closes; the argument is the reason, or <c>null</c> for an orderly close.</summary>
+    public event Action<RpycConnection, Exception?>? Closed;
+
+    internal Exception ClosedError() => new RpycConnectionClosedException(
+        _closeReason is null ? $"The connection to {PeerName} is closed." : $"The connection to {PeerName} is closed: {_closeReason.Message}",
+        _closeReason);
+
+    // Ends the connection once: fails every pending call with the cause, drops both object tables.
+    internal void Teardown(Exception? reason)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+        _closeReason = reason;
+        _transport.Dispose();
+        lock (_sync)
+        {
+            Exception error = ClosedError();
+            foreach (PendingReply pending in _pending.Values)
+            {
+                pending.Fail(error);
+            }
+            _pending.Clear();
+            Monitor.PulseAll(_sync);
+        }
+        LocalObjects.Clear();
+        Netrefs.Clear();
+        if (_localRoot is RpycService service)
+        {
+            try
+            {
+                service.OnDisconnect(this);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                RpycLog.Warn($"on_disconnect of {service.GetType().Name} failed: {ex.Message}");
+            }
+        }
+        Closed?.Invoke(this, reason);
+    }
+}

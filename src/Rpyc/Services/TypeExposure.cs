@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
+namespace Rpyc.Services;
+
+/// <summary>
+/// The members of one .NET type a peer may reach, by wire name, computed once per type:
+/// exposed members (by attribute or <c>exposed_</c> prefix) and, for <c>AllowPublicAttrs</c>,
+/// public members by their own name and its snake_case form.
+/// </summary>
+internal sealed class TypeExposure
+{
+    private static readonly ConcurrentDictionary<Type, TypeExposure> s_cache = new();
+
+    private TypeExposure(Type type)
+    {
+        const BindingFlags Flags = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy;
+        var exposed = new Dictionary<string, List<MemberInfo>>(StringComparer.Ordinal);
+        var publicMembers = new Dictionary<string, List<MemberInfo>>(StringComparer.Ordinal);
+        foreach (MemberInfo member in type.GetMembers(Flags))
+        {
+            if (member is not (MethodInfo or PropertyInfo or FieldInfo) || IsSpecial(member))
+            {
+                continue;
+            }
+            ExposedAttribute? attribute = member.GetCustomAttribute<ExposedAttribute>(inherit: true);
+            if (attribute is not null)
+            {
+                string wire = attribute.Name ?? NameMapping.ToSnakeCase(member.Name);
+                AddTo(exposed, wire, member);
+                AddTo(exposed, NameMapping.ExposedPrefix + wire, member);
+            }
+            else if (member.Name.StartsWith(NameMapping.ExposedPrefix, StringComparison.Ordinal))
+            {
+                AddTo(exposed, member.Name, member);
+                AddTo(exposed, member.Name[NameMapping.ExposedPrefix.Length..], member);
+            }
+            if (IsPublic(member) && member.DeclaringType != typeof(object))
+            {
+                AddTo(publicMembers, member.Name, member);
+                string snake = NameMapping.ToSnakeCase(member.Name);
+                if (snake != member.Name)
+                {
+                    AddTo(publicMembers, snake, member);
+                }
+            }
+        }
+        Exposed = exposed.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
+        Public = publicMembers.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
+    }
+
+    public static TypeExposure For(Type type) => s_cache.GetOrAdd(type, static t => new TypeExposure(t));
+
+    public IReadOnlyDictionary<string, MemberInfo[]> Exposed { get; }
+
+    public IReadOnlyDictionary<string, MemberInfo[]> Public { get; }
+
+    private static void AddTo(Dictionary<string, List<MemberInfo>> map, string name, MemberInfo member)
+    {
+        if (!map.TryGetValue(name, out List<MemberInfo>? list))
+        {
+            map[name] = list = [];
+        }
+        if (!list.Contains(member))
+        {
+            list.Add(member);
+        }
+    }
+
+    private static bool IsSpecial(MemberInfo member) => member is MethodInfo { IsSpecialName: true } || member.Name.Contains('<', StringComparison.Ordinal);
+
+    private static bool IsPublic(MemberInfo member) => member switch
+    {
+        MethodInfo m => m.IsPublic,
+        PropertyInfo p => p.GetMethod?.IsPublic == true,
+        FieldInfo f => f.IsPublic,
+        _ => false,
+    };
+}

@@ -1,0 +1,22 @@
+namespace Rpyc.Transport;
+
+/// <summary>
+/// A reliable duplex byte stream under a connection. Blocking by design: RPyC's sync-first model
+/// lets the thread that waits for a reply read the socket itself, with no hand-off.
+/// </summary>
+internal abstract class Transport : IDisposable
+{
+    /// <summary>Reads at least one byte into <paramref name="buffer"/>; returns 0 at end of stream.</summary>
+    public abstract int Receive(Span<byte> buffer);
+
+    /// <summary>Waits until <see cref="Receive"/> would not block, or the timeout passes.</summary>
+    public abstract bool WaitReadable(TimeSpan timeout);
+
+    /// <summary>Sends every byte; one call per frame, so a frame leaves in as few packets as the stack allows.</summary>
+    public abstract void Send(ReadOnlySpan<byte> data);
+
+    /// <summary>A description of the peer for logs and messages.</summary>
+    public abstract string PeerName { get; }
+
+    public abstract void Dispose();
+}
