@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests and benchmarks talk to: Debian's rpyc 5.3.0 and Flask,
+# run by /usr/bin/python3 (another python3 may come first on PATH and cannot import them).
+set -euo pipefail
+if /usr/bin/python3 -c "import rpyc, flask" 2>/dev/null; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq python3-rpyc python3-flask >/dev/null
+/usr/bin/python3 -c "import rpyc, flask; print('python peers: rpyc', rpyc.__version__, 'flask', flask.__version__ if hasattr(flask, '__version__') else '?')"

@@ -1,0 +1,1 @@
+return Rpyc.Servers.ForkingWorker.Run(args);

@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using Rpyc.Servers;
+
+namespace Rpyc;
+
+/// <summary>
+/// Serves every connection in its own OS process, as rpyc's <c>ForkingServer</c> does: a crash or
+/// leak in one connection's process touches no other, and no state is shared. .NET cannot fork, so
+/// worker processes are started ahead of time and warmed up; each takes exactly one accepted
+/// socket (passed with <c>SCM_RIGHTS</c>) and exits when that connection closes. Linux only.
+/// </summary>
+/// <example>
+/// <code>
+/// using var server = ForkingServer.Create&lt;CalculatorService&gt;(new RpycServerOptions { Port = 18812 });
+/// server.Start();
+/// </code>
+/// </example>
+public sealed class ForkingServer : RpycServer
+{
+    private readonly Type _serviceType;
+    private readonly ForkingServerOptions _forking;
+    private readonly string _controlPath;
+    private readonly Socket _control;
+    private readonly BlockingCollection<Worker> _ready = new();
+    private readonly ConcurrentDictionary<int, Worker> _workers = new();
+    private readonly ConcurrentDictionary<int, Worker> _serving = new();
+    private Thread? _controlThread;
+    private int _starting;
+
+    /// <summary>Creates a forking server for <paramref name="serviceType"/>, which needs a public parameterless constructor.</summary>
+    /// <param name="serviceType">A public <see cref="RpycService"/> type, in any assembly the worker can load from disk.</param>
+    /// <param name="options">Server settings, or <c>null</c> for 127.0.0.1 on a free port.</param>
+    /// <param name="forking">Worker settings, or <c>null</c> for the defaults.</param>
+    /// <exception cref="ArgumentException">The type is not a constructible <see cref="RpycService"/>.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
+    public ForkingServer(Type serviceType, RpycServerOptions? options = null, ForkingServerOptions? forking = null)
+        : base(options ?? new RpycServerOptions())
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        FdPassing.EnsureSupported();
+        if (!typeof(RpycService).IsAssignableFrom(serviceType) || serviceType.GetConstructor(Type.EmptyTypes) is null || !serviceType.IsVisible)
+        {
+            throw new ArgumentException($"{serviceType} must be a public RpycService with a public parameterless constructor.", nameof(serviceType));
+        }
+        _serviceType = serviceType;
+        _forking = forking ?? new ForkingServerOptions();
+        _controlPath = Path.Combine(Path.GetTempPath(), $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        _control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _control.Bind(new UnixDomainSocketEndPoint(_controlPath));
+    }
+
+    /// <summary>Creates a forking server for <typeparamref name="TService"/>.</summary>
+    /// <typeparam name="TService">The service type.</typeparam>
+    /// <param name="options">Server settings.</param>
+    /// <param name="forking">Worker settings.</param>
+    /// <returns>The server, not yet started.</returns>
+    public static ForkingServer Create<TService>(RpycServerOptions? options = null, ForkingServerOptions? forking = null)
+        where TService : RpycService, new() => new(typeof(TService), options, forking);
+
+    /// <inheritdoc />
+    public override int ActiveConnections => _serving.Count;
+
+    /// <summary>Worker processes started and not yet exited (serving or waiting for a connection).</summary>
+    public int WorkerProcesses => _workers.Count;
+
+    /// <inheritdoc />
+    protected override void OnStarting()
+    {
+        _control.Listen(64);
+        _controlThread = new Thread(AcceptWorkers) { IsBackground = true, Name = "rpyc-fork-control" };
+        _controlThread.Start();
+        for (int i = 0; i < _forking.PrestartedWorkers; i++)
+        {
+            StartWorker();
+        }
+    }
+
+    private void StartWorker()
+    {
+        if (IsStopped)
+        {
+            return;
+        }
+        Interlocked.Increment(ref _starting);
+        ProcessStartInfo start = WorkerLauncher.StartInfo(_forking.WorkerPath);
+        foreach (string arg in ForkingWorker.WorkerArguments.Format(_controlPath, _serviceType, Options.ConnectionOptions))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                RpycLog.Warn($"worker {SafeId(process)}: {e.Data}");
+            }
+        };
+        process.Exited += (_, _) => OnWorkerExited(process);
+        process.Start();
+        process.BeginErrorReadLine();
+        _workers[process.Id] = new Worker(process);
+    }
+
+    private void StartWorkerLogged()
+    {
+        try
+        {
+            StartWorker();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RpycLog.Warn($"could not start a worker process: {ex.Message}");
+        }
+    }
+
+    private static int SafeId(Process process)
+    {
+        try
+        {
+            return process.Id;
+        }
+        catch (InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+
+    // Workers connect to the control socket once warm; that connection is their "ready" signal.
+    private void AcceptWorkers()
+    {
+        while (!IsStopped)
+        {
+            Socket channel;
+            try
+            {
+                channel = _control.Accept();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                continue;
+            }
+            var credentials = PeerProcessId(channel);
+            if (credentials is int pid && _workers.TryGetValue(pid, out Worker? worker))
+            {
+                worker.Channel = channel;
+                Interlocked.Decrement(ref _starting);
+                _ready.Add(worker);
+            }
+            else
+            {
+                // Not one of ours: anyone can connect to a path in /tmp.
+                channel.Dispose();
+            }
+        }
+    }
+
+    private static int? PeerProcessId(Socket channel)
+    {
+        // SO_PEERCRED: struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        byte[] cred = new byte[12];
+        try
+        {
+            channel.GetRawSocketOption(1, 17, cred);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        return BitConverter.ToInt32(cred, 0);
+    }
+
+    /// <inheritdoc />
+    protected override void OnAccepted(Socket client)
+    {
+        using (client)
+        {
+            if (Volatile.Read(ref _starting) + _ready.Count < _forking.PrestartedWorkers)
+            {
+                StartWorker();
+            }
+            while (_ready.TryTake(out Worker? worker, _forking.WorkerStartTimeout))
+            {
+                if (worker.Process.HasExited || worker.Channel is null)
+                {
+                    continue;
+                }
+                try
+                {
+                    FdPassing.Send(worker.Channel, client);
+                }
+                catch (SocketException ex)
+                {
+                    RpycLog.Warn($"worker {worker.Process.Id} did not take the connection: {ex.Message}");
+                    continue;
+                }
+                _serving[worker.Process.Id] = worker;
+                // Keep the pool full, but start the replacement a moment later and off the accept
+                // thread: a starting runtime takes a whole core, and the new client's first call
+                // should not compete with it.
+                _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => StartWorkerLogged(), TaskScheduler.Default);
+                return;
+            }
+            RpycLog.Warn($"no worker process was ready within {_forking.WorkerStartTimeout.TotalSeconds:0} s; closing {client.RemoteEndPoint}.");
+        }
+    }
+
+    private void OnWorkerExited(Process process)
+    {
+        int id = SafeId(process);
+        if (_workers.TryRemove(id, out Worker? worker))
+        {
+            worker.Channel?.Dispose();
+        }
+        _serving.TryRemove(id, out _);
+        process.Dispose();
+    }
+
+    /// <inheritdoc />
+    protected override void OnStopping()
+    {
+        _control.Dispose();
+        // Closing a worker's channel asks it to close its connection (it sends CLOSE, as rpyc does).
+        foreach (Worker worker in _workers.Values)
+        {
+            worker.Channel?.Dispose();
+        }
+        long deadline = Environment.TickCount64 + 3000;
+        foreach (Worker worker in _workers.Values)
+        {
+            int left = (int)Math.Max(0, deadline - Environment.TickCount64);
+            try
+            {
+                if (!worker.Process.WaitForExit(left))
+                {
+                    worker.Process.Kill(entireProcessTree: true);
+                    worker.Process.WaitForExit(1000);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+        try
+        {
+            File.Delete(_controlPath);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class Worker(Process process)
+    {
+        public Process Process { get; } = process;
+
+        public Socket? Channel { get; set; }
+    }
+}
+
+/// <summary>Settings of the worker processes of a <see cref="ForkingServer"/>.</summary>
+public sealed class ForkingServerOptions
+{
+    /// <summary>Workers kept started and warm, waiting for a connection. Default 2.</summary>
+    public int PrestartedWorkers { get; init; } = 2;
+
+    /// <summary>How long an accepted client may wait for a worker when none is ready. Default 30 s.</summary>
+    public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long after a worker takes a connection its replacement starts. Default 20 ms.</summary>
+    public TimeSpan ReplacementDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The worker program (<c>rpyc-worker.dll</c>); by default found beside the application or the Rpyc assembly.</summary>
+    public string? WorkerPath { get; init; }
+}

@@ -1,0 +1,197 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace Rpyc.Servers;
+
+/// <summary>
+/// The entry point of a <see cref="ForkingServer"/> worker process: loads the service type, warms
+/// the protocol path up, then waits for exactly one connection and serves it until it closes.
+/// Called by the <c>rpyc-worker</c> executable; not for application code.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ForkingWorker
+{
+    /// <summary>Runs the worker with the arguments <see cref="ForkingServer"/> passes.</summary>
+    /// <param name="args">The command line.</param>
+    /// <returns>The process exit code.</returns>
+    public static int Run(string[] args)
+    {
+        WorkerArguments parsed;
+        try
+        {
+            parsed = WorkerArguments.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"rpyc-worker: {ex.Message}");
+            return 2;
+        }
+        Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
+        Warmup(serviceType);
+        using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        control.Connect(new UnixDomainSocketEndPoint(parsed.ControlPath));
+        Socket? client = FdPassing.Receive(control);
+        if (client is null)
+        {
+            // The server stopped before giving this worker a connection.
+            return 0;
+        }
+        using var connection = RpycConnection.Accept(client, parsed.Options, factory());
+        // The server closes the control channel when it stops: close this connection gracefully then.
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                control.Receive(new byte[1]);
+            }
+            catch (SocketException)
+            {
+            }
+            connection.Close();
+        })
+        { IsBackground = true, Name = "rpyc-worker-control" };
+        watcher.Start();
+        try
+        {
+            connection.ServeAll();
+        }
+        finally
+        {
+            connection.Close();
+        }
+        return 0;
+    }
+
+    private static Func<RpycService> LoadServiceFactory(string assemblyPath, string typeName, out Type type)
+    {
+        Assembly assembly = LoadUserAssembly(assemblyPath);
+        type = assembly.GetType(typeName, throwOnError: true)!;
+        if (!typeof(RpycService).IsAssignableFrom(type))
+        {
+            throw new InvalidOperationException($"{typeName} does not derive from RpycService.");
+        }
+        Type serviceType = type;
+        return () => (RpycService)Activator.CreateInstance(serviceType)!;
+    }
+
+    // The user's assembly gets its own dependencies from its .deps.json, but shares Rpyc with
+    // this process so RpycService is one type on both sides.
+    private static Assembly LoadUserAssembly(string path)
+    {
+        string full = Path.GetFullPath(path);
+        foreach (Assembly loaded in AssemblyLoadContext.Default.Assemblies)
+        {
+            if (!loaded.IsDynamic && string.Equals(loaded.Location, full, StringComparison.Ordinal))
+            {
+                return loaded;
+            }
+        }
+        var resolver = new AssemblyDependencyResolver(full);
+        AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            string? resolved = resolver.ResolveAssemblyToPath(name);
+            return resolved is null ? null : context.LoadFromAssemblyPath(resolved);
+        };
+        return AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+    }
+
+    // JIT the request path before taking a connection, so the client's first call does not pay
+    // for it (a cold .NET process needs tens of milliseconds for its first RPC).
+    private static void Warmup(Type serviceType)
+    {
+        // Reflection over the user's type, without creating an instance (constructors may have effects).
+        _ = Services.TypeExposure.For(serviceType);
+        // Over a real loopback socket pair, so the socket paths are compiled too.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var client = RpycConnection.Connect("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port);
+        using var server = RpycConnection.Accept(listener.Accept(), RpycConnectOptions.Default, new RpycService());
+        var serving = new Thread(() =>
+        {
+            try
+            {
+                server.ServeAll();
+            }
+            catch (RpycException)
+            {
+            }
+        })
+        { IsBackground = true };
+        serving.Start();
+        // The paths a Python client takes: GETROOT, INSPECT, GETATTR + CALL + DEL, CALLATTR, PING.
+        for (int i = 0; i < 20; i++)
+        {
+            Netref root = client.RootNetref;
+            client.SyncRequest(Protocol.HandlerId.Inspect, new PyTuple(root.IdPack.ToTuple()));
+            using (var method = (Netref)root.GetAttr("get_service_name")!)
+            {
+                method.Call();
+            }
+            root.CallMethod("get_service_aliases");
+            client.Ping();
+        }
+        client.Close();
+        serving.Join(TimeSpan.FromSeconds(2));
+    }
+
+    internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options)
+    {
+        public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
+        [
+            "--control", controlPath,
+            "--assembly", serviceType.Assembly.Location,
+            "--type", serviceType.FullName!,
+            "--timeout-ms", ((long)o.SyncRequestTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            "--compression-threshold", o.CompressionThreshold.ToString(CultureInfo.InvariantCulture),
+            "--max-frame", o.MaxFrameLength.ToString(CultureInfo.InvariantCulture),
+            "--max-decompressed", o.MaxDecompressedLength.ToString(CultureInfo.InvariantCulture),
+            "--max-depth", o.MaxBrineDepth.ToString(CultureInfo.InvariantCulture),
+            "--flags", string.Join(',', Flags(o)),
+        ];
+
+        private static IEnumerable<string> Flags(RpycConnectOptions o)
+        {
+            yield return "-";
+            if (o.AllowPublicAttrs)
+            {
+                yield return "public";
+            }
+            if (o.AllowSetAttr)
+            {
+                yield return "setattr";
+            }
+            if (!o.IncludeLocalTraceback)
+            {
+                yield return "notraceback";
+            }
+        }
+
+        public static WorkerArguments Parse(string[] args)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i + 1 < args.Length; i += 2)
+            {
+                map[args[i]] = args[i + 1];
+            }
+            string Get(string key) => map.TryGetValue(key, out string? v) ? v : throw new ArgumentException($"missing {key}");
+            int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+            HashSet<string> flags = [.. Get("--flags").Split(',')];
+            var options = new RpycConnectOptions
+            {
+                SyncRequestTimeout = TimeSpan.FromMilliseconds(long.Parse(Get("--timeout-ms"), CultureInfo.InvariantCulture)),
+                CompressionThreshold = Int("--compression-threshold"),
+                MaxFrameLength = Int("--max-frame"),
+                MaxDecompressedLength = Int("--max-decompressed"),
+                MaxBrineDepth = Int("--max-depth"),
+                AllowPublicAttrs = flags.Contains("public"),
+                AllowSetAttr = flags.Contains("setattr"),
+                IncludeLocalTraceback = !flags.Contains("notraceback"),
+            };
+            return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options);
+        }
+    }
+}

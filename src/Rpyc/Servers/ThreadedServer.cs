@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+
+namespace Rpyc;
+
+/// <summary>
+/// Serves each connection on its own thread, as rpyc's <c>ThreadedServer</c> does. The service is
+/// created per connection by the factory, or shared when an instance is given.
+/// </summary>
+/// <example>
+/// <code>
+/// using var server = new ThreadedServer(() =&gt; new CalculatorService(), new RpycServerOptions { Port = 0 });
+/// server.Start();
+/// Console.WriteLine($"listening on {server.Port}");
+/// </code>
+/// </example>
+public sealed class ThreadedServer : RpycServer
+{
+    private readonly Func<RpycService> _serviceFactory;
+    private readonly ConcurrentDictionary<RpycConnection, Thread> _connections = new();
+
+    /// <summary>Creates a server whose connections each get a new service from <paramref name="serviceFactory"/>.</summary>
+    /// <param name="serviceFactory">Creates the service of one connection.</param>
+    /// <param name="options">Server settings, or <c>null</c> for 127.0.0.1 on a free port.</param>
+    public ThreadedServer(Func<RpycService> serviceFactory, RpycServerOptions? options = null)
+        : base(options ?? new RpycServerOptions())
+    {
+        ArgumentNullException.ThrowIfNull(serviceFactory);
+        _serviceFactory = serviceFactory;
+    }
+
+    /// <summary>Creates a server whose connections all share one service instance.</summary>
+    /// <param name="service">The shared service.</param>
+    /// <param name="options">Server settings, or <c>null</c> for 127.0.0.1 on a free port.</param>
+    public ThreadedServer(RpycService service, RpycServerOptions? options = null)
+        : this(() => service, options)
+    {
+    }
+
+    /// <inheritdoc />
+    public override int ActiveConnections => _connections.Count;
+
+    /// <inheritdoc />
+    protected override void OnAccepted(Socket client)
+    {
+        var connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
+        var thread = new Thread(() => Serve(connection)) { IsBackground = true, Name = $"rpyc-conn:{connection.PeerName}" };
+        _connections[connection] = thread;
+        thread.Start();
+    }
+
+    private void Serve(RpycConnection connection)
+    {
+        try
+        {
+            connection.ServeAll();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A failing connection must never take the server down.
+            RpycLog.Warn($"connection {connection.PeerName} ended: {ex.Message}");
+        }
+        finally
+        {
+            connection.Close();
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnStopping()
+    {
+        foreach (RpycConnection connection in _connections.Keys)
+        {
+            connection.Close();
+        }
+        foreach (Thread thread in _connections.Values)
+        {
+            thread.Join(TimeSpan.FromSeconds(2));
+        }
+    }
+}

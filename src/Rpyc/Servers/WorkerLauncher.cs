@@ -1,0 +1,76 @@
+using System.Diagnostics;
+
+namespace Rpyc.Servers;
+
+/// <summary>Finds the <c>rpyc-worker</c> program and the <c>dotnet</c> host that runs it.</summary>
+internal static class WorkerLauncher
+{
+    private const string WorkerFile = "rpyc-worker.dll";
+
+    public static ProcessStartInfo StartInfo(string? configuredPath)
+    {
+        string worker = configuredPath ?? FindWorker();
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            RedirectStandardOutput = false,
+        };
+        start.ArgumentList.Add("exec");
+        string runtimeConfig = Path.ChangeExtension(worker, ".runtimeconfig.json");
+        if (!File.Exists(runtimeConfig))
+        {
+            runtimeConfig = WriteRuntimeConfig();
+        }
+        start.ArgumentList.Add("--runtimeconfig");
+        start.ArgumentList.Add(runtimeConfig);
+        start.ArgumentList.Add(worker);
+        return start;
+    }
+
+    private static string FindWorker()
+    {
+        string[] candidates =
+        [
+            Path.Combine(AppContext.BaseDirectory, WorkerFile),
+            Path.Combine(Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location) ?? ".", WorkerFile),
+        ];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"The ForkingServer worker {WorkerFile} was not found beside the application; reference the Rpyc.Worker project or set ForkingServerOptions.WorkerPath.");
+    }
+
+    private static string DotnetHost()
+    {
+        string? path = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(path) && File.Exists(path))
+        {
+            return path;
+        }
+        string? process = Environment.ProcessPath;
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
+        {
+            return process;
+        }
+        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet")))
+        {
+            return Path.Combine(root, "dotnet");
+        }
+        return "dotnet";
+    }
+
+    // A framework-dependent app needs a runtimeconfig; when the worker's own was not copied,
+    // run it on the framework this process runs on.
+    private static string WriteRuntimeConfig()
+    {
+        Version v = Environment.Version;
+        string path = Path.Combine(Path.GetTempPath(), $"rpyc-worker-{v.Major}.{v.Minor}.runtimeconfig.json");
+        if (!File.Exists(path))
+        {
+            string version = $"{v.Major}.{v.Minor}";
+            File.WriteAllText(path, "{\"runtimeOptions\":{\"tfm\":\"net" + version + "\",\"framework\":{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + version + ".0\"}}}");
+        }
+        return path;
+    }
+}
