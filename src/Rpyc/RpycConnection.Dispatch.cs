@@ -61,6 +61,7 @@ public sealed partial class RpycConnection
             throw ProtocolErrors.Message($"request seq {seq} is not (handler, args)");
         }
         var handler = (HandlerId)handlerCode;
+        Counters.IncomingRequest();
         object? result;
         try
         {

@@ -44,6 +44,7 @@ public sealed partial class RpycConnection
         long seq = Interlocked.Increment(ref _nextSeq);
         var boxed = new PyTuple(BoxLabel.Tuple, new PyTuple(new PyTuple(BoxLabel.LocalRef, id.ToTuple()), new PyTuple(BoxLabel.Value, count)));
         WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
+        Counters.RequestSent(sync: false);
     }
 
     /// <summary>Sends the releases queued by collected proxies now, instead of with the next request.</summary>

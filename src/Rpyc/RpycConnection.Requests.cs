@@ -28,6 +28,7 @@ public sealed partial class RpycConnection
         try
         {
             Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+            Counters.RequestSent(sync: true);
         }
         catch
         {
@@ -46,6 +47,7 @@ public sealed partial class RpycConnection
         ThrowIfClosed();
         long seq = Interlocked.Increment(ref _nextSeq);
         Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+        Counters.RequestSent(sync: false);
     }
 
     private object? WaitFor(PendingReply pending, TimeSpan timeout)
@@ -166,6 +168,7 @@ public sealed partial class RpycConnection
                 Teardown(new RpycConnectionClosedException($"The peer {PeerName} closed the connection."));
                 return false;
         }
+        Counters.FrameReceived(_source.LastFrameLength);
         if (_version is null)
         {
             _version = Envelope.Detect(payload) ?? throw ProtocolErrors.Message($"the first message starts with 0x{(payload.IsEmpty ? 0 : payload.FirstSpan[0]):x2}, which is neither a rpyc 5.x nor a 6.x envelope");
@@ -209,6 +212,7 @@ public sealed partial class RpycConnection
         try
         {
             _transport.Send(frame.Span);
+            Counters.FrameSent(frame.Length);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {

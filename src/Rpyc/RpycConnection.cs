@@ -128,6 +128,15 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
 
     internal LocalObjectTable LocalObjects { get; }
 
+    /// <summary>Round trips, one-way messages, frames and bytes of this connection so far.</summary>
+    public RpycConnectionCounters Counters { get; } = new();
+
+    /// <summary>Objects this side holds for the peer (passed by reference and not yet released).</summary>
+    public int LocalObjectCount => LocalObjects.Count;
+
+    /// <summary>Proxies for the peer's objects alive on this side.</summary>
+    public int LiveNetrefCount => Netrefs.LiveCount;
+
     internal NetrefCache Netrefs { get; }
 
     /// <summary>The peer's root object (its service), fetched once with <c>HANDLE_GETROOT</c>.</summary>

@@ -12,6 +12,9 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
     private int _start;
     private int _end;
 
+    /// <summary>Wire length of the last frame returned (header and trailer included).</summary>
+    public long LastFrameLength { get; private set; }
+
     public enum Result
     {
         Frame,
@@ -32,6 +35,7 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
             ReadOnlySequence<byte> rest = buffered;
             if (FrameReader.TryReadFrame(ref rest, limits, out payload))
             {
+                LastFrameLength = buffered.Length - rest.Length;
                 _start = _end - (int)rest.Length;
                 return Result.Frame;
             }
