@@ -24,6 +24,11 @@ internal static class ValueBinder
         {
             return TryConvert(value, nullable, out result);
         }
+        if (value is Netref callable && typeof(Delegate).IsAssignableFrom(type) && type != typeof(Delegate))
+        {
+            result = NetrefDelegates.Create(callable, type);
+            return true;
+        }
         if (PyValue.TryInteger(value, out BigInteger big))
         {
             return TryConvertInteger(big, type, out result);
