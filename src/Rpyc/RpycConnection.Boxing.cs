@@ -29,7 +29,11 @@ public sealed partial class RpycConnection
             return new PyTuple(BoxLabel.Tuple, PyTuple.Wrap(boxes));
         }
         // Everything else lives here and is reached by reference: callbacks, lists, services.
-        IdPack id = LocalObjects.Add(value!);
+        IdPack id = LocalObjects.Add(value!, out bool exported);
+        if (exported)
+        {
+            Observer?.LocalObjectExported(this, id.NamePack, id.InstanceId);
+        }
         return new PyTuple(BoxLabel.RemoteRef, id.ToTuple());
     }
 

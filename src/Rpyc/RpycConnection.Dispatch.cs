@@ -1,4 +1,6 @@
+using Rpyc.Netrefs;
 using Rpyc.Protocol;
+using Rpyc.Telemetry;
 using Rpyc.Services;
 
 namespace Rpyc;
@@ -12,13 +14,15 @@ public sealed partial class RpycConnection
             switch (message.Kind)
             {
                 case MessageKind.Request:
-                    DispatchRequest(message.Seq, message.Args);
+                    DispatchRequest(message.Seq, message.Args, message.FrameLength);
                     break;
                 case MessageKind.Reply:
-                    CompletePending(message.Seq, value: Unbox(message.Args), error: null);
+                    int createdBefore = NetrefCache.CreatedOnThisThread;
+                    object? value = Unbox(message.Args);
+                    CompletePending(message.Seq, value, error: null, message.FrameLength, NetrefCache.CreatedOnThisThread != createdBefore);
                     break;
                 case MessageKind.Exception:
-                    CompletePending(message.Seq, value: null, error: Vinegar.Load(message.Args));
+                    CompletePending(message.Seq, value: null, error: Vinegar.Load(message.Args), message.FrameLength, createdNetref: false);
                     break;
             }
         }
@@ -34,13 +38,15 @@ public sealed partial class RpycConnection
         }
     }
 
-    private void CompletePending(long seq, object? value, Exception? error)
+    private void CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
     {
         lock (_sync)
         {
             // A late reply (after a timeout) or the reply to a DEL finds no entry: dropped, as in Python.
             if (_pending.Remove(seq, out PendingReply? pending))
             {
+                pending.ReplyBytes = frameLength;
+                pending.CreatedNetref = createdNetref;
                 if (error is null)
                 {
                     pending.Complete(value);
@@ -54,7 +60,7 @@ public sealed partial class RpycConnection
         }
     }
 
-    private void DispatchRequest(long seq, object? args)
+    private void DispatchRequest(long seq, object? args, long frameLength)
     {
         if (args is not PyTuple { Count: 2 } request || request[0] is not long handlerCode)
         {
@@ -62,6 +68,8 @@ public sealed partial class RpycConnection
         }
         var handler = (HandlerId)handlerCode;
         Counters.IncomingRequest();
+        ConnectionObserver? observer = _observer;
+        object? token = null;
         object? result;
         try
         {
@@ -69,9 +77,15 @@ public sealed partial class RpycConnection
             {
                 throw ProtocolErrors.Message($"request seq {seq} ({handler}) has arguments that are not a tuple");
             }
+            if (observer is not null)
+            {
+                (string? target, string? name) = Describe(handler, handlerArgs);
+                token = observer.IncomingStarting(this, handler, target, name, frameLength);
+            }
             if (handler == HandlerId.Close)
             {
                 // Nobody answers CLOSE: tear down at once so a 6.x peer waiting for EOF is released.
+                observer?.IncomingCompleted(token, 0, null);
                 Teardown(null);
                 return;
             }
@@ -83,13 +97,15 @@ public sealed partial class RpycConnection
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            SendException(seq, ex);
+            int bytes = SendException(seq, ex);
+            observer?.IncomingCompleted(token, bytes, ex);
             return;
         }
-        SendReply(seq, result);
+        int replyBytes = SendReply(seq, result);
+        observer?.IncomingCompleted(token, replyBytes, null);
     }
 
-    private void SendReply(long seq, object? result)
+    private int SendReply(long seq, object? result)
     {
         object boxed;
         try
@@ -98,13 +114,12 @@ public sealed partial class RpycConnection
         }
         catch (Exception ex) when (ex is ArgumentException)
         {
-            SendException(seq, ex);
-            return;
+            return SendException(seq, ex);
         }
-        Send(MessageKind.Reply, seq, boxed);
+        return Send(MessageKind.Reply, seq, boxed);
     }
 
-    private void SendException(long seq, Exception ex) =>
+    private int SendException(long seq, Exception ex) =>
         Send(MessageKind.Exception, seq, Vinegar.Dump(ex, _options.IncludeLocalTraceback));
 
     // protocol.py _HANDLERS
@@ -142,7 +157,10 @@ public sealed partial class RpycConnection
             case HandlerId.Del:
                 object? target = Arg(args, 0, handler);
                 long count = args.Count > 1 && args[1] is long n ? n : 1;
-                LocalObjects.Release(target, count);
+                if (LocalObjects.Release(target, count) is IdPack released)
+                {
+                    Observer?.LocalObjectReleased(this, released.NamePack, released.InstanceId);
+                }
                 return null;
             case HandlerId.Inspect:
                 return model.Inspect(LocalObjects.Get(IdPack.FromWire(Arg(args, 0, handler))));

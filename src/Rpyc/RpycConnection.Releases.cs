@@ -1,5 +1,6 @@
 using Rpyc.Netrefs;
 using Rpyc.Protocol;
+using Rpyc.Telemetry;
 
 namespace Rpyc;
 
@@ -43,8 +44,15 @@ public sealed partial class RpycConnection
     {
         long seq = Interlocked.Increment(ref _nextSeq);
         var boxed = new PyTuple(BoxLabel.Tuple, new PyTuple(new PyTuple(BoxLabel.LocalRef, id.ToTuple()), new PyTuple(BoxLabel.Value, count)));
-        WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
+        ConnectionObserver? observer = _observer;
+        object? token = observer?.RequestStarting(this, HandlerId.Del, id.NamePack, null, sync: false);
+        int bytes = WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
         Counters.RequestSent(sync: false);
+        if (observer is not null)
+        {
+            observer.RequestSent(token, bytes);
+            observer.RequestCompleted(token, 0, false, null);
+        }
     }
 
     /// <summary>Sends the releases queued by collected proxies now, instead of with the next request.</summary>

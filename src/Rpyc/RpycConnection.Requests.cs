@@ -1,5 +1,6 @@
 using Rpyc.Channel;
 using Rpyc.Protocol;
+using Rpyc.Telemetry;
 
 namespace Rpyc;
 
@@ -9,6 +10,14 @@ public sealed partial class RpycConnection
     private readonly object _sync = new();
     private readonly Dictionary<long, PendingReply> _pending = [];
     private bool _readerBusy;
+    private volatile ConnectionObserver? _observer;
+
+    /// <summary>The telemetry attached to this connection, or <c>null</c>.</summary>
+    internal ConnectionObserver? Observer
+    {
+        get => _observer;
+        set => _observer = value;
+    }
     private long _nextSeq = -1;
 
     private readonly object _sendLock = new();
@@ -25,20 +34,58 @@ public sealed partial class RpycConnection
         {
             _pending[seq] = pending;
         }
+        ConnectionObserver? observer = _observer;
+        object? token = observer is null ? null : StartObserving(observer, handler, args, sync: true);
         try
         {
-            Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+            int bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
             Counters.RequestSent(sync: true);
+            observer?.RequestSent(token, bytes);
         }
-        catch
+        catch (Exception ex)
         {
             lock (_sync)
             {
                 _pending.Remove(seq);
             }
+            observer?.RequestCompleted(token, 0, false, ex);
             throw;
         }
-        return WaitFor(pending, timeout ?? _options.SyncRequestTimeout);
+        try
+        {
+            object? result = WaitFor(pending, timeout ?? _options.SyncRequestTimeout);
+            observer?.RequestCompleted(token, pending.ReplyBytes, pending.CreatedNetref, null);
+            return result;
+        }
+        catch (Exception ex) when (observer is not null)
+        {
+            observer.RequestCompleted(token, pending.ReplyBytes, false, ex);
+            throw;
+        }
+    }
+
+    private object? StartObserving(ConnectionObserver observer, HandlerId handler, PyTuple args, bool sync)
+    {
+        (string? target, string? name) = Describe(handler, args);
+        return observer.RequestStarting(this, handler, target, name, sync);
+    }
+
+    // The object and attribute a request is about, for telemetry: (obj, name, ...) for most handlers.
+    private static (string? Target, string? Name) Describe(HandlerId handler, PyTuple args)
+    {
+        string? target = args.Count > 0 ? args[0] switch
+        {
+            Netref n => n.RemoteTypeName,
+            null => null,
+            object local => local.GetType().Name,
+        } : null;
+        string? name = handler switch
+        {
+            HandlerId.GetAttr or HandlerId.SetAttr or HandlerId.DelAttr or HandlerId.CallAttr => args.Count > 1 ? args[1] as string : null,
+            HandlerId.Cmp => args.Count > 2 ? args[2] as string : null,
+            _ => null,
+        };
+        return (target, name);
     }
 
     /// <summary>Sends a request whose reply nobody waits for (DEL, CLOSE); Python ignores replies to unknown seqs, and so do we.</summary>
@@ -46,8 +93,15 @@ public sealed partial class RpycConnection
     {
         ThrowIfClosed();
         long seq = Interlocked.Increment(ref _nextSeq);
-        Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+        ConnectionObserver? observer = _observer;
+        object? token = observer is null ? null : StartObserving(observer, handler, args, sync: false);
+        int bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
         Counters.RequestSent(sync: false);
+        if (observer is not null)
+        {
+            observer.RequestSent(token, bytes);
+            observer.RequestCompleted(token, 0, false, null);
+        }
     }
 
     private object? WaitFor(PendingReply pending, TimeSpan timeout)
@@ -174,7 +228,7 @@ public sealed partial class RpycConnection
             _version = Envelope.Detect(payload) ?? throw ProtocolErrors.Message($"the first message starts with 0x{(payload.IsEmpty ? 0 : payload.FirstSpan[0]):x2}, which is neither a rpyc 5.x nor a 6.x envelope");
         }
         // Decoded while holding the reader role: the payload aliases the receive buffer.
-        message = Envelope.Read(payload, _version.Value, _options.MaxBrineDepth);
+        message = Envelope.Read(payload, _version.Value, _options.MaxBrineDepth) with { FrameLength = _source.LastFrameLength };
         return true;
     }
 
@@ -193,18 +247,18 @@ public sealed partial class RpycConnection
         }
     }
 
-    private void Send(MessageKind kind, long seq, object? args)
+    private int Send(MessageKind kind, long seq, object? args)
     {
         lock (_sendLock)
         {
             ThrowIfClosed();
             FlushReleases();
-            WriteFrame(kind, seq, args);
+            return WriteFrame(kind, seq, args);
         }
     }
 
-    // Called with _sendLock held.
-    private void WriteFrame(MessageKind kind, long seq, object? args)
+    // Called with _sendLock held; returns the frame's length on the wire.
+    private int WriteFrame(MessageKind kind, long seq, object? args)
     {
         _sendBuffer.Reset();
         Envelope.Write(_sendBuffer, _version ?? _options.ProtocolVersion, kind, seq, args);
@@ -213,6 +267,7 @@ public sealed partial class RpycConnection
         {
             _transport.Send(frame.Span);
             Counters.FrameSent(frame.Length);
+            return frame.Length;
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {

@@ -31,12 +31,14 @@ internal sealed class LocalObjectTable
         }
     }
 
-    public IdPack Add(object value)
+    public IdPack Add(object value, out bool exported)
     {
+        exported = false;
         lock (_byId)
         {
             if (!_byObject.TryGetValue(value, out IdPack id))
             {
+                exported = true;
                 id = new IdPack(NamePack(value), ClassId(value.GetType()), ++_nextInstanceId);
                 _byObject[value] = id;
                 _byId[id] = new Entry(value);
@@ -65,7 +67,8 @@ internal sealed class LocalObjectTable
     }
 
     // protocol.py _handle_del: decref by count, drop at zero.
-    public void Release(object? value, long count)
+    /// <summary>Drops <paramref name="count"/> references; returns the id when the object left the table.</summary>
+    public IdPack? Release(object? value, long count)
     {
         lock (_byId)
         {
@@ -79,7 +82,9 @@ internal sealed class LocalObjectTable
             {
                 _byId.Remove(id);
                 _byObject.Remove(value);
+                return id;
             }
+            return null;
         }
     }
 

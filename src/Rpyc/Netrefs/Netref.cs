@@ -98,6 +98,7 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
     private object? Request(HandlerId handler, PyTuple args)
     {
         ThrowIfReleased();
+        Connection.Observer?.NetrefAccessed(Connection, IdPack.NamePack, IdPack.InstanceId);
         return Connection.SyncRequest(handler, args);
     }
 

@@ -12,6 +12,12 @@ internal sealed class NetrefCache(RpycConnection connection)
     // Releases from finalizers: no I/O on the finalizer thread, the next send flushes them.
     private readonly System.Collections.Concurrent.ConcurrentQueue<(IdPack Id, long Count)> _releases = new();
 
+    [ThreadStatic]
+    private static int t_createdOnThisThread;
+
+    /// <summary>Proxies created by this thread so far: the reading thread compares it around an unbox.</summary>
+    public static int CreatedOnThisThread => t_createdOnThisThread;
+
     public Netref GetOrCreate(IdPack id)
     {
         lock (_proxies)
@@ -22,6 +28,8 @@ internal sealed class NetrefCache(RpycConnection connection)
             }
             var created = new Netref(connection, id);
             _proxies[id] = new WeakReference<Netref>(created);
+            t_createdOnThisThread++;
+            connection.Observer?.NetrefCreated(connection, id.NamePack, id.InstanceId);
             return created;
         }
     }
@@ -57,6 +65,7 @@ internal sealed class NetrefCache(RpycConnection connection)
                 _proxies.Remove(netref.IdPack);
             }
         }
+        connection.Observer?.NetrefReleased(connection, netref.IdPack.NamePack, netref.IdPack.InstanceId);
         if (fromFinalizer)
         {
             _releases.Enqueue((netref.IdPack, netref.RefCount));

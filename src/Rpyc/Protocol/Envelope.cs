@@ -4,7 +4,11 @@ using Rpyc.Brine;
 namespace Rpyc.Protocol;
 
 /// <summary>One decoded message: <c>(msg, seq, args)</c>.</summary>
-internal readonly record struct Message(MessageKind Kind, long Seq, object? Args);
+internal readonly record struct Message(MessageKind Kind, long Seq, object? Args)
+{
+    /// <summary>Wire length of the frame it came in (header and trailer included).</summary>
+    public long FrameLength { get; init; }
+}
 
 /// <summary>The message envelope, which differs between rpyc 5.x and 6.x (protocol.py _send / _dispatch).</summary>
 internal static class Envelope

@@ -16,6 +16,11 @@ internal sealed class PendingReply(long seq, HandlerId handler)
 
     public Exception? Error { get; private set; }
 
+    // Telemetry: set by the reading thread before Complete/Fail.
+    public long ReplyBytes { get; set; }
+
+    public bool CreatedNetref { get; set; }
+
     // Called with the connection's monitor held.
     public void Complete(object? value)
     {
