@@ -148,7 +148,7 @@ internal static class ValueBinder
         string? firstError = null;
         foreach (MethodInfo method in overloads)
         {
-            if (TryBind(method.GetParameters(), args, kwargs, out object?[]? bound, out string? error))
+            if (TryBind(Parameters(method), args, kwargs, out object?[]? bound, out string? error))
             {
                 return Await(method.Invoke(method.IsStatic ? null : target, BindingFlags.DoNotWrapExceptions, null, bound, null));
             }
@@ -175,8 +175,19 @@ internal static class ValueBinder
         return null;
     }
 
+    // GetParameters allocates a new array on every call; methods are bound on every request.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, ParameterInfo[]> s_parameters = new();
+
+    private static ParameterInfo[] Parameters(MethodInfo method) => s_parameters.GetOrAdd(method, static m => m.GetParameters());
+
     private static bool TryBind(ParameterInfo[] parameters, PyTuple args, PyTuple kwargs, out object?[]? bound, out string? error)
     {
+        if (parameters.Length == 0 && args.Count == 0 && kwargs.Count == 0)
+        {
+            bound = [];
+            error = null;
+            return true;
+        }
         bound = new object?[parameters.Length];
         var filled = new bool[parameters.Length];
         error = null;
