@@ -88,7 +88,7 @@ public static class PyValue
             case byte[] bytes: AppendBytesRepr(sb, bytes); break;
             case double d: sb.Append(FloatRepr(d)); break;
             case float f: sb.Append(FloatRepr(f)); break;
-            case Complex c: sb.Append('(').Append(FloatRepr(c.Real)).Append(c.Imaginary < 0 || double.IsNegative(c.Imaginary) ? "" : "+").Append(FloatRepr(c.Imaginary)).Append("j)"); break;
+            case Complex c: sb.Append(ComplexRepr(c)); break;
             case PyTuple t:
                 sb.Append('(');
                 AppendItems(sb, t);
@@ -142,7 +142,9 @@ public static class PyValue
         }
     }
 
-    private static string FloatRepr(double d)
+    // Python's float repr: the shortest round-trip digits, in fixed notation when the decimal
+    // exponent is in [-4, 16) and in exponent notation otherwise ("1e+16", "5e-324").
+    private static string FloatRepr(double d, bool forceDecimalPoint = true)
     {
         if (double.IsNaN(d))
         {
@@ -152,8 +154,43 @@ public static class PyValue
         {
             return d > 0 ? "inf" : "-inf";
         }
-        string r = d.ToString("R", CultureInfo.InvariantCulture);
-        return r.Contains('.') || r.Contains('E') ? r.Replace("E+", "e+").Replace("E-", "e-") : r + ".0";
+        string sign = double.IsNegative(d) ? "-" : "";
+        if (d == 0)
+        {
+            return sign + (forceDecimalPoint ? "0.0" : "0");
+        }
+        // "E16" is not shortest; "R" is, in either notation: normalise it to digits and exponent.
+        string r = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        int e = r.IndexOf('E', StringComparison.Ordinal);
+        int exponent = e < 0 ? 0 : int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        string mantissa = e < 0 ? r : r[..e];
+        int dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        string digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
+        int pointAt = (dot < 0 ? mantissa.Length : dot) + exponent;
+        int leadingZeros = digits.Length - digits.TrimStart('0').Length;
+        digits = digits.Trim('0');
+        pointAt -= leadingZeros;
+        int sci = pointAt - 1;
+        if (sci is >= -4 and < 16)
+        {
+            string whole = pointAt <= 0 ? "0" : digits.PadRight(pointAt, '0')[..pointAt];
+            string fraction = pointAt < 0 ? new string('0', -pointAt) + digits : digits.Length > pointAt ? digits[pointAt..] : "";
+            return sign + whole + (fraction.Length > 0 ? "." + fraction : forceDecimalPoint ? ".0" : "");
+        }
+        string head = digits.Length > 1 ? digits[0] + "." + digits[1..] : digits;
+        return $"{sign}{head}e{(sci < 0 ? '-' : '+')}{Math.Abs(sci):00}";
+    }
+
+    // Python's complex repr: "2j" when the real part is +0.0, else "(re+imj)", parts without a forced ".0".
+    private static string ComplexRepr(Complex c)
+    {
+        string imaginary = FloatRepr(c.Imaginary, forceDecimalPoint: false);
+        if (c.Real == 0 && !double.IsNegative(c.Real))
+        {
+            return imaginary + "j";
+        }
+        string joiner = imaginary.StartsWith('-') ? "" : "+";
+        return $"({FloatRepr(c.Real, forceDecimalPoint: false)}{joiner}{imaginary}j)";
     }
 
     private static void AppendStringRepr(StringBuilder sb, string s)

@@ -58,6 +58,26 @@ internal static class FrameReader
         return true;
     }
 
+    // RFC 1950 section 8.2, with the modulo deferred over 5552-byte blocks as zlib does.
+    private static uint Adler32(ReadOnlySpan<byte> data)
+    {
+        const uint Mod = 65521;
+        uint a = 1, b = 0;
+        while (!data.IsEmpty)
+        {
+            int n = Math.Min(data.Length, 5552);
+            foreach (byte x in data[..n])
+            {
+                a += x;
+                b += a;
+            }
+            a %= Mod;
+            b %= Mod;
+            data = data[n..];
+        }
+        return (b << 16) | a;
+    }
+
     /// <summary>Inflates a zlib (RFC 1950) body, refusing output past <paramref name="maxLength"/>.</summary>
     public static byte[] Decompress(ReadOnlySequence<byte> body, int maxLength)
     {
@@ -83,6 +103,18 @@ internal static class FrameReader
         catch (InvalidDataException ex)
         {
             throw new RpycProtocolException($"Malformed frame: the compressed body is not a valid zlib stream: {ex.Message}", ex);
+        }
+        // ZLibStream stops quietly at the end of a truncated stream and does not always check the
+        // trailer; Python's zlib raises "incomplete or truncated stream". Verify the Adler-32 here.
+        Span<byte> trailer = stackalloc byte[4];
+        if (body.Length < 6)
+        {
+            throw ProtocolErrors.Frame($"the compressed body is {body.Length} bytes, too short for a zlib stream");
+        }
+        body.Slice(body.Length - 4).CopyTo(trailer);
+        if (BinaryPrimitives.ReadUInt32BigEndian(trailer) != Adler32(output.WrittenSpan))
+        {
+            throw ProtocolErrors.Frame("the compressed body is truncated or corrupt (Adler-32 mismatch)");
         }
         return output.WrittenSpan.ToArray();
     }
