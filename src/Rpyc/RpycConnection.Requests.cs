@@ -283,8 +283,9 @@ public sealed partial class RpycConnection
 
     private void ShrinkSendBuffers()
     {
-        // A 100 MB upload must not pin 100 MB per connection afterwards.
-        const int Keep = 1024 * 1024;
+        // A 100 MB upload must not pin 100 MB per connection afterwards, but repeated megabyte
+        // transfers should not regrow (and recopy) their buffer on every call either.
+        const int Keep = 8 * 1024 * 1024;
         if (_sendBuffer.Buffer.Length > Keep)
         {
             _sendBuffer.Shrink(4096);

@@ -160,6 +160,14 @@ internal static class ValueBinder
     // Service methods may be async: the peer gets the awaited value.
     private static object? Await(object? result)
     {
+        if (result is ValueTask valueTask)
+        {
+            result = valueTask.AsTask();
+        }
+        else if (result?.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+        {
+            result = type.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null);
+        }
         if (result is not Task task)
         {
             return result;
