@@ -164,9 +164,9 @@ internal static class ValueBinder
         {
             result = valueTask.AsTask();
         }
-        else if (result?.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+        else if (result?.GetType() is { IsGenericType: true } valueTaskType && valueTaskType.GetGenericTypeDefinition() == typeof(ValueTask<>))
         {
-            result = type.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null);
+            result = valueTaskType.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null);
         }
         if (result is not Task task)
         {
