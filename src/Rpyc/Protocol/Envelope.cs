@@ -38,25 +38,30 @@ internal static class Envelope
         {
             throw ProtocolErrors.Message("empty payload");
         }
-        object? value;
-        long kind;
+        // The first byte tells a peer of the other version apart before brine reports it as garbage
+        // (wire notes 4.1: 0x12 starts every 5.x message, 0x01..0x03 every 6.x one).
+        byte first = payload.FirstSpan[0];
         if (version == RpycProtocolVersion.V5)
         {
-            if (Brine.Brine.Load(payload, maxDepth) is not PyTuple { Count: 3 } t || t[0] is not long k5)
+            if (first != BrineTag.Tup3)
             {
                 throw ProtocolErrors.Message(DescribeMismatch(payload, "a 5.x envelope (msg, seq, args)"));
             }
-            kind = k5;
-            value = t;
-            return Make(kind, t[1], t[2]);
+            if (Brine.Brine.Load(payload, maxDepth) is not PyTuple { Count: 3 } t || t[0] is not long kind5)
+            {
+                throw ProtocolErrors.Message("expected a 5.x envelope (msg, seq, args)");
+            }
+            return Make(kind5, t[1], t[2]);
         }
-        kind = payload.FirstSpan[0];
-        value = Brine.Brine.Load(payload.Slice(1), maxDepth);
-        if (value is not PyTuple { Count: 2 } t6)
+        if (first is < 1 or > 3)
         {
-            throw ProtocolErrors.Message(DescribeMismatch(payload, "a 6.x envelope msg byte + (seq, args)"));
+            throw ProtocolErrors.Message($"invalid message type: {first}" + (first == BrineTag.Tup3 ? " (the byte 0x12 starts a rpyc 5.x envelope: the peer speaks 5.x, this connection 6.x)" : ""));
         }
-        return Make(kind, t6[0], t6[1]);
+        if (Brine.Brine.Load(payload.Slice(1), maxDepth) is not PyTuple { Count: 2 } t6)
+        {
+            throw ProtocolErrors.Message("expected a 6.x envelope: msg byte + (seq, args)");
+        }
+        return Make(first, t6[0], t6[1]);
     }
 
     private static Message Make(long kind, object? seq, object? args)
@@ -90,7 +95,7 @@ internal static class Envelope
     private static string DescribeMismatch(ReadOnlySequence<byte> payload, string expected)
     {
         RpycProtocolVersion? other = Detect(payload);
-        string hint = other is null ? "" : $" (the first byte 0x{payload.FirstSpan[0]:x2} suggests a rpyc {(int)other}.x peer)";
+        string hint = other is null ? "" : $" (the first byte 0x{payload.FirstSpan[0]:x2} suggests a rpyc {(int)other}.x peer: the envelopes of 5.x and 6.x differ)";
         return $"expected {expected}{hint}";
     }
 }

@@ -30,6 +30,14 @@ internal abstract class ConnectionObserver
     {
     }
 
+    /// <summary>
+    /// A reply or exception arrived for a request nobody waits for (the answer to a DEL, or a reply
+    /// after a timeout), <paramref name="frameBytes"/> long; the connection drops it.
+    /// </summary>
+    public virtual void UnmatchedReplyReceived(RpycConnection connection, long frameBytes)
+    {
+    }
+
     /// <summary>A proxy for a peer object was created on this side.</summary>
     public virtual void NetrefCreated(RpycConnection connection, string typeName, long instanceId)
     {
