@@ -13,11 +13,11 @@ public sealed partial class RpycConnection
         value = ValueConversions.Normalize(value);
         if (value is Netref netref && ReferenceEquals(netref.Connection, this))
         {
-            return new PyTuple(BoxLabel.LocalRef, netref.IdPack.ToTuple());
+            return netref.BoxedReference;
         }
         if (BrineWriter.IsDumpable(value))
         {
-            return new PyTuple(BoxLabel.Value, value);
+            return new PyTuple(BoxLabel.ValueBoxed, value);
         }
         if (value is PyTuple tuple)
         {
@@ -26,7 +26,7 @@ public sealed partial class RpycConnection
             {
                 boxes[i] = Box(tuple[i]);
             }
-            return new PyTuple(BoxLabel.Tuple, PyTuple.Wrap(boxes));
+            return new PyTuple(BoxLabel.TupleBoxed, PyTuple.Wrap(boxes));
         }
         // Everything else lives here and is reached by reference: callbacks, lists, services.
         IdPack id = LocalObjects.Add(value!, out bool exported);
@@ -34,7 +34,7 @@ public sealed partial class RpycConnection
         {
             Observer?.LocalObjectExported(this, id.NamePack, id.InstanceId);
         }
-        return new PyTuple(BoxLabel.RemoteRef, id.ToTuple());
+        return new PyTuple(BoxLabel.RemoteRefBoxed, id.ToTuple());
     }
 
     // protocol.py _unbox

@@ -55,7 +55,7 @@ internal ref struct BrineReader
             case BrineTag.Complex:
                 double re = ReadDouble();
                 return new Complex(re, ReadDouble());
-            case >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast: return (long)(tag - BrineTag.ImmIntBias);
+            case >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast: return s_immediateInts[tag - BrineTag.ImmIntFirst];
             default:
                 throw ProtocolErrors.Brine($"unknown brine tag 0x{tag:x2} at offset {offset}");
         }
@@ -129,6 +129,9 @@ internal ref struct BrineReader
     }
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // Boxed once: labels, handler codes, message kinds and small counts all travel as immediate ints.
+    private static readonly object[] s_immediateInts = Enumerable.Range(BrineTag.ImmIntMin, BrineTag.ImmIntMax - BrineTag.ImmIntMin + 1).Select(i => (object)(long)i).ToArray();
 
     private PyTuple ReadTuple(int count)
     {

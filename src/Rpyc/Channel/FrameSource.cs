@@ -8,7 +8,9 @@ namespace Rpyc.Channel;
 /// </summary>
 internal sealed class FrameSource(Transport.Transport transport, ChannelLimits limits) : IDisposable
 {
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private const int DefaultSize = 64 * 1024;
+    private const int ShrinkAbove = 8 * 1024 * 1024;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
     private int _start;
     private int _end;
 
@@ -69,6 +71,12 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
         if (have == 0)
         {
             _start = _end = 0;
+            if (_buffer.Length > ShrinkAbove && needed <= DefaultSize)
+            {
+                // One large reply must not pin its buffer for the connection's life.
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
+            }
         }
         if (_start > 0 && (_buffer.Length - _end < 4096 || _buffer.Length - _start < needed))
         {

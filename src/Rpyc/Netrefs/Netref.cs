@@ -42,6 +42,11 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
 
     internal IdPack IdPack { get; }
 
+    // (LABEL_LOCAL_REF, id_pack) as the peer expects it back: immutable, so built once per proxy.
+    internal PyTuple BoxedReference => _boxedReference ??= new PyTuple(Protocol.BoxLabel.LocalRefBoxed, IdPack.ToTuple());
+
+    private PyTuple? _boxedReference;
+
     /// <summary>The remote type as <c>module.Class</c> (the id_pack's name_pack), e.g. <c>builtins.list</c>.</summary>
     public string RemoteTypeName => IdPack.NamePack;
 

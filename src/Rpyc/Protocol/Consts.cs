@@ -40,6 +40,12 @@ internal static class BoxLabel
     public const long Tuple = 2;
     public const long LocalRef = 3;
     public const long RemoteRef = 4;
+
+    // Boxed once: every boxed argument and reply starts with one of these.
+    public static readonly object ValueBoxed = Value;
+    public static readonly object TupleBoxed = Tuple;
+    public static readonly object LocalRefBoxed = LocalRef;
+    public static readonly object RemoteRefBoxed = RemoteRef;
 }
 
 // rpyc/core/consts.py EXC_STOP_ITERATION: StopIteration travels as this bare int.

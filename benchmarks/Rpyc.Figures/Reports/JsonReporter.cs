@@ -1,0 +1,89 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Rpyc.Figures.Reports;
+
+/// <summary>The report as JSON; a pure function of the report (numbers are written culture-free by Utf8JsonWriter).</summary>
+internal static class JsonReporter
+{
+    public static string Render(FiguresReport report)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions
+        {
+            Indented = true,
+            // A report file, never embedded in HTML: keep '+', '<', '>' and quotes readable.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("machine");
+            MachineInfo m = report.Machine;
+            w.WriteNumber("processor_count", m.ProcessorCount);
+            w.WriteString("os", m.OSDescription);
+            w.WriteString("framework", m.FrameworkDescription);
+            w.WriteString("architecture", m.ProcessArchitecture);
+            w.WriteString("gc", m.GcMode);
+            w.WriteBoolean("rpyc_optimized", m.RpycOptimized);
+            w.WriteString("python", m.PythonVersion);
+            w.WriteString("rpyc_python", m.RpycPythonVersion);
+            w.WriteNumber("stopwatch_frequency", m.StopwatchFrequency);
+            w.WriteString("taken_at", m.TakenAt);
+            w.WriteEndObject();
+            w.WriteStartObject("settings");
+            w.WriteNumber("runs", report.Options.Runs);
+            w.WriteNumber("calls", report.Options.Calls);
+            w.WriteNumber("warmup", report.Options.Warmup);
+            w.WriteNumber("echoes", report.Options.Echoes);
+            w.WriteNumber("echo_warmup", report.Options.EchoWarmup);
+            w.WriteNumber("brine_small_iterations", report.Options.BrineSmallIterations);
+            w.WriteNumber("brine_large_iterations", report.Options.BrineLargeIterations);
+            w.WriteString("percentiles", "nearest-rank");
+            w.WriteString("mb", "10^6 bytes; payload_mb_per_s = payload bytes / mean round trip; wire_mb_per_s = (bytes up + bytes down) / mean round trip; payload_mb_per_s_at_p50 uses the median round trip");
+            w.WriteEndObject();
+            w.WriteNumber("total_failures", report.TotalFailures);
+            w.WriteStartArray("runs");
+            foreach (RunResult run in report.Runs)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", run.Index);
+                WriteScenarios(w, "scenarios", run.Scenarios);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            WriteScenarios(w, "median", report.Median);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void WriteScenarios(Utf8JsonWriter w, string name, IReadOnlyList<ScenarioResult> scenarios)
+    {
+        w.WriteStartObject(name);
+        foreach (ScenarioResult s in scenarios)
+        {
+            w.WriteStartObject(s.Key);
+            w.WriteString("title", s.Title);
+            w.WriteString("kind", s.Kind.ToString().ToLowerInvariant());
+            if (s.Note is not null)
+            {
+                w.WriteString("note", s.Note);
+            }
+            foreach ((string field, double value) in s.Values)
+            {
+                if (double.IsFinite(value))
+                {
+                    // Nanosecond resolution is all the clocks give: drop the binary noise past it.
+                    w.WriteNumber(field, Math.Round(value, 3));
+                }
+                else
+                {
+                    w.WriteNull(field);
+                }
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+}
