@@ -165,7 +165,7 @@ public sealed class ConnectionPairTests
             byte[] buffer = new byte[1024];
             server.Receive(buffer);
             // A 5.x envelope (TUP3) whose first item has the unknown tag 0x07.
-            server.Send(FrameWriter.Encode([0x12, 0x07]));
+            server.Send(FrameWriter.Encode([0x12, 0x07, 0x00, 0x00]));
         });
         peer.Start();
         var ex = Assert.ThrowsAny<RpycException>(() => conn.RootNetref);
