@@ -171,7 +171,8 @@ public sealed partial class RpycConnection
             case HandlerId.Pickle:
                 throw new ArgumentException("pickling is disabled");
             default:
-                throw new KeyNotFoundException(((long)handler).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // Python answers an unknown handler with KeyError(code), the code as an int.
+                throw new RpycRemoteException("builtins.KeyError", new PyTuple((long)handler));
         }
     }
 

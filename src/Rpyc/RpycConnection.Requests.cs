@@ -218,6 +218,9 @@ public sealed partial class RpycConnection
         {
             case FrameSource.Result.Timeout:
                 return false;
+            case FrameSource.Result.EndOfStream when _source.Buffered > 0:
+                // Not an orderly close: the peer hung up in the middle of a frame.
+                throw ProtocolErrors.Frame($"truncated frame: the peer {PeerName} closed the connection {_source.Buffered} bytes into it");
             case FrameSource.Result.EndOfStream:
                 Teardown(new RpycConnectionClosedException($"The peer {PeerName} closed the connection."));
                 return false;

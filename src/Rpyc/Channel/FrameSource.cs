@@ -17,6 +17,9 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
     /// <summary>Wire length of the last frame returned (header and trailer included).</summary>
     public long LastFrameLength { get; private set; }
 
+    /// <summary>Bytes of an incomplete frame still buffered (non-zero at end of stream means a truncated frame).</summary>
+    public int Buffered => _end - _start;
+
     public enum Result
     {
         Frame,

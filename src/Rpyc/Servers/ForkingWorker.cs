@@ -32,7 +32,15 @@ public static class ForkingWorker
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
         Warmup(serviceType);
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        control.Connect(new UnixDomainSocketEndPoint(parsed.ControlPath));
+        try
+        {
+            control.Connect(new UnixDomainSocketEndPoint(parsed.ControlPath));
+        }
+        catch (SocketException)
+        {
+            // The server stopped while this worker was starting: nothing to serve.
+            return 0;
+        }
         Socket? client = FdPassing.Receive(control);
         if (client is null)
         {

@@ -74,13 +74,15 @@ internal static class Dunders
             case "__len__" when obj is ICollection c: return (long)c.Count;
             case "__len__" when obj is string s: return (long)s.Length;
             case "__iter__" when obj is LocalIterator: return obj;
+            // Python iterates a mapping's keys, not its pairs.
+            case "__iter__" when obj is IDictionary d: return new LocalIterator(d.Keys.GetEnumerator());
             case "__iter__" when obj is IEnumerable e: return new LocalIterator(e.GetEnumerator());
             case "__next__" or "next" when obj is LocalIterator it: return it.Next();
             case "__getitem__" when args.Count == 1: return GetItem(obj, args[0]);
             case "__setitem__" when args.Count == 2: SetItem(obj, args[0], args[1]); return null;
             case "__contains__" when args.Count == 1: return Contains(obj, args[0]);
             case "__bool__" or "__nonzero__": return obj is not ICollection c2 || c2.Count != 0;
-            case "__str__" or "__repr__": return obj.ToString();
+            case "__str__" or "__repr__": return Repr(obj);
             case "__hash__": return (long)PyValue.Hash(obj);
             case "__eq__" or "__ne__" or "__lt__" or "__le__" or "__gt__" or "__ge__" when args.Count == 1: return Compare(obj, args[0], name);
             case "__enter__": return obj;
@@ -111,6 +113,8 @@ internal static class Dunders
         {
             case IList list when key is long index:
                 return list[Index(index, list.Count)];
+            case IList list when key is PySlice slice:
+                return Slice(list, slice);
             case IDictionary dict:
                 object? lookup = ConvertKey(dict, key);
                 return lookup is not null && dict.Contains(lookup) ? dict[lookup] : throw new KeyNotFoundException(PyValue.Repr(key));
@@ -160,6 +164,65 @@ internal static class Dunders
         Type? keyType = dict.GetType().IsGenericType ? dict.GetType().GetGenericArguments()[0] : null;
         return keyType is not null && ValueBinder.TryConvert(key, keyType, out object? converted) ? converted : key;
     }
+
+    // list[start:stop:step] gives a new list, as in Python.
+    private static List<object?> Slice(IList list, PySlice slice)
+    {
+        long step = slice.Step is long st ? st : 1;
+        if (step == 0)
+        {
+            throw new ArgumentException("slice step cannot be zero");
+        }
+        int count = list.Count;
+        long Clamp(object? bound, long fallback)
+        {
+            if (bound is not long b)
+            {
+                return fallback;
+            }
+            if (b < 0)
+            {
+                b += count;
+            }
+            return step > 0 ? Math.Clamp(b, 0, count) : Math.Clamp(b, -1, count - 1);
+        }
+        long start = Clamp(slice.Start, step > 0 ? 0 : count - 1);
+        long stop = Clamp(slice.Stop, step > 0 ? count : -1);
+        var result = new List<object?>();
+        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+        {
+            result.Add(list[(int)i]);
+        }
+        return result;
+    }
+
+    /// <summary>Python-style repr of a local object: collections show their items, as Python's do.</summary>
+    public static string Repr(object obj)
+    {
+        switch (obj)
+        {
+            case string s:
+                return PyValue.Repr(s);
+            case IDictionary dict:
+                var pairs = new List<string>();
+                foreach (DictionaryEntry entry in dict)
+                {
+                    pairs.Add($"{ItemRepr(entry.Key)}: {ItemRepr(entry.Value)}");
+                }
+                return "{" + string.Join(", ", pairs) + "}";
+            case IList list:
+                var items = new List<string>();
+                foreach (object? item in list)
+                {
+                    items.Add(ItemRepr(item));
+                }
+                return "[" + string.Join(", ", items) + "]";
+            default:
+                return obj.ToString() ?? "";
+        }
+    }
+
+    private static string ItemRepr(object? item) => Brine.Brine.IsDumpable(item) || item is null ? PyValue.Repr(item) : Repr(item);
 
     // Python indexing: negative counts from the end.
     private static int Index(long index, int count)

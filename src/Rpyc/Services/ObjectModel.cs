@@ -110,10 +110,10 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
     {
         null => "None",
         RpycService s => $"<{s.GetType().FullName} object>",
-        _ => obj.ToString() ?? "",
+        _ => Dunders.Repr(obj),
     };
 
-    public string Str(object? obj) => obj?.ToString() ?? "None";
+    public string Str(object? obj) => obj is null ? "None" : obj is string s ? s : Dunders.Repr(obj);
 
     public long Hash(object? obj) => obj is null ? 0 : PyValue.Hash(obj);
 
