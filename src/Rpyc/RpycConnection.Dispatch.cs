@@ -40,11 +40,13 @@ public sealed partial class RpycConnection
 
     private void CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
     {
+        bool matched = false;
         lock (_sync)
         {
             // A late reply (after a timeout) or the reply to a DEL finds no entry: dropped, as in Python.
             if (_pending.Remove(seq, out PendingReply? pending))
             {
+                matched = true;
                 pending.ReplyBytes = frameLength;
                 pending.CreatedNetref = createdNetref;
                 if (error is null)
@@ -57,6 +59,11 @@ public sealed partial class RpycConnection
                 }
                 Monitor.PulseAll(_sync);
             }
+        }
+        if (!matched)
+        {
+            // Telemetry still counts the bytes, so its totals equal what crossed the wire.
+            _observer?.UnmatchedReplyReceived(this, frameLength);
         }
     }
 
@@ -97,12 +104,32 @@ public sealed partial class RpycConnection
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            int bytes = SendException(seq, ex);
-            observer?.IncomingCompleted(token, bytes, ex);
+            int bytes = 0;
+            try
+            {
+                bytes = SendException(seq, ex);
+            }
+            finally
+            {
+                observer?.IncomingCompleted(token, bytes, ex);
+            }
             return;
         }
-        int replyBytes = SendReply(seq, result);
-        observer?.IncomingCompleted(token, replyBytes, null);
+        int replyBytes = 0;
+        Exception? sendError = null;
+        try
+        {
+            replyBytes = SendReply(seq, result);
+        }
+        catch (Exception ex)
+        {
+            sendError = ex;
+            throw;
+        }
+        finally
+        {
+            observer?.IncomingCompleted(token, replyBytes, sendError);
+        }
     }
 
     private int SendReply(long seq, object? result)

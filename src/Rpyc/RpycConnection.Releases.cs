@@ -46,7 +46,16 @@ public sealed partial class RpycConnection
         var boxed = new PyTuple(BoxLabel.Tuple, new PyTuple(new PyTuple(BoxLabel.LocalRef, id.ToTuple()), new PyTuple(BoxLabel.Value, count)));
         ConnectionObserver? observer = _observer;
         object? token = observer?.RequestStarting(this, HandlerId.Del, id.NamePack, null, sync: false);
-        int bytes = WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
+        int bytes;
+        try
+        {
+            bytes = WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
+        }
+        catch (Exception ex) when (observer is not null)
+        {
+            observer.RequestCompleted(token, 0, false, ex);
+            throw;
+        }
         Counters.RequestSent(sync: false);
         if (observer is not null)
         {

@@ -95,7 +95,16 @@ public sealed partial class RpycConnection
         long seq = Interlocked.Increment(ref _nextSeq);
         ConnectionObserver? observer = _observer;
         object? token = observer is null ? null : StartObserving(observer, handler, args, sync: false);
-        int bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+        int bytes;
+        try
+        {
+            bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+        }
+        catch (Exception ex) when (observer is not null)
+        {
+            observer.RequestCompleted(token, 0, false, ex);
+            throw;
+        }
         Counters.RequestSent(sync: false);
         if (observer is not null)
         {

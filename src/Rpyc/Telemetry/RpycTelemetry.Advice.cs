@@ -59,14 +59,19 @@ public sealed partial class RpycTelemetry
         }
 
         // Proxies still alive, except each connection's root (never released by design).
-        foreach (var group in _state.AliveProxies.Values
+        List<IGrouping<string, NetrefInfo>> alive = [.. _state.AliveProxies.Values
             .Where(n => !n.IsRoot)
             .GroupBy(n => n.TypeName)
-            .OrderByDescending(g => g.Count()))
+            .OrderByDescending(g => g.Count())
+            .ThenBy(g => g.Key, StringComparer.Ordinal)];
+        if (alive.Count > 0)
         {
-            int count = group.Count();
-            found.Add(new Advice(AdviceKind.UnreleasedNetrefs, group.Key, count,
-                $"{count} netref{(count == 1 ? "" : "s")} of {group.Key} never released: dispose {(count == 1 ? "it" : "them")} (using) when done, or fetch by value, so the peer can free the object{(count == 1 ? "" : "s")}."));
+            int count = alive.Sum(g => g.Count());
+            string what = alive.Count == 1
+                ? $"{count} netref{(count == 1 ? "" : "s")} of {alive[0].Key}"
+                : $"{count} netrefs ({string.Join(", ", alive.Select(g => $"{g.Count()} {CallRecord.ShortType(g.Key)}"))})";
+            found.Add(new Advice(AdviceKind.UnreleasedNetrefs, string.Join(", ", alive.Select(g => g.Key)), count,
+                $"{what} never released: dispose {(count == 1 ? "it" : "them")} (using) when done, or fetch by value, so the peer can free the object{(count == 1 ? "" : "s")}."));
         }
 
         return [.. found.OrderByDescending(a => a.Occurrences)];

@@ -273,6 +273,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.NetrefsCreated);
+        Interlocked.Increment(ref source.AliveProxies);
         bool isRoot = source.TakeRootPending();
         ForEachOpenSection(static s => s.AddNetrefCreated());
         if (_options.TrackNetrefs)
@@ -310,6 +311,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.NetrefsReleased);
+        Interlocked.Decrement(ref source.AliveProxies);
         ForEachOpenSection(static s => s.AddNetrefReleased());
         if (_options.TrackNetrefs && state.AliveProxies.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
         {
@@ -325,6 +327,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.ObjectsExported);
+        Interlocked.Increment(ref source.AliveExports);
         if (_options.TrackNetrefs)
         {
             NetrefInfo info = NewNetref(state, NetrefSide.Exported, source, typeName, instanceId, isRoot: false);
@@ -340,6 +343,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.ObjectsReleased);
+        Interlocked.Decrement(ref source.AliveExports);
         if (_options.TrackNetrefs && state.AliveExports.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
         {
             info.Released(Stopwatch.GetTimestamp());
@@ -361,7 +365,8 @@ public sealed partial class RpycTelemetry
 
     private void Finish(TelemetryState state, CallRecord record, Exception? error, long now)
     {
-        if (error is not null)
+        // StopIteration is how every remote loop ends, not a failure.
+        if (error is not null and not RpycRemoteException { RemoteTypeName: "builtins.StopIteration" })
         {
             Interlocked.Increment(ref state.Errors);
         }

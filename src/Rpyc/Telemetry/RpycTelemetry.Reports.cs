@@ -322,7 +322,10 @@ public sealed partial class RpycTelemetry
             Line(text, s_thinRule);
             foreach (NetrefInfo netref in active)
             {
-                string type = netref.IsRoot ? $"{netref.TypeName} (root)" : netref.TypeName;
+                // The original shows the class's __name__; the full name is in NetrefInfo.TypeName.
+                string marker = netref.IsRoot ? " (root)" : "";
+                string name = netref.TypeName.Length + marker.Length <= 25 ? netref.TypeName : CallRecord.ShortType(netref.TypeName)!;
+                string type = Truncate(name, 25 - marker.Length) + marker;
                 Line(text, $"{netref.Id,-8} {type,-25} {TelemetryFormat.Duration(netref.Age),-10} {netref.MethodCalls,-8} {netref.AttributeAccesses,-8} {netref.Accesses,-8}");
             }
         }
@@ -330,6 +333,10 @@ public sealed partial class RpycTelemetry
         Line(text, $"Total NetRefs: {stats.ActiveNetrefs}");
         Line(text, $"Total Created: {stats.NetrefsCreated}");
         Line(text, $"Total Released: {stats.NetrefsReleased}");
+        if (stats.NetrefsDroppedOnClose > 0)
+        {
+            Line(text, $"Dropped With Their Connection: {stats.NetrefsDroppedOnClose}");
+        }
         Line(text, $"Total Accesses: {stats.NetrefAccesses}");
         Line(text, $"Objects Exported: {stats.ObjectsExported} (released by the peer: {stats.ObjectsReleased}, still held: {stats.ActiveExports})");
         Line(text, s_rule);

@@ -60,15 +60,22 @@ public sealed partial class RpycTelemetry
     public void Attach(RpycConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        TelemetryObserver observer = _attached.GetOrAdd(connection, c =>
+        if (!_attached.TryGetValue(connection, out TelemetryObserver? observer))
         {
-            int id = Interlocked.Increment(ref _nextConnectionId);
-            _peerNames[id] = c.PeerName;
-            return new TelemetryObserver(this, c, id);
-        });
+            var created = new TelemetryObserver(this, connection, Interlocked.Increment(ref _nextConnectionId));
+            if (_attached.TryAdd(connection, created))
+            {
+                observer = created;
+                _peerNames[created.ConnectionId] = connection.PeerName;
+                // A closed connection produces no more events; forget it so servers do not pile them up.
+                connection.Closed += OnConnectionClosed;
+            }
+            else
+            {
+                observer = _attached[connection];
+            }
+        }
         connection.Observer = observer;
-        // A closed connection produces no more events; forget it so servers do not pile them up.
-        connection.Closed += OnConnectionClosed;
     }
 
     /// <summary>Stops observing a connection; what was recorded stays.</summary>
@@ -90,10 +97,29 @@ public sealed partial class RpycTelemetry
     public bool IsAttached(RpycConnection connection) =>
         connection is not null && connection.Observer is TelemetryObserver observer && ReferenceEquals(observer.Telemetry, this);
 
+    // Both sides drop their tables with the connection, without DELs (wire notes 7.3): what was
+    // alive is gone, so it no longer counts as active nor as never released.
     private void OnConnectionClosed(RpycConnection connection, Exception? reason)
     {
         connection.Closed -= OnConnectionClosed;
-        _attached.TryRemove(connection, out _);
+        if (!_attached.TryRemove(connection, out TelemetryObserver? observer) || !_options.Enabled)
+        {
+            return;
+        }
+        TelemetryState state = _state;
+        Interlocked.Add(ref state.NetrefsDroppedOnClose, Math.Max(0, Interlocked.Exchange(ref observer.AliveProxies, 0)));
+        Interlocked.Add(ref state.ExportsDroppedOnClose, Math.Max(0, Interlocked.Exchange(ref observer.AliveExports, 0)));
+        long now = Stopwatch.GetTimestamp();
+        foreach (var table in new[] { state.AliveProxies, state.AliveExports })
+        {
+            foreach (KeyValuePair<NetrefKey, NetrefInfo> entry in table)
+            {
+                if (entry.Key.ConnectionId == observer.ConnectionId && table.TryRemove(entry.Key, out NetrefInfo? info))
+                {
+                    info.Released(now);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -173,6 +199,8 @@ public sealed partial class RpycTelemetry
             UnmatchedReplyBytes = Interlocked.Read(ref s.UnmatchedReplyBytes),
             NetrefsCreated = Interlocked.Read(ref s.NetrefsCreated),
             NetrefsReleased = Interlocked.Read(ref s.NetrefsReleased),
+            NetrefsDroppedOnClose = Interlocked.Read(ref s.NetrefsDroppedOnClose),
+            ExportsDroppedOnClose = Interlocked.Read(ref s.ExportsDroppedOnClose),
             NetrefAccesses = Interlocked.Read(ref s.NetrefAccesses),
             ObjectsExported = Interlocked.Read(ref s.ObjectsExported),
             ObjectsReleased = Interlocked.Read(ref s.ObjectsReleased),
@@ -193,6 +221,11 @@ public sealed partial class RpycTelemetry
     public void Reset()
     {
         _state = new TelemetryState(_options.MaxRecords);
+        foreach (TelemetryObserver observer in _attached.Values)
+        {
+            Interlocked.Exchange(ref observer.AliveProxies, 0);
+            Interlocked.Exchange(ref observer.AliveExports, 0);
+        }
         lock (_sectionsLock)
         {
             _sections.Clear();
@@ -226,6 +259,8 @@ public sealed partial class RpycTelemetry
         public long UnmatchedReplyBytes;
         public long NetrefsCreated;
         public long NetrefsReleased;
+        public long NetrefsDroppedOnClose;
+        public long ExportsDroppedOnClose;
         public long NetrefAccesses;
         public long ObjectsExported;
         public long ObjectsReleased;

@@ -11,6 +11,10 @@ internal sealed class TelemetryObserver(RpycTelemetry telemetry, RpycConnection 
     // 1 while a GETROOT is in flight: the first proxy created meanwhile is the peer's root.
     private int _rootPending;
 
+    // Proxies and exports of this connection still alive: dropped together when it closes.
+    public long AliveProxies;
+    public long AliveExports;
+
     public RpycTelemetry Telemetry => telemetry;
 
     public RpycConnection Connection => connection;

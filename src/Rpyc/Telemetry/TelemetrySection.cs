@@ -5,8 +5,9 @@ namespace Rpyc.Telemetry;
 /// <summary>
 /// A named part of the caller's code (<c>using (telemetry.Section("load")) { ... }</c>) whose
 /// round trips, messages, bytes and netrefs are counted apart. It follows the calling flow
-/// (an <see cref="AsyncLocal{T}"/>): operations of other threads are not counted, callbacks
-/// served on the calling thread are. Sections nest; an operation counts in every open one.
+/// (an <see cref="AsyncLocal{T}"/>): work started inside it (awaits, tasks, threads) counts, and
+/// so do callbacks served on the calling thread; other threads' operations do not. Sections nest;
+/// an operation counts in every open one.
 /// </summary>
 public sealed class TelemetrySection : IDisposable
 {

@@ -15,7 +15,7 @@ public sealed class TelemetryStatistics
     /// <summary>The peer's requests handled by this side (callbacks, or a server's work, and the peer's DELs).</summary>
     public long IncomingRequests { get; init; }
 
-    /// <summary>Operations that failed (remote exceptions, timeouts, broken connections).</summary>
+    /// <summary>Operations that failed (remote exceptions, timeouts, broken connections); the <c>StopIteration</c> ending a remote loop is not counted.</summary>
     public long Errors { get; init; }
 
     /// <summary>Frame bytes sent: requests and replies to the peer's requests.</summary>
@@ -36,8 +36,11 @@ public sealed class TelemetryStatistics
     /// <summary>Proxies released on this side.</summary>
     public long NetrefsReleased { get; init; }
 
-    /// <summary>Proxies alive on this side (created minus released).</summary>
-    public long ActiveNetrefs => NetrefsCreated - NetrefsReleased;
+    /// <summary>Proxies still alive when their connection closed (both sides drop them without DEL).</summary>
+    public long NetrefsDroppedOnClose { get; init; }
+
+    /// <summary>Proxies alive on this side: created, minus released, minus dropped with a closed connection.</summary>
+    public long ActiveNetrefs => NetrefsCreated - NetrefsReleased - NetrefsDroppedOnClose;
 
     /// <summary>Requests made through proxies.</summary>
     public long NetrefAccesses { get; init; }
@@ -48,8 +51,11 @@ public sealed class TelemetryStatistics
     /// <summary>Exported objects the peer released.</summary>
     public long ObjectsReleased { get; init; }
 
+    /// <summary>Exported objects still held when their connection closed.</summary>
+    public long ExportsDroppedOnClose { get; init; }
+
     /// <summary>Exported objects the peer still holds.</summary>
-    public long ActiveExports => ObjectsExported - ObjectsReleased;
+    public long ActiveExports => ObjectsExported - ObjectsReleased - ExportsDroppedOnClose;
 
     /// <summary>Nesting depth of the calling thread's operations in progress (0 when none).</summary>
     public int CurrentStackDepth { get; init; }

@@ -1,0 +1,209 @@
+namespace Rpyc.Telemetry.Tests;
+
+/// <summary>The profiler entry points, sections and the telemetry options.</summary>
+[Collection(DotnetServerCollection.Name)]
+public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper output)
+{
+    [Fact]
+    public void Profile_Disposed_PrintsSummaryAndStopsRecording()
+    {
+        using RpycConnection connection = RpycConnection.Connect("127.0.0.1", server.Port);
+        Netref root = connection.RootNetref;
+        var writer = new StringWriter();
+        RpycTelemetry telemetry;
+        using (ProfilingScope profiled = RpycProfiler.Profile(connection, slowCallThreshold: TimeSpan.FromSeconds(5), output: writer))
+        {
+            telemetry = profiled.Telemetry;
+            Assert.Equal("pong", profiled.Root.ping());
+            Assert.Equal(3L, profiled.RootNetref.CallMethod("add", 1L, 2L));
+            Assert.Equal(string.Empty, writer.ToString());
+        }
+        output.WriteLine(writer.ToString());
+        string[] lines = writer.ToString().Split('\n');
+        Assert.Contains("RPyC TELEMETRY SUMMARY", lines);
+        Assert.Contains("Network Round Trips:      2", lines);
+        Assert.Contains("Slow Calls (>5.0s): 0", lines);
+        Assert.Equal(TimeSpan.FromSeconds(5), telemetry.Options.SlowCallThreshold);
+
+        root.CallMethod("ping");
+        Assert.Equal(2, telemetry.GetStatistics().RoundTrips);
+        Assert.False(telemetry.IsAttached(connection));
+    }
+
+    [Fact]
+    public void Profile_InsideAnotherTelemetry_GivesTheConnectionBack()
+    {
+        var outer = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, outer);
+        Netref root = connection.RootNetref;
+        using (ProfilingScope profiled = RpycProfiler.Profile(connection, printSummary: false))
+        {
+            root.CallMethod("ping");
+            Assert.Equal(1, profiled.Telemetry.GetStatistics().RoundTrips);
+        }
+        root.CallMethod("ping");
+        Assert.True(outer.IsAttached(connection));
+        // getroot and the last ping; the ping made while profiling went to the inner telemetry.
+        Assert.Equal(2, outer.GetStatistics().RoundTrips);
+    }
+
+    [Fact]
+    public void RunScenario_Script_ReturnsTheFullReport()
+    {
+        ProfileResult result = RpycProfiler.RunScenario("127.0.0.1", server.Port, root =>
+        {
+            root.ping();
+            foreach (object? item in root.get_list())
+            {
+            }
+        });
+        output.WriteLine(result.Report);
+        Assert.True(result.Succeeded);
+        Assert.StartsWith($"Profiled scenario against 127.0.0.1:{server.Port}: ", result.Report, StringComparison.Ordinal);
+        Assert.Contains("RPYC CALL TREE", result.Report, StringComparison.Ordinal);
+        Assert.Contains("RPYC CALL TIMELINE", result.Report, StringComparison.Ordinal);
+        Assert.Contains("ADVICE", result.Report, StringComparison.Ordinal);
+        // getroot, ping, get_list, __iter__, 6 x __next__.
+        Assert.Equal(10, result.Statistics.RoundTrips);
+        Assert.Equal(result.Report, result.ToString());
+    }
+
+    [Fact]
+    public void RunScenario_ScenarioThrows_ReportStillReturnedWithTheError()
+    {
+        ProfileResult result = RpycProfiler.RunScenario("127.0.0.1", server.Port, root =>
+        {
+            root.ping();
+            root.fail("scripted failure");
+        });
+        Assert.False(result.Succeeded);
+        Assert.IsType<RpycRemoteException>(result.Error);
+        Assert.Contains("SCENARIO FAILED: RpycRemoteException", result.Report, StringComparison.Ordinal);
+        Assert.Equal(3, result.Statistics.RoundTrips);
+        Assert.Equal(1, result.Statistics.Errors);
+    }
+
+    [Fact]
+    public void RunScenario_NoServer_ThrowsConnectionException()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Assert.Throws<RpycConnectionException>(() => RpycProfiler.RunScenario("127.0.0.1", port, root => root.ping()));
+    }
+
+    [Fact]
+    public void Section_NestedAndOnTheCallingFlowOnly_CountsItsOwnRoundTrips()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        Netref root = connection.RootNetref;
+        TelemetrySection outer;
+        TelemetrySection inner;
+        using var go = new ManualResetEventSlim();
+        // A thread started before the section is not on its flow: its calls are not the section's.
+        var unrelated = new Thread(() =>
+        {
+            Assert.True(go.Wait(TimeSpan.FromSeconds(30)));
+            root.CallMethod("ping");
+        });
+        unrelated.Start();
+        using (outer = telemetry.Section("outer"))
+        {
+            root.CallMethod("ping");
+            using (inner = telemetry.Section("inner"))
+            {
+                using var list = (Netref)root.CallMethod("get_list")!;
+                Assert.Equal(5L, list.Len());
+            }
+            go.Set();
+            Assert.True(unrelated.Join(TimeSpan.FromSeconds(30)));
+            // Work started inside the section inherits its flow and counts.
+            var child = new Thread(() => root.CallMethod("add", 1L, 2L));
+            child.Start();
+            Assert.True(child.Join(TimeSpan.FromSeconds(30)));
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            using (telemetry.Section("inner"))
+            {
+                root.CallMethod("ping");
+            }
+        }
+        Assert.Equal((4, 1, 1, 1), (outer.RoundTrips, outer.OneWayMessages, outer.NetrefsCreated, outer.NetrefsReleased));
+        Assert.Equal((2, 1, 1, 1), (inner.RoundTrips, inner.OneWayMessages, inner.NetrefsCreated, inner.NetrefsReleased));
+        Assert.True(outer.BytesSent > inner.BytesSent && inner.BytesReceived > 0);
+        IReadOnlyList<SectionStatistics> sections = telemetry.Sections;
+        Assert.Equal(["inner", "outer"], sections.Select(s => s.Name));
+        SectionStatistics innerTotal = sections[0];
+        Assert.Equal((3L, 4L), (innerTotal.Runs, innerTotal.RoundTrips));
+        Assert.Equal("inner", telemetry.Records.Single(r => r.Name == "get_list").Section);
+        Assert.Null(telemetry.Records.Last(r => r.Name == "ping" && r.Section is null).Section);
+    }
+
+    [Fact]
+    public void MaxRecords_LogFull_CountersStayExact()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = 5 });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        for (int i = 0; i < 10; i++)
+        {
+            connection.RootNetref.CallMethod("ping");
+        }
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal(11, stats.RoundTrips);
+        Assert.Equal(5, telemetry.Records.Count);
+        Assert.Equal((5L, 6L), (stats.RecordsKept, stats.RecordsDropped));
+        Assert.Equal([1L, 2, 3, 4, 5], telemetry.Records.Select(r => r.Id));
+        Assert.Contains("Records Dropped:          6 (log full at 5)", telemetry.FormatSummary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Disabled_NothingRecorded()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { Enabled = false });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((0L, 0L, 0L), (stats.TotalCalls, stats.RoundTrips, stats.NetrefsCreated));
+        Assert.Empty(telemetry.Records);
+        Assert.Equal(2, connection.Counters.SyncRequests);
+    }
+
+    [Fact]
+    public void TrackNetrefsOff_CountsWithoutEntries()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { TrackNetrefs = false });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        using (var node = (Netref)connection.RootNetref.CallMethod("get_node")!)
+        {
+            node.GetAttr("value");
+        }
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((2L, 1L, 2L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.NetrefAccesses));
+        Assert.Empty(telemetry.Netrefs);
+        Assert.All(telemetry.Records, r => Assert.Equal(0, r.TargetNetrefId));
+    }
+
+    [Fact]
+    public void Reset_AfterWarmup_StartsFromZero()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+        telemetry.Reset();
+        connection.RootNetref.CallMethod("add", 1L, 1L);
+        Assert.Equal(1, telemetry.GetStatistics().RoundTrips);
+        Assert.Equal("add", Assert.Single(telemetry.Records).Name);
+    }
+
+    [Fact]
+    public void Options_OutOfRange_Throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { DeepStackThreshold = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromSeconds(-1) }));
+        Assert.Throws<ArgumentException>(() => new RpycTelemetry().Section(""));
+    }
+}

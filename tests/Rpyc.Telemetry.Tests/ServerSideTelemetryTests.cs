@@ -1,0 +1,50 @@
+namespace Rpyc.Telemetry.Tests;
+
+/// <summary>A telemetry attached to a server's connections (from <see cref="RpycService.OnConnect"/>).</summary>
+public sealed class ServerSideTelemetryTests : IDisposable
+{
+    private readonly RpycTelemetry _serverTelemetry = new();
+    private readonly ThreadedServer _server;
+
+    public ServerSideTelemetryTests()
+    {
+        _server = new ThreadedServer(() => new ObservedService(_serverTelemetry), new RpycServerOptions { Port = 0 });
+        _server.Start();
+    }
+
+    public void Dispose() => _server.Dispose();
+
+    private sealed class ObservedService(RpycTelemetry telemetry) : RpycService
+    {
+        public override void OnConnect(RpycConnection connection) => telemetry.Attach(connection);
+
+        [Exposed] public string Ping() => "pong";
+
+        [Exposed] public long CallBack(Func<long, long> fn, long x) => fn(x) + 1;
+    }
+
+    [Fact]
+    public void Server_HandlesRequests_OutgoingCallbacksNestUnderTheIncomingRequest()
+    {
+        using (RpycConnection client = RpycConnection.Connect("127.0.0.1", _server.Port))
+        {
+            Netref root = client.RootNetref;
+            Assert.Equal("pong", root.CallMethod("ping"));
+            Func<long, long> twice = x => 2 * x;
+            Assert.Equal(9L, root.CallMethod("call_back", twice, 4L));
+            Assert.Equal("pong", root.CallMethod("ping"));
+        }
+        IReadOnlyList<CallRecord> records = _serverTelemetry.Records;
+        CallRecord getroot = records.First();
+        Assert.Equal(("getroot", CallDirection.Incoming, 1), (getroot.Handler, getroot.Direction, getroot.Depth));
+        CallRecord handling = records.Single(r => r.Name == "call_back");
+        Assert.Equal((CallDirection.Incoming, 1), (handling.Direction, handling.Depth));
+        CallRecord callback = records.Single(r => r.Handler == "call");
+        Assert.Equal((CallDirection.Outgoing, true, 2, handling.Id), (callback.Direction, callback.IsRoundTrip, callback.Depth, callback.ParentId));
+        TelemetryStatistics stats = _serverTelemetry.GetStatistics();
+        Assert.True(stats.IncomingRequests >= 4);
+        Assert.True(stats.RoundTrips >= 1);
+        Assert.Equal(1, stats.NetrefsCreated);
+        Assert.True(stats.ObjectsExported >= 1);
+    }
+}
