@@ -1,0 +1,9 @@
+namespace Rpyc.Bench.Cli.Commands;
+
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+    public const int Interrupted = 130;
+}

@@ -1,0 +1,286 @@
+using System.ComponentModel;
+using System.Globalization;
+using Rpyc.Bench;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Rpyc.Bench.Cli.Commands;
+
+// rpycbench [options]: runs the suite, renders the summary, writes JSON and plots.
+internal sealed class RunCommand : Command<RunCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--rpyc-host <HOST>")]
+        [Description("Measure the RPyC server already running there (e.g. 'rpycbench serve') instead of starting one.")]
+        public string? RpycHost { get; init; }
+
+        [CommandOption("--rpyc-port <PORT>")]
+        [Description("Port of the --rpyc-host server.")]
+        [DefaultValue(18812)]
+        public int RpycPort { get; init; } = 18812;
+
+        [CommandOption("--http-host <HOST>")]
+        [Description("Measure the HTTP server already running there instead of starting one.")]
+        public string? HttpHost { get; init; }
+
+        [CommandOption("--http-port <PORT>")]
+        [Description("Port of the --http-host server.")]
+        [DefaultValue(5000)]
+        public int HttpPort { get; init; } = 5000;
+
+        [CommandOption("--skip-rpyc-threaded")]
+        [Description("Leave out rpyc_threaded.")]
+        public bool SkipRpycThreaded { get; init; }
+
+        [CommandOption("--skip-rpyc-forking")]
+        [Description("Leave out rpyc_forking.")]
+        public bool SkipRpycForking { get; init; }
+
+        [CommandOption("--skip-http")]
+        [Description("Leave out http_threaded.")]
+        public bool SkipHttp { get; init; }
+
+        [CommandOption("--targets <LIST>")]
+        [Description("Comma-separated targets: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking, py_flask_threaded. Default: the .NET ones and tcp_raw.")]
+        public string? Targets { get; init; }
+
+        [CommandOption("--python")]
+        [Description("Add the Python peers (rpyc threaded and forking, Flask) run by /usr/bin/python3.")]
+        public bool Python { get; init; }
+
+        [CommandOption("--num-connections <N>")]
+        [Description("Connections opened by the connection benchmark.")]
+        [DefaultValue(100)]
+        public int NumConnections { get; init; } = 100;
+
+        [CommandOption("--num-requests <N>")]
+        [Description("Requests measured by the latency benchmark.")]
+        [DefaultValue(1000)]
+        public int NumRequests { get; init; } = 1000;
+
+        [CommandOption("--warmup <N>")]
+        [Description("Unmeasured requests before the latency benchmark.")]
+        [DefaultValue(100)]
+        public int Warmup { get; init; } = 100;
+
+        [CommandOption("--num-concurrent-clients <N>")]
+        [Description("Clients of the concurrent benchmark.")]
+        [DefaultValue(10)]
+        public int NumConcurrentClients { get; init; } = 10;
+
+        [CommandOption("--requests-per-client <N>")]
+        [Description("Requests per client of the concurrent benchmark.")]
+        [DefaultValue(100)]
+        public int RequestsPerClient { get; init; } = 100;
+
+        [CommandOption("--payload-sizes <LIST>")]
+        [Description("Comma-separated bandwidth payload sizes: bytes, or with K/KiB/M/MiB (1024-based).")]
+        [DefaultValue("1K,10K,100K,1M")]
+        public string PayloadSizes { get; init; } = "1K,10K,100K,1M";
+
+        [CommandOption("--transfers-per-size <N>")]
+        [Description("Transfers per payload size and direction (also bounded by 3 s).")]
+        [DefaultValue(50)]
+        public int TransfersPerSize { get; init; } = 50;
+
+        [CommandOption("--max-phase-seconds <S>")]
+        [Description("The most time one measured phase may take.")]
+        [DefaultValue(20.0)]
+        public double MaxPhaseSeconds { get; init; } = 20;
+
+        [CommandOption("--keep-samples")]
+        [Description("Keep raw samples for exact percentiles (memory grows with the run).")]
+        public bool KeepSamples { get; init; }
+
+        [CommandOption("--no-wrk")]
+        [Description("Do not run wrk against the HTTP targets.")]
+        public bool NoWrk { get; init; }
+
+        [CommandOption("--in-process")]
+        [Description("Run the .NET servers inside this process (not recommended: they share the client's runtime).")]
+        public bool InProcess { get; init; }
+
+        [CommandOption("-o|--output <FILE>")]
+        [Description("Write the JSON report to FILE.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--plots <DIR>")]
+        [Description("Write PNG plots to DIR.")]
+        public string? Plots { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No progress display.")]
+        public bool Quiet { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (NumConnections < 1 || NumRequests < 1 || NumConcurrentClients < 1 || RequestsPerClient < 1 || TransfersPerSize < 1 || Warmup < 0)
+            {
+                return ValidationResult.Error("Counts must be at least 1 (--warmup at least 0).");
+            }
+            if (MaxPhaseSeconds <= 0)
+            {
+                return ValidationResult.Error("--max-phase-seconds must be positive.");
+            }
+            if (RpycPort is < 1 or > 65535 || HttpPort is < 1 or > 65535)
+            {
+                return ValidationResult.Error("Ports must be between 1 and 65535.");
+            }
+            if (!TryParseSizes(PayloadSizes, out _, out string? sizeError))
+            {
+                return ValidationResult.Error(sizeError!);
+            }
+            string? unknown = ParseTargets(Targets).FirstOrDefault(t => !TargetCatalog.IsKnown(t));
+            return unknown is null ? ValidationResult.Success()
+                : ValidationResult.Error($"Unknown target '{unknown}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.");
+        }
+
+        public IReadOnlyList<string> SelectedTargets()
+        {
+            var targets = Targets is null ? SuiteOptions.DefaultTargets.ToList() : ParseTargets(Targets).Distinct().ToList();
+            if (Python)
+            {
+                targets.AddRange(SuiteOptions.PythonTargets.Where(t => !targets.Contains(t)));
+            }
+            if (SkipRpycThreaded)
+            {
+                targets.Remove(TargetCatalog.RpycThreaded);
+            }
+            if (SkipRpycForking)
+            {
+                targets.Remove(TargetCatalog.RpycForking);
+            }
+            if (SkipHttp)
+            {
+                targets.Remove(TargetCatalog.HttpThreaded);
+            }
+            return targets;
+        }
+
+        private static string[] ParseTargets(string? list) =>
+            (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        public static bool TryParseSizes(string list, out List<int> sizes, out string? error)
+        {
+            sizes = [];
+            error = null;
+            foreach (string item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string digits = new(item.TakeWhile(char.IsDigit).ToArray());
+                string unit = item[digits.Length..].Trim().ToUpperInvariant();
+                long scale = unit switch
+                {
+                    "" or "B" => 1,
+                    "K" or "KB" or "KIB" => 1024,
+                    "M" or "MB" or "MIB" => 1024 * 1024,
+                    _ => 0,
+                };
+                if (scale == 0 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n * scale < 1 || n * scale > 64 * 1024 * 1024)
+                {
+                    error = $"Bad payload size '{item}': use bytes or K/KiB/M/MiB, from 1 B to 64 MiB.";
+                    return false;
+                }
+                sizes.Add((int)(n * scale));
+            }
+            if (sizes.Count == 0)
+            {
+                error = "--payload-sizes is empty.";
+                return false;
+            }
+            return true;
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> targets = settings.SelectedTargets();
+        if (targets.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[red]Error:[/] no target left to run.");
+            return ExitCodes.Usage;
+        }
+        Settings.TryParseSizes(settings.PayloadSizes, out List<int> sizes, out _);
+        var options = new SuiteOptions
+        {
+            Targets = targets,
+            NumConnections = settings.NumConnections,
+            NumRequests = settings.NumRequests,
+            WarmupRequests = settings.Warmup,
+            NumConcurrentClients = settings.NumConcurrentClients,
+            RequestsPerClient = settings.RequestsPerClient,
+            PayloadSizes = sizes,
+            TransfersPerSize = settings.TransfersPerSize,
+            MaxPhaseDuration = TimeSpan.FromSeconds(settings.MaxPhaseSeconds),
+            RpycHost = settings.RpycHost,
+            RpycPort = settings.RpycPort,
+            HttpHost = settings.HttpHost,
+            HttpPort = settings.HttpPort,
+            KeepSamples = settings.KeepSamples,
+            RunWrk = !settings.NoWrk,
+            ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },
+        };
+        if (targets.Any(t => TargetCatalog.Get(t).IsPython))
+        {
+            try
+            {
+                PythonPeers.EnsureAvailable(options.ServerOptions.PythonPath, targets.Contains(TargetCatalog.PyFlaskThreaded));
+            }
+            catch (PythonPeerMissingException ex)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] {ex.Message}");
+                return ExitCodes.Failed;
+            }
+        }
+        if (Console.IsOutputRedirected)
+        {
+            // Redirected output has no width: give the side-by-side tables room instead of wrapping.
+            AnsiConsole.Profile.Width = 200;
+        }
+        long start = Clock.Now;
+        BenchmarkReport report = Run(options, showProgress: !settings.Quiet && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive, cancellationToken);
+        SummaryRenderer.Render(report);
+        AnsiConsole.MarkupLineInterpolated($"Wall time: {Clock.SecondsSince(start).ToString("F1", CultureInfo.InvariantCulture)} s");
+        if (settings.Output is not null)
+        {
+            JsonReporter.Write(report, settings.Output);
+            AnsiConsole.MarkupLineInterpolated($"JSON report: {settings.Output}");
+        }
+        if (settings.Plots is not null)
+        {
+            IReadOnlyList<string> files = PlotReporter.Write(report, settings.Plots);
+            AnsiConsole.MarkupLineInterpolated($"Plots: {files.Count} PNG files in {settings.Plots}");
+        }
+        return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted
+            : report.AnyFailed ? ExitCodes.Failed
+            : ExitCodes.Ok;
+    }
+
+    private static BenchmarkReport Run(SuiteOptions options, bool showProgress, CancellationToken cancellationToken)
+    {
+        if (!showProgress)
+        {
+            return BenchmarkSuite.RunAll(options, null, cancellationToken);
+        }
+        SuiteProgress? current = null;
+        var progress = new Progress(p => Volatile.Write(ref current, p));
+        Task<BenchmarkReport> run = Task.Factory.StartNew(() => BenchmarkSuite.RunAll(options, progress, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        AnsiConsole.Status().Spinner(Spinner.Known.Dots).Start("starting", status =>
+        {
+            while (!run.Wait(100, CancellationToken.None))
+            {
+                if (Volatile.Read(ref current) is { } p)
+                {
+                    status.Status($"[bold]{p.Target}[/] ({p.TargetIndex + 1}/{p.TargetCount}): {p.Phase}{(cancellationToken.IsCancellationRequested ? " [yellow](interrupted, stopping)[/]" : "")}");
+                }
+            }
+        });
+        return run.GetAwaiter().GetResult();
+    }
+
+    // Reports on the calling thread (Progress<T> would post to the thread pool, out of order).
+    private sealed class Progress(Action<SuiteProgress> report) : IProgress<SuiteProgress>
+    {
+        public void Report(SuiteProgress value) => report(value);
+    }
+}

@@ -1,0 +1,91 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Rpyc.Bench;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Rpyc.Bench.Cli.Commands;
+
+// rpycbench serve TARGET --host H --port P: prints "PORT <n>" once a request would be answered.
+internal sealed class ServeCommand : Command<ServeCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<TARGET>")]
+        [Description("rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking or py_flask_threaded.")]
+        public string Target { get; init; } = "";
+
+        [CommandOption("--host <HOST>")]
+        [Description("Address to bind. RPyC has no authentication: bind beyond loopback only on a trusted network.")]
+        [DefaultValue("127.0.0.1")]
+        public string Host { get; init; } = "127.0.0.1";
+
+        [CommandOption("--port <PORT>")]
+        [Description("Port to bind; 0 picks a free one (printed as PORT <n>).")]
+        [DefaultValue(0)]
+        public int Port { get; init; }
+
+        [CommandOption("--watch-stdin", IsHidden = true)]
+        [Description("Exit when standard input closes (set by the suite's server hosts).")]
+        public bool WatchStdin { get; init; }
+
+        public override ValidationResult Validate() =>
+            !TargetCatalog.IsKnown(Target) ? ValidationResult.Error($"Unknown target '{Target}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.")
+            : Port is < 0 or > 65535 ? ValidationResult.Error("--port must be between 0 and 65535.")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        TargetInfo info = TargetCatalog.Get(settings.Target);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (settings.WatchStdin)
+        {
+            new Thread(() =>
+            {
+                try
+                {
+                    Console.In.ReadToEnd();
+                }
+                finally
+                {
+                    stop.Cancel();
+                }
+            })
+            { IsBackground = true, Name = "stdin-watch" }.Start();
+        }
+        // SIGTERM (kill, systemd, a container stop) ends the server as Ctrl-C does.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
+        IDisposable server;
+        int port;
+        try
+        {
+            if (info.IsPython)
+            {
+                var host = ServerHost.Start(info.Name, settings.Host, settings.Port);
+                (server, port) = (host, host.Port);
+            }
+            else
+            {
+                server = LocalServer.Start(info.Name, settings.Host, settings.Port, out port);
+            }
+        }
+        catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException or System.Net.Sockets.SocketException or IOException)
+        {
+            Console.Error.WriteLine($"rpycbench serve: {ex.Message}");
+            return ExitCodes.Failed;
+        }
+        using (server)
+        {
+            Console.Out.WriteLine($"PORT {port}");
+            Console.Out.Flush();
+            Console.Error.WriteLine($"rpycbench: serving {info.Name} ({info.Implementation}) on {settings.Host}:{port}; Ctrl-C stops.");
+            stop.Token.WaitHandle.WaitOne();
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,34 @@
+using Rpyc.Bench;
+using Spectre.Console;
+
+namespace Rpyc.Bench.Cli.Commands;
+
+// Renders the library's summary tables with Spectre.Console: one table per benchmark kind.
+internal static class SummaryRenderer
+{
+    public static void Render(BenchmarkReport report)
+    {
+        foreach (SummaryTable summary in SummaryTables.Build(report))
+        {
+            var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(summary.Title)}[/]");
+            for (int i = 0; i < summary.Columns.Count; i++)
+            {
+                var column = new TableColumn(Markup.Escape(summary.Columns[i]));
+                table.AddColumn(i == 0 ? column.LeftAligned() : column.RightAligned());
+            }
+            foreach (IReadOnlyList<string> row in summary.Rows)
+            {
+                table.AddRow(row.Select((cell, i) => i > 0 && cell is "failed" or "interrupted" ? $"[red]{cell}[/]" : Markup.Escape(cell)).ToArray());
+            }
+            AnsiConsole.Write(table);
+        }
+        foreach (TargetReport target in report.Targets.Where(t => t.Error is not null))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{target.Name}[/]: {target.Error}");
+        }
+        if (report.Metadata.Interrupted)
+        {
+            AnsiConsole.MarkupLine("[yellow]Interrupted: the report is partial.[/]");
+        }
+    }
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Rpyc.Bench;
+
+/// <summary>
+/// Writes a report as JSON: an object keyed by target (<c>rpyc_threaded</c>, …) plus
+/// <c>metadata</c>. Times in seconds, sizes in bytes, rates per second; numbers are culture
+/// invariant, and a value that does not exist (statistics of no samples) is <c>null</c>.
+/// A pure function of the report.
+/// </summary>
+public static class JsonReporter
+{
+    /// <summary>Renders the report.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>Indented JSON.</returns>
+    public static string Render(BenchmarkReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            WriteMetadata(w, report.Metadata);
+            foreach (TargetReport target in report.Targets)
+            {
+                w.WritePropertyName(target.Name);
+                WriteTarget(w, target);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>Writes the report to a file (UTF-8).</summary>
+    /// <param name="report">The report.</param>
+    /// <param name="path">The file.</param>
+    public static void Write(BenchmarkReport report, string path) => File.WriteAllText(path, Render(report), new UTF8Encoding(false));
+
+    private static void WriteMetadata(Utf8JsonWriter w, RunMetadata m)
+    {
+        w.WriteStartObject("metadata");
+        w.WriteString("tool", "rpycbench");
+        w.WriteString("tool_version", m.ToolVersion);
+        w.WriteString("start_time", m.StartTime.ToString("O", CultureInfo.InvariantCulture));
+        Number(w, "duration", m.Seconds);
+        w.WriteBoolean("interrupted", m.Interrupted);
+        w.WriteStartObject("machine");
+        w.WriteString("hostname", m.Machine);
+        w.WriteString("os", m.OperatingSystem);
+        w.WriteString("cpu_model", m.CpuModel);
+        w.WriteNumber("processor_count", m.ProcessorCount);
+        w.WriteNumber("memory_bytes", m.MemoryBytes);
+        w.WriteStartArray("load_average_1min");
+        foreach (double load in m.LoadAverage)
+        {
+            NumberValue(w, load);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteString("runtime", m.Runtime);
+        w.WriteStartObject("peer_versions");
+        foreach (KeyValuePair<string, string> kv in m.PeerVersions.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.WriteString(kv.Key, kv.Value);
+        }
+        w.WriteEndObject();
+        w.WriteStartObject("parameters");
+        foreach (KeyValuePair<string, object> kv in m.Parameters)
+        {
+            w.WritePropertyName(kv.Key);
+            Value(w, kv.Value);
+        }
+        w.WriteEndObject();
+        w.WriteStartObject("units");
+        w.WriteString("time", "seconds");
+        w.WriteString("size", "bytes");
+        w.WriteString("bandwidth", "bytes_per_second");
+        w.WriteString("throughput", "requests_per_second");
+        w.WriteString("cpu", "percent_of_one_core");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void Value(Utf8JsonWriter w, object value)
+    {
+        switch (value)
+        {
+            case string s:
+                w.WriteStringValue(s);
+                break;
+            case bool b:
+                w.WriteBooleanValue(b);
+                break;
+            case int i:
+                w.WriteNumberValue(i);
+                break;
+            case long l:
+                w.WriteNumberValue(l);
+                break;
+            case double d:
+                NumberValue(w, d);
+                break;
+            case System.Collections.IEnumerable items:
+                w.WriteStartArray();
+                foreach (object? item in items)
+                {
+                    Value(w, item ?? "");
+                }
+                w.WriteEndArray();
+                break;
+            default:
+                w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    private static void WriteTarget(Utf8JsonWriter w, TargetReport t)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", t.Name);
+        w.WriteString("protocol", t.Protocol);
+        w.WriteString("server_mode", t.ServerMode);
+        w.WriteString("implementation", t.Implementation);
+        w.WriteString("endpoint", t.Endpoint);
+        w.WriteString("status", t.Status.ToString().ToLowerInvariant());
+        w.WriteString("error", t.Error);
+        Number(w, "duration", t.Seconds);
+        if (t.Connection is { } c)
+        {
+            w.WriteStartObject("connection_time");
+            Stats(w, c.ConnectionTime, c.Failures);
+            w.WritePropertyName("tcp_connect");
+            w.WriteStartObject();
+            Stats(w, c.TcpConnect, null);
+            w.WriteEndObject();
+            Number(w, "round_trips_per_connection", c.RoundTripsPerConnection);
+            Number(w, "measured_seconds", c.Seconds);
+            w.WriteString("first_error", c.FirstError);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("connection_time");
+        }
+        if (t.Latency is { } l)
+        {
+            w.WriteStartObject("latency");
+            w.WriteString("operation", l.Operation);
+            Stats(w, l.Latency, l.Failures);
+            Number(w, "throughput", l.Throughput);
+            Number(w, "measured_seconds", l.Seconds);
+            w.WriteString("first_error", l.FirstError);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("latency");
+        }
+        Bandwidth(w, "upload_bandwidth", t.Bandwidth?.Upload);
+        Bandwidth(w, "download_bandwidth", t.Bandwidth?.Download);
+        if (t.Concurrent is { } k)
+        {
+            w.WriteStartObject("concurrent");
+            w.WriteNumber("connections", k.Clients);
+            w.WriteNumber("requests_per_client", k.RequestsPerClient);
+            w.WriteNumber("total_requests", k.TotalRequests);
+            w.WriteNumber("successful_requests", k.Successes);
+            w.WriteNumber("failed_requests", k.Failures);
+            Number(w, "success_rate", k.SuccessRate);
+            Number(w, "duration", k.Seconds);
+            Number(w, "throughput", k.Throughput);
+            w.WriteStartObject("latency");
+            Stats(w, k.Latency, null);
+            w.WriteEndObject();
+            w.WriteStartArray("per_client");
+            foreach (ClientResult client in k.PerClient)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("client", client.Client);
+                w.WriteNumber("successful_requests", client.Successes);
+                w.WriteNumber("failed_requests", client.Failures);
+                Number(w, "duration", client.Seconds);
+                Number(w, "throughput", client.Throughput);
+                Number(w, "mean", client.Latency.Mean);
+                Number(w, "p50", client.Latency.P50);
+                Number(w, "p99", client.Latency.P99);
+                Number(w, "max", client.Latency.Max);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteString("first_error", k.FirstError);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("concurrent");
+        }
+        w.WriteStartObject("cpu_usage");
+        Cpu(w, "server", t.ServerResources);
+        Cpu(w, "client", t.ClientResources);
+        w.WriteEndObject();
+        w.WriteStartObject("memory_usage");
+        Memory(w, "server", t.ServerResources);
+        Memory(w, "client", t.ClientResources);
+        w.WriteEndObject();
+        Number(w, "round_trips_per_request", t.Latency?.RoundTripsPerRequest);
+        if (t.Wrk is { } wrk)
+        {
+            w.WriteStartObject("wrk");
+            Number(w, "requests_per_second", wrk.RequestsPerSecond);
+            w.WriteNumber("connections", wrk.Connections);
+            w.WriteNumber("threads", wrk.Threads);
+            Number(w, "duration", wrk.Seconds);
+            w.WriteString("path", wrk.Path);
+            Number(w, "rpycbench_requests_per_second", wrk.RpycbenchRequestsPerSecond);
+            Number(w, "ratio", wrk.Ratio);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void Bandwidth(Utf8JsonWriter w, string name, IReadOnlyList<BandwidthSizeResult>? sizes)
+    {
+        if (sizes is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        foreach (BandwidthSizeResult s in sizes)
+        {
+            w.WriteStartObject(s.SizeBytes.ToString(CultureInfo.InvariantCulture));
+            w.WriteNumber("size", s.SizeBytes);
+            w.WriteNumber("transfers", s.Transfers);
+            w.WriteNumber("failures", s.Failures);
+            w.WriteNumber("bytes", s.Bytes);
+            Number(w, "seconds", s.Seconds);
+            Number(w, "bytes_per_second", s.BytesPerSecond);
+            w.WriteStartObject("transfer_time");
+            Stats(w, s.Latency, null);
+            w.WriteEndObject();
+            w.WriteString("first_error", s.FirstError);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void Cpu(Utf8JsonWriter w, string name, ResourceUsage? u)
+    {
+        if (u is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteNumber("pid", u.ProcessId);
+        Number(w, "cpu_seconds", u.CpuSeconds);
+        Number(w, "mean", u.CpuPercentMean);
+        Number(w, "max", u.CpuPercentMax);
+        Number(w, "wall_seconds", u.WallSeconds);
+        w.WriteEndObject();
+    }
+
+    private static void Memory(Utf8JsonWriter w, string name, ResourceUsage? u)
+    {
+        if (u is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteNumber("peak", u.RssPeakBytes);
+        Number(w, "mean", u.RssMeanBytes);
+        w.WriteNumber("samples", u.Samples);
+        w.WriteEndObject();
+    }
+
+    private static void Stats(Utf8JsonWriter w, Statistics s, long? failures)
+    {
+        w.WriteNumber("count", s.Count);
+        if (failures is long f)
+        {
+            w.WriteNumber("failures", f);
+        }
+        Number(w, "mean", s.Mean);
+        Number(w, "median", s.Median);
+        Number(w, "min", s.Min);
+        Number(w, "max", s.Max);
+        Number(w, "stdev", s.StdDev);
+        Number(w, "p50", s.P50);
+        Number(w, "p90", s.P90);
+        Number(w, "p95", s.P95);
+        Number(w, "p99", s.P99);
+        Number(w, "p999", s.P999);
+    }
+
+    private static void Number(Utf8JsonWriter w, string name, double? value)
+    {
+        w.WritePropertyName(name);
+        NumberValue(w, value);
+    }
+
+    private static void NumberValue(Utf8JsonWriter w, double? value)
+    {
+        if (value is double d && double.IsFinite(d))
+        {
+            w.WriteNumberValue(d);
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+    }
+}

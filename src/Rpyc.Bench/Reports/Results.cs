@@ -1,0 +1,222 @@
+namespace Rpyc.Bench;
+
+/// <summary>Connection time: a new TCP connection up to the first validated reply.</summary>
+public sealed class ConnectionResult
+{
+    /// <summary>The benchmark's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>From the start of the TCP connect to the first validated reply, in seconds.</summary>
+    public required Statistics ConnectionTime { get; init; }
+
+    /// <summary>The TCP connect part alone, in seconds.</summary>
+    public required Statistics TcpConnect { get; init; }
+
+    /// <summary>Connections that got a valid first reply.</summary>
+    public required long Successes { get; init; }
+
+    /// <summary>Connections that failed (refused, timed out, invalid reply).</summary>
+    public required long Failures { get; init; }
+
+    /// <summary>Round trips the first reply needed (RPyC: GETROOT and the call), or <c>null</c> when unknown.</summary>
+    public double? RoundTripsPerConnection { get; init; }
+
+    /// <summary>Wall time of the measured phase, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>The first failure's message, or <c>null</c>.</summary>
+    public string? FirstError { get; init; }
+}
+
+/// <summary>Latency of one operation on a warm connection.</summary>
+public sealed class LatencyResult
+{
+    /// <summary>The benchmark's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The operation measured, e.g. <c>ping</c>.</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>Durations of the successful requests, in seconds.</summary>
+    public required Statistics Latency { get; init; }
+
+    /// <summary>Successful requests.</summary>
+    public required long Successes { get; init; }
+
+    /// <summary>Failed requests (exceptions and invalid replies).</summary>
+    public required long Failures { get; init; }
+
+    /// <summary>Wall time of the measured phase, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Successful requests per second of the measured phase.</summary>
+    public double Throughput => Seconds > 0 ? Successes / Seconds : 0;
+
+    /// <summary>Network round trips per request, when the protocol counts them.</summary>
+    public double? RoundTripsPerRequest { get; init; }
+
+    /// <summary>The raw samples in <see cref="Clock"/> ticks, when kept.</summary>
+    public IReadOnlyList<long>? SampleTicks { get; init; }
+
+    /// <summary>The first failure's message, or <c>null</c>.</summary>
+    public string? FirstError { get; init; }
+}
+
+/// <summary>Transfers of one payload size in one direction.</summary>
+public sealed class BandwidthSizeResult
+{
+    /// <summary>Payload size in bytes.</summary>
+    public required int SizeBytes { get; init; }
+
+    /// <summary>Successful transfers.</summary>
+    public required long Transfers { get; init; }
+
+    /// <summary>Failed transfers.</summary>
+    public required long Failures { get; init; }
+
+    /// <summary>Payload bytes moved by the successful transfers (protocol overhead excluded).</summary>
+    public long Bytes => Transfers * SizeBytes;
+
+    /// <summary>Total time of the successful transfers, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Bytes per second: <see cref="Bytes"/> / <see cref="Seconds"/>.</summary>
+    public double BytesPerSecond => Seconds > 0 ? Bytes / Seconds : 0;
+
+    /// <summary>Duration of one transfer, in seconds.</summary>
+    public required Statistics Latency { get; init; }
+
+    /// <summary>The first failure's message, or <c>null</c>.</summary>
+    public string? FirstError { get; init; }
+}
+
+/// <summary>Upload and download bandwidth per payload size; never averaged across sizes.</summary>
+public sealed class BandwidthResult
+{
+    /// <summary>The benchmark's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Client to server, one entry per size.</summary>
+    public required IReadOnlyList<BandwidthSizeResult> Upload { get; init; }
+
+    /// <summary>Server to client, one entry per size.</summary>
+    public required IReadOnlyList<BandwidthSizeResult> Download { get; init; }
+
+    /// <summary>Failed transfers in both directions.</summary>
+    public long Failures => Upload.Sum(r => r.Failures) + Download.Sum(r => r.Failures);
+}
+
+/// <summary>One client of a concurrent run.</summary>
+public sealed class ClientResult
+{
+    /// <summary>The client's index.</summary>
+    public required int Client { get; init; }
+
+    /// <summary>Successful requests.</summary>
+    public required long Successes { get; init; }
+
+    /// <summary>Failed requests, including those never sent because the client could not connect.</summary>
+    public required long Failures { get; init; }
+
+    /// <summary>From the client's first request to its last reply, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Successful requests per second for this client.</summary>
+    public double Throughput => Seconds > 0 ? Successes / Seconds : 0;
+
+    /// <summary>This client's request durations, in seconds.</summary>
+    public required Statistics Latency { get; init; }
+}
+
+/// <summary>N clients each sending M requests at once, released together by a start barrier.</summary>
+public sealed class ConcurrentResult
+{
+    /// <summary>The benchmark's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Number of clients (connections).</summary>
+    public required int Clients { get; init; }
+
+    /// <summary>Requests each client was asked to send.</summary>
+    public required int RequestsPerClient { get; init; }
+
+    /// <summary>Successful requests.</summary>
+    public required long Successes { get; init; }
+
+    /// <summary>Failed requests.</summary>
+    public required long Failures { get; init; }
+
+    /// <summary>Requests counted: successes plus failures.</summary>
+    public long TotalRequests => Successes + Failures;
+
+    /// <summary>Successes / total requests (0 when nothing ran).</summary>
+    public double SuccessRate => TotalRequests > 0 ? (double)Successes / TotalRequests : 0;
+
+    /// <summary>From the barrier's release to the last client's end, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Successful requests per second across all clients.</summary>
+    public double Throughput => Seconds > 0 ? Successes / Seconds : 0;
+
+    /// <summary>Latency under load: every client's request durations merged, in seconds.</summary>
+    public required Statistics Latency { get; init; }
+
+    /// <summary>Per-client results.</summary>
+    public required IReadOnlyList<ClientResult> PerClient { get; init; }
+
+    /// <summary>The first failure's message, or <c>null</c>.</summary>
+    public string? FirstError { get; init; }
+}
+
+/// <summary>CPU and memory of one process (and its descendants for servers) over a window.</summary>
+public sealed class ResourceUsage
+{
+    /// <summary>The sampled process id.</summary>
+    public required int ProcessId { get; init; }
+
+    /// <summary>User plus system CPU time used in the window, in seconds.</summary>
+    public required double CpuSeconds { get; init; }
+
+    /// <summary>CPU time / wall time × 100 (100 = one core busy).</summary>
+    public required double CpuPercentMean { get; init; }
+
+    /// <summary>The highest CPU percent of one sampling interval.</summary>
+    public required double CpuPercentMax { get; init; }
+
+    /// <summary>The highest resident set size seen, in bytes.</summary>
+    public required long RssPeakBytes { get; init; }
+
+    /// <summary>The mean resident set size over the samples, in bytes.</summary>
+    public required double RssMeanBytes { get; init; }
+
+    /// <summary>Samples taken.</summary>
+    public required int Samples { get; init; }
+
+    /// <summary>The window's length, in seconds.</summary>
+    public required double WallSeconds { get; init; }
+}
+
+/// <summary>What <c>wrk</c> measured against the same server: the reference load generator.</summary>
+public sealed class WrkResult
+{
+    /// <summary>Requests per second wrk reached.</summary>
+    public required double RequestsPerSecond { get; init; }
+
+    /// <summary>wrk's connections (<c>-c</c>), equal to the concurrent benchmark's clients.</summary>
+    public required int Connections { get; init; }
+
+    /// <summary>wrk's threads (<c>-t</c>).</summary>
+    public required int Threads { get; init; }
+
+    /// <summary>wrk's run length, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>The path requested.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>rpycbench's own clients on the same server, same connections and duration, just before wrk (requests per second).</summary>
+    public double? RpycbenchRequestsPerSecond { get; init; }
+
+    /// <summary><see cref="RpycbenchRequestsPerSecond"/> / <see cref="RequestsPerSecond"/>: 1 means the load generator is as cheap as wrk.</summary>
+    public double? Ratio => RpycbenchRequestsPerSecond is double ours && RequestsPerSecond > 0 ? ours / RequestsPerSecond : null;
+}

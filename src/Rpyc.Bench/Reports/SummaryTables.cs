@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text;
+
+namespace Rpyc.Bench;
+
+/// <summary>One summary table: a benchmark kind with the targets side by side (columns).</summary>
+/// <param name="Title">The table's title.</param>
+/// <param name="Columns">The header: the metric column, then one per target.</param>
+/// <param name="Rows">Each row: the metric with its unit, then one cell per target.</param>
+public sealed record SummaryTable(string Title, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string>> Rows);
+
+/// <summary>
+/// Builds the console summary of a report: one table per benchmark kind, targets side by side,
+/// every unit explicit. Pure; cells are formatted with the invariant culture. The CLI renders
+/// them with Spectre.Console, <see cref="TextReporter"/> as plain text.
+/// </summary>
+public static class SummaryTables
+{
+    private const string Missing = "-";
+
+    /// <summary>Builds the tables.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>Status, connection, latency, upload, download, concurrent and resource tables.</returns>
+    public static IReadOnlyList<SummaryTable> Build(BenchmarkReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        IReadOnlyList<TargetReport> t = report.Targets;
+        var tables = new List<SummaryTable>
+        {
+            Table("Targets", t,
+                Row("status", t, r => r.Status.ToString().ToLowerInvariant()),
+                Row("server", t, r => r.Implementation ?? Missing),
+                Row("duration (s)", t, r => F(r.Seconds, 1))),
+            Table("Connection time: new TCP connection to first valid reply", t,
+                Row("mean (ms)", t, r => Ms(r.Connection?.ConnectionTime.Mean)),
+                Row("p50 (ms)", t, r => Ms(r.Connection?.ConnectionTime.P50)),
+                Row("p99 (ms)", t, r => Ms(r.Connection?.ConnectionTime.P99)),
+                Row("TCP connect mean (ms)", t, r => Ms(r.Connection?.TcpConnect.Mean)),
+                Row("round trips", t, r => F(r.Connection?.RoundTripsPerConnection, 1)),
+                Row("ok / failed", t, r => r.Connection is { } c ? $"{c.Successes} / {c.Failures}" : Missing)),
+            Table("Latency: one request at a time on a warm connection (ping)", t,
+                Row("mean (µs)", t, r => Us(r.Latency?.Latency.Mean)),
+                Row("p50 (µs)", t, r => Us(r.Latency?.Latency.P50)),
+                Row("p90 (µs)", t, r => Us(r.Latency?.Latency.P90)),
+                Row("p99 (µs)", t, r => Us(r.Latency?.Latency.P99)),
+                Row("p99.9 (µs)", t, r => Us(r.Latency?.Latency.P999)),
+                Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
+                Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
+                Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
+                Row("ok / failed", t, r => r.Latency is { } l ? $"{l.Successes} / {l.Failures}" : Missing)),
+        };
+        tables.Add(BandwidthTable("Upload bandwidth per payload size (MiB/s)", t, r => r.Bandwidth?.Upload));
+        tables.Add(BandwidthTable("Download bandwidth per payload size (MiB/s)", t, r => r.Bandwidth?.Download));
+        int clients = t.Select(r => r.Concurrent?.Clients ?? 0).FirstOrDefault(c => c > 0);
+        int perClient = t.Select(r => r.Concurrent?.RequestsPerClient ?? 0).FirstOrDefault(c => c > 0);
+        tables.Add(Table($"Concurrent: {clients} clients × {perClient} requests, start barrier", t,
+            Row("throughput (req/s)", t, r => F(r.Concurrent?.Throughput, 0)),
+            Row("latency mean (µs)", t, r => Us(r.Concurrent?.Latency.Mean)),
+            Row("latency p50 (µs)", t, r => Us(r.Concurrent?.Latency.P50)),
+            Row("latency p99 (µs)", t, r => Us(r.Concurrent?.Latency.P99)),
+            Row("success rate (%)", t, r => F(r.Concurrent is { } c ? c.SuccessRate * 100 : null, 1)),
+            Row("slowest client (req/s)", t, r => F(r.Concurrent?.PerClient.Select(c => c.Throughput).DefaultIfEmpty().Min(), 0)),
+            Row("sustained, ours (req/s)", t, r => F(r.Wrk?.RpycbenchRequestsPerSecond, 0)),
+            Row("sustained, wrk (req/s)", t, r => F(r.Wrk?.RequestsPerSecond, 0)),
+            Row("ours / wrk", t, r => F(r.Wrk?.Ratio, 2))));
+        tables.Add(Table("Resources during the benchmarks", t,
+            Row("server CPU (s)", t, r => F(r.ServerResources?.CpuSeconds, 2)),
+            Row("server CPU mean (% of a core)", t, r => F(r.ServerResources?.CpuPercentMean, 0)),
+            Row("server RSS peak (MiB)", t, r => Mib(r.ServerResources?.RssPeakBytes)),
+            Row("server RSS mean (MiB)", t, r => Mib(r.ServerResources?.RssMeanBytes)),
+            Row("client CPU mean (% of a core)", t, r => F(r.ClientResources?.CpuPercentMean, 0)),
+            Row("client RSS peak (MiB)", t, r => Mib(r.ClientResources?.RssPeakBytes))));
+        return tables;
+    }
+
+    private static SummaryTable BandwidthTable(string title, IReadOnlyList<TargetReport> t, Func<TargetReport, IReadOnlyList<BandwidthSizeResult>?> select)
+    {
+        int[] sizes = t.SelectMany(r => select(r) ?? []).Select(s => s.SizeBytes).Distinct().Order().ToArray();
+        var rows = sizes.Select(size => Row(SizeLabel(size), t, r =>
+        {
+            BandwidthSizeResult? s = select(r)?.FirstOrDefault(x => x.SizeBytes == size);
+            return s is null || s.Transfers == 0 ? (s is { Failures: > 0 } ? "failed" : Missing) : F(s.BytesPerSecond / (1024 * 1024), s.BytesPerSecond < 10 * 1024 * 1024 ? 2 : 1);
+        })).ToArray();
+        return Table(title, t, rows);
+    }
+
+    /// <summary>A size as <c>1 KiB</c>, <c>10 KiB</c>, <c>1 MiB</c>, or bytes.</summary>
+    /// <param name="bytes">The size.</param>
+    /// <returns>The label.</returns>
+    public static string SizeLabel(long bytes) => bytes switch
+    {
+        >= 1024 * 1024 when bytes % (1024 * 1024) == 0 => $"{bytes / (1024 * 1024)} MiB",
+        >= 1024 when bytes % 1024 == 0 => $"{bytes / 1024} KiB",
+        _ => $"{bytes} B",
+    };
+
+    private static SummaryTable Table(string title, IReadOnlyList<TargetReport> targets, params IReadOnlyList<string>[] rows) =>
+        new(title, ["metric", .. targets.Select(r => r.Name)], rows);
+
+    private static string[] Row(string label, IReadOnlyList<TargetReport> targets, Func<TargetReport, string> cell) =>
+        [label, .. targets.Select(cell)];
+
+    private static string F(double? value, int decimals) =>
+        value is double d && double.IsFinite(d) ? d.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : Missing;
+
+    private static string Ms(double? seconds) => F(seconds * 1e3, 3);
+
+    private static string Us(double? seconds) => F(seconds * 1e6, 1);
+
+    private static string Mib(double? bytes) => F(bytes / (1024 * 1024), 1);
+}
+
+/// <summary>Renders the summary tables as plain text (fixed-width columns), a pure function of the report.</summary>
+public static class TextReporter
+{
+    /// <summary>Renders the report.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>The tables, separated by blank lines.</returns>
+    public static string Render(BenchmarkReport report)
+    {
+        var text = new StringBuilder();
+        foreach (SummaryTable table in SummaryTables.Build(report))
+        {
+            text.Append(table.Title).Append('\n');
+            int[] widths = table.Columns.Select((c, i) => Math.Max(c.Length, table.Rows.Select(r => r[i].Length).DefaultIfEmpty().Max())).ToArray();
+            AppendRow(text, table.Columns, widths);
+            text.Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
+            foreach (IReadOnlyList<string> row in table.Rows)
+            {
+                AppendRow(text, row, widths);
+            }
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static void AppendRow(StringBuilder text, IReadOnlyList<string> cells, int[] widths)
+    {
+        for (int i = 0; i < cells.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append("  ");
+            }
+            text.Append(i == 0 ? cells[i].PadRight(widths[i]) : cells[i].PadLeft(widths[i]));
+        }
+        text.Append('\n');
+    }
+}

@@ -1,0 +1,123 @@
+namespace Rpyc.Bench;
+
+/// <summary>How a target's run ended.</summary>
+public enum TargetStatus
+{
+    /// <summary>Every benchmark ran and every request succeeded.</summary>
+    Ok,
+
+    /// <summary>The server could not start, or requests failed.</summary>
+    Failed,
+
+    /// <summary>The run was cancelled while this target ran; its results are partial.</summary>
+    Interrupted,
+}
+
+/// <summary>Everything measured for one target; each benchmark's result is kept separately.</summary>
+public sealed class TargetReport
+{
+    /// <summary>The target's name, e.g. <c>rpyc_threaded</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>rpyc</c>, <c>http</c> or <c>tcp</c>.</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary><c>threaded</c>, <c>forking</c>, or <c>null</c>.</summary>
+    public string? ServerMode { get; init; }
+
+    /// <summary>The server's implementation, e.g. <c>.NET Rpyc ThreadedServer</c>.</summary>
+    public string? Implementation { get; init; }
+
+    /// <summary>The server address measured.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>How the run ended.</summary>
+    public required TargetStatus Status { get; init; }
+
+    /// <summary>Why it failed, or <c>null</c>.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Wall time of this target, server start and stop included, in seconds.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Connection benchmark, or <c>null</c> when it did not run.</summary>
+    public ConnectionResult? Connection { get; init; }
+
+    /// <summary>Latency benchmark, or <c>null</c>.</summary>
+    public LatencyResult? Latency { get; init; }
+
+    /// <summary>Bandwidth benchmark, or <c>null</c>.</summary>
+    public BandwidthResult? Bandwidth { get; init; }
+
+    /// <summary>Concurrent benchmark, or <c>null</c>.</summary>
+    public ConcurrentResult? Concurrent { get; init; }
+
+    /// <summary>The server process tree's CPU and memory, or <c>null</c> for an external server.</summary>
+    public ResourceUsage? ServerResources { get; init; }
+
+    /// <summary>The client (this) process's CPU and memory over the same window.</summary>
+    public ResourceUsage? ClientResources { get; init; }
+
+    /// <summary>wrk against the same server (HTTP targets, when wrk is installed), or <c>null</c>.</summary>
+    public WrkResult? Wrk { get; init; }
+
+    /// <summary>Failed requests and connections over every benchmark.</summary>
+    public long TotalFailures =>
+        (Connection?.Failures ?? 0) + (Latency?.Failures ?? 0) + (Bandwidth?.Failures ?? 0) + (Concurrent?.Failures ?? 0);
+}
+
+/// <summary>Facts about the run: machine, runtime, peer versions, parameters, start time.</summary>
+public sealed class RunMetadata
+{
+    /// <summary>rpycbench's version.</summary>
+    public required string ToolVersion { get; init; }
+
+    /// <summary>When the run started.</summary>
+    public required DateTimeOffset StartTime { get; init; }
+
+    /// <summary>Wall time of the whole run, in seconds.</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>Host name.</summary>
+    public required string Machine { get; init; }
+
+    /// <summary>Operating system description.</summary>
+    public required string OperatingSystem { get; init; }
+
+    /// <summary>CPU model name.</summary>
+    public required string CpuModel { get; init; }
+
+    /// <summary>Logical processors.</summary>
+    public required int ProcessorCount { get; init; }
+
+    /// <summary>Physical memory in bytes (0 when unknown).</summary>
+    public required long MemoryBytes { get; init; }
+
+    /// <summary>The 1-minute load average when the run started and when it ended (other work on the machine shows here).</summary>
+    public IReadOnlyList<double> LoadAverage { get; init; } = [];
+
+    /// <summary>The .NET runtime description.</summary>
+    public required string Runtime { get; init; }
+
+    /// <summary>Versions of the peers and tools used (python, rpyc, flask, wrk), when found.</summary>
+    public required IReadOnlyDictionary<string, string> PeerVersions { get; init; }
+
+    /// <summary>The suite parameters (connections, requests, sizes, …) as name → value.</summary>
+    public required IReadOnlyDictionary<string, object> Parameters { get; init; }
+
+    /// <summary>Whether the run was interrupted (Ctrl-C) before every target finished.</summary>
+    public bool Interrupted { get; init; }
+}
+
+/// <summary>The immutable result of a suite run, the input of every reporter.</summary>
+public sealed class BenchmarkReport
+{
+    /// <summary>Run metadata.</summary>
+    public required RunMetadata Metadata { get; init; }
+
+    /// <summary>One report per target, in run order.</summary>
+    public required IReadOnlyList<TargetReport> Targets { get; init; }
+
+    /// <summary>Whether any target failed.</summary>
+    public bool AnyFailed => Targets.Any(t => t.Status == TargetStatus.Failed);
+}

@@ -1,0 +1,62 @@
+namespace Rpyc.Bench;
+
+/// <summary>
+/// Upload and download bandwidth, measured separately for each payload size on one warm
+/// connection: rate = payload bytes / time of the successful transfers of that size. Rates are
+/// never averaged across sizes. Payloads are <see cref="Payload"/> bytes (incompressible), and every
+/// download is checked byte for byte.
+/// </summary>
+/// <param name="name">Its name in reports.</param>
+/// <param name="client">A connected client.</param>
+/// <param name="sizes">Payload sizes in bytes; default 1 KiB, 10 KiB, 100 KiB, 1 MiB.</param>
+/// <param name="limits">Per size and direction: transfers, duration, warmup; default 50, 3 s, 3.</param>
+public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnlyList<int>? sizes = null, RunLimits? limits = null)
+    : BenchmarkBase<BandwidthResult>(name)
+{
+    /// <summary>The default payload sizes: 1 KiB, 10 KiB, 100 KiB, 1 MiB.</summary>
+    public static IReadOnlyList<int> DefaultSizes { get; } = [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
+
+    private readonly IReadOnlyList<int> _sizes = sizes ?? DefaultSizes;
+    private readonly RunLimits _limits = limits ?? new RunLimits(50, TimeSpan.FromSeconds(3), 3);
+
+    /// <inheritdoc />
+    protected override BandwidthResult Run(CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var upload = new List<BandwidthSizeResult>();
+        var download = new List<BandwidthSizeResult>();
+        foreach (int size in _sizes)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            byte[] data = Payload.Create(size);
+            upload.Add(Measure(size, () => client.Upload(data), cancellationToken));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            download.Add(Measure(size, () => client.Download(size), cancellationToken));
+        }
+        return new BandwidthResult { Name = Name, Upload = upload, Download = download };
+    }
+
+    private BandwidthSizeResult Measure(int size, Action transfer, CancellationToken cancellationToken)
+    {
+        LatencyResult r = new LatencyBenchmark($"{Name} {size}", () =>
+        {
+            transfer();
+            return true;
+        }, _limits).Execute(cancellationToken);
+        return new BandwidthSizeResult
+        {
+            SizeBytes = size,
+            Transfers = r.Successes,
+            Failures = r.Failures,
+            Seconds = r.Latency.Count > 0 ? r.Latency.Mean * r.Latency.Count : 0,
+            Latency = r.Latency,
+            FirstError = r.FirstError,
+        };
+    }
+}

@@ -1,0 +1,77 @@
+namespace Rpyc.Bench;
+
+/// <summary>
+/// Connection time with the same definition for every protocol: from the start of a new TCP
+/// connect to the first validated reply (a <c>ping</c>); the TCP connect part is reported apart.
+/// Each connection is closed before the next opens (closing is not timed).
+/// </summary>
+/// <param name="name">Its name in reports.</param>
+/// <param name="target">The server.</param>
+/// <param name="limits">Connections and duration; default 100 connections, 60 s, 5 warmup.</param>
+public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimits? limits = null)
+    : BenchmarkBase<ConnectionResult>(name)
+{
+    private readonly RunLimits _limits = limits ?? new RunLimits(100, TimeSpan.FromSeconds(60), 5);
+
+    /// <summary>Keep every raw sample (exact percentiles).</summary>
+    public bool KeepSamples { get; init; }
+
+    /// <inheritdoc />
+    protected override ConnectionResult Run(CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        for (int i = 0; i < _limits.Warmup && !cancellationToken.IsCancellationRequested; i++)
+        {
+            try
+            {
+                using BenchClient client = target.Connect();
+                client.Ping();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Not counted: the measured phase shows failures.
+            }
+        }
+        var total = new LatencyRecorder(KeepSamples);
+        var tcp = new LatencyRecorder(KeepSamples);
+        string? firstError = null;
+        long roundTrips = 0;
+        long start = Clock.Now;
+        long deadline = _limits.Deadline(start);
+        for (int i = 0; i < _limits.Count && !cancellationToken.IsCancellationRequested && Clock.Now <= deadline; i++)
+        {
+            BenchClient? client = null;
+            try
+            {
+                long t0 = Clock.Now;
+                client = target.Connect();
+                long t1 = Clock.Now;
+                client.Ping();
+                long t2 = Clock.Now;
+                tcp.Record(t1 - t0);
+                total.Record(t2 - t0);
+                roundTrips += client.RoundTrips;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                total.RecordFailure();
+                firstError ??= Describe(ex);
+            }
+            finally
+            {
+                client?.Dispose();
+            }
+        }
+        return new ConnectionResult
+        {
+            Name = Name,
+            ConnectionTime = total.ToStatistics(),
+            TcpConnect = tcp.ToStatistics(),
+            Successes = total.Count,
+            Failures = total.Failures,
+            RoundTripsPerConnection = total.Count > 0 ? (double)roundTrips / total.Count : null,
+            Seconds = Clock.SecondsSince(start),
+            FirstError = firstError,
+        };
+    }
+}

@@ -1,0 +1,408 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Rpyc.Bench;
+
+/// <summary>
+/// A benchmark server run for the length of a <c>using</c> block, in its own process by default.
+/// The constructor returns once a real request got a valid reply (not merely an open port);
+/// <see cref="Dispose"/> stops the whole process tree. Hosts still running when the process exits
+/// are stopped too.
+/// </summary>
+/// <example>
+/// <code>
+/// using var server = new RpycServerHost("127.0.0.1", 0, RpycServerMode.Threaded);
+/// using BenchClient client = server.Target.Connect();
+/// client.Ping();
+/// </code>
+/// </example>
+public abstract class ServerHost : IDisposable
+{
+    private static readonly ConcurrentDictionary<ServerHost, bool> s_live = new();
+    private readonly Process? _process;
+    private readonly IDisposable? _inProcess;
+    private readonly ConcurrentQueue<string> _errorTail = new();
+    private int _disposed;
+
+    static ServerHost()
+    {
+        // A host left running when the client exits (an exception, SIGTERM) must not outlive it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
+    }
+
+    /// <summary>Starts the server and waits until it answers.</summary>
+    /// <param name="info">The target served.</param>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="options">Start options.</param>
+    /// <exception cref="ServerStartException">The server did not start or did not answer in time.</exception>
+    private protected ServerHost(TargetInfo info, string host, int port, ServerHostOptions? options)
+    {
+        options ??= ServerHostOptions.Default;
+        Info = info;
+        Host = host;
+        s_live[this] = true;
+        try
+        {
+            if (options.InProcess && !info.IsPython)
+            {
+                _inProcess = LocalServer.Start(info.Name, host, port, out int bound);
+                Port = bound;
+                ProcessId = Environment.ProcessId;
+            }
+            else
+            {
+                ProcessStartInfo start = info.IsPython ? PythonStartInfo(info, host, port, options) : DotnetStartInfo(info, host, port, options);
+                _process = Process.Start(start) ?? throw new ServerStartException($"{info.Name}: could not start {start.FileName}.");
+                ProcessId = _process.Id;
+                _process.ErrorDataReceived += (_, e) => KeepErrorLine(e.Data);
+                _process.BeginErrorReadLine();
+                Port = ReadPortLine(_process, options.StartTimeout);
+            }
+            Target = BenchTarget.Create(info.Name, info.Protocol, host == "0.0.0.0" ? "127.0.0.1" : host, Port);
+            WaitUntilAnswering(options.StartTimeout);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The target served.</summary>
+    public TargetInfo Info { get; }
+
+    /// <summary>The bound address.</summary>
+    public string Host { get; }
+
+    /// <summary>The bound port.</summary>
+    public int Port { get; }
+
+    /// <summary>The server's process id (this process's when run in-process).</summary>
+    public int ProcessId { get; }
+
+    /// <summary>Whether the server runs in its own process.</summary>
+    public bool IsOutOfProcess => _process is not null;
+
+    /// <summary>Connect clients here.</summary>
+    public BenchTarget Target { get; } = null!;
+
+    /// <summary>Whether the server process has exited (always <c>false</c> in-process).</summary>
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process?.HasExited ?? false;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>The last lines the server wrote to stderr, for error messages.</summary>
+    public string StandardErrorTail => string.Join(Environment.NewLine, _errorTail);
+
+    /// <summary>Starts the server of any target.</summary>
+    /// <param name="target">The target's name (see <see cref="TargetCatalog"/>).</param>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="options">Start options.</param>
+    /// <returns>The running host.</returns>
+    /// <exception cref="ServerStartException">The server did not start.</exception>
+    public static ServerHost Start(string target, string host = "127.0.0.1", int port = 0, ServerHostOptions? options = null) => target switch
+    {
+        TargetCatalog.RpycThreaded => new RpycServerHost(host, port, RpycServerMode.Threaded, options),
+        TargetCatalog.RpycForking => new RpycServerHost(host, port, RpycServerMode.Forking, options),
+        TargetCatalog.HttpThreaded => new HttpServerHost(host, port, options),
+        TargetCatalog.TcpRaw => new TcpRawServerHost(host, port, options),
+        TargetCatalog.PyRpycThreaded => new PythonServerHost(PythonServerKind.RpycThreaded, host, port, options),
+        TargetCatalog.PyRpycForking => new PythonServerHost(PythonServerKind.RpycForking, host, port, options),
+        TargetCatalog.PyFlaskThreaded => new PythonServerHost(PythonServerKind.FlaskThreaded, host, port, options),
+        _ => throw new ArgumentException($"Unknown target '{target}'.", nameof(target)),
+    };
+
+    private void KeepErrorLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _errorTail.Enqueue(line);
+        while (_errorTail.Count > 20)
+        {
+            _errorTail.TryDequeue(out _);
+        }
+    }
+
+    // Reads stdout on its own thread until EOF, so a chatty server never blocks on a full pipe;
+    // the first "PORT <n>" line is the bound port.
+    private int ReadPortLine(Process process, TimeSpan timeout)
+    {
+        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                while (process.StandardOutput.ReadLine() is string line)
+                {
+                    if (line.StartsWith("PORT ", StringComparison.Ordinal) && int.TryParse(line.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+                    {
+                        port.TrySetResult(n);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+            port.TrySetResult(-1);
+        })
+        { IsBackground = true, Name = $"server-stdout:{Info.Name}" }.Start();
+        if (!port.Task.Wait(timeout) || port.Task.Result <= 0)
+        {
+            string why = HasExited ? $"exited with code {SafeExitCode(process)}" : $"printed no PORT line within {timeout.TotalSeconds:0} s";
+            throw new ServerStartException($"{Info.Name}: the server process {why}.{StderrSuffix()}");
+        }
+        return port.Task.Result;
+    }
+
+    private void WaitUntilAnswering(TimeSpan timeout)
+    {
+        long deadline = Clock.Now + Clock.FromSeconds(timeout.TotalSeconds);
+        Exception? last = null;
+        while (Clock.Now < deadline)
+        {
+            if (HasExited)
+            {
+                throw new ServerStartException($"{Info.Name}: the server process exited with code {SafeExitCode(_process!)} before answering.{StderrSuffix()}");
+            }
+            try
+            {
+                using BenchClient client = Target.Connect();
+                client.Ping();
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                last = ex;
+            }
+            Thread.Sleep(20);
+        }
+        throw new ServerStartException($"{Info.Name}: no valid reply to ping within {timeout.TotalSeconds:0} s: {last?.Message}{StderrSuffix()}", last);
+    }
+
+    private string StderrSuffix()
+    {
+        string tail = StandardErrorTail;
+        return tail.Length == 0 ? "" : $" Server stderr:{Environment.NewLine}{tail}";
+    }
+
+    private static int SafeExitCode(Process process)
+    {
+        try
+        {
+            process.WaitForExit(1000);
+            return process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            return -1;
+        }
+    }
+
+    private static ProcessStartInfo NewStartInfo(string fileName)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        return start;
+    }
+
+    private static ProcessStartInfo DotnetStartInfo(TargetInfo info, string host, int port, ServerHostOptions options)
+    {
+        string program = ServerProgramLocator.Find(options.ServerProgram);
+        ProcessStartInfo start = NewStartInfo(ServerProgramLocator.DotnetHost());
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(program);
+        foreach (string arg in new[] { "serve", info.Name, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        return start;
+    }
+
+    private static ProcessStartInfo PythonStartInfo(TargetInfo info, string host, int port, ServerHostOptions options)
+    {
+        PythonPeers.EnsureAvailable(options.PythonPath, info.Name == TargetCatalog.PyFlaskThreaded);
+        string script = PythonPeers.Script(options.PythonScriptDirectory, info.Name == TargetCatalog.PyFlaskThreaded ? "flask_server.py" : "rpyc_server.py");
+        ProcessStartInfo start = NewStartInfo(options.PythonPath);
+        start.ArgumentList.Add("-u");
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add("--host");
+        start.ArgumentList.Add(host);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--watch-stdin");
+        if (info.Name == TargetCatalog.PyRpycForking)
+        {
+            start.ArgumentList.Add("--forking");
+        }
+        return start;
+    }
+
+    /// <summary>Stops every host still running (used at process exit and on Ctrl-C).</summary>
+    public static void StopAll()
+    {
+        foreach (ServerHost host in s_live.Keys)
+        {
+            host.Dispose();
+        }
+    }
+
+    /// <summary>Stops the server: kills its whole process tree, or stops the in-process server.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        s_live.TryRemove(this, out _);
+        _inProcess?.Dispose();
+        if (_process is not null)
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+                _process.WaitForExit(5000);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+            _process.Dispose();
+        }
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>A benchmark server did not start or did not answer in time.</summary>
+public sealed class ServerStartException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ServerStartException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong, with the server's stderr.</param>
+    public ServerStartException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public ServerStartException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Which server an <see cref="RpycServerHost"/> runs.</summary>
+public enum RpycServerMode
+{
+    /// <summary>A thread per connection.</summary>
+    Threaded,
+
+    /// <summary>A process per connection.</summary>
+    Forking,
+}
+
+/// <summary>The .NET RPyC server (threaded or forking) with <see cref="BenchService"/>.</summary>
+public sealed class RpycServerHost : ServerHost
+{
+    /// <summary>Starts the server and waits until it answers <c>ping</c>.</summary>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="mode">Threaded or forking.</param>
+    /// <param name="options">Start options.</param>
+    /// <exception cref="ServerStartException">The server did not start.</exception>
+    public RpycServerHost(string host = "127.0.0.1", int port = 0, RpycServerMode mode = RpycServerMode.Threaded, ServerHostOptions? options = null)
+        : base(TargetCatalog.Get(mode == RpycServerMode.Forking ? TargetCatalog.RpycForking : TargetCatalog.RpycThreaded), host, port, options)
+    {
+    }
+}
+
+/// <summary>The Kestrel minimal API server with the benchmark routes.</summary>
+public sealed class HttpServerHost : ServerHost
+{
+    /// <summary>Starts the server and waits until <c>GET /ping</c> answers.</summary>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="options">Start options.</param>
+    /// <exception cref="ServerStartException">The server did not start.</exception>
+    public HttpServerHost(string host = "127.0.0.1", int port = 0, ServerHostOptions? options = null)
+        : base(TargetCatalog.Get(TargetCatalog.HttpThreaded), host, port, options)
+    {
+    }
+}
+
+/// <summary>The raw TCP request/response server.</summary>
+public sealed class TcpRawServerHost : ServerHost
+{
+    /// <summary>Starts the server and waits until it answers a ping.</summary>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="options">Start options.</param>
+    /// <exception cref="ServerStartException">The server did not start.</exception>
+    public TcpRawServerHost(string host = "127.0.0.1", int port = 0, ServerHostOptions? options = null)
+        : base(TargetCatalog.Get(TargetCatalog.TcpRaw), host, port, options)
+    {
+    }
+}
+
+/// <summary>Which Python peer a <see cref="PythonServerHost"/> runs.</summary>
+public enum PythonServerKind
+{
+    /// <summary>rpyc's ThreadedServer.</summary>
+    RpycThreaded,
+
+    /// <summary>rpyc's ForkingServer.</summary>
+    RpycForking,
+
+    /// <summary>Flask on werkzeug's threaded server.</summary>
+    FlaskThreaded,
+}
+
+/// <summary>A real Python peer run by Debian's <c>/usr/bin/python3</c>: rpyc threaded or forking, or Flask.</summary>
+public sealed class PythonServerHost : ServerHost
+{
+    /// <summary>Starts the peer and waits until it answers <c>ping</c>.</summary>
+    /// <param name="kind">Which peer.</param>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="options">Start options.</param>
+    /// <exception cref="PythonPeerMissingException">python3, rpyc or flask is not installed.</exception>
+    /// <exception cref="ServerStartException">The server did not start.</exception>
+    public PythonServerHost(PythonServerKind kind, string host = "127.0.0.1", int port = 0, ServerHostOptions? options = null)
+        : base(TargetCatalog.Get(kind switch
+        {
+            PythonServerKind.RpycForking => TargetCatalog.PyRpycForking,
+            PythonServerKind.FlaskThreaded => TargetCatalog.PyFlaskThreaded,
+            _ => TargetCatalog.PyRpycThreaded,
+        }), host, port, options)
+    {
+    }
+}

@@ -1,0 +1,166 @@
+using System.Numerics;
+
+namespace Rpyc.Bench;
+
+/// <summary>An RPyC server with the benchmark service (the .NET one or Python's).</summary>
+/// <param name="name">The report key.</param>
+/// <param name="host">Server host.</param>
+/// <param name="port">Server port.</param>
+/// <param name="options">Connection options, or <c>null</c> for the defaults.</param>
+public sealed class RpycBenchTarget(string name, string host, int port, RpycConnectOptions? options = null)
+    : BenchTarget(name, "rpyc", host, port)
+{
+    /// <inheritdoc />
+    public override BenchClient Connect() => new RpycBenchClient(RpycConnection.Connect(Host, Port, options));
+}
+
+/// <summary>
+/// Calls the benchmark service through <see cref="Netref.CallMethod(string, object?[])"/>: one
+/// <c>HANDLE_CALLATTR</c> round trip per call, counted exactly by <see cref="RpycConnection.Counters"/>.
+/// </summary>
+public sealed class RpycBenchClient : BenchClient
+{
+    private Netref? _root;
+
+    /// <summary>Wraps an open connection.</summary>
+    /// <param name="connection">The connection; the client owns it.</param>
+    public RpycBenchClient(RpycConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        Connection = connection;
+    }
+
+    /// <summary>The underlying connection.</summary>
+    public RpycConnection Connection { get; }
+
+    // The first call also fetches the root (HANDLE_GETROOT), as Python's conn.root does.
+    private Netref Root => _root ??= Connection.RootNetref;
+
+    /// <inheritdoc />
+    public override long RoundTrips => Connection.Counters.SyncRequests;
+
+    /// <inheritdoc />
+    public override void Ping()
+    {
+        object? reply = Root.CallMethod("ping");
+        if (reply is not "pong")
+        {
+            Invalid($"ping returned {Describe(reply)}, expected 'pong'.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Echo(byte[] data)
+    {
+        object? reply = Root.CallMethod("echo", data);
+        if (reply is not byte[] bytes || !bytes.AsSpan().SequenceEqual(data))
+        {
+            Invalid($"echo of {data.Length} bytes returned {Describe(reply)}.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Upload(byte[] data)
+    {
+        object? reply = Root.CallMethod("upload", data);
+        if (reply is not long n || n != data.Length)
+        {
+            Invalid($"upload of {data.Length} bytes returned {Describe(reply)}.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Download(int length)
+    {
+        object? reply = Root.CallMethod("download", length);
+        if (reply is not byte[] bytes || bytes.Length != length || !Payload.Matches(bytes))
+        {
+            Invalid($"download({length}) returned {Describe(reply)}, not payload({length}).");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Compute(int n)
+    {
+        object? reply = Root.CallMethod("compute", n);
+        BigInteger? value = reply switch
+        {
+            long l => l,
+            BigInteger b => b,
+            _ => null,
+        };
+        if (value != ExpectedCompute(n))
+        {
+            Invalid($"compute({n}) returned {Describe(reply)}.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Sleep(double seconds)
+    {
+        object? reply = Root.CallMethod("sleep", seconds);
+        if (reply is not double d || Math.Abs(d - seconds) > 1e-9)
+        {
+            Invalid($"sleep({seconds}) returned {Describe(reply)}.");
+        }
+    }
+
+    /// <summary><c>upload_chunks(tuple_of_bytes) → total length</c>.</summary>
+    /// <param name="chunks">The chunks, sent as one tuple.</param>
+    public void UploadChunks(IReadOnlyList<byte[]> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        object? reply = Root.CallMethod("upload_chunks", PyTuple.From(chunks));
+        long expected = chunks.Sum(c => (long)c.Length);
+        if (reply is not long n || n != expected)
+        {
+            Invalid($"upload_chunks of {expected} bytes returned {Describe(reply)}.");
+        }
+    }
+
+    /// <summary><c>download_chunks(n, chunk_size) → tuple of bytes</c> making up payload(n).</summary>
+    /// <param name="length">Total bytes.</param>
+    /// <param name="chunkSize">Bytes per chunk.</param>
+    public void DownloadChunks(int length, int chunkSize)
+    {
+        object? reply = Root.CallMethod("download_chunks", length, chunkSize);
+        if (reply is not PyTuple tuple)
+        {
+            Invalid($"download_chunks returned {Describe(reply)}.");
+            return;
+        }
+        ReadOnlySpan<byte> expected = Payload.Get(length).Span;
+        int offset = 0;
+        foreach (object? item in tuple)
+        {
+            if (item is not byte[] chunk || chunk.Length > chunkSize || offset + chunk.Length > length || !chunk.AsSpan().SequenceEqual(expected.Slice(offset, chunk.Length)))
+            {
+                Invalid($"download_chunks({length}, {chunkSize}) returned a wrong chunk at offset {offset}.");
+                return;
+            }
+            offset += chunk.Length;
+        }
+        if (offset != length)
+        {
+            Invalid($"download_chunks({length}, {chunkSize}) returned {offset} bytes.");
+        }
+    }
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "None",
+        byte[] b => $"{b.Length} bytes",
+        string s when s.Length > 40 => $"'{s[..40]}…'",
+        string s => $"'{s}'",
+        _ => $"{value} ({value.GetType().Name})",
+    };
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+"""rpycbench's Python HTTP peer: Flask on werkzeug's threaded server, with the benchmark routes
+(the same as Rpyc.Bench's Kestrel server).
+
+Run with Debian's interpreter: /usr/bin/python3 flask_server.py --host 127.0.0.1 --port 0
+Prints "PORT <n>" on stdout once it listens. Exits when stdin closes (its parent is gone).
+"""
+import argparse
+import logging
+import os
+import sys
+import threading
+import time
+
+from flask import Flask, Response, request
+from werkzeug.serving import make_server
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_payload import compute, payload  # noqa: E402
+
+app = Flask(__name__)
+
+
+@app.get("/ping")
+def ping():
+    return Response(b"pong", mimetype="text/plain")
+
+
+@app.post("/echo")
+def echo():
+    return Response(request.get_data(), mimetype="application/octet-stream")
+
+
+@app.post("/upload")
+def upload():
+    return Response(str(len(request.get_data())), mimetype="text/plain")
+
+
+@app.get("/download")
+def download():
+    return Response(payload(int(request.args["n"])), mimetype="application/octet-stream")
+
+
+@app.get("/compute")
+def compute_route():
+    return Response(str(compute(int(request.args["n"]))), mimetype="text/plain")
+
+
+@app.get("/sleep")
+def sleep_route():
+    seconds = float(request.args["s"])
+    time.sleep(seconds)
+    return Response(repr(seconds), mimetype="text/plain")
+
+
+def watch_stdin():
+    try:
+        sys.stdin.read()
+    finally:
+        os._exit(0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--watch-stdin", action="store_true")
+    args = parser.parse_args()
+    # Per-request log lines would cost more than some requests: keep errors only.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server(args.host, args.port, app, threaded=True)
+    if args.watch_stdin:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    print(f"PORT {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

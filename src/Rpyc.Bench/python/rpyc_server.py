@@ -1,0 +1,71 @@
+"""rpycbench's Python RPyC peer: a stock rpyc ThreadedServer or ForkingServer with the benchmark
+service (the same operations and answers as Rpyc.Bench's BenchService).
+
+Run with Debian's interpreter: /usr/bin/python3 rpyc_server.py --host 127.0.0.1 --port 0 [--forking]
+Prints "PORT <n>" on stdout once it listens. Exits when stdin closes (its parent is gone).
+"""
+import argparse
+import os
+import sys
+import threading
+import time
+
+import rpyc
+from rpyc.utils.server import ForkingServer, ThreadedServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_payload import compute, payload  # noqa: E402
+
+
+class BenchService(rpyc.Service):
+    def exposed_ping(self):
+        return "pong"
+
+    def exposed_echo(self, data):
+        return data
+
+    def exposed_upload(self, data):
+        return len(data)
+
+    def exposed_download(self, n):
+        return payload(n)
+
+    def exposed_compute(self, n):
+        return compute(n)
+
+    def exposed_sleep(self, seconds):
+        time.sleep(seconds)
+        return seconds
+
+    def exposed_upload_chunks(self, chunks):
+        return sum(len(c) for c in chunks)
+
+    def exposed_download_chunks(self, n, chunk_size):
+        data = payload(n)
+        return tuple(data[i:i + chunk_size] for i in range(0, n, chunk_size))
+
+
+def watch_stdin():
+    try:
+        sys.stdin.read()
+    finally:
+        os._exit(0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--forking", action="store_true")
+    parser.add_argument("--watch-stdin", action="store_true")
+    args = parser.parse_args()
+    server_type = ForkingServer if args.forking else ThreadedServer
+    server = server_type(BenchService, hostname=args.host, port=args.port, reuse_addr=True)
+    if args.watch_stdin:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    print(f"PORT {server.port}", flush=True)
+    server.start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

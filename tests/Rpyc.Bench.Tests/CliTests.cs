@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Rpyc.Bench.Tests;
+
+// The rpycbench program, run as users run it: a separate process.
+[Collection(ServerProcesses.Name)]
+public class CliTests(ITestOutputHelper output)
+{
+    private static readonly string[] s_short =
+    [
+        "--num-connections", "5", "--num-requests", "20", "--warmup", "5", "--num-concurrent-clients", "2",
+        "--requests-per-client", "10", "--payload-sizes", "1K,16K", "--transfers-per-size", "2", "--no-wrk",
+    ];
+
+    internal static ProcessStartInfo Rpycbench(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rpycbench.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        return start;
+    }
+
+    private (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using Process process = Process.Start(Rpycbench(args))!;
+        process.StandardInput.Close();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(300_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("rpycbench did not finish in 300 s");
+        }
+        output.WriteLine(stdout);
+        output.WriteLine(stderr.Result);
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("--num-requests", "many")]
+    [InlineData("--num-requests", "0")]
+    [InlineData("--targets", "rpyc_threaded,nope")]
+    [InlineData("--payload-sizes", "1X")]
+    [InlineData("serve", "no_such_target")]
+    public void Run_BadUsage_UsageAndExitCode2(params string[] args)
+    {
+        (int code, string stdout, _) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains("USAGE", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ShortSuite_WritesJsonKeyedByTargetAndPlots()
+    {
+        string dir = Directory.CreateTempSubdirectory("rpycbench-cli").FullName;
+        try
+        {
+            string json = Path.Combine(dir, "run.json");
+            (int code, string stdout, _) = Run([.. s_short, "--targets", "tcp_raw,http_threaded", "-q", "-o", json, "--plots", Path.Combine(dir, "plots")]);
+            Assert.Equal(0, code);
+            Assert.Contains("Latency", stdout, StringComparison.Ordinal);
+            Assert.Contains("(µs)", stdout, StringComparison.Ordinal);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal(["metadata", "tcp_raw", "http_threaded"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+            JsonElement tcp = doc.RootElement.GetProperty("tcp_raw");
+            foreach (string key in new[] { "connection_time", "latency", "upload_bandwidth", "download_bandwidth", "concurrent", "cpu_usage", "memory_usage", "round_trips_per_request" })
+            {
+                Assert.True(tcp.TryGetProperty(key, out _), key);
+            }
+            Assert.Equal(2, tcp.GetProperty("upload_bandwidth").GetProperty("16384").GetProperty("transfers").GetInt32());
+            Assert.Equal(5, Directory.GetFiles(Path.Combine(dir, "plots"), "*.png").Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_InSecondProcess_MeasuredThroughRpycHost()
+    {
+        using Process server = Process.Start(Rpycbench("serve", "rpyc_threaded", "--port", "0"))!;
+        try
+        {
+            string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.StartsWith("PORT ", line, StringComparison.Ordinal);
+            string port = line![5..];
+            string json = Path.GetTempFileName();
+            (int code, _, _) = Run([.. s_short, "--targets", "rpyc_threaded", "--rpyc-host", "127.0.0.1", "--rpyc-port", port, "-o", json]);
+            Assert.Equal(0, code);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            JsonElement target = doc.RootElement.GetProperty("rpyc_threaded");
+            Assert.Equal($"127.0.0.1:{port}", target.GetProperty("endpoint").GetString());
+            Assert.Equal("ok", target.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, target.GetProperty("cpu_usage").GetProperty("server").ValueKind);
+            File.Delete(json);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void Run_TargetFails_ExitCode1()
+    {
+        // Nothing listens on port 1: every connection is refused.
+        (int code, string stdout, _) = Run([.. s_short, "--targets", "http_threaded", "--http-host", "127.0.0.1", "--http-port", "1"]);
+        Assert.Equal(1, code);
+        Assert.Contains("failed", stdout, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+
+namespace Rpyc.Bench.Tests;
+
+public class ReporterTests
+{
+    internal static BenchmarkReport Sample()
+    {
+        Statistics Stats(params double[] s) => Statistics.FromSamples(s);
+        var target = new TargetReport
+        {
+            Name = "rpyc_threaded",
+            Protocol = "rpyc",
+            ServerMode = "threaded",
+            Implementation = ".NET ThreadedServer",
+            Endpoint = "127.0.0.1:18812",
+            Status = TargetStatus.Ok,
+            Seconds = 1.5,
+            Connection = new ConnectionResult
+            {
+                Name = "c",
+                ConnectionTime = Stats(0.001, 0.002, 0.0035),
+                TcpConnect = Stats(0.0001, 0.0002),
+                Successes = 3,
+                Failures = 0,
+                RoundTripsPerConnection = 2,
+                Seconds = 0.01,
+            },
+            Latency = new LatencyResult
+            {
+                Name = "l",
+                Operation = "ping",
+                Latency = Stats(0.00005, 0.00006, 0.00007, 0.00012),
+                Successes = 4,
+                Failures = 1,
+                Seconds = 0.0004,
+                RoundTripsPerRequest = 1,
+                FirstError = "RpycConnectionClosedException: closed",
+            },
+            Bandwidth = new BandwidthResult
+            {
+                Name = "b",
+                Upload = [new BandwidthSizeResult { SizeBytes = 1024, Transfers = 2, Failures = 0, Seconds = 0.0004, Latency = Stats(0.0002, 0.0002) }],
+                Download = [new BandwidthSizeResult { SizeBytes = 1024, Transfers = 0, Failures = 2, Seconds = 0, Latency = Statistics.Empty, FirstError = "bad" }],
+            },
+            Concurrent = new ConcurrentResult
+            {
+                Name = "k",
+                Clients = 2,
+                RequestsPerClient = 2,
+                Successes = 4,
+                Failures = 0,
+                Seconds = 0.002,
+                Latency = Stats(0.0004, 0.0005, 0.0006, 0.0007),
+                PerClient =
+                [
+                    new ClientResult { Client = 0, Successes = 2, Failures = 0, Seconds = 0.001, Latency = Stats(0.0004, 0.0005) },
+                    new ClientResult { Client = 1, Successes = 2, Failures = 0, Seconds = 0.002, Latency = Stats(0.0006, 0.0007) },
+                ],
+            },
+            ServerResources = new ResourceUsage { ProcessId = 42, CpuSeconds = 0.25, CpuPercentMean = 25, CpuPercentMax = 80, RssPeakBytes = 50_000_000, RssMeanBytes = 40_000_000.5, Samples = 10, WallSeconds = 1 },
+            ClientResources = null,
+            Wrk = new WrkResult { RequestsPerSecond = 4000, Connections = 2, Threads = 2, Seconds = 3, Path = "/ping", RpycbenchRequestsPerSecond = 3000 },
+        };
+        return new BenchmarkReport
+        {
+            Metadata = new RunMetadata
+            {
+                ToolVersion = "1.0.0",
+                StartTime = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero),
+                Seconds = 12.5,
+                Machine = "host",
+                OperatingSystem = "Linux",
+                CpuModel = "cpu",
+                ProcessorCount = 2,
+                MemoryBytes = 1024,
+                Runtime = ".NET 10.0.0",
+                PeerVersions = new Dictionary<string, string> { ["rpyc"] = "5.3.0", ["python"] = "3.11.2" },
+                Parameters = new Dictionary<string, object> { ["num_requests"] = 4, ["payload_sizes"] = new[] { 1024 }, ["max_phase_seconds"] = 20.5, ["keep_samples"] = false, ["targets"] = new[] { "rpyc_threaded" } },
+            },
+            Targets = [target],
+        };
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    public void JsonReporter_AnyCulture_MatchesExpectedFile(string culture)
+    {
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
+            string json = JsonReporter.Render(Sample());
+            Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Expected", "report.json")), json);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("de-DE")]
+    public void TextReporter_AnyCulture_MatchesExpectedFile(string culture)
+    {
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
+            Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Expected", "summary.txt")), TextReporter.Render(Sample()));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public void SummaryTables_BandwidthPerSize_NeverAveragedAcrossSizes()
+    {
+        SummaryTable upload = SummaryTables.Build(Sample()).Single(t => t.Title.StartsWith("Upload", StringComparison.Ordinal));
+        IReadOnlyList<string> row = Assert.Single(upload.Rows);
+        Assert.Equal("1 KiB", row[0]);
+        // 2 × 1024 bytes in 0.0004 s = 4.88 MiB/s.
+        Assert.Equal("4.88", row[1]);
+    }
+
+    [Fact]
+    public void PlotReporter_Report_WritesFivePngFiles()
+    {
+        string dir = Directory.CreateTempSubdirectory("rpycbench-plots").FullName;
+        try
+        {
+            IReadOnlyList<string> files = PlotReporter.Write(Sample(), dir);
+            Assert.Equal(5, files.Count);
+            Assert.All(files, f => Assert.True(new FileInfo(f).Length > 1000, f));
+            Assert.All(files, f => Assert.Equal((byte)0x89, File.ReadAllBytes(f)[0]));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

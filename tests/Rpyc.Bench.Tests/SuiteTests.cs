@@ -1,0 +1,144 @@
+using System.Text.Json;
+
+namespace Rpyc.Bench.Tests;
+
+[Collection(ServerProcesses.Name)]
+public class SuiteTests(ITestOutputHelper output)
+{
+    private static SuiteOptions Short(params string[] targets) => new()
+    {
+        Targets = targets,
+        NumConnections = 5,
+        NumRequests = 20,
+        WarmupRequests = 5,
+        WarmupDuration = TimeSpan.Zero,
+        NumConcurrentClients = 3,
+        RequestsPerClient = 20,
+        PayloadSizes = [1024, 65536],
+        TransfersPerSize = 3,
+        RunWrk = false,
+    };
+
+    [Fact]
+    public void RunAll_DotnetTargets_EveryResultKeptAndValid()
+    {
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.RpycThreaded, TargetCatalog.HttpThreaded, TargetCatalog.TcpRaw));
+        output.WriteLine(TextReporter.Render(report));
+        Assert.False(report.AnyFailed);
+        Assert.Equal([TargetCatalog.RpycThreaded, TargetCatalog.HttpThreaded, TargetCatalog.TcpRaw], report.Targets.Select(t => t.Name));
+        foreach (TargetReport t in report.Targets)
+        {
+            Assert.Equal(TargetStatus.Ok, t.Status);
+            Assert.Equal(5, t.Connection!.Successes);
+            Assert.Equal(20, t.Latency!.Successes);
+            Assert.Equal(1.0, t.Latency.RoundTripsPerRequest);
+            Assert.Equal([1024, 65536], t.Bandwidth!.Upload.Select(u => u.SizeBytes));
+            Assert.All(t.Bandwidth.Download, d => Assert.Equal(3, d.Transfers));
+            Assert.Equal(60, t.Concurrent!.Successes);
+            Assert.Equal(3, t.Concurrent.PerClient.Count);
+            Assert.Equal(1.0, t.Concurrent.SuccessRate);
+            Assert.NotNull(t.ServerResources);
+            Assert.True(t.ServerResources.RssPeakBytes > 0);
+        }
+        Assert.Equal(2.0, report.Targets[0].Connection!.RoundTripsPerConnection);
+        using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
+        Assert.Equal(1.0, json.RootElement.GetProperty("rpyc_threaded").GetProperty("round_trips_per_request").GetDouble());
+        Assert.True(json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("num_requests").GetInt32() == 20);
+    }
+
+    [Fact]
+    public void RunAll_PythonPeers_MeasuredLikeTheOthers()
+    {
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking, TargetCatalog.PyFlaskThreaded));
+        output.WriteLine(TextReporter.Render(report));
+        Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, $"{t.Name}: {t.Error}"));
+        Assert.Equal("5.3.0", report.Metadata.PeerVersions["rpyc"]);
+    }
+
+    [Fact]
+    public void RunTarget_ServerDiesMidRun_CountedFailuresAndPartialReport()
+    {
+        SuiteOptions options = Short(TargetCatalog.RpycThreaded);
+        TargetReport report = BenchmarkSuite.RunTarget(TargetCatalog.Get(TargetCatalog.RpycThreaded), options, phase =>
+        {
+            if (phase == "concurrent")
+            {
+                KillServers();
+            }
+        });
+        output.WriteLine(report.Error);
+        Assert.Equal(TargetStatus.Failed, report.Status);
+        Assert.Equal(5, report.Connection!.Successes);
+        Assert.Equal(20, report.Latency!.Successes);
+        Assert.NotNull(report.Bandwidth);
+        Assert.Equal(0, report.Concurrent!.Successes);
+        Assert.Equal(60, report.Concurrent.Failures);
+        Assert.Contains("exited", report.Error, StringComparison.Ordinal);
+        using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(new BenchmarkReport
+        {
+            Metadata = BenchmarkSuite.CollectMetadata(options, DateTimeOffset.Now, 1, false),
+            Targets = [report],
+        }));
+        Assert.Equal("failed", json.RootElement.GetProperty("rpyc_threaded").GetProperty("status").GetString());
+        Assert.Equal(60, json.RootElement.GetProperty("rpyc_threaded").GetProperty("concurrent").GetProperty("failed_requests").GetInt32());
+    }
+
+    [Fact]
+    public void LatencyBenchmark_ServerKilledDuringMeasuredPhase_RemainingRequestsFail()
+    {
+        using var host = new RpycServerHost();
+        using BenchClient client = host.Target.Connect();
+        int calls = 0;
+        LatencyResult result = new LatencyBenchmark("dies", () =>
+        {
+            if (++calls == 11)
+            {
+                System.Diagnostics.Process.GetProcessById(host.ProcessId).Kill();
+                System.Diagnostics.Process.GetProcessById(host.ProcessId).WaitForExit();
+            }
+            client.Ping();
+            return true;
+        }, new RunLimits(30, TimeSpan.FromSeconds(30))).Execute();
+        Assert.Equal(10, result.Successes);
+        Assert.Equal(20, result.Failures);
+        Assert.NotNull(result.FirstError);
+    }
+
+    [Fact]
+    public void RunAll_Cancelled_InterruptedPartialReport()
+    {
+        using var cancel = new CancellationTokenSource();
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.TcpRaw, TargetCatalog.HttpThreaded), new Progress(p =>
+        {
+            if (p.Phase == "bandwidth")
+            {
+                cancel.Cancel();
+            }
+        }), cancel.Token);
+        Assert.True(report.Metadata.Interrupted);
+        TargetReport only = Assert.Single(report.Targets);
+        Assert.Equal(TargetStatus.Interrupted, only.Status);
+        Assert.NotNull(only.Latency);
+        Assert.Null(only.Concurrent);
+    }
+
+    // Kills this test process's server processes (the rpycbench serve children).
+    private static void KillServers()
+    {
+        foreach (ProcStat child in ProcStat.Descendants(Environment.ProcessId))
+        {
+            string cmdline = File.ReadAllText($"/proc/{child.Pid}/cmdline");
+            if (cmdline.Contains("serve", StringComparison.Ordinal))
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(child.Pid);
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+    }
+
+    private sealed class Progress(Action<SuiteProgress> report) : IProgress<SuiteProgress>
+    {
+        public void Report(SuiteProgress value) => report(value);
+    }
+}
