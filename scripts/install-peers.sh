@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real peers the tests and benchmarks talk to: Debian's rpyc 5.3.0 and Flask,
-# run by /usr/bin/python3 (another python3 may come first on PATH and cannot import them).
+# Installs the real peers the tests and benchmarks talk to: Debian's rpyc 5.3.0 and Flask, run by
+# /usr/bin/python3 (another python3 may come first on PATH and cannot import them), and wrk, the
+# independent HTTP load generator the suite checks its own client against.
 set -euo pipefail
-if /usr/bin/python3 -c "import rpyc, flask" 2>/dev/null; then
+if /usr/bin/python3 -c "import rpyc, flask" 2>/dev/null && command -v wrk >/dev/null; then
   exit 0
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq python3-rpyc python3-flask >/dev/null
-/usr/bin/python3 -c "import rpyc, flask; print('python peers: rpyc', rpyc.__version__, 'flask', flask.__version__ if hasattr(flask, '__version__') else '?')"
+$SUDO apt-get install -y -qq python3-rpyc python3-flask wrk >/dev/null
+/usr/bin/python3 -c "import rpyc; print('python peers: rpyc', rpyc.__version__)"
