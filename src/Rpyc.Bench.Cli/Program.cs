@@ -16,6 +16,7 @@ Console.CancelKeyPress += (_, e) =>
     interrupt.Cancel();
 };
 
+bool usageError = false;
 var app = new CommandApp<RunCommand>();
 app.Configure(config =>
 {
@@ -25,12 +26,24 @@ app.Configure(config =>
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Run one target's server until stopped, so a suite elsewhere can measure it (--rpyc-host/--http-host).")
         .WithExample("serve", "rpyc_threaded", "--host", "0.0.0.0", "--port", "18812");
+    config.AddBranch("profile", profile =>
+    {
+        profile.SetDescription("Show what RPyC does on the wire: round trips, netrefs, call tree, timeline, slow calls and advice.");
+        profile.AddCommand<ProfileScenarioCommand>("scenario")
+            .WithDescription($"Run a scripted scenario ({ProfileScenarios.Names}) against a server of the benchmark service and print the full telemetry report.")
+            .WithExample("profile", "scenario", "attribute-style", "--iterations", "3")
+            .WithExample("profile", "scenario", "mixed", "--host", "127.0.0.1", "--port", "18812", "-o", "report.txt");
+        profile.AddCommand<ProfileRunCommand>("run")
+            .WithDescription("Run an unmodified .NET program (given after --: COMMAND [[ARGS...]]) with every RPyC connection it opens profiled, then print the report it wrote at exit.")
+            .WithExample("profile", "run", "--", "dotnet", "MyApp.dll", "--my-arg");
+    });
     config.SetExceptionHandler((ex, resolver) =>
     {
         // Parse and validation errors are usage errors: say what is wrong, show the usage, exit 2.
         if (ex is CommandParseException or CommandConfigurationException or CommandRuntimeException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] {ex.Message}");
+            usageError = true;
             return ExitCodes.Usage;
         }
         AnsiConsole.WriteException(ex, ExceptionFormats.ShortenEverything);
@@ -39,10 +52,23 @@ app.Configure(config =>
 });
 
 int code = app.Run(args, interrupt.Token);
-if (code == ExitCodes.Usage)
+if (args is ["profile"] && code == ExitCodes.Failed)
+{
+    // Spectre shows a branch's help and returns 1 when no subcommand is given: that is bad usage.
+    return ExitCodes.Usage;
+}
+// 'profile run' passes the program's exit code through: a 2 from it is not a usage error.
+bool passesExitCode = args is ["profile", "run", ..];
+if (code == ExitCodes.Usage && (usageError || !passesExitCode))
 {
     Console.WriteLine();
-    string[] help = args.Length > 0 && args[0] == "serve" ? ["serve", "--help"] : ["--help"];
+    string[] help = args switch
+    {
+        ["serve", ..] => ["serve", "--help"],
+        ["profile", "scenario" or "run", ..] => ["profile", args[1], "--help"],
+        ["profile", ..] => ["profile", "--help"],
+        _ => ["--help"],
+    };
     app.Run(help, CancellationToken.None);
 }
 return code;

@@ -22,6 +22,8 @@ internal static class ProcessProfiling
         {
             return null;
         }
+        // Only this process writes the report: child processes it starts must not overwrite it.
+        Environment.SetEnvironmentVariable(ReportPathVariable, null);
         var telemetry = new RpycTelemetry();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Rpyc.Bench.Tests;
+
+// 'rpycbench profile scenario' and 'rpycbench profile run', run as users run them: a second process
+// (which starts its own .NET rpyc_threaded server, a third process, when no --host is given).
+[Collection(ServerProcesses.Name)]
+public partial class ProfileCommandTests(ITestOutputHelper output)
+{
+    private (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using Process process = Process.Start(CliTests.Rpycbench(args))!;
+        process.StandardInput.Close();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(180_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("rpycbench did not finish in 180 s");
+        }
+        output.WriteLine(stdout);
+        output.WriteLine(stderr.Result);
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+
+    // The protocol fixes the counts: one GETROOT for conn.root, then per iteration
+    //   ping:            root.ping()          → CALLATTR(root, "ping")                       1 round trip
+    //   attribute-style: m = root.ping; m()   → GETATTR(root, "ping") + CALL(m), then DEL(m)  2 round trips, 1 one-way
+    // The report is made before the connection closes, so its CLOSE is not counted.
+    [Theory]
+    [InlineData("ping", 20, 21, 0, "BenchService.ping (CALLATTR) [NetRef #1] ×20")]
+    [InlineData("attribute-style", 3, 7, 3, "del(method) (DEL, one-way)")]
+    public void Scenario_OwnServer_ReportCountsExactRoundTrips(string scenario, int iterations, int roundTrips, int oneWay, string treeLine)
+    {
+        (int code, string stdout, string stderr) = Run("profile", "scenario", scenario, "--iterations", iterations.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, code);
+        Assert.Contains("started a .NET rpyc_threaded server on 127.0.0.1:", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{roundTrips} round trips, {oneWay} one-way messages, 0 incoming requests", stdout, StringComparison.Ordinal);
+        Assert.Contains($"Network Round Trips:      {roundTrips}\n", stdout, StringComparison.Ordinal);
+        Assert.Contains($"One-way Messages:         {oneWay}\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("├── getroot (GETROOT) → [NetRef]", stdout, StringComparison.Ordinal);
+        Assert.Contains(treeLine, stdout, StringComparison.Ordinal);
+        // The full report: call tree, timeline, netrefs, advice.
+        foreach (string section in new[] { "RPYC CALL TREE", "RPYC CALL TIMELINE", "NETREF REPORT", "ADVICE" })
+        {
+            Assert.Contains(section, stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Scenario_Unknown_UsageErrorListingTheScenarios()
+    {
+        (int code, string stdout, _) = Run("profile", "scenario", "nope");
+        Assert.Equal(2, code);
+        string text = Whitespace().Replace(stdout, " ");
+        Assert.Contains("Unknown scenario 'nope'. Scenarios: ping, attribute-style, transfer, chunks, mixed.", text, StringComparison.Ordinal);
+        Assert.Contains("USAGE", stdout, StringComparison.Ordinal);
+    }
+
+    // examples/Profiling runs its own ThreadedServer in-process and attaches its own telemetry to its
+    // client connection, which replaces the process-wide one there: the report shows the calls as the
+    // server side handled them. ContextManagerBasic opens a plain connection: the client side shows.
+    [Theory]
+    [InlineData("Profiling", "basic", @"DemoService\.echo \(CALLATTR from peer\)", @"DemoService\.ping \(CALLATTR from peer\) ×5")]
+    [InlineData("ContextManagerBasic", "--quick", @"getroot \(GETROOT\) → \[NetRef\]", @"BenchService\.ping \(CALLATTR\) \[NetRef #\d+\] ×100")]
+    public void Run_Example_PrintsTheReportOfItsCalls(string example, string argument, string expected1, string expected2)
+    {
+        (int code, string stdout, _) = Run("profile", "run", "--", "dotnet", ExampleDll(example), argument);
+        Assert.Equal(0, code);
+        Assert.Contains("RPyC profile of dotnet ", stdout, StringComparison.Ordinal);
+        Assert.Contains("RPYC TELEMETRY REPORT", stdout, StringComparison.Ordinal);
+        Assert.Matches(expected1, stdout);
+        Assert.Matches(expected2, stdout);
+    }
+
+    [Fact]
+    public void Run_ProgramWithoutConnection_SaysSoAndExits1()
+    {
+        (int code, _, string stderr) = Run("profile", "run", "--", "dotnet", "--version");
+        Assert.Equal(1, code);
+        Assert.Contains("opened no RPyC connection", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ProgramFails_ItsExitCodePassesThroughWithoutUsage()
+    {
+        (int code, string stdout, _) = Run("profile", "run", "--", "sh", "-c", "exit 2");
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("USAGE", stdout, StringComparison.Ordinal);
+    }
+
+    // bin/<Configuration>/net10.0 of this project maps onto the example's own output folder.
+    private static string ExampleDll(string example)
+    {
+        string testBin = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        string configuration = Path.GetFileName(Path.GetDirectoryName(testBin)!);
+        string repo = testBin;
+        while (!File.Exists(Path.Combine(repo, "Rpyc.slnx")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Rpyc.slnx not found above the test output.");
+        }
+        string dll = Path.Combine(repo, "examples", example, "bin", configuration, "net10.0", example + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} was not built");
+        return dll;
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}
