@@ -1,6 +1,5 @@
 using Rpyc.Netrefs;
 using Rpyc.Protocol;
-using Rpyc.Telemetry;
 
 namespace Rpyc;
 
@@ -44,24 +43,7 @@ public sealed partial class RpycConnection
     {
         long seq = Interlocked.Increment(ref _nextSeq);
         var boxed = new PyTuple(BoxLabel.Tuple, new PyTuple(new PyTuple(BoxLabel.LocalRef, id.ToTuple()), new PyTuple(BoxLabel.Value, count)));
-        ConnectionObserver? observer = _observer;
-        object? token = observer?.RequestStarting(this, HandlerId.Del, id.NamePack, null, sync: false);
-        int bytes;
-        try
-        {
-            bytes = WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed));
-        }
-        catch (Exception ex) when (observer is not null)
-        {
-            observer.RequestCompleted(token, 0, false, ex);
-            throw;
-        }
-        Counters.RequestSent(sync: false);
-        if (observer is not null)
-        {
-            observer.RequestSent(token, bytes);
-            observer.RequestCompleted(token, 0, false, null);
-        }
+        SendOneWay(HandlerId.Del, id.NamePack, null, () => WriteFrame(MessageKind.Request, seq, new PyTuple((long)HandlerId.Del, boxed)));
     }
 
     /// <summary>Sends the releases queued by collected proxies now, instead of with the next request.</summary>

@@ -93,12 +93,19 @@ public sealed partial class RpycConnection
     {
         ThrowIfClosed();
         long seq = Interlocked.Increment(ref _nextSeq);
+        (string? target, string? name) = Describe(handler, args);
+        SendOneWay(handler, target, name, () => Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args))));
+    }
+
+    // A request nobody waits for: counted and reported complete as soon as its frame is written.
+    private void SendOneWay(HandlerId handler, string? target, string? name, Func<int> write)
+    {
         ConnectionObserver? observer = _observer;
-        object? token = observer is null ? null : StartObserving(observer, handler, args, sync: false);
+        object? token = observer?.RequestStarting(this, handler, target, name, sync: false);
         int bytes;
         try
         {
-            bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+            bytes = write();
         }
         catch (Exception ex) when (observer is not null)
         {

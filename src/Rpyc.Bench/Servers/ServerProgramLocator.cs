@@ -20,25 +20,6 @@ internal static class ServerProgramLocator
                 "Reference Rpyc.Bench.Cli, set ServerHostOptions.ServerProgram or RPYCBENCH_SERVER, or set ServerHostOptions.InProcess.");
     }
 
-    public static string DotnetHost()
-    {
-        string? path = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(path) && File.Exists(path))
-        {
-            return path;
-        }
-        string? process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
-        {
-            return process;
-        }
-        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet")))
-        {
-            return Path.Combine(root, "dotnet");
-        }
-        string runtimeDir = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-        string candidate = Path.Combine(runtimeDir, "dotnet");
-        return File.Exists(candidate) ? candidate : "dotnet";
-    }
+    // One lookup for every .NET child process: the library's, which its worker processes use too.
+    public static string DotnetHost() => ForkingServer.DotnetHostPath;
 }

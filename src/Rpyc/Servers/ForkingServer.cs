@@ -62,6 +62,12 @@ public sealed class ForkingServer : RpycServer
     /// <inheritdoc />
     public override int ActiveConnections => _serving.Count;
 
+    /// <summary>
+    /// The <c>dotnet</c> host that starts worker processes (from <c>DOTNET_HOST_PATH</c>, this process,
+    /// <c>DOTNET_ROOT</c> or the running runtime); tools that start .NET programs can use the same.
+    /// </summary>
+    public static string DotnetHostPath => WorkerLauncher.DotnetHost();
+
     /// <summary>Worker processes started and not yet exited (serving or waiting for a connection).</summary>
     public int WorkerProcesses => _workers.Count;
 

@@ -40,7 +40,7 @@ internal static class WorkerLauncher
             ?? throw new FileNotFoundException($"The ForkingServer worker {WorkerFile} was not found beside the application; reference the Rpyc.Worker project or set ForkingServerOptions.WorkerPath.");
     }
 
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         string? path = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(path) && File.Exists(path))
@@ -57,7 +57,10 @@ internal static class WorkerLauncher
         {
             return Path.Combine(root, "dotnet");
         }
-        return "dotnet";
+        // The host of the runtime this process runs on: <root>/shared/Microsoft.NETCore.App/<version>/.
+        string runtimeRoot = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        string candidate = Path.Combine(runtimeRoot, "dotnet");
+        return File.Exists(candidate) ? candidate : "dotnet";
     }
 
     // A framework-dependent app needs a runtimeconfig; when the worker's own was not copied,
