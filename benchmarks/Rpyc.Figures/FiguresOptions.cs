@@ -2,19 +2,54 @@ using System.Globalization;
 
 namespace Rpyc.Figures;
 
+/// <summary>What the command does.</summary>
+internal enum FiguresMode
+{
+    /// <summary>The client figures: this library's client against the Python server (the default).</summary>
+    Client,
+
+    /// <summary>The server figures: the .NET servers in their own process, beside raw TCP and Python's servers.</summary>
+    Servers,
+
+    /// <summary>Where the server figures' time goes: the same figures with the server in this process and in another.</summary>
+    Breakdown,
+
+    /// <summary>Hidden: host the benchmark service on a .NET ThreadedServer until stdin closes.</summary>
+    ServeThreaded,
+
+    /// <summary>Hidden: host the benchmark service on a .NET ForkingServer until stdin closes.</summary>
+    ServeForking,
+}
+
 /// <summary>Command-line settings of the figures command.</summary>
 internal sealed record FiguresOptions
 {
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Rpyc.Figures -- [options]
-          --runs N           independent runs, each against a fresh Python server (default 3)
+          --servers          the server figures (.NET ThreadedServer/ForkingServer in a separate process,
+                             beside raw TCP and Python's servers) instead of the client figures
+          --breakdown        where the server figures' time goes: ping, throughput and 1 MiB against a
+                             ThreadedServer in this process and in another, beside raw TCP in both
+          --runs N           independent runs, each against fresh servers (default 3)
           --calls N          measured round trips per latency scenario (default 20000)
           --warmup N         warmup calls before each latency scenario (default 1000)
-          --echoes N         measured 1 MiB echoes (default 20, after 3 warmups)
+          --echoes N         measured 1 MiB transfers (default 20, after 3 warmups)
           --out FILE         also write the report as JSON
           --python PATH      interpreter with rpyc installed (default /usr/bin/python3)
           --repo DIR         repository root (default: found upward from the current directory)
+        with --servers (and --breakdown):
+          --connections N    connections (one thread each) of the throughput figure (default 10)
+          --duration S       measured seconds of the throughput figure (default 3)
+          --transfers N      measured 1 MiB uploads and downloads, .NET and raw TCP (default 200, after 20 warmup);
+                             --echoes stays the count of the Python client's 1 MiB echoes
+          --connects N       measured connections per connect-plus-first-call figure (default 50)
+          --connect-gap MS   pause between those connections, not counted (default 100)
+          --back-to-back N   connections of the back-to-back (no pause) forking figures (default 20)
+          --wait-idle S      before each run, wait up to S seconds for other programs to leave the CPUs
+                             idle (default 300; before each further server: up to 60 s; 0: never wait)
         """;
+
+    public FiguresMode Mode { get; init; } = FiguresMode.Client;
 
     public int Runs { get; init; } = 3;
 
@@ -30,6 +65,27 @@ internal sealed record FiguresOptions
 
     public int BrineLargeIterations { get; init; } = 200;
 
+    public int Transfers { get; init; } = 200;
+
+    public int TransferWarmup { get; init; } = 20;
+
+    public int Connections { get; init; } = 10;
+
+    public double DurationSeconds { get; init; } = 3;
+
+    /// <summary>Calls each throughput connection makes before the start barrier.</summary>
+    public int ThroughputWarmup { get; init; } = 500;
+
+    public int Connects { get; init; } = 50;
+
+    public int ConnectWarmup { get; init; } = 3;
+
+    public int ConnectGapMs { get; init; } = 100;
+
+    public int BackToBack { get; init; } = 20;
+
+    public int WaitIdleSeconds { get; init; } = 300;
+
     public string? OutPath { get; init; }
 
     public string Python { get; init; } = "/usr/bin/python3";
@@ -37,6 +93,8 @@ internal sealed record FiguresOptions
     public string RepoRoot { get; init; } = "";
 
     public bool ShowHelp { get; init; }
+
+    public bool IsServeMode => Mode is FiguresMode.ServeThreaded or FiguresMode.ServeForking;
 
     /// <exception cref="ArgumentException">An unknown option or a bad value.</exception>
     public static FiguresOptions Parse(IReadOnlyList<string> args)
@@ -50,6 +108,18 @@ internal sealed record FiguresOptions
             {
                 case "-h" or "--help":
                     return options with { ShowHelp = true };
+                case "--servers":
+                    options = options with { Mode = FiguresMode.Servers };
+                    break;
+                case "--breakdown":
+                    options = options with { Mode = FiguresMode.Breakdown };
+                    break;
+                case "--serve-threaded":
+                    options = options with { Mode = FiguresMode.ServeThreaded };
+                    break;
+                case "--serve-forking":
+                    options = options with { Mode = FiguresMode.ServeForking };
+                    break;
                 case "--runs":
                     options = options with { Runs = PositiveInt(args, ref i) };
                     break;
@@ -61,6 +131,27 @@ internal sealed record FiguresOptions
                     break;
                 case "--echoes":
                     options = options with { Echoes = PositiveInt(args, ref i) };
+                    break;
+                case "--transfers":
+                    options = options with { Transfers = PositiveInt(args, ref i) };
+                    break;
+                case "--connections":
+                    options = options with { Connections = PositiveInt(args, ref i) };
+                    break;
+                case "--duration":
+                    options = options with { DurationSeconds = PositiveDouble(args, ref i) };
+                    break;
+                case "--connects":
+                    options = options with { Connects = PositiveInt(args, ref i) };
+                    break;
+                case "--connect-gap":
+                    options = options with { ConnectGapMs = PositiveInt(args, ref i, allowZero: true) };
+                    break;
+                case "--back-to-back":
+                    options = options with { BackToBack = PositiveInt(args, ref i) };
+                    break;
+                case "--wait-idle":
+                    options = options with { WaitIdleSeconds = PositiveInt(args, ref i, allowZero: true) };
                     break;
                 case "--out":
                     options = options with { OutPath = Value(args, ref i) };
@@ -74,6 +165,11 @@ internal sealed record FiguresOptions
                 default:
                     throw new ArgumentException($"Unknown option '{name}'.");
             }
+        }
+        if (options.IsServeMode)
+        {
+            // The hosting child needs neither Python nor the repository.
+            return options;
         }
         repo ??= FindRepoRoot(Directory.GetCurrentDirectory()) ?? FindRepoRoot(AppContext.BaseDirectory)
             ?? throw new ArgumentException("Cannot find the repository root (a directory with Rpyc.slnx); pass --repo.");
@@ -96,6 +192,17 @@ internal sealed record FiguresOptions
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || (value == 0 && !allowZero))
         {
             throw new ArgumentException($"Option '{name}' needs a {(allowZero ? "non-negative" : "positive")} integer, got '{text}'.");
+        }
+        return value;
+    }
+
+    private static double PositiveDouble(IReadOnlyList<string> args, ref int i)
+    {
+        string name = args[i];
+        string text = Value(args, ref i);
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || !(value > 0) || double.IsInfinity(value))
+        {
+            throw new ArgumentException($"Option '{name}' needs a positive number, got '{text}'.");
         }
         return value;
     }

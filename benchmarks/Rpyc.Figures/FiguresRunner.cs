@@ -31,10 +31,11 @@ internal sealed class FiguresRunner(FiguresOptions options, TextWriter log)
 
     private RunResult RunOnce(int index)
     {
+        double load = MachineInfo.LoadAverage();
         var results = new List<ScenarioResult>();
         Step(index, "TCP floor");
         results.Add(TcpFloor.Run(options.Warmup, options.Calls));
-        using (PythonServer server = PythonServer.Start(options.Python, options.RepoRoot, s_serverStartTimeout))
+        using (ServerProcess server = PythonServer.Start(options.Python, options.RepoRoot, s_serverStartTimeout))
         {
             Step(index, $"demo_server.py on 127.0.0.1:{server.Port}: .NET client");
             results.Add(DotnetClient.Ping(server.Port, options.Warmup, options.Calls));
@@ -52,7 +53,7 @@ internal sealed class FiguresRunner(FiguresOptions options, TextWriter log)
         Step(index, "brine");
         results.Add(BrineQuick.CallTuple(options.BrineSmallIterations));
         results.Add(BrineQuick.Bytes1MiB(options.BrineLargeIterations));
-        return new RunResult(index, Order(results));
+        return new RunResult(index, Order(results), load);
     }
 
     // Table order: the floor, then ping latencies side by side, then transfers, then brine.

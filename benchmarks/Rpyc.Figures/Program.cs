@@ -1,10 +1,11 @@
+using Rpyc.Figures.Hosting;
 using Rpyc.Figures.Peers;
 using Rpyc.Figures.Reports;
 
 namespace Rpyc.Figures;
 
 /// <summary>
-/// dotnet run -c Release --project benchmarks/Rpyc.Figures -- [--runs 3] [--calls 20000] [--out file.json]
+/// dotnet run -c Release --project benchmarks/Rpyc.Figures -- [--servers] [--runs 3] [--calls 20000] [--out file.json]
 /// Exit codes: 0 success, 1 failed run (a peer failed or a result was wrong), 2 bad usage.
 /// </summary>
 internal static class Program
@@ -27,9 +28,18 @@ internal static class Program
             Console.WriteLine(FiguresOptions.Usage);
             return 0;
         }
+        if (options.IsServeMode)
+        {
+            return ServeMode.Run(options.Mode);
+        }
         try
         {
-            FiguresReport report = new FiguresRunner(options, Console.Out).Run();
+            FiguresReport report = options.Mode switch
+            {
+                FiguresMode.Servers => new ServersRunner(options, Console.Out).Run(),
+                FiguresMode.Breakdown => new BreakdownRunner(options, Console.Out).Run(),
+                _ => new FiguresRunner(options, Console.Out).Run(),
+            };
             Console.Write(TableReporter.RenderMedian(report));
             if (options.OutPath is not null)
             {

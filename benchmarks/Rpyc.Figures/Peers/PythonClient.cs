@@ -5,12 +5,12 @@ using System.Text.Json;
 
 namespace Rpyc.Figures.Peers;
 
-/// <summary>Runs tests/python/bench_client.py and returns the JSON object it prints.</summary>
+/// <summary>Runs a script of tests/python (bench_client.py by default) and returns the JSON object it prints.</summary>
 internal static class PythonClient
 {
-    public static JsonDocument Run(string python, string repoRoot, IEnumerable<string> arguments, TimeSpan timeout)
+    public static JsonDocument Run(string python, string repoRoot, IEnumerable<string> arguments, TimeSpan timeout, string scriptName = "bench_client.py")
     {
-        string script = Path.Combine(repoRoot, "tests", "python", "bench_client.py");
+        string script = Path.Combine(repoRoot, "tests", "python", scriptName);
         var info = new ProcessStartInfo(python)
         {
             RedirectStandardOutput = true,
@@ -42,14 +42,14 @@ internal static class PythonClient
         if (!process.WaitForExit(timeout))
         {
             ChildProcesses.Kill(process);
-            throw new FiguresException($"bench_client.py did not finish within {timeout.TotalSeconds:0} s. stderr: {stderr}");
+            throw new FiguresException($"{scriptName} did not finish within {timeout.TotalSeconds:0} s. stderr: {stderr}");
         }
         // The parameterless wait flushes the redirected streams.
         process.WaitForExit();
         ChildProcesses.Kill(process);
         if (process.ExitCode != 0)
         {
-            throw new FiguresException($"bench_client.py exited with {process.ExitCode.ToString(CultureInfo.InvariantCulture)}. stderr: {stderr}");
+            throw new FiguresException($"{scriptName} exited with {process.ExitCode.ToString(CultureInfo.InvariantCulture)}. stderr: {stderr}");
         }
         string text;
         lock (stdout)
@@ -62,7 +62,7 @@ internal static class PythonClient
         }
         catch (JsonException ex)
         {
-            throw new FiguresException($"bench_client.py printed something that is not JSON: {text}", ex);
+            throw new FiguresException($"{scriptName} printed something that is not JSON: {text}", ex);
         }
     }
 }

@@ -2,8 +2,12 @@ using Rpyc.Figures.Statistics;
 
 namespace Rpyc.Figures.Reports;
 
-/// <summary>One run: every scenario measured back to back against one Python server.</summary>
-internal sealed record RunResult(int Index, IReadOnlyList<ScenarioResult> Scenarios);
+/// <summary>
+/// One run: every scenario measured back to back. <paramref name="LoadAverageAtStart"/>: the 1-minute load average
+/// when the run began (it includes the tail of this command's own previous run). <paramref name="OthersCores"/>: the
+/// CPU other programs used during the run, in cores (see <see cref="CpuSample"/>), NaN when not measured.
+/// </summary>
+internal sealed record RunResult(int Index, IReadOnlyList<ScenarioResult> Scenarios, double LoadAverageAtStart = double.NaN, double OthersCores = double.NaN);
 
 /// <summary>Everything the figures command measured; the medians are computed once, here.</summary>
 internal sealed record FiguresReport(MachineInfo Machine, FiguresOptions Options, IReadOnlyList<RunResult> Runs, IReadOnlyList<ScenarioResult> Median)

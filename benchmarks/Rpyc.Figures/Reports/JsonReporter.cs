@@ -30,15 +30,37 @@ internal static class JsonReporter
             w.WriteString("rpyc_python", m.RpycPythonVersion);
             w.WriteNumber("stopwatch_frequency", m.StopwatchFrequency);
             w.WriteString("taken_at", m.TakenAt);
+            if (double.IsFinite(m.LoadAverageAtStart))
+            {
+                w.WriteNumber("load_average_at_start", m.LoadAverageAtStart);
+            }
             w.WriteEndObject();
             w.WriteStartObject("settings");
+            w.WriteString("mode", report.Options.Mode.ToString().ToLowerInvariant());
             w.WriteNumber("runs", report.Options.Runs);
             w.WriteNumber("calls", report.Options.Calls);
             w.WriteNumber("warmup", report.Options.Warmup);
             w.WriteNumber("echoes", report.Options.Echoes);
             w.WriteNumber("echo_warmup", report.Options.EchoWarmup);
-            w.WriteNumber("brine_small_iterations", report.Options.BrineSmallIterations);
-            w.WriteNumber("brine_large_iterations", report.Options.BrineLargeIterations);
+            if (report.Options.Mode is FiguresMode.Servers or FiguresMode.Breakdown)
+            {
+                w.WriteNumber("transfers", report.Options.Transfers);
+                w.WriteNumber("transfer_warmup", report.Options.TransferWarmup);
+                w.WriteNumber("connections", report.Options.Connections);
+                w.WriteNumber("duration_s", report.Options.DurationSeconds);
+                w.WriteNumber("throughput_warmup", report.Options.ThroughputWarmup);
+                w.WriteNumber("connects", report.Options.Connects);
+                w.WriteNumber("connect_warmup", report.Options.ConnectWarmup);
+                w.WriteNumber("connect_gap_ms", report.Options.ConnectGapMs);
+                w.WriteNumber("back_to_back", report.Options.BackToBack);
+                w.WriteNumber("wait_idle_s", report.Options.WaitIdleSeconds);
+                w.WriteString("ratio", "value / reference of the same run; in the median, each of value, reference and ratio is the median over the runs");
+            }
+            else
+            {
+                w.WriteNumber("brine_small_iterations", report.Options.BrineSmallIterations);
+                w.WriteNumber("brine_large_iterations", report.Options.BrineLargeIterations);
+            }
             w.WriteString("percentiles", "nearest-rank");
             w.WriteString("mb", "10^6 bytes; payload_mb_per_s = payload bytes / mean round trip; wire_mb_per_s = (bytes up + bytes down) / mean round trip; payload_mb_per_s_at_p50 uses the median round trip");
             w.WriteEndObject();
@@ -48,6 +70,14 @@ internal static class JsonReporter
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", run.Index);
+                if (double.IsFinite(run.LoadAverageAtStart))
+                {
+                    w.WriteNumber("load_average_at_start", run.LoadAverageAtStart);
+                }
+                if (double.IsFinite(run.OthersCores))
+                {
+                    w.WriteNumber("other_programs_cores", Math.Round(run.OthersCores, 3));
+                }
                 WriteScenarios(w, "scenarios", run.Scenarios);
                 w.WriteEndObject();
             }

@@ -8,6 +8,18 @@ internal enum ScenarioKind
     Latency,
     Throughput,
     Codec,
+
+    /// <summary>Calls per second over several connections at once.</summary>
+    Rate,
+
+    /// <summary>Connect plus first call: per-connection times in milliseconds.</summary>
+    Connect,
+
+    /// <summary>A figure over its reference, measured in the same run, with the goal it is held to.</summary>
+    Ratio,
+
+    /// <summary>CPU time per call on each side of a scenario (breakdown).</summary>
+    CpuCost,
 }
 
 /// <summary>Names of the figures a scenario reports; the JSON keys too.</summary>
@@ -32,6 +44,28 @@ internal static class Fields
     public const string Iterations = "iterations";
     public const string NsPerOp = "ns_per_op";
     public const string BytesPerOp = "alloc_bytes_per_op";
+    public const string Connections = "connections";
+    public const string DurationS = "duration_s";
+    public const string CallsPerS = "calls_per_s";
+    public const string P50Ms = "p50_ms";
+    public const string P90Ms = "p90_ms";
+    public const string P99Ms = "p99_ms";
+    public const string MeanMs = "mean_ms";
+    public const string MaxMs = "max_ms";
+    public const string GapMs = "gap_ms";
+    public const string Value = "value";
+    public const string Reference = "reference";
+    public const string Ratio = "ratio";
+    public const string Goal = "goal";
+
+    /// <summary>+1 when the ratio must be at least the goal, -1 when at most, 0 for no goal.</summary>
+    public const string GoalDirection = "goal_direction";
+    public const string WallUsPerCall = "wall_us_per_call";
+    public const string ClientCpuUsPerCall = "client_cpu_us_per_call";
+    public const string ServerCpuUsPerCall = "server_cpu_us_per_call";
+
+    /// <summary>1 when the goal applies to the ratio, 0 when to the value.</summary>
+    public const string GoalOnRatio = "goal_on_ratio";
 }
 
 /// <summary>The figures of one scenario in one run (or their medians over the runs).</summary>
@@ -85,6 +119,75 @@ internal sealed record ScenarioResult(string Key, string Title, ScenarioKind Kin
         }
         return new ScenarioResult(key, title, ScenarioKind.Throughput, values, note);
     }
+
+    /// <summary>Closed-loop throughput: every connection calls back to back for the measured duration.</summary>
+    public static ScenarioResult Rate(string key, string title, int connections, long calls, double seconds, LatencyStats perCall, int failures, string? note = null) =>
+        new(key, title, ScenarioKind.Rate, new Dictionary<string, double>
+        {
+            [Fields.Connections] = connections,
+            [Fields.N] = calls,
+            [Fields.Failures] = failures,
+            [Fields.DurationS] = seconds,
+            [Fields.CallsPerS] = calls / seconds,
+            [Fields.P50Us] = perCall.P50Us,
+            [Fields.P99Us] = perCall.P99Us,
+        }, note);
+
+    /// <summary>Connect plus first call, one sample per new connection; <paramref name="gapMs"/> = pause between connections (0: back to back).</summary>
+    public static ScenarioResult Connect(string key, string title, LatencyStats stats, int failures, double gapMs, string? note = null) =>
+        new(key, title, ScenarioKind.Connect, new Dictionary<string, double>
+        {
+            [Fields.N] = stats.N,
+            [Fields.Failures] = failures,
+            [Fields.GapMs] = gapMs,
+            [Fields.P50Ms] = stats.P50Us / 1000,
+            [Fields.P90Ms] = stats.P90Us / 1000,
+            [Fields.P99Ms] = stats.P99Us / 1000,
+            [Fields.MeanMs] = stats.MeanUs / 1000,
+            [Fields.MaxMs] = stats.MaxUs / 1000,
+        }, note);
+
+    /// <summary>
+    /// A figure beside its reference from the same run (<c>ratio</c> = value / reference) and the goal it is
+    /// held to: on the ratio when <paramref name="goalOnRatio"/>, else on the value itself.
+    /// <paramref name="goalDirection"/>: +1 = the goal is a minimum, -1 = a maximum, 0 = no goal (comparison only).
+    /// </summary>
+    public static ScenarioResult Compare(string key, string title, double value, double reference, double goal = double.NaN, int goalDirection = 0, bool goalOnRatio = true, string? note = null) =>
+        new(key, title, ScenarioKind.Ratio, new Dictionary<string, double>
+        {
+            [Fields.Value] = value,
+            [Fields.Reference] = reference,
+            [Fields.Ratio] = value / reference,
+            [Fields.Goal] = goal,
+            [Fields.GoalDirection] = goalDirection,
+            [Fields.GoalOnRatio] = goalOnRatio ? 1 : 0,
+        }, note);
+
+    /// <summary>Whether a <see cref="ScenarioKind.Ratio"/> row meets its goal; <c>null</c> when it has none or a figure is missing.</summary>
+    public bool? GoalMet()
+    {
+        double direction = this[Fields.GoalDirection];
+        double goal = this[Fields.Goal];
+        double measured = this[Fields.GoalOnRatio] == 1 ? this[Fields.Ratio] : this[Fields.Value];
+        if (Kind != ScenarioKind.Ratio || direction == 0 || double.IsNaN(goal) || double.IsNaN(measured))
+        {
+            return null;
+        }
+        return direction > 0 ? measured >= goal : measured <= goal;
+    }
+
+    /// <summary>
+    /// CPU per call of a scenario on the client (this process) and on the server (another process, or NaN when in this one),
+    /// beside the wall time per call; 2 cores busy means CPU-bound.
+    /// </summary>
+    public static ScenarioResult CpuCost(string key, string title, long calls, double wallSeconds, double clientCpuSeconds, double serverCpuSeconds) =>
+        new(key, title, ScenarioKind.CpuCost, new Dictionary<string, double>
+        {
+            [Fields.N] = calls,
+            [Fields.WallUsPerCall] = wallSeconds * 1e6 / calls,
+            [Fields.ClientCpuUsPerCall] = clientCpuSeconds * 1e6 / calls,
+            [Fields.ServerCpuUsPerCall] = serverCpuSeconds * 1e6 / calls,
+        });
 
     public static ScenarioResult Codec(string key, string title, long iterations, double nsPerOp, double bytesPerOp) =>
         new(key, title, ScenarioKind.Codec, new Dictionary<string, double>

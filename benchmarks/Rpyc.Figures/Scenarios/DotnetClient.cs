@@ -9,7 +9,11 @@ namespace Rpyc.Figures.Scenarios;
 internal static class DotnetClient
 {
     /// <summary><c>root.ping()</c> through <c>HANDLE_CALLATTR</c>: one request, one reply.</summary>
-    public static ScenarioResult Ping(int port, int warmup, int calls)
+    public static ScenarioResult Ping(int port, int warmup, int calls) =>
+        Ping(port, warmup, calls, "dotnet_ping", ".NET client -> Python 5.3, root.ping() (CALLATTR)");
+
+    /// <summary><c>root.ping()</c> against any server, reported under <paramref name="key"/>.</summary>
+    public static ScenarioResult Ping(int port, int warmup, int calls, string key, string title)
     {
         using RpycConnection conn = RpycConnection.Connect("127.0.0.1", port);
         Netref root = conn.RootNetref;
@@ -30,12 +34,12 @@ internal static class DotnetClient
         }
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         return ScenarioResult.Latency(
-            "dotnet_ping", ".NET client -> Python 5.3, root.ping() (CALLATTR)", LatencyStats.FromTicks(ticks), failures,
+            key, title, LatencyStats.FromTicks(ticks), failures,
             allocBytesPerCall: (double)allocated / calls,
             note: "RpycConnection.RootNetref.CallMethod(\"ping\"), result checked == \"pong\"; alloc = bytes allocated by the calling thread (it also reads the reply)");
     }
 
-    private static bool IsPong(Netref root)
+    internal static bool IsPong(Netref root)
     {
         try
         {
@@ -72,8 +76,12 @@ internal static class DotnetClient
             "bytes(range(256)) repeated: the reply compresses about 250:1");
     }
 
-    private static ScenarioResult Transfer(int port, int warmup, int count, string key, string title, long payloadBytes, long up, long down,
-        Func<Netref, object?> call, Func<object?, bool> isValid, string note)
+    /// <summary>
+    /// <paramref name="count"/> timed calls on one connection after <paramref name="warmup"/> untimed ones; each
+    /// result is validated after the clock stopped, and <paramref name="finalCheck"/> (if any) once at the end, on the same connection.
+    /// </summary>
+    internal static ScenarioResult Transfer(int port, int warmup, int count, string key, string title, long payloadBytes, long up, long down,
+        Func<Netref, object?> call, Func<object?, bool> isValid, string note, Func<Netref, bool>? finalCheck = null)
     {
         using RpycConnection conn = RpycConnection.Connect("127.0.0.1", port);
         Netref root = conn.RootNetref;
@@ -93,6 +101,10 @@ internal static class DotnetClient
             failures += ok && isValid(result) ? 0 : 1;
         }
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        if (finalCheck is not null)
+        {
+            failures += TryCall(r => finalCheck(r), root, out object? checkedOk) && checkedOk is true ? 0 : 1;
+        }
         return ScenarioResult.Throughput(key, title, LatencyStats.FromTicks(ticks), failures, payloadBytes, up, down, (double)allocated / count, note);
     }
 

@@ -21,7 +21,10 @@ internal static class PythonClientScenarios
         return (doc.RootElement.GetProperty("python").GetString() ?? "?", doc.RootElement.GetProperty("rpyc").GetString() ?? "?");
     }
 
-    public static IReadOnlyList<ScenarioResult> Run(FiguresOptions options, int port)
+    public static IReadOnlyList<ScenarioResult> Run(FiguresOptions options, int port) => Run(options, port, "python", "Python");
+
+    /// <summary>bench_client.py against any server; keys start with <paramref name="keyPrefix"/>, titles name <paramref name="serverLabel"/>.</summary>
+    public static IReadOnlyList<ScenarioResult> Run(FiguresOptions options, int port, string keyPrefix, string serverLabel)
     {
         string[] arguments =
         [
@@ -35,16 +38,16 @@ internal static class PythonClientScenarios
         JsonElement root = doc.RootElement;
         return
         [
-            Latency(root.GetProperty("cached"), "python_ping_cached", "Python client -> Python, m = c.root.ping; m() (CALL)",
+            Latency(root.GetProperty("cached"), $"{keyPrefix}_ping_cached", $"Python client -> {serverLabel}, m = c.root.ping; m() (CALL)",
                 "one CALL round trip per call through a cached bound-method proxy, as ours is one CALLATTR"),
-            Latency(root.GetProperty("uncached"), "python_ping_uncached", "Python client -> Python, c.root.ping() (context)",
+            Latency(root.GetProperty("uncached"), $"{keyPrefix}_ping_uncached", $"Python client -> {serverLabel}, c.root.ping() (context)",
                 "GETATTR + CALL round trips, plus an async DEL of the bound-method proxy"),
-            Echo(root.GetProperty("echo")),
+            Echo(root.GetProperty("echo"), $"{keyPrefix}_echo_1mib", $"Python client -> {serverLabel}, echo(1 MiB) (context)"),
         ];
     }
 
     // bench_client.py summary: n, failures, min/mean/stddev/p50/p90/p99/max in microseconds.
-    private static LatencyStats ReadStats(JsonElement e) => new(
+    internal static LatencyStats ReadStats(JsonElement e) => new(
         e.GetProperty(Fields.N).GetInt32(),
         e.GetProperty(Fields.MinUs).GetDouble(),
         e.GetProperty(Fields.MeanUs).GetDouble(),
@@ -57,12 +60,12 @@ internal static class PythonClientScenarios
     private static ScenarioResult Latency(JsonElement e, string key, string title, string note) =>
         ScenarioResult.Latency(key, title, ReadStats(e), e.GetProperty(Fields.Failures).GetInt32(), note: note);
 
-    private static ScenarioResult Echo(JsonElement e)
+    private static ScenarioResult Echo(JsonElement e, string key, string title)
     {
         LatencyStats rtt = ReadStats(e);
         long payload = e.GetProperty("payload_bytes").GetInt64();
-        return ScenarioResult.Throughput("python_echo_1mib", "Python client -> Python, echo(1 MiB) (context)", rtt,
+        return ScenarioResult.Throughput(key, title, rtt,
             e.GetProperty(Fields.Failures).GetInt32(), payload, payload, payload,
-            note: "random bytes; both sides zlib-compress frames over 3000 bytes (rpyc default), so two compressions per echo");
+            note: "random bytes; the Python client zlib-compresses frames over 3000 bytes (rpyc default), and so does a Python server (the .NET server does not)");
     }
 }

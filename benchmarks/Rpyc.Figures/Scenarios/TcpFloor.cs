@@ -21,6 +21,24 @@ internal static class TcpFloor
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var server = new Thread(() => Echo(listener)) { IsBackground = true, Name = "tcp-floor-echo" };
         server.Start();
+        (long[] ticks, int failures) = PingPong(port, warmup, calls);
+        if (!server.Join(TimeSpan.FromSeconds(10)))
+        {
+            throw new InvalidOperationException("The TCP echo thread did not stop.");
+        }
+        return ScenarioResult.Latency("tcp_floor", "TCP ping-pong floor (16 B, C# <-> C#)", LatencyStats.FromTicks(ticks), failures,
+            note: "TcpListener echo thread and a client in this process, blocking sockets, NoDelay on both ends; on a VM, wake-up latency dominates and varies between runs");
+    }
+
+    /// <summary>The same ping-pong against a 16-byte echo served by another process (the .NET server host's <c>ECHO</c> port).</summary>
+    public static ScenarioResult RunAgainst(int port, int warmup, int calls, string key, string title, string note)
+    {
+        (long[] ticks, int failures) = PingPong(port, warmup, calls);
+        return ScenarioResult.Latency(key, title, LatencyStats.FromTicks(ticks), failures, note: note);
+    }
+
+    private static (long[] Ticks, int Failures) PingPong(int port, int warmup, int calls)
+    {
         long[] ticks = new long[calls];
         int failures = 0;
         using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true })
@@ -44,12 +62,7 @@ internal static class TcpFloor
             }
             client.Shutdown(SocketShutdown.Send);
         }
-        if (!server.Join(TimeSpan.FromSeconds(10)))
-        {
-            throw new InvalidOperationException("The TCP echo thread did not stop.");
-        }
-        return ScenarioResult.Latency("tcp_floor", "TCP ping-pong floor (16 B, C# <-> C#)", LatencyStats.FromTicks(ticks), failures,
-            note: "TcpListener echo thread and a client in this process, blocking sockets, NoDelay on both ends; on a VM, wake-up latency dominates and varies between runs");
+        return (ticks, failures);
     }
 
     private static void RoundTrip(Socket client, byte[] request, byte[] reply, int i)
@@ -63,6 +76,12 @@ internal static class TcpFloor
     {
         using Socket socket = listener.AcceptSocket();
         socket.NoDelay = true;
+        EchoUntilClosed(socket);
+    }
+
+    /// <summary>Echoes 16-byte messages until the peer closes.</summary>
+    public static void EchoUntilClosed(Socket socket)
+    {
         byte[] buffer = new byte[MessageLength];
         while (ReceiveExactly(socket, buffer))
         {
