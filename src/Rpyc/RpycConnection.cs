@@ -74,38 +74,84 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        Socket socket;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
             if (async)
             {
-                await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(options.ConnectTimeout);
+                try
+                {
+                    await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
             }
             else
             {
-                ConnectBlocking(socket, host, port, options.ConnectTimeout);
+                socket = ConnectBlocking(host, port, options.ConnectTimeout);
             }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or TimeoutException)
         {
-            socket.Dispose();
             cancellationToken.ThrowIfCancellationRequested();
             throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
         }
         return new RpycConnection(new Transport.SocketTransport(socket, options.NoDelay), options, service, options.ProtocolVersion);
     }
 
-    private static void ConnectBlocking(Socket socket, string host, int port, TimeSpan timeout)
+    // A non-blocking connect(2) and poll(2) for the timeout, then back to blocking mode, one socket
+    // per address tried. Not BeginConnect: an async operation moves the socket into the runtime's
+    // epoll engine for good, and then every reply also wakes the engine's threads (measured: about
+    // 5 us of CPU per call).
+    private static Socket ConnectBlocking(string host, int port, TimeSpan timeout)
     {
-        IAsyncResult pending = socket.BeginConnect(host, port, null, null);
-        if (!pending.AsyncWaitHandle.WaitOne(timeout))
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal) ? [literal] : Dns.GetHostAddresses(host);
+        Exception? last = null;
+        foreach (IPAddress address in addresses)
         {
-            socket.Close();
-            throw new TimeoutException($"The TCP connect did not complete within {timeout.TotalSeconds:0.###} s.");
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Blocking = false;
+                try
+                {
+                    socket.Connect(new IPEndPoint(address, port));
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+                {
+                    long left = deadline - Environment.TickCount64;
+                    if (left <= 0 || !socket.Poll((int)Math.Min(left * 1000, int.MaxValue), SelectMode.SelectWrite))
+                    {
+                        throw new TimeoutException($"The TCP connect did not complete within {timeout.TotalSeconds:0.###} s.");
+                    }
+                    var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+                }
+                socket.Blocking = true;
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                last = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
-        socket.EndConnect(pending);
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
     /// <summary>Wraps an accepted socket as the server side of a connection (envelope detected from the first message).</summary>

@@ -163,7 +163,7 @@ public sealed class ConnectionPairTests
         var peer = new Thread(() =>
         {
             byte[] buffer = new byte[1024];
-            server.Receive(buffer);
+            server.Receive(buffer, TimeSpan.FromSeconds(10));
             // A 5.x envelope (TUP3) whose first item has the unknown tag 0x07.
             server.Send(FrameWriter.Encode([0x12, 0x07, 0x00, 0x00]));
         });
@@ -182,7 +182,7 @@ public sealed class ConnectionPairTests
         using var conn = new RpycConnection(client, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(10) }, null, RpycProtocolVersion.V5);
         var peer = new Thread(() =>
         {
-            server.Receive(new byte[1024]);
+            server.Receive(new byte[1024], TimeSpan.FromSeconds(10));
             server.Dispose();
         });
         peer.Start();

@@ -45,15 +45,21 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
                 return Result.Frame;
             }
             EnsureRoom(buffered);
+            TimeSpan wait = Timeout.InfiniteTimeSpan;
             if (timeout != Timeout.InfiniteTimeSpan)
             {
                 long left = deadline - Environment.TickCount64;
-                if (left <= 0 || !transport.WaitReadable(TimeSpan.FromMilliseconds(left)))
+                if (left <= 0)
                 {
                     return Result.Timeout;
                 }
+                wait = TimeSpan.FromMilliseconds(left);
             }
-            int n = transport.Receive(_buffer.AsSpan(_end));
+            int n = transport.Receive(_buffer.AsSpan(_end), wait);
+            if (n < 0)
+            {
+                return Result.Timeout;
+            }
             if (n == 0)
             {
                 payload = default;

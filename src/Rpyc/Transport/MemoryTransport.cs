@@ -23,9 +23,8 @@ internal sealed class MemoryTransport : Transport
 
     public override string PeerName => _name;
 
-    public override int Receive(Span<byte> buffer) => _incoming.Read(buffer);
-
-    public override bool WaitReadable(TimeSpan timeout) => _incoming.WaitReadable(timeout);
+    public override int Receive(Span<byte> buffer, TimeSpan timeout) =>
+        _incoming.WaitReadable(timeout) ? _incoming.Read(buffer) : -1;
 
     public override void Send(ReadOnlySpan<byte> data) => _outgoing.Write(data);
 
@@ -59,7 +58,17 @@ internal sealed class MemoryTransport : Transport
         {
             lock (_chunks)
             {
-                return HasData() || _completed || (Monitor.Wait(_chunks, timeout) && (HasData() || _completed));
+                long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+                while (!HasData() && !_completed)
+                {
+                    long left = deadline - Environment.TickCount64;
+                    if (left <= 0)
+                    {
+                        return false;
+                    }
+                    Monitor.Wait(_chunks, deadline == long.MaxValue ? Timeout.Infinite : (int)Math.Min(left, int.MaxValue));
+                }
+                return true;
             }
         }
 

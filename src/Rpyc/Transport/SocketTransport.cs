@@ -16,13 +16,37 @@ internal sealed class SocketTransport : Transport
 
     public override string PeerName => _peer;
 
-    public override int Receive(Span<byte> buffer) => _socket.Receive(buffer, SocketFlags.None);
+    // The SO_RCVTIMEO in force, in ms (0 = none); changed only when a wait needs a shorter one.
+    private int _receiveTimeoutMs;
 
-    public override bool WaitReadable(TimeSpan timeout)
+    // One blocking recv(2) per read, as a raw TCP client does: no poll(2) first. The socket stays in
+    // blocking mode (never touched by async APIs), so the runtime's socket engine threads are not
+    // woken on every reply either.
+    public override int Receive(Span<byte> buffer, TimeSpan timeout)
     {
-        // poll(2) alone: checking Available first would cost one more syscall per reply.
-        long micros = timeout == Timeout.InfiniteTimeSpan ? -1 : (long)Math.Min(timeout.TotalMicroseconds, int.MaxValue);
-        return _socket.Poll(micros < 0 ? -1 : (int)micros, SelectMode.SelectRead);
+        SetReceiveTimeout(timeout);
+        try
+        {
+            return _socket.Receive(buffer, SocketFlags.None);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            return -1;
+        }
+    }
+
+    private void SetReceiveTimeout(TimeSpan timeout)
+    {
+        int wanted = timeout == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+        // Keep the current timeout while it is at most 10% (and 50 ms) longer than wanted: a
+        // reply that waits 30 s for a 29.9 s remainder is fine, a setsockopt(2) per call is not.
+        bool keep = wanted == _receiveTimeoutMs
+            || (wanted != 0 && _receiveTimeoutMs != 0 && _receiveTimeoutMs >= wanted && _receiveTimeoutMs - wanted <= Math.Max(50, wanted / 10));
+        if (!keep)
+        {
+            _socket.ReceiveTimeout = wanted;
+            _receiveTimeoutMs = wanted;
+        }
     }
 
     public override void Send(ReadOnlySpan<byte> data)

@@ -6,11 +6,12 @@ namespace Rpyc.Transport;
 /// </summary>
 internal abstract class Transport : IDisposable
 {
-    /// <summary>Reads at least one byte into <paramref name="buffer"/>; returns 0 at end of stream.</summary>
-    public abstract int Receive(Span<byte> buffer);
-
-    /// <summary>Waits until <see cref="Receive"/> would not block, or the timeout passes.</summary>
-    public abstract bool WaitReadable(TimeSpan timeout);
+    /// <summary>
+    /// Reads at least one byte into <paramref name="buffer"/>, waiting at most about
+    /// <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/> for no limit); returns 0 at
+    /// end of stream and −1 when the time passed with nothing to read.
+    /// </summary>
+    public abstract int Receive(Span<byte> buffer, TimeSpan timeout);
 
     /// <summary>Sends every byte; one call per frame, so a frame leaves in as few packets as the stack allows.</summary>
     public abstract void Send(ReadOnlySpan<byte> data);
