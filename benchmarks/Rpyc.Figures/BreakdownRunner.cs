@@ -15,21 +15,7 @@ internal sealed class BreakdownRunner(FiguresOptions options, TextWriter log)
 {
     private static readonly TimeSpan s_serverStartTimeout = TimeSpan.FromSeconds(30);
 
-    public FiguresReport Run()
-    {
-        (string python, string rpyc) = PythonClientScenarios.Versions(options);
-        MachineInfo machine = MachineInfo.Collect(python, rpyc);
-        log.Write(TableReporter.RenderMachine(machine, options));
-        var runs = new List<RunResult>();
-        for (int i = 1; i <= options.Runs; i++)
-        {
-            RunResult run = RunOnce(i);
-            runs.Add(run);
-            log.Write(TableReporter.RenderRun(run, options.Runs));
-            log.Flush();
-        }
-        return FiguresReport.Create(machine, options, runs);
-    }
+    public FiguresReport Run() => RunLoop.Run(options, log, RunOnce);
 
     // Runs a scenario and adds, beside it, the CPU both processes spent per call (warmup and setup included);
     // serverPid 0: the server is in this process, so the client column holds both sides.

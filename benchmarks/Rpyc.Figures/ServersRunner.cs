@@ -22,21 +22,7 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
 
     private const int PayloadSeed = 42;
 
-    public FiguresReport Run()
-    {
-        (string python, string rpyc) = PythonClientScenarios.Versions(options);
-        MachineInfo machine = MachineInfo.Collect(python, rpyc);
-        log.Write(TableReporter.RenderMachine(machine, options));
-        var runs = new List<RunResult>();
-        for (int i = 1; i <= options.Runs; i++)
-        {
-            RunResult run = RunOnce(i);
-            runs.Add(run);
-            log.Write(TableReporter.RenderRun(run, options.Runs));
-            log.Flush();
-        }
-        return FiguresReport.Create(machine, options, runs);
-    }
+    public FiguresReport Run() => RunLoop.Run(options, log, RunOnce);
 
     private RunResult RunOnce(int index)
     {
