@@ -16,20 +16,39 @@ internal sealed class SocketTransport : Transport
 
     public override string PeerName => _peer;
 
-    // Blocking recv(2), preceded by poll(2) only when the wait has a limit. Not ReceiveTimeout: on
-    // Unix .NET emulates socket timeouts by switching the descriptor to non-blocking and waiting in
-    // its epoll engine, which wakes the engine's threads on every reply (as BeginConnect would).
+    /// <summary>The socket, for diagnostics and tests (its descriptor's blocking mode matters, see KernelTimeouts).</summary>
+    internal Socket Socket => _socket;
+
+    // The SO_RCVTIMEO in force, in ms (0: none); changed only when a wait needs a different one.
+    private int _receiveTimeoutMs;
+
+    // One blocking recv(2) per read, as a raw TCP client does: a finite wait is the kernel's
+    // SO_RCVTIMEO (see KernelTimeouts), not poll(2) first, which would cost a second syscall per reply.
     public override int Receive(Span<byte> buffer, TimeSpan timeout)
     {
-        if (timeout != Timeout.InfiniteTimeSpan)
+        SetReceiveTimeout(timeout);
+        try
         {
-            int micros = (int)Math.Clamp(timeout.TotalMicroseconds, 0, int.MaxValue);
-            if (!_socket.Poll(micros, SelectMode.SelectRead))
-            {
-                return -1;
-            }
+            return _socket.Receive(buffer, SocketFlags.None);
         }
-        return _socket.Receive(buffer, SocketFlags.None);
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            return -1;
+        }
+    }
+
+    private void SetReceiveTimeout(TimeSpan timeout)
+    {
+        int wanted = timeout == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+        // Keep the current timeout while it is at most 1/16 (and 50 ms) longer than wanted: a wait
+        // that may last 30.0 s for a 29.99 s remainder is fine, a setsockopt(2) per call is not.
+        bool keep = wanted == _receiveTimeoutMs
+            || (wanted != 0 && _receiveTimeoutMs != 0 && _receiveTimeoutMs >= wanted && _receiveTimeoutMs - wanted <= Math.Min(50, wanted / 16));
+        if (!keep)
+        {
+            KernelTimeouts.SetReceive(_socket, wanted);
+            _receiveTimeoutMs = wanted;
+        }
     }
 
     public override void Send(ReadOnlySpan<byte> data)
