@@ -20,12 +20,12 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             return Dunders.GetAttr(obj, name);
         }
-        MemberInfo[] members = Resolve(obj, name);
-        return members[0] switch
+        MemberGroup members = Resolve(obj, name);
+        return members.First switch
         {
             PropertyInfo p => p.GetValue(p.GetMethod!.IsStatic ? null : obj),
             FieldInfo f => f.GetValue(f.IsStatic ? null : obj),
-            _ => new BoundMethod(obj, members.OfType<MethodInfo>().ToArray(), name),
+            _ => new BoundMethod(obj, members.Methods, name),
         };
     }
 
@@ -40,7 +40,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             throw Refused(name);
         }
-        switch (Resolve(obj, name)[0])
+        switch (Resolve(obj, name).First)
         {
             case PropertyInfo { SetMethod.IsPublic: true } p when ValueBinder.TryConvert(value, p.PropertyType, out object? converted):
                 p.SetValue(obj, converted);
@@ -81,19 +81,19 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             return Dunders.Invoke(obj, name, args);
         }
-        MemberInfo[] members = Resolve(obj, name);
-        if (members[0] is MethodInfo)
+        MemberGroup members = Resolve(obj, name);
+        if (members.First is MethodInfo)
         {
-            return ValueBinder.Invoke(members.OfType<MethodInfo>().ToArray(), obj, args, kwargs, name);
+            return ValueBinder.Invoke(members.Methods, obj, args, kwargs, name);
         }
         return Call(GetAttr(obj, name), args, kwargs);
     }
 
     // Resolution of a non-dunder name: exposed first, then public when allowed.
-    private MemberInfo[] Resolve(object obj, string name)
+    private MemberGroup Resolve(object obj, string name)
     {
         TypeExposure exposure = TypeExposure.For(obj.GetType());
-        if (exposure.Exposed.TryGetValue(name, out MemberInfo[]? members))
+        if (exposure.Exposed.TryGetValue(name, out MemberGroup? members))
         {
             return members;
         }

@@ -45,15 +45,15 @@ internal sealed class TypeExposure
                 }
             }
         }
-        Exposed = exposed.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
-        Public = publicMembers.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
+        Exposed = exposed.ToDictionary(kv => kv.Key, kv => new MemberGroup(kv.Value.ToArray()), StringComparer.Ordinal);
+        Public = publicMembers.ToDictionary(kv => kv.Key, kv => new MemberGroup(kv.Value.ToArray()), StringComparer.Ordinal);
     }
 
     public static TypeExposure For(Type type) => s_cache.GetOrAdd(type, static t => new TypeExposure(t));
 
-    public IReadOnlyDictionary<string, MemberInfo[]> Exposed { get; }
+    public IReadOnlyDictionary<string, MemberGroup> Exposed { get; }
 
-    public IReadOnlyDictionary<string, MemberInfo[]> Public { get; }
+    public IReadOnlyDictionary<string, MemberGroup> Public { get; }
 
     private static void AddTo(Dictionary<string, List<MemberInfo>> map, string name, MemberInfo member)
     {
@@ -76,4 +76,13 @@ internal sealed class TypeExposure
         FieldInfo f => f.IsPublic,
         _ => false,
     };
+}
+
+/// <summary>The members one wire name reaches: a property or field, or a method's overloads.</summary>
+internal sealed class MemberGroup(MemberInfo[] members)
+{
+    public MemberInfo First { get; } = members[0];
+
+    /// <summary>The overloads when the name is a method (kept as an array: requests bind against it every time).</summary>
+    public MethodInfo[] Methods { get; } = members.OfType<MethodInfo>().ToArray();
 }

@@ -146,11 +146,13 @@ internal static class ValueBinder
     public static object? Invoke(IReadOnlyList<MethodInfo> overloads, object? target, PyTuple args, PyTuple kwargs, string name)
     {
         string? firstError = null;
-        foreach (MethodInfo method in overloads)
+        for (int i = 0; i < overloads.Count; i++)
         {
-            if (TryBind(Parameters(method), args, kwargs, out object?[]? bound, out string? error))
+            MethodPlan plan = MethodPlan.For(overloads[i]);
+            if (TryBind(plan, args, kwargs, out object?[]? bound, out string? error))
             {
-                return Await(method.Invoke(method.IsStatic ? null : target, BindingFlags.DoNotWrapExceptions, null, bound, null));
+                object? result = plan.Invoke(target, bound);
+                return plan.ReturnsAwaitable ? Await(result) : result;
             }
             firstError ??= error;
         }
@@ -183,13 +185,9 @@ internal static class ValueBinder
         return null;
     }
 
-    // GetParameters allocates a new array on every call; methods are bound on every request.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, ParameterInfo[]> s_parameters = new();
-
-    private static ParameterInfo[] Parameters(MethodInfo method) => s_parameters.GetOrAdd(method, static m => m.GetParameters());
-
-    private static bool TryBind(ParameterInfo[] parameters, PyTuple args, PyTuple kwargs, out object?[]? bound, out string? error)
+    private static bool TryBind(MethodPlan plan, PyTuple args, PyTuple kwargs, out object?[]? bound, out string? error)
     {
+        ParameterInfo[] parameters = plan.Parameters;
         if (parameters.Length == 0 && args.Count == 0 && kwargs.Count == 0)
         {
             bound = [];
@@ -201,7 +199,7 @@ internal static class ValueBinder
         error = null;
         int positional = args.Count;
         int fixedCount = parameters.Length;
-        bool hasParams = parameters.Length > 0 && parameters[^1].IsDefined(typeof(ParamArrayAttribute));
+        bool hasParams = plan.HasParamArray;
         if (hasParams)
         {
             fixedCount--;
