@@ -39,6 +39,10 @@ internal sealed class BreakdownRunner(FiguresOptions options, TextWriter log)
         results.Add(ScenarioResult.CpuCost("cpu_" + result.Key, result.Title, totalCalls(result), wall, clientSeconds, serverSeconds));
     }
 
+    private SteadyWarmup Warm(int count, int serverPid) => new(count, options.WarmupSettings, serverPid, log);
+
+    private static long WithWarmupCalls(ScenarioResult r) => (long)(r[Fields.N] + r[Fields.WarmupCalls]);
+
     private void WaitIdle(string what)
     {
         if (options.WaitIdleSeconds > 0)
@@ -60,26 +64,24 @@ internal sealed class BreakdownRunner(FiguresOptions options, TextWriter log)
         {
             local.Start();
             int remote = host.ProcessId;
-            int latencyCalls = options.Warmup + options.Calls;
-            int rateWarmup = options.Connections * options.ThroughputWarmup;
-            int transfers = options.TransferWarmup + options.Transfers;
             log.WriteLine($"[run {index}/{options.Runs}] ping...");
-            Measure(results, 0, _ => latencyCalls, () => TcpFloor.Run(options.Warmup, options.Calls));
-            Measure(results, remote, _ => latencyCalls, () => TcpFloor.RunAgainst(host.EchoPort, options.Warmup, options.Calls, "tcp_cross_process", "TCP ping-pong 16 B, echo in another process", "raw echo thread in the server host"));
-            Measure(results, 0, _ => latencyCalls, () => DotnetClient.Ping(local.Port, options.Warmup, options.Calls, "rpyc_ping_in_process", "RPyC ping, ThreadedServer in this process"));
-            Measure(results, remote, _ => latencyCalls, () => DotnetClient.Ping(host.Port, options.Warmup, options.Calls, "rpyc_ping_cross_process", "RPyC ping, ThreadedServer in another process"));
+            // The CPU columns cover warmup and measurement alike, so they divide by both call counts.
+            Measure(results, 0, WithWarmupCalls, () => TcpFloor.Run(Warm(options.Warmup, 0), options.Calls));
+            Measure(results, remote, WithWarmupCalls, () => TcpFloor.RunAgainst(host.EchoPort, Warm(options.Warmup, remote), options.Calls, "tcp_cross_process", "TCP ping-pong 16 B, echo in another process", "raw echo thread in the server host"));
+            Measure(results, 0, WithWarmupCalls, () => DotnetClient.Ping(local.Port, Warm(options.Warmup, 0), options.Calls, "rpyc_ping_in_process", "RPyC ping, ThreadedServer in this process"));
+            Measure(results, remote, WithWarmupCalls, () => DotnetClient.Ping(host.Port, Warm(options.Warmup, remote), options.Calls, "rpyc_ping_cross_process", "RPyC ping, ThreadedServer in another process"));
             log.WriteLine($"[run {index}/{options.Runs}] closed loop...");
-            Measure(results, 0, r => (long)r[Fields.N] + rateWarmup, () => RawTcp.RequestResponse(options.Connections, options.ThroughputWarmup, duration));
-            Measure(results, remote, r => (long)r[Fields.N] + rateWarmup, () => RawTcp.RequestResponse(host.EchoPort, options.Connections, options.ThroughputWarmup, duration, "raw_tcp_rr_cross_process", "raw TCP 16 B, echo in another process", "raw echo threads in the server host"));
-            Measure(results, 0, r => (long)r[Fields.N] + rateWarmup, () => DotnetServerScenarios.Throughput(local.Port, options.Connections, options.ThroughputWarmup, duration) with { Key = "rpyc_rate_in_process", Title = "RPyC ping, ThreadedServer in this process" });
-            Measure(results, remote, r => (long)r[Fields.N] + rateWarmup, () => DotnetServerScenarios.Throughput(host.Port, options.Connections, options.ThroughputWarmup, duration) with { Key = "rpyc_rate_cross_process", Title = "RPyC ping, ThreadedServer in another process" });
+            Measure(results, 0, WithWarmupCalls, () => RawTcp.RequestResponse(options.Connections, Warm(options.ThroughputWarmup, 0), duration));
+            Measure(results, remote, WithWarmupCalls, () => RawTcp.RequestResponse(host.EchoPort, options.Connections, Warm(options.ThroughputWarmup, remote), duration, "raw_tcp_rr_cross_process", "raw TCP 16 B, echo in another process", "raw echo threads in the server host"));
+            Measure(results, 0, WithWarmupCalls, () => DotnetServerScenarios.Throughput(local.Port, options.Connections, Warm(options.ThroughputWarmup, 0), duration) with { Key = "rpyc_rate_in_process", Title = "RPyC ping, ThreadedServer in this process" });
+            Measure(results, remote, WithWarmupCalls, () => DotnetServerScenarios.Throughput(host.Port, options.Connections, Warm(options.ThroughputWarmup, remote), duration) with { Key = "rpyc_rate_cross_process", Title = "RPyC ping, ThreadedServer in another process" });
             log.WriteLine($"[run {index}/{options.Runs}] 1 MiB...");
-            Measure(results, 0, _ => transfers, () => RawTcp.Upload(payload, options.TransferWarmup, options.Transfers));
-            Measure(results, 0, _ => transfers, () => DotnetServerScenarios.Upload(local.Port, payload, 42, options.TransferWarmup, options.Transfers) with { Key = "rpyc_upload_in_process", Title = "RPyC upload(1 MiB), ThreadedServer in this process" });
-            Measure(results, remote, _ => transfers, () => DotnetServerScenarios.Upload(host.Port, payload, 42, options.TransferWarmup, options.Transfers) with { Key = "rpyc_upload_cross_process", Title = "RPyC upload(1 MiB), ThreadedServer in another process" });
-            Measure(results, 0, _ => transfers, () => RawTcp.Download(payload, options.TransferWarmup, options.Transfers));
-            Measure(results, 0, _ => transfers, () => DotnetServerScenarios.Download(local.Port, payload, options.TransferWarmup, options.Transfers) with { Key = "rpyc_download_in_process", Title = "RPyC download(1 MiB), ThreadedServer in this process" });
-            Measure(results, remote, _ => transfers, () => DotnetServerScenarios.Download(host.Port, payload, options.TransferWarmup, options.Transfers) with { Key = "rpyc_download_cross_process", Title = "RPyC download(1 MiB), ThreadedServer in another process" });
+            Measure(results, 0, WithWarmupCalls, () => RawTcp.Upload(payload, Warm(options.TransferWarmup, 0), options.Transfers));
+            Measure(results, 0, WithWarmupCalls, () => DotnetServerScenarios.Upload(local.Port, payload, 42, Warm(options.TransferWarmup, 0), options.Transfers) with { Key = "rpyc_upload_in_process", Title = "RPyC upload(1 MiB), ThreadedServer in this process" });
+            Measure(results, remote, WithWarmupCalls, () => DotnetServerScenarios.Upload(host.Port, payload, 42, Warm(options.TransferWarmup, remote), options.Transfers) with { Key = "rpyc_upload_cross_process", Title = "RPyC upload(1 MiB), ThreadedServer in another process" });
+            Measure(results, 0, WithWarmupCalls, () => RawTcp.Download(payload, Warm(options.TransferWarmup, 0), options.Transfers));
+            Measure(results, 0, WithWarmupCalls, () => DotnetServerScenarios.Download(local.Port, payload, Warm(options.TransferWarmup, 0), options.Transfers) with { Key = "rpyc_download_in_process", Title = "RPyC download(1 MiB), ThreadedServer in this process" });
+            Measure(results, remote, WithWarmupCalls, () => DotnetServerScenarios.Download(host.Port, payload, Warm(options.TransferWarmup, remote), options.Transfers) with { Key = "rpyc_download_cross_process", Title = "RPyC download(1 MiB), ThreadedServer in another process" });
             host.EnsureAlive();
         }
         return new RunResult(index, results, load, CpuSample.Take().OthersCoresSince(cpuAtStart));

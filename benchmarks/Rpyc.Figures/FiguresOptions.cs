@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rpyc.Figures.Scenarios;
 
 namespace Rpyc.Figures;
 
@@ -32,7 +33,11 @@ internal sealed record FiguresOptions
                              ThreadedServer in this process and in another, beside raw TCP in both
           --runs N           independent runs, each against fresh servers (default 3)
           --calls N          measured round trips per latency scenario (default 20000)
-          --warmup N         warmup calls before each latency scenario (default 1000)
+          --warmup N         at least N warmup calls before each latency scenario (default 1000); every warmup
+                             (latency, transfer, throughput) then goes on until the JIT has been quiet for 0.5 s
+          --warmup-min S     every warmup lasts at least S seconds (default 1)
+          --warmup-max S     ...and at most S seconds, once its count is made, even if the JIT never goes quiet
+                             (default 20; the log and the scenario's note say so when it happens)
           --echoes N         measured 1 MiB transfers (default 20, after 3 warmups)
           --out FILE         also write the report as JSON
           --python PATH      interpreter with rpyc installed (default /usr/bin/python3)
@@ -56,6 +61,18 @@ internal sealed record FiguresOptions
     public int Calls { get; init; } = 20_000;
 
     public int Warmup { get; init; } = 1_000;
+
+    /// <summary>Least duration of every warmup, whatever its count: tiered compilation waits for 100 ms quiet periods.</summary>
+    public double WarmupMinSeconds { get; init; } = 1;
+
+    /// <summary>How long the JIT must stay quiet before a warmup ends.</summary>
+    public double WarmupSettleSeconds { get; init; } = 0.5;
+
+    /// <summary>Bound on waiting for a quiet JIT (the warmup count is always made).</summary>
+    public double WarmupMaxSeconds { get; init; } = 20;
+
+    public WarmupSettings WarmupSettings => new(
+        TimeSpan.FromSeconds(WarmupMinSeconds), TimeSpan.FromSeconds(WarmupSettleSeconds), TimeSpan.FromSeconds(WarmupMaxSeconds));
 
     public int Echoes { get; init; } = 20;
 
@@ -129,6 +146,12 @@ internal sealed record FiguresOptions
                 case "--warmup":
                     options = options with { Warmup = PositiveInt(args, ref i, allowZero: true) };
                     break;
+                case "--warmup-min":
+                    options = options with { WarmupMinSeconds = PositiveDouble(args, ref i, allowZero: true) };
+                    break;
+                case "--warmup-max":
+                    options = options with { WarmupMaxSeconds = PositiveDouble(args, ref i, allowZero: true) };
+                    break;
                 case "--echoes":
                     options = options with { Echoes = PositiveInt(args, ref i) };
                     break;
@@ -166,6 +189,10 @@ internal sealed record FiguresOptions
                     throw new ArgumentException($"Unknown option '{name}'.");
             }
         }
+        if (options.WarmupMaxSeconds < options.WarmupMinSeconds)
+        {
+            throw new ArgumentException($"--warmup-max ({options.WarmupMaxSeconds.ToString(CultureInfo.InvariantCulture)} s) is below --warmup-min ({options.WarmupMinSeconds.ToString(CultureInfo.InvariantCulture)} s).");
+        }
         if (options.IsServeMode)
         {
             // The hosting child needs neither Python nor the repository.
@@ -196,13 +223,13 @@ internal sealed record FiguresOptions
         return value;
     }
 
-    private static double PositiveDouble(IReadOnlyList<string> args, ref int i)
+    private static double PositiveDouble(IReadOnlyList<string> args, ref int i, bool allowZero = false)
     {
         string name = args[i];
         string text = Value(args, ref i);
-        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || !(value > 0) || double.IsInfinity(value))
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || !(value > 0 || (allowZero && value == 0)) || double.IsInfinity(value))
         {
-            throw new ArgumentException($"Option '{name}' needs a positive number, got '{text}'.");
+            throw new ArgumentException($"Option '{name}' needs a {(allowZero ? "non-negative" : "positive")} number, got '{text}'.");
         }
         return value;
     }

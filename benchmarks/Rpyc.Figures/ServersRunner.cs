@@ -98,7 +98,8 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
         var floor = new Contender(() => floorCall(), ok => ok is true);
         var cross = new Contender(() => crossCall(), ok => ok is true);
         var ping = new Contender(() => root.CallMethod("ping"), r => r is "pong", measureAllocations: true);
-        Interleaved.Run([floor, cross, ping], options.Warmup, options.Calls, Rounds);
+        SteadyWarmup warmup = Warm(options.Warmup, server.ProcessId);
+        Interleaved.Run([floor, cross, ping], warmup, "ping unpinned (floor, cross-process, RPyC)", options.Calls, Rounds);
         return
         [
             floor.Latency("tcp_floor", "TCP ping-pong floor (16 B, C# <-> C#)",
@@ -135,16 +136,16 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
                 Netref root = conn.RootNetref;
                 rpyc.Add(() => DotnetClient.IsPong(root));
             }
-            ClosedLoopResult[] r = ClosedLoop.Interleave([raw, cross, rpyc], options.ThroughputWarmup, duration, ThroughputRounds);
+            ClosedLoopResult[] r = ClosedLoop.Interleave([raw, cross, rpyc], Warm(options.ThroughputWarmup, server.ProcessId), "throughput (raw, cross-process, RPyC)", duration, ThroughputRounds);
             const string Method = "one client thread per connection, start barrier, fixed duration in rounds alternating with the other rows; ";
             return
             [
                 ScenarioResult.Rate("raw_tcp_rr", $"raw C# TCP request/response 16 B, {n} conns", n, r[0].Calls, r[0].Seconds, r[0].PerCall, r[0].Failures,
-                    Method + "the goal's reference: an echo server in this process with a thread per connection; each reply compared with its request"),
+                    Method + "the goal's reference: an echo server in this process with a thread per connection; each reply compared with its request").WithWarmup(r[0].Warmup),
                 ScenarioResult.Rate("raw_tcp_rr_cross_process", $"raw TCP request/response 16 B, {n} conns, echo in the server process", n, r[1].Calls, r[1].Seconds, r[1].PerCall, r[1].Failures,
-                    Method + "the stricter reference, held to the same goal: raw echo threads inside the .NET server host, client and server in different processes as with RPyC"),
+                    Method + "the stricter reference, held to the same goal: raw echo threads inside the .NET server host, client and server in different processes as with RPyC").WithWarmup(r[1].Warmup),
                 ScenarioResult.Rate("dotnet_threaded_rate", $".NET client -> .NET ThreadedServer, ping(), {n} conns", n, r[2].Calls, r[2].Seconds, r[2].PerCall, r[2].Failures,
-                    Method + "every reply checked == \"pong\""),
+                    Method + "every reply checked == \"pong\"").WithWarmup(r[2].Warmup),
             ];
         }
         finally
@@ -177,7 +178,7 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
         var upload = new Contender(() => uploadRoot.CallMethod("upload", payload), r => r is long n && n == payload.Length, measureAllocations: true);
         var rawDownload = new Contender(() => rawDownloadCall(), ok => ok is true);
         var download = new Contender(() => downloadRoot.CallMethod("download", payload.Length), r => r is byte[] back && back.AsSpan().SequenceEqual(payload), measureAllocations: true);
-        Interleaved.Run([rawUpload, upload, rawDownload, download], options.TransferWarmup, options.Transfers, Rounds);
+        Interleaved.Run([rawUpload, upload, rawDownload, download], Warm(options.TransferWarmup, server.ProcessId), "1 MiB (raw and RPyC upload, download)", options.Transfers, Rounds);
         // Content checks that stay off the clock: the server compares the last upload; the raw buffer is compared once.
         if (uploadRoot.CallMethod("last_upload_equals", payload.Length, PayloadSeed) is not true)
         {
@@ -253,6 +254,8 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
                 Get($"pyclient_dotnet_threaded_{call}")[Fields.P50Us], Get($"pyclient_python_threaded_{call}")[Fields.P50Us]);
         }
     }
+
+    private SteadyWarmup Warm(int count, int serverPid) => new(count, options.WarmupSettings, serverPid, log);
 
     private void WaitIdle(string what, int seconds)
     {

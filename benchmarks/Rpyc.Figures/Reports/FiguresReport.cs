@@ -25,7 +25,7 @@ internal sealed record FiguresReport(MachineInfo Machine, FiguresOptions Options
                 var values = new Dictionary<string, double>();
                 foreach (string field in first.Values.Keys)
                 {
-                    values[field] = field == Fields.Failures
+                    values[field] = field is Fields.Failures or Fields.WarmupUnsettled
                         ? same.Sum(s => s[field])
                         : LatencyStats.Median(same.Select(s => s[field]));
                 }

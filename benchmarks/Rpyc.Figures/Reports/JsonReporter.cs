@@ -40,6 +40,10 @@ internal static class JsonReporter
             w.WriteNumber("runs", report.Options.Runs);
             w.WriteNumber("calls", report.Options.Calls);
             w.WriteNumber("warmup", report.Options.Warmup);
+            w.WriteNumber("warmup_min_s", report.Options.WarmupMinSeconds);
+            w.WriteNumber("warmup_settle_s", report.Options.WarmupSettleSeconds);
+            w.WriteNumber("warmup_max_s", report.Options.WarmupMaxSeconds);
+            w.WriteString("warmup_rule", "every warmup makes its count, lasts warmup_min_s, then goes on until the JIT (methods compiled in this process, CPU of the server's tiered-compilation thread) was quiet for warmup_settle_s, at most warmup_max_s; warmup_s, warmup_calls and warmup_unsettled per figure");
             w.WriteNumber("echoes", report.Options.Echoes);
             w.WriteNumber("echo_warmup", report.Options.EchoWarmup);
             if (report.Options.Mode is FiguresMode.Servers or FiguresMode.Breakdown)
@@ -96,9 +100,9 @@ internal static class JsonReporter
             w.WriteStartObject(s.Key);
             w.WriteString("title", s.Title);
             w.WriteString("kind", s.Kind.ToString().ToLowerInvariant());
-            if (s.Note is not null)
+            if (s.ReportedNote is not null)
             {
-                w.WriteString("note", s.Note);
+                w.WriteString("note", s.ReportedNote);
             }
             foreach ((string field, double value) in s.Values)
             {

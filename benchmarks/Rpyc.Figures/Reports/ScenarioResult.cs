@@ -1,3 +1,5 @@
+using System.Globalization;
+using Rpyc.Figures.Scenarios;
 using Rpyc.Figures.Statistics;
 
 namespace Rpyc.Figures.Reports;
@@ -66,12 +68,37 @@ internal static class Fields
 
     /// <summary>1 when the goal applies to the ratio, 0 when to the value.</summary>
     public const string GoalOnRatio = "goal_on_ratio";
+
+    /// <summary>Seconds the warmup before the figure took.</summary>
+    public const string WarmupS = "warmup_s";
+
+    /// <summary>Calls made by the warmup before the figure (every connection's, for a closed loop).</summary>
+    public const string WarmupCalls = "warmup_calls";
+
+    /// <summary>1 when the warmup stopped at its max with the JIT still compiling; in the median, the number of such runs.</summary>
+    public const string WarmupUnsettled = "warmup_unsettled";
 }
 
 /// <summary>The figures of one scenario in one run (or their medians over the runs).</summary>
 internal sealed record ScenarioResult(string Key, string Title, ScenarioKind Kind, IReadOnlyDictionary<string, double> Values, string? Note = null)
 {
     public double this[string field] => Values.TryGetValue(field, out double v) ? v : double.NaN;
+
+    /// <summary>The note as reported: a figure whose warmup never settled says so, whatever else it says.</summary>
+    public string? ReportedNote => this[Fields.WarmupUnsettled] is > 0 and double runs
+        ? string.Create(CultureInfo.InvariantCulture, $"{(Note is null ? "" : Note + "; ")}WARMUP NOT SETTLED in {runs:0} run(s): it stopped at --warmup-max with the JIT still compiling, so the figure may time code that was being replaced")
+        : Note;
+
+    /// <summary>This figure with how its warmup went (<see cref="Fields.WarmupS"/>, <see cref="Fields.WarmupUnsettled"/>).</summary>
+    public ScenarioResult WithWarmup(WarmupOutcome? warmup) => warmup is null ? this : this with
+    {
+        Values = new Dictionary<string, double>(Values)
+        {
+            [Fields.WarmupS] = warmup.Seconds,
+            [Fields.WarmupCalls] = warmup.Calls,
+            [Fields.WarmupUnsettled] = warmup.Settled ? 0 : 1,
+        },
+    };
 
     public static ScenarioResult Latency(string key, string title, LatencyStats stats, int failures, double? allocBytesPerCall = null, string? note = null)
     {

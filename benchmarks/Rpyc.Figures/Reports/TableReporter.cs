@@ -31,6 +31,7 @@ internal static class TableReporter
             sb.AppendLine("  percentiles: nearest-rank; MB = 10^6 bytes; pay MB/s = payload bytes / mean round trip; wire MB/s = (bytes up + bytes down) / mean round trip; @p50 = pay MB/s at the median round trip");
             sb.AppendLine("  brine ns/op: median of 10 batches. B/call, MB alloc: bytes allocated by the calling thread per call (GC.GetAllocatedBytesForCurrentThread; that thread also reads and decodes the reply)");
         }
+        sb.AppendLine(s_inv, $"  warmup of every latency, transfer and throughput figure: its count, at least {o.WarmupMinSeconds:0.###} s, then on until the JIT (methods compiled here, the server's tiered-compilation thread) was quiet for {o.WarmupSettleSeconds:0.###} s; at most {o.WarmupMaxSeconds:0.###} s (flagged in the notes when reached)");
         sb.AppendLine();
         return sb.ToString();
     }
@@ -144,9 +145,9 @@ internal static class TableReporter
     private static string RenderNotes(IReadOnlyList<ScenarioResult> scenarios)
     {
         var sb = new StringBuilder("Notes\n");
-        foreach (ScenarioResult s in scenarios.Where(s => s.Note is not null))
+        foreach (ScenarioResult s in scenarios.Where(s => s.ReportedNote is not null))
         {
-            sb.AppendLine(s_inv, $"  {s.Title}: {s.Note}");
+            sb.AppendLine(s_inv, $"  {s.Title}: {s.ReportedNote}");
         }
         return sb.AppendLine().ToString();
     }

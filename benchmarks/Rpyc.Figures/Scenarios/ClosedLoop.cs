@@ -3,14 +3,17 @@ using Rpyc.Figures.Statistics;
 
 namespace Rpyc.Figures.Scenarios;
 
-/// <summary>What a closed-loop measurement saw, over all its threads: the per-call samples are Stopwatch ticks.</summary>
-internal sealed record ClosedLoopResult(long Calls, int Failures, double Seconds, long[] Samples)
+/// <summary>
+/// What a closed-loop measurement saw, over all its threads: the per-call samples are Stopwatch ticks.
+/// <paramref name="Warmup"/>: how the warmup before it went.
+/// </summary>
+internal sealed record ClosedLoopResult(long Calls, int Failures, double Seconds, long[] Samples, WarmupOutcome? Warmup = null)
 {
     public LatencyStats PerCall => LatencyStats.FromTicks(Samples);
 
     /// <summary>Several measured phases of the same connections as one: calls, failures and time add up.</summary>
     public static ClosedLoopResult Merge(IReadOnlyList<ClosedLoopResult> parts) =>
-        new(parts.Sum(p => p.Calls), parts.Sum(p => p.Failures), parts.Sum(p => p.Seconds), parts.SelectMany(p => p.Samples).ToArray());
+        new(parts.Sum(p => p.Calls), parts.Sum(p => p.Failures), parts.Sum(p => p.Seconds), parts.SelectMany(p => p.Samples).ToArray(), parts[0].Warmup);
 }
 
 /// <summary>
@@ -20,30 +23,51 @@ internal sealed record ClosedLoopResult(long Calls, int Failures, double Seconds
 /// </summary>
 internal static class ClosedLoop
 {
+    // One warmup batch of a loop: long enough that starting its threads is noise, short enough for the settle window.
+    private static readonly TimeSpan s_warmSlice = TimeSpan.FromMilliseconds(100);
+
     /// <param name="calls">One call per connection; returns whether the reply was right (and never throws).</param>
-    /// <param name="warmup">Untimed calls each thread makes before the barrier.</param>
+    /// <param name="warmup">Untimed calls before the measured phase: its count per thread, then until the JIT is quiet.</param>
+    /// <param name="what">Names the loop in the warmup's log line.</param>
     /// <param name="duration">The measured phase.</param>
-    public static ClosedLoopResult Run(IReadOnlyList<Func<bool>> calls, int warmup, TimeSpan duration)
-    {
-        return RunOnce(calls, warmup, duration);
-    }
+    public static ClosedLoopResult Run(IReadOnlyList<Func<bool>> calls, SteadyWarmup warmup, string what, TimeSpan duration) =>
+        Interleave([calls], warmup, what, duration, 1)[0];
 
     /// <summary>
     /// Several closed loops measured in turn, <paramref name="rounds"/> times (each loop gets <paramref name="total"/> /
-    /// <paramref name="rounds"/> per round), so a change in the machine's load touches every one alike. Warmup: first round only.
+    /// <paramref name="rounds"/> per round), so a change in the machine's load touches every one alike. Before that, the
+    /// loops warm up in turns, in short closed-loop slices, until steady (see <see cref="SteadyWarmup"/>); warmup failures count.
     /// </summary>
-    public static ClosedLoopResult[] Interleave(IReadOnlyList<IReadOnlyList<Func<bool>>> loops, int warmup, TimeSpan total, int rounds)
+    public static ClosedLoopResult[] Interleave(IReadOnlyList<IReadOnlyList<Func<bool>>> loops, SteadyWarmup warmup, string what, TimeSpan total, int rounds)
     {
+        int[] warmFailures = new int[loops.Count];
+        long[] warmCalls = new long[loops.Count];
+        bool[] counted = new bool[loops.Count];
+        var batches = loops.Select((loop, l) => (Func<int>)(() =>
+        {
+            // The first slice makes the count on every thread; each slice reports calls per connection.
+            int count = counted[l] ? 0 : warmup.MinCalls;
+            counted[l] = true;
+            ClosedLoopResult r = RunOnce(loop, count, s_warmSlice);
+            warmFailures[l] += r.Failures;
+            warmCalls[l] += (long)count * loop.Count + r.Calls;
+            return count + (int)(r.Calls / loop.Count);
+        })).ToArray();
+        WarmupOutcome warmed = warmup.Run(what, batches);
         var parts = loops.Select(_ => new List<ClosedLoopResult>()).ToArray();
         TimeSpan slice = total / rounds;
         for (int r = 0; r < rounds; r++)
         {
             for (int l = 0; l < loops.Count; l++)
             {
-                parts[l].Add(RunOnce(loops[l], r == 0 ? warmup : 0, slice));
+                parts[l].Add(RunOnce(loops[l], 0, slice));
             }
         }
-        return parts.Select(ClosedLoopResult.Merge).ToArray();
+        return parts.Select((p, l) =>
+        {
+            ClosedLoopResult merged = ClosedLoopResult.Merge(p);
+            return merged with { Failures = merged.Failures + warmFailures[l], Warmup = warmed with { Calls = warmCalls[l] } };
+        }).ToArray();
     }
 
     private static ClosedLoopResult RunOnce(IReadOnlyList<Func<bool>> calls, int warmup, TimeSpan duration)

@@ -9,19 +9,16 @@ namespace Rpyc.Figures.Scenarios;
 internal static class DotnetClient
 {
     /// <summary><c>root.ping()</c> through <c>HANDLE_CALLATTR</c>: one request, one reply.</summary>
-    public static ScenarioResult Ping(int port, int warmup, int calls) =>
+    public static ScenarioResult Ping(int port, SteadyWarmup warmup, int calls) =>
         Ping(port, warmup, calls, "dotnet_ping", ".NET client -> Python 5.3, root.ping() (CALLATTR)");
 
     /// <summary><c>root.ping()</c> against any server, reported under <paramref name="key"/>.</summary>
-    public static ScenarioResult Ping(int port, int warmup, int calls, string key, string title)
+    public static ScenarioResult Ping(int port, SteadyWarmup warmup, int calls, string key, string title)
     {
         using RpycConnection conn = RpycConnection.Connect("127.0.0.1", port);
         Netref root = conn.RootNetref;
         int failures = 0;
-        for (int i = 0; i < warmup; i++)
-        {
-            failures += IsPong(root) ? 0 : 1;
-        }
+        WarmupOutcome warmed = warmup.Run(title, [SteadyWarmup.For(() => failures += IsPong(root) ? 0 : 1)]);
         // Warmup failures mean the figure is wrong too: count them with the rest.
         long[] ticks = new long[calls];
         long allocated = GC.GetAllocatedBytesForCurrentThread();
@@ -36,7 +33,7 @@ internal static class DotnetClient
         return ScenarioResult.Latency(
             key, title, LatencyStats.FromTicks(ticks), failures,
             allocBytesPerCall: (double)allocated / calls,
-            note: "RpycConnection.RootNetref.CallMethod(\"ping\"), result checked == \"pong\"; alloc = bytes allocated by the calling thread (it also reads the reply)");
+            note: "RpycConnection.RootNetref.CallMethod(\"ping\"), result checked == \"pong\"; alloc = bytes allocated by the calling thread (it also reads the reply)").WithWarmup(warmed);
     }
 
     internal static bool IsPong(Netref root)
@@ -52,7 +49,7 @@ internal static class DotnetClient
     }
 
     /// <summary>echo(1 MiB) with the default options (this side never compresses; Python compresses its reply).</summary>
-    public static ScenarioResult Echo(int port, byte[] payload, int warmup, int count) =>
+    public static ScenarioResult Echo(int port, byte[] payload, SteadyWarmup warmup, int count) =>
         Transfer(port, warmup, count, "dotnet_echo_1mib", ".NET client -> Python, echo(1 MiB)", payload.Length, payload.Length, payload.Length,
             root => root.CallMethod("echo", payload),
             result => result is byte[] back && back.AsSpan().SequenceEqual(payload),
@@ -60,14 +57,14 @@ internal static class DotnetClient
             + "rpyc leaves Nagle on for accepted sockets, and some replies stall ~40 ms (delayed ACK) whichever the client");
 
     /// <summary>upload(1 MiB): the payload goes up, an int comes back.</summary>
-    public static ScenarioResult Upload(int port, byte[] payload, int warmup, int count) =>
+    public static ScenarioResult Upload(int port, byte[] payload, SteadyWarmup warmup, int count) =>
         Transfer(port, warmup, count, "dotnet_upload_1mib", ".NET client -> Python, upload(1 MiB)", payload.Length, payload.Length, 0,
             root => root.CallMethod("upload", payload),
             result => result is long n && n == payload.Length,
             "random bytes up, len() back");
 
     /// <summary>download_fast(1 MiB): a small request, the payload comes back (compressible, so Python's zlib shrinks it).</summary>
-    public static ScenarioResult Download(int port, int warmup, int count)
+    public static ScenarioResult Download(int port, SteadyWarmup warmup, int count)
     {
         byte[] expected = BenchmarkData.RepeatingBytes(BenchmarkData.OneMiB);
         return Transfer(port, warmup, count, "dotnet_download_1mib", ".NET client -> Python, download_fast(1 MiB)", expected.Length, 0, expected.Length,
@@ -80,16 +77,13 @@ internal static class DotnetClient
     /// <paramref name="count"/> timed calls on one connection after <paramref name="warmup"/> untimed ones; each
     /// result is validated after the clock stopped, and <paramref name="finalCheck"/> (if any) once at the end, on the same connection.
     /// </summary>
-    internal static ScenarioResult Transfer(int port, int warmup, int count, string key, string title, long payloadBytes, long up, long down,
+    internal static ScenarioResult Transfer(int port, SteadyWarmup warmup, int count, string key, string title, long payloadBytes, long up, long down,
         Func<Netref, object?> call, Func<object?, bool> isValid, string note, Func<Netref, bool>? finalCheck = null)
     {
         using RpycConnection conn = RpycConnection.Connect("127.0.0.1", port);
         Netref root = conn.RootNetref;
         int failures = 0;
-        for (int i = 0; i < warmup; i++)
-        {
-            failures += TryCall(call, root, out object? result) && isValid(result) ? 0 : 1;
-        }
+        WarmupOutcome warmed = warmup.Run(title, [SteadyWarmup.For(() => failures += TryCall(call, root, out object? result) && isValid(result) ? 0 : 1)]);
         long[] ticks = new long[count];
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < count; i++)
@@ -105,7 +99,7 @@ internal static class DotnetClient
         {
             failures += TryCall(r => finalCheck(r), root, out object? checkedOk) && checkedOk is true ? 0 : 1;
         }
-        return ScenarioResult.Throughput(key, title, LatencyStats.FromTicks(ticks), failures, payloadBytes, up, down, (double)allocated / count, note);
+        return ScenarioResult.Throughput(key, title, LatencyStats.FromTicks(ticks), failures, payloadBytes, up, down, (double)allocated / count, note).WithWarmup(warmed);
     }
 
     private static bool TryCall(Func<Netref, object?> call, Netref root, out object? result)

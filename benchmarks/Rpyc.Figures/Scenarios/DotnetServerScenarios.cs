@@ -7,7 +7,7 @@ namespace Rpyc.Figures.Scenarios;
 internal static class DotnetServerScenarios
 {
     /// <summary><paramref name="connections"/> threads, each with its own connection, calling <c>root.ping()</c> back to back.</summary>
-    public static ScenarioResult Throughput(int port, int connections, int warmup, TimeSpan duration)
+    public static ScenarioResult Throughput(int port, int connections, SteadyWarmup warmup, TimeSpan duration)
     {
         var conns = new List<RpycConnection>();
         try
@@ -20,9 +20,10 @@ internal static class DotnetServerScenarios
                 Netref root = conn.RootNetref;
                 calls.Add(() => DotnetClient.IsPong(root));
             }
-            ClosedLoopResult r = ClosedLoop.Run(calls, warmup, duration);
-            return ScenarioResult.Rate("dotnet_threaded_rate", $".NET client -> .NET ThreadedServer, ping(), {connections} conns", connections, r.Calls, r.Seconds, r.PerCall, r.Failures,
-                note: "one client thread and one connection each, start barrier, fixed duration; every reply checked == \"pong\"");
+            string title = $".NET client -> .NET ThreadedServer, ping(), {connections} conns";
+            ClosedLoopResult r = ClosedLoop.Run(calls, warmup, title, duration);
+            return ScenarioResult.Rate("dotnet_threaded_rate", title, connections, r.Calls, r.Seconds, r.PerCall, r.Failures,
+                note: "one client thread and one connection each, start barrier, fixed duration; every reply checked == \"pong\"").WithWarmup(r.Warmup);
         }
         finally
         {
@@ -34,7 +35,7 @@ internal static class DotnetServerScenarios
     }
 
     /// <summary><c>upload(1 MiB)</c>: the length comes back; the content of the last upload is compared on the server at the end.</summary>
-    public static ScenarioResult Upload(int port, byte[] payload, int seed, int warmup, int count) =>
+    public static ScenarioResult Upload(int port, byte[] payload, int seed, SteadyWarmup warmup, int count) =>
         DotnetClient.Transfer(port, warmup, count, "dotnet_threaded_upload_1mib", ".NET client -> .NET ThreadedServer, upload(1 MiB)",
             payload.Length, payload.Length, 0,
             root => root.CallMethod("upload", payload),
@@ -43,7 +44,7 @@ internal static class DotnetServerScenarios
             finalCheck: root => root.CallMethod("last_upload_equals", payload.Length, seed) is true);
 
     /// <summary><c>download(1 MiB)</c>: the server returns its cached random buffer; length and content are compared after each call.</summary>
-    public static ScenarioResult Download(int port, byte[] expected, int warmup, int count) =>
+    public static ScenarioResult Download(int port, byte[] expected, SteadyWarmup warmup, int count) =>
         DotnetClient.Transfer(port, warmup, count, "dotnet_threaded_download_1mib", ".NET client -> .NET ThreadedServer, download(1 MiB)",
             expected.Length, 0, expected.Length,
             root => root.CallMethod("download", expected.Length),

@@ -26,13 +26,18 @@ internal sealed class Contender(Func<object?> call, Func<object?, bool> isValid,
     /// <summary>Adds a failure found after the measurement (a final content check).</summary>
     public void AddFailure() => Failures++;
 
-    public void Warm(int count)
+    /// <summary>How this contender's warmup went (shared by the contenders warmed together).</summary>
+    public WarmupOutcome? Warmup { get; set; }
+
+    /// <summary>One warmup batch (<see cref="SteadyWarmup.Slice"/>); returns the calls made.</summary>
+    public int WarmBatch()
     {
-        for (int i = 0; i < count; i++)
-        {
-            Failures += TryCall(out object? result) && isValid(result) ? 0 : 1;
-        }
+        int n = SteadyWarmup.For(() => Failures += TryCall(out object? result) && isValid(result) ? 0 : 1)();
+        WarmCalls += n;
+        return n;
     }
+
+    public long WarmCalls { get; private set; }
 
     public void Measure(int count)
     {
@@ -66,24 +71,26 @@ internal sealed class Contender(Func<object?> call, Func<object?, bool> isValid,
     }
 
     public ScenarioResult Latency(string key, string title, string note) =>
-        ScenarioResult.Latency(key, title, Stats, Failures, measureAllocations ? AllocatedPerCall : null, note);
+        ScenarioResult.Latency(key, title, Stats, Failures, measureAllocations ? AllocatedPerCall : null, note).WithWarmup(Warmup);
 
     public ScenarioResult Transfer(string key, string title, long payloadBytes, long up, long down, string note) =>
-        ScenarioResult.Throughput(key, title, Stats, Failures, payloadBytes, up, down, measureAllocations ? AllocatedPerCall : null, note);
+        ScenarioResult.Throughput(key, title, Stats, Failures, payloadBytes, up, down, measureAllocations ? AllocatedPerCall : null, note).WithWarmup(Warmup);
 }
 
 /// <summary>
-/// Figures measured beside their references in the same run: every contender warms up, then in each of
-/// <c>rounds</c> rounds each makes its share of the calls in turn, so a change in the machine's load over
-/// the run touches the figure and its reference alike.
+/// Figures measured beside their references in the same run: the contenders warm up together, in turns, until
+/// steady (see <see cref="SteadyWarmup"/>); then in each of <c>rounds</c> rounds each makes its share of the calls
+/// in turn, so a change in the machine's load over the run touches the figure and its reference alike.
 /// </summary>
 internal static class Interleaved
 {
-    public static void Run(IReadOnlyList<Contender> contenders, int warmup, int calls, int rounds)
+    /// <param name="what">Names the contenders in the warmup's log line.</param>
+    public static WarmupOutcome Run(IReadOnlyList<Contender> contenders, SteadyWarmup warmup, string what, int calls, int rounds)
     {
+        WarmupOutcome warmed = warmup.Run(what, contenders.Select(c => (Func<int>)c.WarmBatch).ToArray());
         foreach (Contender c in contenders)
         {
-            c.Warm(warmup);
+            c.Warmup = warmed with { Calls = c.WarmCalls };
         }
         for (int r = 0; r < rounds; r++)
         {
@@ -93,5 +100,6 @@ internal static class Interleaved
                 c.Measure(share);
             }
         }
+        return warmed;
     }
 }

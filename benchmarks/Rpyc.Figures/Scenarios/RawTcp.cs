@@ -16,7 +16,7 @@ internal static class RawTcp
     private const int MessageLength = 16;
 
     /// <summary><paramref name="connections"/> threads, each with its own connection, sending 16 B and reading the 16 B echo back to back.</summary>
-    public static ScenarioResult RequestResponse(int connections, int warmup, TimeSpan duration)
+    public static ScenarioResult RequestResponse(int connections, SteadyWarmup warmup, TimeSpan duration)
     {
         using var server = new LoopbackServer(EchoConnection);
         return RequestResponse(server.Connect, connections, warmup, duration, "raw_tcp_rr", $"raw C# TCP request/response 16 B, {connections} conns",
@@ -24,7 +24,7 @@ internal static class RawTcp
     }
 
     /// <summary>The same against the 16-byte echo of another process (the .NET server host's <c>ECHO</c> port).</summary>
-    public static ScenarioResult RequestResponse(int port, int connections, int warmup, TimeSpan duration, string key, string title, string note) =>
+    public static ScenarioResult RequestResponse(int port, int connections, SteadyWarmup warmup, TimeSpan duration, string key, string title, string note) =>
         RequestResponse(() => LoopbackServer.Connect(port), connections, warmup, duration, key, title, note);
 
     /// <summary>One 16-byte round trip on <paramref name="socket"/>, true when the echo matches; <paramref name="tag"/> makes each connection's requests distinct.</summary>
@@ -71,7 +71,7 @@ internal static class RawTcp
         };
     }
 
-    private static ScenarioResult RequestResponse(Func<Socket> connect, int connections, int warmup, TimeSpan duration, string key, string title, string note)
+    private static ScenarioResult RequestResponse(Func<Socket> connect, int connections, SteadyWarmup warmup, TimeSpan duration, string key, string title, string note)
     {
         var sockets = new List<Socket>();
         try
@@ -83,8 +83,8 @@ internal static class RawTcp
                 sockets.Add(socket);
                 calls.Add(EchoCall(socket, c));
             }
-            ClosedLoopResult r = ClosedLoop.Run(calls, warmup, duration);
-            return ScenarioResult.Rate(key, title, connections, r.Calls, r.Seconds, r.PerCall, r.Failures, note);
+            ClosedLoopResult r = ClosedLoop.Run(calls, warmup, title, duration);
+            return ScenarioResult.Rate(key, title, connections, r.Calls, r.Seconds, r.PerCall, r.Failures, note).WithWarmup(r.Warmup);
         }
         finally
         {
@@ -93,7 +93,7 @@ internal static class RawTcp
     }
 
     /// <summary>The client sends the payload; the server reads all of it and replies its length in 4 bytes.</summary>
-    public static ScenarioResult Upload(byte[] payload, int warmup, int count)
+    public static ScenarioResult Upload(byte[] payload, SteadyWarmup warmup, int count)
     {
         using var server = new LoopbackServer(s => UploadConnection(s, payload.Length));
         using Socket socket = server.Connect();
@@ -102,7 +102,7 @@ internal static class RawTcp
     }
 
     /// <summary>The client sends a 4-byte length; the server replies that many bytes of a cached buffer.</summary>
-    public static ScenarioResult Download(byte[] expected, int warmup, int count)
+    public static ScenarioResult Download(byte[] expected, SteadyWarmup warmup, int count)
     {
         using var server = new LoopbackServer(s => DownloadConnection(s, expected));
         using Socket socket = server.Connect();
@@ -112,14 +112,11 @@ internal static class RawTcp
         finalCheck: () => buffer.AsSpan().SequenceEqual(expected));
     }
 
-    private static ScenarioResult Measure(string key, string title, long payload, long up, long down, int warmup, int count, Func<bool> call, string note,
+    private static ScenarioResult Measure(string key, string title, long payload, long up, long down, SteadyWarmup warmup, int count, Func<bool> call, string note,
         Func<bool>? finalCheck = null)
     {
         int failures = 0;
-        for (int i = 0; i < warmup; i++)
-        {
-            failures += TryCall(call) ? 0 : 1;
-        }
+        WarmupOutcome warmed = warmup.Run(title, [SteadyWarmup.For(() => failures += TryCall(call) ? 0 : 1)]);
         long[] ticks = new long[count];
         for (int i = 0; i < count; i++)
         {
@@ -132,7 +129,7 @@ internal static class RawTcp
         {
             failures++;
         }
-        return ScenarioResult.Throughput(key, title, LatencyStats.FromTicks(ticks), failures, payload, up, down, note: note);
+        return ScenarioResult.Throughput(key, title, LatencyStats.FromTicks(ticks), failures, payload, up, down, note: note).WithWarmup(warmed);
     }
 
     private static bool TryCall(Func<bool> call)
