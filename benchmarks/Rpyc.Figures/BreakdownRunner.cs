@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using Rpyc.Figures.Hosting;
 using Rpyc.Figures.Peers;
 using Rpyc.Figures.Reports;
@@ -41,6 +42,15 @@ internal sealed class BreakdownRunner(FiguresOptions options, TextWriter log)
 
     private SteadyWarmup Warm(int count, int serverPid) => new(count, options.WarmupSettings, serverPid, log);
 
+    // The cross-process ping in chosen CPU placements, on connections of its own (no CPU rows: the pinning is the point).
+    private IReadOnlyList<ScenarioResult> PinnedPing(ServerProcess host)
+    {
+        using Socket echo = LoopbackServer.Connect(host.EchoPort);
+        using RpycConnection conn = RpycConnection.Connect("127.0.0.1", host.Port);
+        return Scenarios.PinnedPing.Run(RawTcp.EchoCall(echo, 3), conn.RootNetref, host.ProcessId, Warm(options.Warmup, host.ProcessId), options.Calls, rounds: 5,
+            "tcp_cross_process", "rpyc_ping_cross_process", log);
+    }
+
     private static long WithWarmupCalls(ScenarioResult r) => (long)(r[Fields.N] + r[Fields.WarmupCalls]);
 
     private void WaitIdle(string what)
@@ -70,6 +80,7 @@ internal sealed class BreakdownRunner(FiguresOptions options, TextWriter log)
             Measure(results, remote, WithWarmupCalls, () => TcpFloor.RunAgainst(host.EchoPort, Warm(options.Warmup, remote), options.Calls, "tcp_cross_process", "TCP ping-pong 16 B, echo in another process", "raw echo thread in the server host"));
             Measure(results, 0, WithWarmupCalls, () => DotnetClient.Ping(local.Port, Warm(options.Warmup, 0), options.Calls, "rpyc_ping_in_process", "RPyC ping, ThreadedServer in this process"));
             Measure(results, remote, WithWarmupCalls, () => DotnetClient.Ping(host.Port, Warm(options.Warmup, remote), options.Calls, "rpyc_ping_cross_process", "RPyC ping, ThreadedServer in another process"));
+            results.AddRange(PinnedPing(host));
             log.WriteLine($"[run {index}/{options.Runs}] closed loop...");
             Measure(results, 0, WithWarmupCalls, () => RawTcp.RequestResponse(options.Connections, Warm(options.ThroughputWarmup, 0), duration));
             Measure(results, remote, WithWarmupCalls, () => RawTcp.RequestResponse(host.EchoPort, options.Connections, Warm(options.ThroughputWarmup, remote), duration, "raw_tcp_rr_cross_process", "raw TCP 16 B, echo in another process", "raw echo threads in the server host"));

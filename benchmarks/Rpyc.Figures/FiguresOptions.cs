@@ -28,7 +28,8 @@ internal sealed record FiguresOptions
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Rpyc.Figures -- [options]
           --servers          the server figures (.NET ThreadedServer/ForkingServer in a separate process,
-                             beside raw TCP and Python's servers) instead of the client figures
+                             beside raw TCP and Python's servers) instead of the client figures; the ping
+                             figure also with both processes pinned to one CPU (same_cpu) and to two (split_cpus)
           --breakdown        where the server figures' time goes: ping, throughput and 1 MiB against a
                              ThreadedServer in this process and in another, beside raw TCP in both
           --runs N           independent runs, each against fresh servers (default 3)

@@ -35,7 +35,7 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
 
         using (ServerProcess server = DotnetServer.Start(forking: false, s_serverStartTimeout))
         {
-            Step(index, $"{server.Name} (pid {server.ProcessId}) on 127.0.0.1:{server.Port}: ping, interleaved with raw TCP ping-pong");
+            Step(index, $"{server.Name} (pid {server.ProcessId}) on 127.0.0.1:{server.Port}: ping, interleaved with raw TCP ping-pong; unpinned, then pinned");
             results.AddRange(Ping(server));
 
             Step(index, $"throughput, {options.Connections} connections, {options.DurationSeconds:0.#} s each, interleaved: raw TCP and RPyC");
@@ -100,6 +100,7 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
         var ping = new Contender(() => root.CallMethod("ping"), r => r is "pong", measureAllocations: true);
         SteadyWarmup warmup = Warm(options.Warmup, server.ProcessId);
         Interleaved.Run([floor, cross, ping], warmup, "ping unpinned (floor, cross-process, RPyC)", options.Calls, Rounds);
+        IReadOnlyList<ScenarioResult> pinned = PinnedPing.Run(crossCall, root, server.ProcessId, warmup, options.Calls, Rounds, "tcp_cross_process", "dotnet_threaded_ping", log);
         return
         [
             floor.Latency("tcp_floor", "TCP ping-pong floor (16 B, C# <-> C#)",
@@ -108,7 +109,8 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
             cross.Latency("tcp_cross_process", "TCP ping-pong 16 B, echo in the server process",
                 "the same ping-pong against a raw echo thread inside the .NET server host: client and server in different processes, as with RPyC; the stricter reference, held to the same goal"),
             ping.Latency("dotnet_threaded_ping", ".NET client -> .NET ThreadedServer, root.ping() (CALLATTR)",
-                "RpycConnection.RootNetref.CallMethod(\"ping\") == \"pong\", one request and one reply; B/call: bytes allocated by the calling thread"),
+                "RpycConnection.RootNetref.CallMethod(\"ping\") == \"pong\", one request and one reply; B/call: bytes allocated by the calling thread; unpinned: the scheduler places the threads"),
+            .. pinned,
         ];
     }
 
@@ -231,6 +233,17 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
         yield return ScenarioResult.Compare("cmp_ping_p99", "ping p99 us: .NET ThreadedServer / raw TCP 16 B", ping[Fields.P99Us], floor[Fields.P99Us]);
         // The same goal against the cross-process floor: stricter, and steadier on a VM (see the TcpFloor note).
         yield return ScenarioResult.Compare("goal_ping_p50_cross_process", "ping p50 us: .NET ThreadedServer / raw TCP 16 B cross-process", ping[Fields.P50Us], Get("tcp_cross_process")[Fields.P50Us], 1.3, -1);
+        // The same goal with the CPUs chosen, not left to the scheduler: the reference is the cross-process raw echo in the same placement.
+        foreach (string placement in new[] { "same_cpu", "split_cpus" })
+        {
+            ScenarioResult pinnedPing = Get($"dotnet_threaded_ping_{placement}");
+            ScenarioResult pinnedCross = Get($"tcp_cross_process_{placement}");
+            string how = pinnedPing[Fields.N] > 0
+                ? $"both rows measured with the same pinning ({placement}), interleaved in rounds; reference: the raw echo thread in the server host, beside the ThreadedServer"
+                : pinnedPing.Note ?? "skipped";
+            yield return ScenarioResult.Compare($"goal_ping_p50_{placement}", $"ping p50 us, {placement}: .NET ThreadedServer / raw TCP cross-process",
+                pinnedPing[Fields.P50Us], pinnedCross[Fields.P50Us], 1.3, -1, note: how);
+        }
         ScenarioResult rate = Get("dotnet_threaded_rate");
         ScenarioResult rawRate = Get("raw_tcp_rr");
         yield return ScenarioResult.Compare("goal_rate", string.Create(CultureInfo.InvariantCulture, $"calls/s, {rate[Fields.Connections]:0} conns: .NET ThreadedServer / raw TCP"), rate[Fields.CallsPerS], rawRate[Fields.CallsPerS], 0.6, +1);
