@@ -153,6 +153,15 @@ public static class JsonReporter
             Number(w, "throughput", l.Throughput);
             Number(w, "measured_seconds", l.Seconds);
             w.WriteString("first_error", l.FirstError);
+            // Present only when measured, so reports of hand-built results keep their shape.
+            if (l.WarmupSeconds is double warmup)
+            {
+                Number(w, "warmup_seconds", warmup);
+            }
+            if (l.WarmupSettled is bool settled)
+            {
+                w.WriteBoolean("warmup_settled", settled);
+            }
             w.WriteEndObject();
         }
         else

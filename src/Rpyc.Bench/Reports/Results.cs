@@ -60,6 +60,15 @@ public sealed class LatencyResult
 
     /// <summary>The first failure's message, or <c>null</c>.</summary>
     public string? FirstError { get; init; }
+
+    /// <summary>How long the warmup before the measured phase took, in seconds, when known.</summary>
+    public double? WarmupSeconds { get; init; }
+
+    /// <summary>
+    /// With <see cref="LatencyBenchmark.JitActivity"/>: whether the JIT went quiet before the warmup's bound
+    /// (<c>false</c>: the measured phase may have timed code being recompiled); otherwise <c>null</c>.
+    /// </summary>
+    public bool? WarmupSettled { get; init; }
 }
 
 /// <summary>Transfers of one payload size in one direction.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Runtime;
 using System.Runtime.InteropServices;
 
 namespace Rpyc.Bench;
@@ -132,6 +133,8 @@ public static class BenchmarkSuite
                     {
                         Operation = "ping",
                         WarmupMinDuration = options.WarmupDuration,
+                        // A .NET server in this process: its JIT is ours, so warm until it is quiet.
+                        JitActivity = host is { IsOutOfProcess: false } ? () => JitInfo.GetCompiledMethodCount(currentThread: false) : null,
                         RoundTrips = () => client.RoundTrips,
                         KeepSamples = options.KeepSamples,
                     }.Execute(cancellationToken);

@@ -23,7 +23,11 @@ public sealed class SuiteOptions
     /// <summary>Unmeasured requests before the latency benchmark. Default 100.</summary>
     public int WarmupRequests { get; init; } = 100;
 
-    /// <summary>The least time the latency warmup lasts. Default 0.5 s.</summary>
+    /// <summary>
+    /// The least time the latency warmup lasts. Default 0.5 s. With a .NET server in this process
+    /// (<see cref="ServerHostOptions.InProcess"/>) the warmup then goes on until the JIT is quiet
+    /// (see <see cref="LatencyBenchmark.JitActivity"/>).
+    /// </summary>
     public TimeSpan WarmupDuration { get; init; } = TimeSpan.FromSeconds(0.5);
 
     /// <summary>Clients of the concurrent benchmark. Default 10.</summary>

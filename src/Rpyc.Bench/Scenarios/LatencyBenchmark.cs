@@ -42,26 +42,25 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// </summary>
     public TimeSpan WarmupMinDuration { get; init; }
 
+    /// <summary>
+    /// Reads a count that grows while the JIT works, e.g. <c>() =&gt; JitInfo.GetCompiledMethodCount()</c> when the server
+    /// runs in this process. When set, the warmup goes on past its count and <see cref="WarmupMinDuration"/> until the count
+    /// has not moved for <see cref="WarmupQuietPeriod"/>, bounded by the phase's duration and by 20 s: a fresh
+    /// .NET server recompiles its hot path (tier 0, instrumented, tier 1) for 1-8 s on a loaded machine, and a count-only
+    /// warmup measured that. Default <c>null</c>: count and minimum duration only.
+    /// </summary>
+    public Func<long>? JitActivity { get; init; }
+
+    /// <summary>How long <see cref="JitActivity"/> must stay still to end the warmup. Default 0.5 s.</summary>
+    public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.5);
+
     /// <summary>Keep every raw sample (exact percentiles).</summary>
     public bool KeepSamples { get; init; }
 
     /// <inheritdoc />
     protected override LatencyResult Run(CancellationToken cancellationToken)
     {
-        long warmupStart = Clock.Now;
-        long warmupDeadline = warmupStart + Clock.FromSeconds(Math.Min(_limits.MaxDuration.TotalSeconds, 10));
-        long warmupMinimum = warmupStart + Clock.FromSeconds(Math.Min(WarmupMinDuration.TotalSeconds, Math.Min(_limits.MaxDuration.TotalSeconds, 10)));
-        for (int i = 0; (i < _limits.Warmup || Clock.Now < warmupMinimum) && Clock.Now < warmupDeadline && !cancellationToken.IsCancellationRequested; i++)
-        {
-            try
-            {
-                _request();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Warmup failures are not counted; the measured phase shows them.
-            }
-        }
+        (double warmupSeconds, bool? settled) = Warmup(cancellationToken);
         var recorder = new LatencyRecorder(KeepSamples);
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
@@ -109,6 +108,50 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             RoundTripsPerRequest = roundTrips,
             SampleTicks = recorder.SampleTicks,
             FirstError = firstError,
+            WarmupSeconds = warmupSeconds,
+            WarmupSettled = settled,
         };
+    }
+
+    // Returns how long the warmup took and, with a JIT probe, whether the JIT went quiet before the bound.
+    private (double Seconds, bool? Settled) Warmup(CancellationToken cancellationToken)
+    {
+        // A phase without a duration (InfiniteTimeSpan) still bounds its warmup.
+        double phaseSeconds = _limits.MaxDuration == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : _limits.MaxDuration.TotalSeconds;
+        double boundSeconds = JitActivity is null ? Math.Min(phaseSeconds, 10) : Math.Min(phaseSeconds, 20);
+        long start = Clock.Now;
+        long deadline = start + Clock.FromSeconds(boundSeconds);
+        long minimum = start + Clock.FromSeconds(Math.Min(WarmupMinDuration.TotalSeconds, boundSeconds));
+        long quietTicks = Clock.FromSeconds(WarmupQuietPeriod.TotalSeconds);
+        long activity = JitActivity?.Invoke() ?? 0;
+        long lastActive = start;
+        bool quiet = JitActivity is null;
+        for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
+        {
+            long now = Clock.Now;
+            if (JitActivity is not null)
+            {
+                long current = JitActivity();
+                if (current != activity)
+                {
+                    activity = current;
+                    lastActive = now;
+                }
+                quiet = now - lastActive >= quietTicks;
+            }
+            if ((i >= _limits.Warmup && now >= minimum && quiet) || now >= deadline)
+            {
+                break;
+            }
+            try
+            {
+                _request();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Warmup failures are not counted; the measured phase shows them.
+            }
+        }
+        return (Clock.SecondsSince(start), JitActivity is null ? null : quiet);
     }
 }
