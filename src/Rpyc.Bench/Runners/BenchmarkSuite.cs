@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using Rpyc.Bench.Profiling;
 
 namespace Rpyc.Bench;
 
@@ -133,8 +134,9 @@ public static class BenchmarkSuite
                     {
                         Operation = "ping",
                         WarmupMinDuration = options.WarmupDuration,
-                        // A .NET server in this process: its JIT is ours, so warm until it is quiet.
-                        JitActivity = host is { IsOutOfProcess: false } ? () => JitInfo.GetCompiledMethodCount(currentThread: false) : null,
+                        // Warm until the JIT is quiet: ours (client, and a server in this process) and a
+                        // server process tree's tiered compiler (a Python server has none: only ours counts).
+                        JitActivity = JitProbe.For(host is { IsOutOfProcess: true } ? host.ProcessId : null),
                         RoundTrips = () => client.RoundTrips,
                         KeepSamples = options.KeepSamples,
                     }.Execute(cancellationToken);

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Rpyc.Bench.Profiling;
+
+/// <summary>
+/// A number that grows while any .NET JIT of the benchmark is still at work: the methods this process
+/// has compiled, plus the CPU milliseconds of the tiered-compilation threads (".NET Tiered Com…") of a
+/// server process tree, read from <c>/proc/PID/task</c>. A .NET server recompiles its hot path (tier 0,
+/// instrumented, tier 1) for seconds after it starts; a warmup that ends before this stops growing
+/// measures the JIT, not the server. Reads /proc at most every 50 ms (it is polled between calls).
+/// </summary>
+internal sealed class JitProbe(int? serverPid)
+{
+    private static readonly long s_interval = Stopwatch.Frequency / 20;
+    private long _lastRead = long.MinValue;
+    private long _serverMs;
+
+    /// <summary>The probe for a benchmark target: its server's process tree when it runs apart from us.</summary>
+    public static Func<long> For(int? serverPid) => new JitProbe(serverPid).Read;
+
+    public long Read()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (serverPid is int pid && now - _lastRead >= s_interval)
+        {
+            _lastRead = now;
+            _serverMs = TieredCompilationNanoseconds(pid) / 1_000_000;
+            foreach (ProcStat child in ProcStat.Descendants(pid))
+            {
+                _serverMs += TieredCompilationNanoseconds(child.Pid) / 1_000_000;
+            }
+        }
+        return System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false) + _serverMs;
+    }
+
+    // Threads that exited meanwhile just stop counting: a drop is not activity, only growth is.
+    private static long TieredCompilationNanoseconds(int pid)
+    {
+        long total = 0;
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task"))
+            {
+                try
+                {
+                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+                    string schedstat = File.ReadAllText(Path.Combine(task, "schedstat"));
+                    total += long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+                {
+                    // The thread exited while we looked.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process exited.
+        }
+        return total;
+    }
+}
