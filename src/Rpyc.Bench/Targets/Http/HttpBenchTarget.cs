@@ -55,7 +55,12 @@ public sealed class HttpBenchClient : BenchClient
 
     private Socket Open()
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000, SendTimeout = 30_000 };
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // The kernel's timeouts, as the RPyC client uses (Transport.KernelTimeouts): Socket.ReceiveTimeout
+        // would make .NET emulate blocking calls in its epoll engine and wake its threads on every reply,
+        // a cost the compared targets must not pay unequally.
+        Rpyc.Transport.KernelTimeouts.SetReceive(socket, 30_000);
+        Rpyc.Transport.KernelTimeouts.SetSend(socket, 30_000);
         try
         {
             socket.Connect(_host, _port);

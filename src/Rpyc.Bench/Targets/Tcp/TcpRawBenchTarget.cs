@@ -33,7 +33,12 @@ public sealed class TcpRawBenchClient : BenchClient
     /// <exception cref="SocketException">The connect failed.</exception>
     public TcpRawBenchClient(string host, int port)
     {
-        _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000, SendTimeout = 30_000 };
+        _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // The kernel's timeouts, as the RPyC client uses (Transport.KernelTimeouts): Socket.ReceiveTimeout
+        // would make .NET emulate blocking calls in its epoll engine and wake its threads on every reply,
+        // a cost the compared targets must not pay unequally.
+        Rpyc.Transport.KernelTimeouts.SetReceive(_socket, 30_000);
+        Rpyc.Transport.KernelTimeouts.SetSend(_socket, 30_000);
         try
         {
             _socket.Connect(host, port);
