@@ -103,7 +103,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
         }
-        return new RpycConnection(new Transport.SocketTransport(socket, options.NoDelay), options, service, options.ProtocolVersion);
+        return new RpycConnection(new Transport.SocketTransport(socket, options.NoDelay, options.ReceiveSpin), options, service, options.ProtocolVersion);
     }
 
     // A blocking connect(2) bounded by the kernel's SO_SNDTIMEO on Linux (elsewhere a non-blocking
@@ -191,7 +191,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
 
     /// <summary>Wraps an accepted socket as the server side of a connection (envelope detected from the first message).</summary>
     internal static RpycConnection Accept(Socket socket, RpycConnectOptions options, object service, RpycProtocolVersion? version = null) =>
-        new(new Transport.SocketTransport(socket, options.NoDelay), options, service, version);
+        new(new Transport.SocketTransport(socket, options.NoDelay, options.ReceiveSpin), options, service, version);
 
     /// <summary>The options this connection was made with.</summary>
     public RpycConnectOptions Options => _options;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Rpyc.Transport;
@@ -7,10 +8,13 @@ internal sealed class SocketTransport : Transport
     private readonly Socket _socket;
     private readonly string _peer;
 
-    public SocketTransport(Socket socket, bool noDelay)
+    private readonly long _spinTicks;
+
+    public SocketTransport(Socket socket, bool noDelay, TimeSpan receiveSpin = default)
     {
         _socket = socket;
         _socket.NoDelay = noDelay;
+        _spinTicks = (long)(receiveSpin.TotalSeconds * Stopwatch.Frequency);
         _peer = socket.RemoteEndPoint?.ToString() ?? "?";
     }
 
@@ -26,6 +30,10 @@ internal sealed class SocketTransport : Transport
     // SO_RCVTIMEO (see KernelTimeouts), not poll(2) first, which would cost a second syscall per reply.
     public override int Receive(Span<byte> buffer, TimeSpan timeout)
     {
+        if (_spinTicks > 0 && !SpinUntilReadable(timeout))
+        {
+            return -1;
+        }
         SetReceiveTimeout(timeout);
         try
         {
@@ -35,6 +43,24 @@ internal sealed class SocketTransport : Transport
         {
             return -1;
         }
+    }
+
+    // RpycConnectOptions.ReceiveSpin: poll(2) with no wait until data is there or the spin is over,
+    // yielding between polls so that a thread of the peer on this same CPU is not kept waiting.
+    // False only when the whole timeout passed while spinning.
+    private bool SpinUntilReadable(TimeSpan timeout)
+    {
+        long start = Stopwatch.GetTimestamp();
+        long spin = timeout == Timeout.InfiniteTimeSpan ? _spinTicks : Math.Min(_spinTicks, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+        while (!_socket.Poll(0, SelectMode.SelectRead))
+        {
+            if (Stopwatch.GetTimestamp() - start >= spin)
+            {
+                return spin == _spinTicks;
+            }
+            Thread.Yield();
+        }
+        return true;
     }
 
     private void SetReceiveTimeout(TimeSpan timeout)
