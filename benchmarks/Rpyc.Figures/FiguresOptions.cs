@@ -51,6 +51,8 @@ internal sealed record FiguresOptions
           --connects N       measured connections per connect-plus-first-call figure (default 50)
           --connect-gap MS   pause between those connections, not counted (default 100)
           --back-to-back N   connections of the back-to-back (no pause) forking figures (default 20)
+          --spin-us N        the extra ping row with RpycConnectOptions.ReceiveSpin on both sides, in
+                             microseconds (default 50; 0 leaves the row out)
           --wait-idle S      before each run, wait up to S seconds for other programs to leave the CPUs
                              idle (default 300; before each further server: up to 60 s; 0: never wait)
         """;
@@ -95,6 +97,9 @@ internal sealed record FiguresOptions
     public int ThroughputWarmup { get; init; } = 500;
 
     public int Connects { get; init; } = 50;
+
+    /// <summary>ReceiveSpin, in microseconds, of the spinning ping row (--servers) and of a hidden serve mode's server; 0: none.</summary>
+    public int SpinMicros { get; init; } = 50;
 
     public int ConnectWarmup { get; init; } = 3;
 
@@ -173,6 +178,13 @@ internal sealed record FiguresOptions
                     break;
                 case "--back-to-back":
                     options = options with { BackToBack = PositiveInt(args, ref i) };
+                    break;
+                case "--spin-us":
+                    options = options with { SpinMicros = PositiveInt(args, ref i, allowZero: true) };
+                    if (options.SpinMicros > RpycConnectOptions.MaxReceiveSpin.TotalMicroseconds)
+                    {
+                        throw new ArgumentException($"--spin-us must be at most {RpycConnectOptions.MaxReceiveSpin.TotalMicroseconds:0}.");
+                    }
                     break;
                 case "--wait-idle":
                     options = options with { WaitIdleSeconds = PositiveInt(args, ref i, allowZero: true) };

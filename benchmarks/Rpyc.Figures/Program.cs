@@ -30,7 +30,7 @@ internal static class Program
         }
         if (options.IsServeMode)
         {
-            return ServeMode.Run(options.Mode);
+            return ServeMode.Run(options.Mode, options.SpinMicros);
         }
         try
         {

@@ -111,7 +111,33 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
             ping.Latency("dotnet_threaded_ping", ".NET client -> .NET ThreadedServer, root.ping() (CALLATTR)",
                 "RpycConnection.RootNetref.CallMethod(\"ping\") == \"pong\", one request and one reply; B/call: bytes allocated by the calling thread; unpinned: the scheduler places the threads"),
             .. pinned,
+            .. SpinningPing(),
         ];
+    }
+
+    // The same ping with RpycConnectOptions.ReceiveSpin on both sides (a server host of its own), beside that host's raw
+    // echo, unpinned: what trading CPU for wake-up latency buys. Not a goal row: the raw reference does not spin.
+    private IEnumerable<ScenarioResult> SpinningPing()
+    {
+        if (options.SpinMicros == 0)
+        {
+            yield break;
+        }
+        var spin = TimeSpan.FromMicroseconds(options.SpinMicros);
+        using ServerProcess server = DotnetServer.Start(forking: false, s_serverStartTimeout, options.SpinMicros);
+        using Socket crossSocket = LoopbackServer.Connect(server.EchoPort);
+        using RpycConnection conn = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { ReceiveSpin = spin });
+        Netref root = conn.RootNetref;
+        Func<bool> crossCall = RawTcp.EchoCall(crossSocket, 3);
+        var cross = new Contender(() => crossCall(), ok => ok is true);
+        var ping = new Contender(() => root.CallMethod("ping"), r => r is "pong", measureAllocations: true);
+        log.WriteLine($"  {server.Name} (pid {server.ProcessId}): ping with {options.SpinMicros} us receive spin on both sides, unpinned");
+        Interleaved.Run([cross, ping], Warm(options.Warmup, server.ProcessId), "ping with receive spin (cross-process raw, RPyC)", options.Calls, Rounds);
+        server.EnsureAlive();
+        string how = $"RpycConnectOptions.ReceiveSpin = {options.SpinMicros} us on the client and on the server's connections (poll(2) without waiting, yielding between polls, before blocking); unpinned; another server host, measured in rounds alternating with the row above";
+        yield return cross.Latency("tcp_cross_process_spin_host", "TCP ping-pong 16 B, echo in the spinning server's process",
+            "the raw echo thread of the spinning server's host (the raw echo itself does not spin); unpinned; the reference of the row below");
+        yield return ping.Latency("dotnet_threaded_ping_spin", $".NET client -> .NET ThreadedServer, root.ping(), {options.SpinMicros} us receive spin", how);
     }
 
     private IEnumerable<ScenarioResult> Throughput(ServerProcess server, TimeSpan duration)
@@ -237,6 +263,12 @@ internal sealed class ServersRunner(FiguresOptions options, TextWriter log)
         yield return ScenarioResult.Compare("cmp_ping_p50", "ping p50 us, unpinned: .NET ThreadedServer / raw TCP 16 B", ping[Fields.P50Us], floor[Fields.P50Us], note: Unpinned);
         yield return ScenarioResult.Compare("cmp_ping_p99", "ping p99 us, unpinned: .NET ThreadedServer / raw TCP 16 B", ping[Fields.P99Us], floor[Fields.P99Us], note: Unpinned);
         yield return ScenarioResult.Compare("cmp_ping_p50_cross_process", "ping p50 us, unpinned: .NET ThreadedServer / raw TCP 16 B cross-process", ping[Fields.P50Us], Get("tcp_cross_process")[Fields.P50Us], note: Unpinned);
+        if (results.Any(r => r.Key == "dotnet_threaded_ping_spin"))
+        {
+            yield return ScenarioResult.Compare("cmp_ping_p50_spin", "ping p50 us, receive spin, unpinned: .NET ThreadedServer / raw TCP cross-process",
+                Get("dotnet_threaded_ping_spin")[Fields.P50Us], Get("tcp_cross_process_spin_host")[Fields.P50Us],
+                note: "RPyC with ReceiveSpin on both sides beside a raw echo that blocks: what spinning buys, not a like-for-like ratio");
+        }
         // The goal with the CPUs chosen, not left to the scheduler: the reference is the cross-process raw echo in the same placement.
         foreach (string placement in new[] { "same_cpu", "split_cpus" })
         {

@@ -14,9 +14,16 @@ namespace Rpyc.Figures.Hosting;
 /// </summary>
 internal static class ServeMode
 {
-    public static int Run(FiguresMode mode)
+    /// <param name="mode">Threaded or forking.</param>
+    /// <param name="spinMicros">The server connections' <see cref="RpycConnectOptions.ReceiveSpin"/>, in microseconds.</param>
+    public static int Run(FiguresMode mode, int spinMicros)
     {
-        var options = new RpycServerOptions { Host = "127.0.0.1", Port = 0 };
+        var options = new RpycServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            ConnectionOptions = new RpycConnectOptions { ReceiveSpin = TimeSpan.FromMicroseconds(spinMicros) },
+        };
         using RpycServer server = mode == FiguresMode.ServeForking
             ? ForkingServer.Create<FiguresBenchService>(options)
             : new ThreadedServer(() => new FiguresBenchService(), options);

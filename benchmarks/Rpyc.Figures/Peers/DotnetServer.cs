@@ -8,7 +8,10 @@ namespace Rpyc.Figures.Peers;
 /// </summary>
 internal static class DotnetServer
 {
-    public static ServerProcess Start(bool forking, TimeSpan timeout)
+    /// <param name="forking">A ForkingServer instead of a ThreadedServer.</param>
+    /// <param name="timeout">How long it may take to listen.</param>
+    /// <param name="spinMicros">The server connections' ReceiveSpin in microseconds (0: none, the default).</param>
+    public static ServerProcess Start(bool forking, TimeSpan timeout, int spinMicros = 0)
     {
         string self = Environment.ProcessPath ?? throw new FiguresException("Cannot tell which executable this process runs.");
         var info = new ProcessStartInfo(self);
@@ -18,6 +21,9 @@ internal static class DotnetServer
             info.ArgumentList.Add(typeof(DotnetServer).Assembly.Location);
         }
         info.ArgumentList.Add(forking ? "--serve-forking" : "--serve-threaded");
-        return ServerProcess.Start($".NET {(forking ? "ForkingServer" : "ThreadedServer")} host", info, timeout, stopsOnStdinClose: true);
+        info.ArgumentList.Add("--spin-us");
+        info.ArgumentList.Add(spinMicros.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string spin = spinMicros > 0 ? $", {spinMicros} us receive spin" : "";
+        return ServerProcess.Start($".NET {(forking ? "ForkingServer" : "ThreadedServer")} host{spin}", info, timeout, stopsOnStdinClose: true);
     }
 }
