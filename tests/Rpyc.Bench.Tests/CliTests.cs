@@ -48,6 +48,11 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--targets", "rpyc_threaded,nope")]
     [InlineData("--payload-sizes", "1X")]
     [InlineData("serve", "no_such_target")]
+    [InlineData("--receive-spin-us", "1001")]
+    [InlineData("--receive-spin-us", "-1")]
+    [InlineData("--receive-spin-us", "NaN")]
+    [InlineData("--receive-spin-us", "fast")]
+    [InlineData("serve", "rpyc_threaded", "--receive-spin-us", "5000")]
     public void Run_BadUsage_UsageAndExitCode2(params string[] args)
     {
         (int code, string stdout, _) = Run(args);
@@ -100,6 +105,50 @@ public class CliTests(ITestOutputHelper output)
             Assert.Equal("ok", target.GetProperty("status").GetString());
             Assert.Equal(JsonValueKind.Null, target.GetProperty("cpu_usage").GetProperty("server").ValueKind);
             File.Delete(json);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void Run_ReceiveSpin_RunsAndReportsTheSpin()
+    {
+        string json = Path.GetTempFileName();
+        try
+        {
+            (int code, _, _) = Run([.. s_short, "--num-requests", "50", "--targets", "rpyc_threaded", "--receive-spin-us", "50", "-q", "-o", json]);
+            Assert.Equal(0, code);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal(50, doc.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("receive_spin_us").GetDouble());
+            JsonElement target = doc.RootElement.GetProperty("rpyc_threaded");
+            Assert.Equal("ok", target.GetProperty("status").GetString());
+            Assert.Equal(50, target.GetProperty("latency").GetProperty("count").GetInt32());
+            Assert.Equal(0, target.GetProperty("latency").GetProperty("failures").GetInt32());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_ReceiveSpin_AnswersAClientThatSpinsToo()
+    {
+        using Process server = Process.Start(Rpycbench("serve", "rpyc_threaded", "--port", "0", "--receive-spin-us", "50"))!;
+        try
+        {
+            string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.StartsWith("PORT ", line, StringComparison.Ordinal);
+            var target = new RpycBenchTarget("spin", "127.0.0.1", int.Parse(line![5..], System.Globalization.CultureInfo.InvariantCulture), new RpycConnectOptions { ReceiveSpin = TimeSpan.FromMicroseconds(50) });
+            using BenchClient client = target.Connect();
+            for (int i = 0; i < 100; i++)
+            {
+                client.Ping();
+            }
+            client.Echo(Payload.Create(100_000));
         }
         finally
         {

@@ -57,6 +57,19 @@ public class ServerHostTests(ITestOutputHelper output)
         client.Download(2048);
     }
 
+    [Theory]
+    [InlineData(RpycServerMode.Threaded)]
+    [InlineData(RpycServerMode.Forking)]
+    public void InProcess_RpycTargetWithReceiveSpin_ServerConnectionsSpin(RpycServerMode mode)
+    {
+        TimeSpan spin = TimeSpan.FromMicroseconds(50);
+        using var host = new RpycServerHost(mode: mode, options: new ServerHostOptions { InProcess = true, ReceiveSpin = spin });
+        var server = Assert.IsAssignableFrom<RpycServer>(host.InProcessServer);
+        Assert.Equal(spin, server.Options.ConnectionOptions.ReceiveSpin);
+        using BenchClient client = host.Target.Connect();
+        client.Ping();
+    }
+
     [Fact]
     public void Client_WrongReply_ThrowsInvalidReply()
     {

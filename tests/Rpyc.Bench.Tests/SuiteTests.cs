@@ -5,9 +5,12 @@ namespace Rpyc.Bench.Tests;
 [Collection(ServerProcesses.Name)]
 public class SuiteTests(ITestOutputHelper output)
 {
-    private static SuiteOptions Short(params string[] targets) => new()
+    private static SuiteOptions Short(params string[] targets) => Short(TimeSpan.Zero, targets);
+
+    private static SuiteOptions Short(TimeSpan receiveSpin, params string[] targets) => new()
     {
         Targets = targets,
+        ReceiveSpin = receiveSpin,
         NumConnections = 5,
         NumRequests = 20,
         WarmupRequests = 5,
@@ -44,6 +47,41 @@ public class SuiteTests(ITestOutputHelper output)
         using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
         Assert.Equal(1.0, json.RootElement.GetProperty("rpyc_threaded").GetProperty("round_trips_per_request").GetDouble());
         Assert.True(json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("num_requests").GetInt32() == 20);
+        Assert.Equal(0, json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("receive_spin_us").GetDouble());
+    }
+
+    [Fact]
+    public void RunAll_ReceiveSpin_ServerStartedWithItAndReported()
+    {
+        string? serverCommandLine = null;
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TimeSpan.FromMicroseconds(50), TargetCatalog.RpycThreaded), new Progress(p =>
+        {
+            if (p.Phase == "latency")
+            {
+                serverCommandLine = ServerCommandLines().SingleOrDefault();
+            }
+        }));
+        output.WriteLine(TextReporter.Render(report));
+        TargetReport only = Assert.Single(report.Targets);
+        Assert.True(only.Status == TargetStatus.Ok, only.Error);
+        Assert.Equal(20, only.Latency!.Successes);
+        Assert.NotNull(serverCommandLine);
+        Assert.Contains("\0--receive-spin-us\0" + "50\0", serverCommandLine, StringComparison.Ordinal);
+        using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
+        Assert.Equal(50, json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("receive_spin_us").GetDouble());
+    }
+
+    [Fact]
+    public void ClientTarget_ReceiveSpin_EveryRpycTargetsClientSpins()
+    {
+        SuiteOptions options = Short(TimeSpan.FromMicroseconds(50));
+        using IDisposable server = LocalServer.Start(TargetCatalog.RpycThreaded, "127.0.0.1", 0, out int port);
+        foreach (TargetInfo info in TargetCatalog.All.Where(t => t.Protocol == "rpyc"))
+        {
+            using var client = (RpycBenchClient)options.ClientTarget(info, "127.0.0.1", port).Connect();
+            client.Ping();
+            Assert.Equal(TimeSpan.FromMicroseconds(50), client.Connection.Options.ReceiveSpin);
+        }
     }
 
     [Fact]
@@ -121,6 +159,13 @@ public class SuiteTests(ITestOutputHelper output)
         Assert.NotNull(only.Latency);
         Assert.Null(only.Concurrent);
     }
+
+    // The command lines of this test process's server processes (the rpycbench serve children), NUL-separated.
+    private static IEnumerable<string> ServerCommandLines() =>
+        ProcStat.Descendants(Environment.ProcessId)
+            .Select(child => File.ReadAllText($"/proc/{child.Pid}/cmdline"))
+            .Where(cmdline => cmdline.Contains("\0serve\0", StringComparison.Ordinal))
+            .ToList();
 
     // Kills this test process's server processes (the rpycbench serve children).
     private static void KillServers()

@@ -101,6 +101,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Run the .NET servers inside this process (not recommended: they share the client's runtime).")]
         public bool InProcess { get; init; }
 
+        [CommandOption("--receive-spin-us <US>")]
+        [Description("Microseconds an RPyC connection polls for the next message before it blocks (RpycConnectOptions.ReceiveSpin), on the RPyC clients and the .NET RPyC servers started here: lower latency for more CPU. 0 to 1000.")]
+        [DefaultValue(0.0)]
+        public double ReceiveSpinUs { get; init; }
+
         [CommandOption("-o|--output <FILE>")]
         [Description("Write the JSON report to FILE.")]
         public string? Output { get; init; }
@@ -122,6 +127,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             if (MaxPhaseSeconds <= 0)
             {
                 return ValidationResult.Error("--max-phase-seconds must be positive.");
+            }
+            if (!ReceiveSpinOption.IsValid(ReceiveSpinUs))
+            {
+                return ValidationResult.Error(ReceiveSpinOption.Error);
             }
             if (RpycPort is < 1 or > 65535 || HttpPort is < 1 or > 65535)
             {
@@ -218,6 +227,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             HttpPort = settings.HttpPort,
             KeepSamples = settings.KeepSamples,
             RunWrk = !settings.NoWrk,
+            ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
             ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },
         };
         if (targets.Any(t => TargetCatalog.Get(t).IsPython))

@@ -25,6 +25,11 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
         [DefaultValue(0)]
         public int Port { get; init; }
 
+        [CommandOption("--receive-spin-us <US>")]
+        [Description("Microseconds an RPyC server connection polls for the next message before it blocks (RpycConnectOptions.ReceiveSpin): lower latency for more CPU. 0 to 1000; .NET RPyC targets only.")]
+        [DefaultValue(0.0)]
+        public double ReceiveSpinUs { get; init; }
+
         [CommandOption("--watch-stdin", IsHidden = true)]
         [Description("Exit when standard input closes (set by the suite's server hosts).")]
         public bool WatchStdin { get; init; }
@@ -32,6 +37,7 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
         public override ValidationResult Validate() =>
             !TargetCatalog.IsKnown(Target) ? ValidationResult.Error($"Unknown target '{Target}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.")
             : Port is < 0 or > 65535 ? ValidationResult.Error("--port must be between 0 and 65535.")
+            : !ReceiveSpinOption.IsValid(ReceiveSpinUs) ? ValidationResult.Error(ReceiveSpinOption.Error)
             : ValidationResult.Success();
     }
 
@@ -71,7 +77,7 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
             }
             else
             {
-                server = LocalServer.Start(info.Name, settings.Host, settings.Port, out port);
+                server = LocalServer.Start(info.Name, settings.Host, settings.Port, TimeSpan.FromMicroseconds(settings.ReceiveSpinUs), out port);
             }
         }
         catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException or System.Net.Sockets.SocketException or IOException)

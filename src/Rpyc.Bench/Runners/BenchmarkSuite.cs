@@ -101,12 +101,12 @@ public static class BenchmarkSuite
             };
             if (externalHost is not null)
             {
-                target = BenchTarget.Create(info.Name, info.Protocol, externalHost, info.Protocol == "rpyc" ? options.RpycPort : options.HttpPort);
+                target = options.ClientTarget(info, externalHost, info.Protocol == "rpyc" ? options.RpycPort : options.HttpPort);
             }
             else
             {
-                host = ServerHost.Start(info.Name, "127.0.0.1", 0, options.ServerOptions);
-                target = host.Target;
+                host = ServerHost.Start(info.Name, "127.0.0.1", 0, options.EffectiveServerOptions);
+                target = options.ClientTarget(info, host.Target.Host, host.Target.Port);
             }
             ResourceSampler? serverSampler = host is { IsOutOfProcess: true } ? new ResourceSampler(host.ProcessId, includeDescendants: true) : null;
             var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false);

@@ -72,6 +72,36 @@ public sealed class SuiteOptions
     /// <summary>How servers are started.</summary>
     public ServerHostOptions ServerOptions { get; init; } = ServerHostOptions.Default;
 
+    private readonly TimeSpan _receiveSpin;
+
+    /// <summary>
+    /// <see cref="RpycConnectOptions.ReceiveSpin"/> of the suite's RPyC clients (every <c>rpyc</c>
+    /// target, the Python peers included) and of the .NET RPyC servers the suite starts, in place of
+    /// <see cref="ServerHostOptions.ReceiveSpin"/>; a Python server or one at <see cref="RpycHost"/>
+    /// keeps its own. Default zero (off). Spinning trades CPU for latency where an idle CPU is slow
+    /// to wake, as Kestrel's thread pool does by default: compare the latency and CPU tables.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
+    public TimeSpan ReceiveSpin
+    {
+        get => _receiveSpin;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, RpycConnectOptions.MaxReceiveSpin);
+            _receiveSpin = value;
+        }
+    }
+
+    // The servers the suite starts spin as its clients do, so receive_spin_us describes both ends.
+    internal ServerHostOptions EffectiveServerOptions => ServerOptions.WithReceiveSpin(ReceiveSpin);
+
+    internal RpycConnectOptions ClientConnectOptions =>
+        ReceiveSpin == TimeSpan.Zero ? RpycConnectOptions.Default : new RpycConnectOptions { ReceiveSpin = ReceiveSpin };
+
+    internal BenchTarget ClientTarget(TargetInfo info, string host, int port) =>
+        BenchTarget.Create(info.Name, info.Protocol, host, port, ClientConnectOptions);
+
     /// <summary>The options as name → value, for report metadata.</summary>
     /// <returns>The parameters.</returns>
     public IReadOnlyDictionary<string, object> ToParameters() => new Dictionary<string, object>
@@ -90,6 +120,7 @@ public sealed class SuiteOptions
         ["rpyc_server"] = RpycHost is null ? "started locally" : $"{RpycHost}:{RpycPort}",
         ["http_server"] = HttpHost is null ? "started locally" : $"{HttpHost}:{HttpPort}",
         ["servers_in_process"] = ServerOptions.InProcess,
+        ["receive_spin_us"] = ReceiveSpin.TotalMicroseconds,
         ["keep_samples"] = KeepSamples,
     };
 }

@@ -47,7 +47,7 @@ public abstract class ServerHost : IDisposable
         {
             if (options.InProcess && !info.IsPython)
             {
-                _inProcess = LocalServer.Start(info.Name, host, port, out int bound);
+                _inProcess = LocalServer.Start(info.Name, host, port, options.ReceiveSpin, out int bound);
                 Port = bound;
                 ProcessId = Environment.ProcessId;
             }
@@ -84,6 +84,8 @@ public abstract class ServerHost : IDisposable
 
     /// <summary>Whether the server runs in its own process.</summary>
     public bool IsOutOfProcess => _process is not null;
+
+    internal IDisposable? InProcessServer => _inProcess;
 
     /// <summary>Connect clients here.</summary>
     public BenchTarget Target { get; } = null!;
@@ -235,6 +237,11 @@ public abstract class ServerHost : IDisposable
         foreach (string arg in new[] { "serve", info.Name, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
         {
             start.ArgumentList.Add(arg);
+        }
+        if (info.Protocol == "rpyc" && options.ReceiveSpin > TimeSpan.Zero)
+        {
+            start.ArgumentList.Add("--receive-spin-us");
+            start.ArgumentList.Add(options.ReceiveSpin.TotalMicroseconds.ToString(CultureInfo.InvariantCulture));
         }
         return start;
     }

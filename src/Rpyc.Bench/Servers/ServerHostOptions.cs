@@ -27,4 +27,33 @@ public sealed class ServerHostOptions
 
     /// <summary>How long a server may take to answer its first request. Default 60 s.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    private readonly TimeSpan _receiveSpin;
+
+    /// <summary>
+    /// <see cref="RpycConnectOptions.ReceiveSpin"/> of the .NET RPyC servers' connections
+    /// (<c>rpyc_threaded</c>, <c>rpyc_forking</c>), in or out of process. Default zero (off). Other
+    /// servers ignore it, and so do the clients of <see cref="ServerHost.Target"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
+    public TimeSpan ReceiveSpin
+    {
+        get => _receiveSpin;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, RpycConnectOptions.MaxReceiveSpin);
+            _receiveSpin = value;
+        }
+    }
+
+    internal ServerHostOptions WithReceiveSpin(TimeSpan receiveSpin) => receiveSpin == ReceiveSpin ? this : new()
+    {
+        InProcess = InProcess,
+        ServerProgram = ServerProgram,
+        PythonPath = PythonPath,
+        PythonScriptDirectory = PythonScriptDirectory,
+        StartTimeout = StartTimeout,
+        ReceiveSpin = receiveSpin,
+    };
 }

@@ -132,11 +132,12 @@ public abstract class BenchTarget
     /// <param name="protocol"><c>rpyc</c>, <c>http</c> or <c>tcp</c>.</param>
     /// <param name="host">Server host.</param>
     /// <param name="port">Server port.</param>
+    /// <param name="rpycOptions">The connection options of an <c>rpyc</c> target, or <c>null</c> for the defaults; other protocols ignore them.</param>
     /// <returns>The target.</returns>
     /// <exception cref="ArgumentException">Unknown protocol.</exception>
-    public static BenchTarget Create(string name, string protocol, string host, int port) => protocol switch
+    public static BenchTarget Create(string name, string protocol, string host, int port, RpycConnectOptions? rpycOptions = null) => protocol switch
     {
-        "rpyc" => new RpycBenchTarget(name, host, port),
+        "rpyc" => new RpycBenchTarget(name, host, port, rpycOptions),
         "http" => new HttpBenchTarget(name, host, port),
         "tcp" => new TcpRawBenchTarget(name, host, port),
         _ => throw new ArgumentException($"Unknown protocol '{protocol}'.", nameof(protocol)),
