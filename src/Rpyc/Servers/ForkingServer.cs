@@ -9,7 +9,9 @@ namespace Rpyc;
 /// Serves every connection in its own OS process, as rpyc's <c>ForkingServer</c> does: a crash or
 /// leak in one connection's process touches no other, and no state is shared. .NET cannot fork, so
 /// worker processes are started ahead of time and warmed up; each takes exactly one accepted
-/// socket (passed with <c>SCM_RIGHTS</c>) and exits when that connection closes. Linux only.
+/// socket (passed with <c>SCM_RIGHTS</c>) and exits when that connection closes. The pool of idle
+/// workers grows while clients find none ready and shrinks when they stop (<see cref="ForkingServerOptions"/>).
+/// Linux only.
 /// </summary>
 /// <example>
 /// <code>
@@ -17,7 +19,7 @@ namespace Rpyc;
 /// server.Start();
 /// </code>
 /// </example>
-public sealed class ForkingServer : RpycServer
+public sealed partial class ForkingServer : RpycServer
 {
     private readonly Type _serviceType;
     private readonly ForkingServerOptions _forking;
@@ -26,17 +28,30 @@ public sealed class ForkingServer : RpycServer
     private readonly BlockingCollection<Worker> _ready = new();
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private readonly ConcurrentDictionary<int, Worker> _serving = new();
+    // Ends the accept thread's wait for a ready worker when the server stops.
+    private readonly CancellationTokenSource _stopping = new();
     private Thread? _controlThread;
-    private int _starting;
 
     /// <summary>Creates a forking server for <paramref name="serviceType"/>, which needs a public parameterless constructor.</summary>
     /// <param name="serviceType">A public <see cref="RpycService"/> type, in any assembly the worker can load from disk.</param>
     /// <param name="options">Server settings, or <c>null</c> for 127.0.0.1 on a free port.</param>
     /// <param name="forking">Worker settings, or <c>null</c> for the defaults.</param>
-    /// <exception cref="ArgumentException">The type is not a constructible <see cref="RpycService"/>.</exception>
+    /// <exception cref="ArgumentException">The type is not a constructible <see cref="RpycService"/>, or <paramref name="forking"/> is inconsistent.</exception>
     /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
     public ForkingServer(Type serviceType, RpycServerOptions? options = null, ForkingServerOptions? forking = null)
-        : base(options ?? new RpycServerOptions())
+        : base(CheckArguments(serviceType, options, forking))
+    {
+        _serviceType = serviceType;
+        _forking = forking ?? new ForkingServerOptions();
+        _target = _forking.PrestartedWorkers;
+        _shrinkTimer = new Timer(OnShrinkTimer);
+        _controlPath = Path.Combine(Path.GetTempPath(), $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        _control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _control.Bind(new UnixDomainSocketEndPoint(_controlPath));
+    }
+
+    // Runs before the base constructor binds the port, so bad arguments leave no socket behind.
+    private static RpycServerOptions CheckArguments(Type serviceType, RpycServerOptions? options, ForkingServerOptions? forking)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         FdPassing.EnsureSupported();
@@ -44,11 +59,8 @@ public sealed class ForkingServer : RpycServer
         {
             throw new ArgumentException($"{serviceType} must be a public RpycService with a public parameterless constructor.", nameof(serviceType));
         }
-        _serviceType = serviceType;
-        _forking = forking ?? new ForkingServerOptions();
-        _controlPath = Path.Combine(Path.GetTempPath(), $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        _control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _control.Bind(new UnixDomainSocketEndPoint(_controlPath));
+        forking?.Validate(nameof(forking));
+        return options ?? new RpycServerOptions();
     }
 
     /// <summary>Creates a forking server for <typeparamref name="TService"/>.</summary>
@@ -71,25 +83,25 @@ public sealed class ForkingServer : RpycServer
     /// <summary>Worker processes started and not yet exited (serving or waiting for a connection).</summary>
     public int WorkerProcesses => _workers.Count;
 
+    /// <summary>The control socket's path, which every worker's command line names (tests find the workers by it).</summary>
+    internal string ControlPath => _controlPath;
+
     /// <inheritdoc />
     protected override void OnStarting()
     {
         _control.Listen(64);
         _controlThread = new Thread(AcceptWorkers) { IsBackground = true, Name = "rpyc-fork-control" };
         _controlThread.Start();
-        for (int i = 0; i < _forking.PrestartedWorkers; i++)
-        {
-            StartWorker();
-        }
+        StartWorkers(ReserveStarts(), throwOnFailure: true);
     }
 
+    // The caller has reserved this start (ReserveStarts).
     private void StartWorker()
     {
         if (IsStopped)
         {
             return;
         }
-        Interlocked.Increment(ref _starting);
         ProcessStartInfo start = WorkerLauncher.StartInfo(_forking.WorkerPath);
         foreach (string arg in ForkingWorker.WorkerArguments.Format(_controlPath, _serviceType, Options.ConnectionOptions))
         {
@@ -107,17 +119,16 @@ public sealed class ForkingServer : RpycServer
         process.Start();
         process.BeginErrorReadLine();
         _workers[process.Id] = new Worker(process);
-    }
-
-    private void StartWorkerLogged()
-    {
-        try
+        if (IsStopped)
         {
-            StartWorker();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RpycLog.Warn($"could not start a worker process: {ex.Message}");
+            // Stop may have listed the workers before this one was added.
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
         }
     }
 
@@ -151,8 +162,7 @@ public sealed class ForkingServer : RpycServer
             if (credentials is int pid && _workers.TryGetValue(pid, out Worker? worker))
             {
                 worker.Channel = channel;
-                Interlocked.Decrement(ref _starting);
-                _ready.Add(worker);
+                OnWorkerReady(worker);
             }
             else
             {
@@ -182,33 +192,60 @@ public sealed class ForkingServer : RpycServer
     {
         using (client)
         {
-            if (Volatile.Read(ref _starting) + _ready.Count < _forking.PrestartedWorkers)
+            while (TakeReadyWorker() is Worker worker)
             {
-                StartWorker();
-            }
-            while (_ready.TryTake(out Worker? worker, _forking.WorkerStartTimeout))
-            {
-                if (worker.Process.HasExited || worker.Channel is null)
+                try
                 {
+                    FdPassing.Send(worker.Channel!, client);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    RpycLog.Warn($"worker {worker.Pid} did not take the connection: {ex.Message}");
                     continue;
+                }
+                _serving[worker.Pid] = worker;
+                // Top the pool up, but a moment later and off the accept thread: a starting runtime
+                // takes a whole core, and the new client's first call should not compete with it.
+                _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => TopUp(), TaskScheduler.Default);
+                return;
+            }
+            if (!IsStopped)
+            {
+                RpycLog.Warn($"no worker process was ready within {_forking.WorkerStartTimeout.TotalSeconds:0} s; closing {client.RemoteEndPoint}.");
+            }
+        }
+    }
+
+    private Worker? TakeReadyWorker()
+    {
+        bool missed = false;
+        while (true)
+        {
+            if (!_ready.TryTake(out Worker? worker))
+            {
+                if (!missed)
+                {
+                    missed = true;
+                    RecordMiss();
+                    // Right away and on this thread: this client is already waiting for one of them.
+                    TopUp();
                 }
                 try
                 {
-                    FdPassing.Send(worker.Channel, client);
+                    if (!_ready.TryTake(out worker, (int)Math.Clamp(_forking.WorkerStartTimeout.TotalMilliseconds, -1, int.MaxValue), _stopping.Token))
+                    {
+                        return null;
+                    }
                 }
-                catch (SocketException ex)
+                catch (OperationCanceledException)
                 {
-                    RpycLog.Warn($"worker {worker.Process.Id} did not take the connection: {ex.Message}");
-                    continue;
+                    return null;
                 }
-                _serving[worker.Process.Id] = worker;
-                // Keep the pool full, but start the replacement a moment later and off the accept
-                // thread: a starting runtime takes a whole core, and the new client's first call
-                // should not compete with it.
-                _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => StartWorkerLogged(), TaskScheduler.Default);
-                return;
             }
-            RpycLog.Warn($"no worker process was ready within {_forking.WorkerStartTimeout.TotalSeconds:0} s; closing {client.RemoteEndPoint}.");
+            if (!worker.Exited && worker.Channel is not null)
+            {
+                return worker;
+            }
         }
     }
 
@@ -217,6 +254,7 @@ public sealed class ForkingServer : RpycServer
         int id = SafeId(process);
         if (_workers.TryRemove(id, out Worker? worker))
         {
+            OnWorkerGone(worker);
             worker.Channel?.Dispose();
         }
         _serving.TryRemove(id, out _);
@@ -226,6 +264,8 @@ public sealed class ForkingServer : RpycServer
     /// <inheritdoc />
     protected override void OnStopping()
     {
+        StopPool();
+        _stopping.Cancel();
         _control.Dispose();
         // Closing a worker's channel asks it to close its connection (it sends CLOSE, as rpyc does).
         foreach (Worker worker in _workers.Values)
@@ -261,22 +301,21 @@ public sealed class ForkingServer : RpycServer
     {
         public Process Process { get; } = process;
 
+        // Kept apart from Process: Process.Id throws once the process object is disposed at exit.
+        public int Pid { get; } = process.Id;
+
         public Socket? Channel { get; set; }
+
+        // Started but not yet connected to the control socket; guarded by _pool.
+        public bool Starting { get; set; } = true;
+
+        private volatile bool _exited;
+
+        // Set on a Process.Exited thread, read on the accept thread.
+        public bool Exited
+        {
+            get => _exited;
+            set => _exited = value;
+        }
     }
-}
-
-/// <summary>Settings of the worker processes of a <see cref="ForkingServer"/>.</summary>
-public sealed class ForkingServerOptions
-{
-    /// <summary>Workers kept started and warm, waiting for a connection. Default 2.</summary>
-    public int PrestartedWorkers { get; init; } = 2;
-
-    /// <summary>How long an accepted client may wait for a worker when none is ready. Default 30 s.</summary>
-    public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long after a worker takes a connection its replacement starts. Default 20 ms.</summary>
-    public TimeSpan ReplacementDelay { get; init; } = TimeSpan.FromMilliseconds(20);
-
-    /// <summary>The worker program (<c>rpyc-worker.dll</c>); by default found beside the application or the Rpyc assembly.</summary>
-    public string? WorkerPath { get; init; }
 }

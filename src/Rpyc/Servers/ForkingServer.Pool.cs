@@ -1,0 +1,182 @@
+using System.Diagnostics;
+
+namespace Rpyc;
+
+// The adaptive pool of idle warm workers. A miss (an accepted client finds no ready worker) doubles
+// the target, up to MaxPrestartedWorkers; PoolShrinkAfter without a miss halves it, down to
+// PrestartedWorkers, and retires the surplus idle workers. _pool guards the target, the count of
+// starting workers and the hand-over from starting to ready; it is never held across a process
+// start or a blocking wait, so Stop cannot deadlock on it.
+public sealed partial class ForkingServer
+{
+    // Timer.Change takes at most 0xFFFFFFFE ms.
+    private static readonly TimeSpan s_longestTimer = TimeSpan.FromDays(49);
+
+    private readonly object _pool = new();
+    private readonly Timer _shrinkTimer;
+    private int _target;
+    private int _starting;
+    private long _lastPoolChange;
+
+    /// <summary>
+    /// How many idle warm workers the pool aims to keep now: <see cref="ForkingServerOptions.PrestartedWorkers"/>,
+    /// grown while clients find none ready and shrunk again when they stop doing so.
+    /// </summary>
+    public int PoolTarget => Volatile.Read(ref _target);
+
+    /// <summary>Idle workers connected and waiting for a connection (tests and diagnostics).</summary>
+    internal int ReadyWorkers => _ready.Count;
+
+    private void RecordMiss()
+    {
+        lock (_pool)
+        {
+            if (IsStopped)
+            {
+                return;
+            }
+            _lastPoolChange = Stopwatch.GetTimestamp();
+            int grown = Math.Min(_forking.MaxPrestartedWorkers, Math.Max(1, _target * 2));
+            if (grown > _target)
+            {
+                RpycLog.Warn($"forking pool on port {Port}: target {_target} -> {grown}: a client found no ready worker.");
+                Volatile.Write(ref _target, grown);
+            }
+            if (_target > _forking.PrestartedWorkers)
+            {
+                ArmShrinkTimer(_forking.PoolShrinkAfter);
+            }
+        }
+    }
+
+    // Reserves the starts that bring ready + starting up to the target; the caller starts them.
+    private int ReserveStarts()
+    {
+        lock (_pool)
+        {
+            if (IsStopped)
+            {
+                return 0;
+            }
+            int deficit = _target - _ready.Count - _starting;
+            if (deficit <= 0)
+            {
+                return 0;
+            }
+            _starting += deficit;
+            return deficit;
+        }
+    }
+
+    private void ReleaseStarts(int count)
+    {
+        lock (_pool)
+        {
+            _starting -= count;
+        }
+    }
+
+    private void TopUp() => StartWorkers(ReserveStarts(), throwOnFailure: false);
+
+    private void StartWorkers(int reserved, bool throwOnFailure)
+    {
+        while (reserved > 0)
+        {
+            reserved--;
+            try
+            {
+                StartWorker();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                ReleaseStarts(throwOnFailure ? reserved + 1 : 1);
+                if (throwOnFailure)
+                {
+                    throw;
+                }
+                RpycLog.Warn($"could not start a worker process: {ex.Message}");
+            }
+        }
+    }
+
+    // Runs on the control thread: a starting worker connected, so it moves to the ready queue.
+    private void OnWorkerReady(Worker worker)
+    {
+        lock (_pool)
+        {
+            if (!worker.Starting)
+            {
+                // It exited between connecting and this line.
+                worker.Channel?.Dispose();
+                return;
+            }
+            worker.Starting = false;
+            _starting--;
+            _ready.Add(worker);
+        }
+    }
+
+    // Runs on a Process.Exited thread.
+    private void OnWorkerGone(Worker worker)
+    {
+        lock (_pool)
+        {
+            worker.Exited = true;
+            if (worker.Starting)
+            {
+                worker.Starting = false;
+                _starting--;
+            }
+        }
+    }
+
+    private void OnShrinkTimer(object? state)
+    {
+        var retired = new List<Worker>();
+        lock (_pool)
+        {
+            if (IsStopped)
+            {
+                return;
+            }
+            TimeSpan quiet = Stopwatch.GetElapsedTime(_lastPoolChange);
+            if (quiet < _forking.PoolShrinkAfter)
+            {
+                ArmShrinkTimer(_forking.PoolShrinkAfter - quiet);
+                return;
+            }
+            int before = _target;
+            Volatile.Write(ref _target, Math.Max(_forking.PrestartedWorkers, _target / 2));
+            _lastPoolChange = Stopwatch.GetTimestamp();
+            // Only idle workers retire; starting ones join the queue and go at the next tick.
+            int surplus = _ready.Count + _starting - _target;
+            while (surplus-- > 0 && _ready.TryTake(out Worker? idle))
+            {
+                retired.Add(idle);
+            }
+            if (before != _target || retired.Count > 0)
+            {
+                RpycLog.Warn($"forking pool on port {Port}: target {before} -> {_target}: no miss for {_forking.PoolShrinkAfter.TotalSeconds:0.#} s; retiring {retired.Count} idle worker(s).");
+            }
+            if (_target > _forking.PrestartedWorkers || _ready.Count + _starting > _target)
+            {
+                ArmShrinkTimer(_forking.PoolShrinkAfter);
+            }
+        }
+        // An idle worker waits in recvmsg on its channel; end of stream makes it exit (ForkingWorker.Run).
+        foreach (Worker idle in retired)
+        {
+            idle.Channel?.Dispose();
+        }
+    }
+
+    private void ArmShrinkTimer(TimeSpan due) => _shrinkTimer.Change(due < s_longestTimer ? due : s_longestTimer, Timeout.InfiniteTimeSpan);
+
+    private void StopPool()
+    {
+        lock (_pool)
+        {
+            _shrinkTimer.Dispose();
+        }
+    }
+}

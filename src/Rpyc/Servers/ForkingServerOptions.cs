@@ -1,0 +1,55 @@
+namespace Rpyc;
+
+/// <summary>Settings of the worker processes of a <see cref="ForkingServer"/>.</summary>
+public sealed class ForkingServerOptions
+{
+    private readonly int? _maxPrestartedWorkers;
+
+    /// <summary>
+    /// The fewest workers kept started and warm, waiting for a connection: the pool's size when
+    /// clients arrive slower than workers start. Default 2.
+    /// </summary>
+    public int PrestartedWorkers { get; init; } = 2;
+
+    /// <summary>
+    /// The most idle workers the pool grows to while clients keep finding none ready (each costs
+    /// about 39 MB of memory while it waits). Default 8, or <see cref="PrestartedWorkers"/> when that is larger.
+    /// </summary>
+    public int MaxPrestartedWorkers
+    {
+        get => _maxPrestartedWorkers ?? Math.Max(8, PrestartedWorkers);
+        init => _maxPrestartedWorkers = value;
+    }
+
+    /// <summary>
+    /// After this long without a client finding no ready worker, the pool's target halves (not
+    /// below <see cref="PrestartedWorkers"/>) and the surplus idle workers exit. Default 30 s.
+    /// </summary>
+    public TimeSpan PoolShrinkAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an accepted client may wait for a worker when none is ready. Default 30 s.</summary>
+    public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long after a worker takes a connection the pool is topped up again. Default 20 ms.</summary>
+    public TimeSpan ReplacementDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The worker program (<c>rpyc-worker.dll</c>); by default found beside the application or the Rpyc assembly.</summary>
+    public string? WorkerPath { get; init; }
+
+    internal void Validate(string paramName)
+    {
+        if (PrestartedWorkers < 0)
+        {
+            throw new ArgumentException($"PrestartedWorkers must be 0 or more, not {PrestartedWorkers}.", paramName);
+        }
+        if (MaxPrestartedWorkers < PrestartedWorkers)
+        {
+            throw new ArgumentException(
+                $"MaxPrestartedWorkers ({MaxPrestartedWorkers}) must be at least PrestartedWorkers ({PrestartedWorkers}).", paramName);
+        }
+        if (PoolShrinkAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"PoolShrinkAfter must be positive, not {PoolShrinkAfter}.", paramName);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Globalization;
+
+namespace Rpyc.IntegrationTests.Servers;
+
+/// <summary>
+/// The ForkingServer's adaptive pool with real worker processes: clients that find no ready worker
+/// grow it, a quiet spell shrinks it again (the retired idle workers really exit), and Stop ends
+/// every worker of a grown pool.
+/// </summary>
+[Collection(DotNetServersCollection.Name)]
+public sealed class ForkingServerPoolTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Burst_ClientsFindNoReadyWorker_PoolGrowsBeyondMinimum()
+    {
+        using var log = new LogCapture(output);
+        using ForkingServer server = await StartWarmAsync(prestarted: 1, max: 4, shrinkAfter: TimeSpan.FromMinutes(10));
+        List<RpycConnection> burst = OpenBurst(server, 3, out long[] servingPids);
+        try
+        {
+            Assert.True(server.PoolTarget > 1, $"PoolTarget is {server.PoolTarget} after a burst of 3 against a pool of 1.");
+            await log.WaitForAsync(l => l.Contains($"forking pool on port {server.Port}: target 1 -> 2", StringComparison.Ordinal), s_bound, "saying the pool grew");
+
+            // The grown target is filled: more than the minimum of 1 idle worker waits beside the 3 serving.
+            bool grown = await Eventually.TrueAsync(() => server.ReadyWorkers >= 2 && server.WorkerProcesses >= server.ActiveConnections + 2, s_bound);
+            output.WriteLine($"target {server.PoolTarget}, {server.ReadyWorkers} ready, {server.WorkerProcesses} processes, {server.ActiveConnections} serving");
+            Assert.True(grown, $"{server.ReadyWorkers} ready and {server.WorkerProcesses} processes for {server.ActiveConnections} connections; expected 2+ idle.");
+            string controlPath = Processes.ControlPathOf((int)servingPids[0])!;
+            Assert.True(Processes.LiveWorkersOf(controlPath).Count >= 3 + 2, $"Live workers: {string.Join(", ", Processes.LiveWorkersOf(controlPath))}");
+            Assert.Equal(3, server.ActiveConnections);
+            Assert.All(burst, c => Assert.Equal("pong", c.RootNetref.CallMethod("ping")));
+        }
+        finally
+        {
+            burst.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task QuietAfterBurst_PoolShrinksToMinimum_RetiredWorkersExit()
+    {
+        using var log = new LogCapture(output);
+        using ForkingServer server = await StartWarmAsync(prestarted: 1, max: 4, shrinkAfter: TimeSpan.FromSeconds(1));
+        string controlPath = server.ControlPath;
+        // Every worker this server has, seen from before the burst: a retired worker lives at least
+        // as long as a worker start (~0.1 s), far longer than one poll.
+        var seen = new HashSet<int>();
+        using var stopWatching = new CancellationTokenSource();
+        Task watcher = Task.Run(async () =>
+        {
+            while (!stopWatching.IsCancellationRequested)
+            {
+                IReadOnlyList<int> now = Processes.LiveWorkersOf(controlPath);
+                lock (seen)
+                {
+                    seen.UnionWith(now);
+                }
+                await Task.Delay(20);
+            }
+        });
+        List<RpycConnection> burst = [];
+        try
+        {
+            burst = OpenBurst(server, 3, out long[] servingPids);
+            await log.WaitForAsync(l => l.Contains($"forking pool on port {server.Port}: target 1 -> 2", StringComparison.Ordinal), s_bound, "saying the pool grew");
+            bool shrunk = await Eventually.TrueAsync(() =>
+                server.PoolTarget == 1 && server.ReadyWorkers == 1
+                && server.WorkerProcesses == server.ActiveConnections + 1
+                && Processes.LiveWorkersOf(controlPath).Count == server.ActiveConnections + 1, s_bound, pollMilliseconds: 50);
+            await stopWatching.CancelAsync();
+            await watcher;
+            IReadOnlyList<int> live = Processes.LiveWorkersOf(controlPath);
+            output.WriteLine($"target {server.PoolTarget}, {server.ReadyWorkers} ready, {server.WorkerProcesses} processes; seen {string.Join(", ", seen)}; live {string.Join(", ", live)}");
+            Assert.True(shrunk, $"Target {server.PoolTarget}, {server.ReadyWorkers} ready, {server.WorkerProcesses} processes, {live.Count} live, {server.ActiveConnections} serving.");
+
+            int retired = log.Lines.Where(l => l.Contains($"forking pool on port {server.Port}: ", StringComparison.Ordinal) && l.Contains("no miss for", StringComparison.Ordinal)).Sum(RetiredCount);
+            Assert.True(retired >= 1, $"No idle worker was retired:\n{string.Join('\n', log.Lines)}");
+            int[] gone = [.. seen.Except(live)];
+            Assert.Equal(3, server.ActiveConnections);
+            Assert.True(gone.Length >= retired, $"{retired} retired but only {gone.Length} of the seen workers are gone.");
+            Assert.All(gone, pid => Assert.False(IsZombieChild(pid), $"Retired worker {pid} is a zombie (not reaped)."));
+
+            // The serving workers were not touched.
+            Assert.All(servingPids, pid => Assert.Contains((int)pid, live));
+            Assert.All(burst, c => Assert.Equal("pong", c.RootNetref.CallMethod("ping")));
+        }
+        finally
+        {
+            await stopWatching.CancelAsync();
+            await watcher;
+            burst.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public void Create_MaxBelowPrestarted_ThrowsArgumentException()
+    {
+        var options = new RpycServerOptions { Host = "127.0.0.1", Port = 0 };
+        ArgumentException error = Assert.Throws<ArgumentException>(() => ForkingServer.Create<InteropService>(options,
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 4, MaxPrestartedWorkers = 3 }));
+        Assert.Contains("MaxPrestartedWorkers", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ForkingServer.Create<InteropService>(options,
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PoolShrinkAfter = TimeSpan.Zero }));
+
+        // Without an explicit maximum, a minimum above 8 is its own maximum.
+        Assert.Equal(12, new ForkingServerOptions { PrestartedWorkers = 12 }.MaxPrestartedWorkers);
+        using ForkingServer server = ForkingServer.Create<InteropService>(options, new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 12 });
+        Assert.Equal(12, server.PoolTarget);
+    }
+
+    [Fact]
+    public async Task Stop_GrownPool_EveryWorkerExits()
+    {
+        using var log = new LogCapture(output);
+        ForkingServer server = await StartWarmAsync(prestarted: 1, max: 4, shrinkAfter: TimeSpan.FromMinutes(10));
+        List<RpycConnection> burst = [];
+        try
+        {
+            burst = OpenBurst(server, 3, out long[] servingPids);
+            Assert.True(await Eventually.TrueAsync(() => server.ReadyWorkers >= 2, s_bound), $"The pool did not grow: {server.ReadyWorkers} ready.");
+            string controlPath = Processes.ControlPathOf((int)servingPids[0])!;
+            IReadOnlyList<int> workers = Processes.LiveWorkersOf(controlPath);
+            output.WriteLine($"before Stop: target {server.PoolTarget}, live workers {string.Join(", ", workers)}");
+            Assert.True(workers.Count >= 5, $"Expected 3 serving + 2 idle workers, found {workers.Count}.");
+
+            server.Dispose();
+            Assert.True(await Eventually.TrueAsync(() => workers.All(pid => !Processes.IsLiveWorker(pid) && !IsZombieChild(pid)), s_bound),
+                $"Still running or unreaped after Stop: {string.Join(", ", workers.Where(pid => Processes.IsLiveWorker(pid) || IsZombieChild(pid)))}");
+            Assert.True(await Eventually.TrueAsync(() => server.WorkerProcesses == 0 && Processes.LiveWorkersOf(controlPath).Count == 0, s_bound),
+                $"{server.WorkerProcesses} worker processes still counted; live: {string.Join(", ", Processes.LiveWorkersOf(controlPath))}");
+        }
+        finally
+        {
+            server.Dispose();
+            burst.ForEach(c => c.Dispose());
+        }
+    }
+
+    private static async Task<ForkingServer> StartWarmAsync(int prestarted, int max, TimeSpan shrinkAfter)
+    {
+        ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 }, new ForkingServerOptions
+        {
+            WorkerPath = WorkerLocator.Path,
+            PrestartedWorkers = prestarted,
+            MaxPrestartedWorkers = max,
+            PoolShrinkAfter = shrinkAfter,
+        });
+        try
+        {
+            server.Start();
+            // Warm before the burst, so the first client is not a miss only because the server just started.
+            Assert.True(await Eventually.TrueAsync(() => server.ReadyWorkers == prestarted, TimeSpan.FromSeconds(30)),
+                $"{server.ReadyWorkers} of {prestarted} workers ready after 30 s.");
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    // Back to back, as a client loop would: connect, one call, next; every connection stays open.
+    private static List<RpycConnection> OpenBurst(ForkingServer server, int count, out long[] pids)
+    {
+        var connections = new List<RpycConnection>();
+        pids = new long[count];
+        for (int i = 0; i < count; i++)
+        {
+            RpycConnection connection = TestServers.Connect(server);
+            connections.Add(connection);
+            Assert.Equal("pong", connection.RootNetref.CallMethod("ping"));
+            pids[i] = (long)connection.RootNetref.CallMethod("pid")!;
+        }
+        Assert.Equal(count, pids.Distinct().Count());
+        return connections;
+    }
+
+    // "... retiring N idle worker(s)."
+    private static int RetiredCount(string line)
+    {
+        const string Marker = "retiring ";
+        int start = line.IndexOf(Marker, StringComparison.Ordinal) + Marker.Length;
+        int end = line.IndexOf(' ', start);
+        return int.Parse(line.AsSpan(start, end - start), CultureInfo.InvariantCulture);
+    }
+
+    // An exited child that nobody waited for: still in /proc as state Z with this process as parent.
+    private static bool IsZombieChild(int pid)
+    {
+        try
+        {
+            string status = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status");
+            return status.Contains("State:\tZ", StringComparison.Ordinal)
+                && status.Contains($"PPid:\t{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}\n", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
