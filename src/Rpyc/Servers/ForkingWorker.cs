@@ -158,6 +158,8 @@ public static class ForkingWorker
             "--max-frame", o.MaxFrameLength.ToString(CultureInfo.InvariantCulture),
             "--max-decompressed", o.MaxDecompressedLength.ToString(CultureInfo.InvariantCulture),
             "--max-depth", o.MaxBrineDepth.ToString(CultureInfo.InvariantCulture),
+            "--receive-spin-ticks", o.ReceiveSpin.Ticks.ToString(CultureInfo.InvariantCulture),
+            "--no-delay", o.NoDelay ? "1" : "0",
             "--flags", string.Join(',', Flags(o)),
         ];
 
@@ -198,6 +200,8 @@ public static class ForkingWorker
                 AllowPublicAttrs = flags.Contains("public"),
                 AllowSetAttr = flags.Contains("setattr"),
                 IncludeLocalTraceback = !flags.Contains("notraceback"),
+                ReceiveSpin = TimeSpan.FromTicks(long.Parse(Get("--receive-spin-ticks"), CultureInfo.InvariantCulture)),
+                NoDelay = Get("--no-delay") == "1",
             };
             return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options);
         }
