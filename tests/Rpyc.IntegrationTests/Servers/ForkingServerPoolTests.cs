@@ -95,6 +95,27 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Start_SixPrestarted_StartsAtMostOnePerCoreAtOnce()
+    {
+        using var log = new LogCapture(output);
+        int cap = Math.Max(2, Environment.ProcessorCount);
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = cap + 4 });
+        server.Start();
+        int mostStarting = 0;
+        bool full = await Eventually.TrueAsync(() =>
+        {
+            // Processes first: a worker turning ready between the two reads can only lower the difference.
+            int processes = server.WorkerProcesses;
+            mostStarting = Math.Max(mostStarting, processes - server.ReadyWorkers);
+            return server.ReadyWorkers == cap + 4;
+        }, TimeSpan.FromSeconds(60), pollMilliseconds: 5);
+        output.WriteLine($"{server.ReadyWorkers} ready; at most {mostStarting} starting at once (cap {cap})");
+        Assert.True(full, $"{server.ReadyWorkers} of {cap + 4} workers ready after 60 s.");
+        Assert.InRange(mostStarting, 1, cap);
+    }
+
+    [Fact]
     public void Create_MaxBelowPrestarted_ThrowsArgumentException()
     {
         var options = new RpycServerOptions { Host = "127.0.0.1", Port = 0 };
