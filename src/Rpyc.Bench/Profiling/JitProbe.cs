@@ -13,31 +13,42 @@ namespace Rpyc.Bench.Profiling;
 internal sealed class JitProbe(int? serverPid)
 {
     private static readonly long s_interval = Stopwatch.Frequency / 20;
+    private readonly Dictionary<int, long> _lastNanoseconds = [];
     private long _lastRead = long.MinValue;
-    private long _serverMs;
+    private long _serverNanoseconds;
 
     /// <summary>The probe for a benchmark target: its server's process tree when it runs apart from us.</summary>
     public static Func<long> For(int? serverPid) => new JitProbe(serverPid).Read;
 
+    /// <summary>Never decreases: only a tiered-compilation thread's growth adds (one that exits adds nothing).</summary>
     public long Read()
     {
         long now = Stopwatch.GetTimestamp();
         if (serverPid is int pid && now - _lastRead >= s_interval)
         {
             _lastRead = now;
-            _serverMs = TieredCompilationNanoseconds(pid) / 1_000_000;
+            AddGrowth(pid);
             foreach (ProcStat child in ProcStat.Descendants(pid))
             {
-                _serverMs += TieredCompilationNanoseconds(child.Pid) / 1_000_000;
+                AddGrowth(child.Pid);
             }
         }
-        return System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false) + _serverMs;
+        return System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false) + _serverNanoseconds / 1_000_000;
     }
 
-    // Threads that exited meanwhile just stop counting: a drop is not activity, only growth is.
-    private static long TieredCompilationNanoseconds(int pid)
+    private void AddGrowth(int pid)
     {
-        long total = 0;
+        foreach ((int tid, long nanoseconds) in TieredCompilationThreads(pid))
+        {
+            _serverNanoseconds += nanoseconds - _lastNanoseconds.GetValueOrDefault(tid);
+            _lastNanoseconds[tid] = nanoseconds;
+        }
+    }
+
+    // The CPU time of each tiered-compilation thread of a process, by thread id; threads that exit while we look are skipped.
+    private static List<(int Tid, long Nanoseconds)> TieredCompilationThreads(int pid)
+    {
+        var threads = new List<(int, long)>();
         try
         {
             foreach (string task in Directory.EnumerateDirectories($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task"))
@@ -49,7 +60,8 @@ internal sealed class JitProbe(int? serverPid)
                         continue;
                     }
                     string schedstat = File.ReadAllText(Path.Combine(task, "schedstat"));
-                    total += long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+                    threads.Add((int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture),
+                        long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture)));
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
                 {
@@ -61,6 +73,6 @@ internal sealed class JitProbe(int? serverPid)
         {
             // The process exited.
         }
-        return total;
+        return threads;
     }
 }
