@@ -12,6 +12,7 @@ var options = new SuiteOptions
     RequestsPerClient = quick ? 20 : 100,
     PayloadSizes = quick ? [1024, 65536] : BandwidthBenchmark.DefaultSizes,
     TransfersPerSize = quick ? 3 : 50,
+    MinPhaseDuration = quick ? TimeSpan.Zero : TimeSpan.FromSeconds(0.5),
     RunWrk = !quick,
 };
 

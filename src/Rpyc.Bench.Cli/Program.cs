@@ -1,10 +1,13 @@
+using System.Runtime.InteropServices;
 using Rpyc.Bench;
 using Rpyc.Bench.Cli.Commands;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 // Ctrl-C cancels the run (partial report, servers stopped, exit 130); a second Ctrl-C stops at once.
+// SIGTERM (CI cancel, timeout, docker stop) does the same and exits 143, as a shell reports it.
 using var interrupt = new CancellationTokenSource();
+bool terminated = false;
 Console.CancelKeyPress += (_, e) =>
 {
     if (interrupt.IsCancellationRequested)
@@ -15,6 +18,18 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     interrupt.Cancel();
 };
+using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    if (interrupt.IsCancellationRequested)
+    {
+        ServerHost.StopAll();
+        return;
+    }
+    // Keep the process alive until the partial report is written.
+    context.Cancel = true;
+    terminated = true;
+    interrupt.Cancel();
+});
 
 bool usageError = false;
 var app = new CommandApp<RunCommand>();
@@ -52,6 +67,10 @@ app.Configure(config =>
 });
 
 int code = app.Run(args, interrupt.Token);
+if (terminated && code == ExitCodes.Interrupted)
+{
+    return ExitCodes.Terminated;
+}
 if (args is ["profile"] && code == ExitCodes.Failed)
 {
     // Spectre shows a branch's help and returns 1 when no subcommand is given: that is bad usage.

@@ -11,6 +11,7 @@ public class CliTests(ITestOutputHelper output)
     [
         "--num-connections", "5", "--num-requests", "20", "--warmup", "5", "--num-concurrent-clients", "2",
         "--requests-per-client", "10", "--payload-sizes", "1K,16K", "--transfers-per-size", "2", "--no-wrk",
+        "--min-phase-seconds", "0",
     ];
 
     internal static ProcessStartInfo Rpycbench(params string[] args)
@@ -52,6 +53,13 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--receive-spin-us", "-1")]
     [InlineData("--receive-spin-us", "NaN")]
     [InlineData("--receive-spin-us", "fast")]
+    [InlineData("--runs", "0")]
+    [InlineData("--min-phase-seconds", "-1")]
+    [InlineData("--endpoint", "rpyc_threaded")]
+    [InlineData("--endpoint", "nope=127.0.0.1:1")]
+    [InlineData("--endpoint", "rpyc_threaded=127.0.0.1:0")]
+    [InlineData("--tcp-port", "18900")]
+    [InlineData("--rpyc-host", "127.0.0.1", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("serve", "rpyc_threaded", "--receive-spin-us", "5000")]
     public void Run_BadUsage_UsageAndExitCode2(params string[] args)
     {
@@ -67,7 +75,7 @@ public class CliTests(ITestOutputHelper output)
         try
         {
             string json = Path.Combine(dir, "run.json");
-            (int code, string stdout, _) = Run([.. s_short, "--targets", "tcp_raw,http_threaded", "-q", "-o", json, "--plots", Path.Combine(dir, "plots")]);
+            (int code, string stdout, _) = Run([.. s_short, "--targets", "tcp_raw,http_threaded", "-o", json, "--plots", Path.Combine(dir, "plots")]);
             Assert.Equal(0, code);
             Assert.Contains("Latency", stdout, StringComparison.Ordinal);
             Assert.Contains("(µs)", stdout, StringComparison.Ordinal);

@@ -19,6 +19,7 @@ public class SuiteTests(ITestOutputHelper output)
         RequestsPerClient = 20,
         PayloadSizes = [1024, 65536],
         TransfersPerSize = 3,
+        MinPhaseDuration = TimeSpan.Zero,
         RunWrk = false,
     };
 

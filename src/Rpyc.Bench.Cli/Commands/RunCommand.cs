@@ -12,22 +12,42 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
     internal sealed class Settings : CommandSettings
     {
         [CommandOption("--rpyc-host <HOST>")]
-        [Description("Measure the RPyC server already running there (e.g. 'rpycbench serve') instead of starting one.")]
+        [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it.")]
         public string? RpycHost { get; init; }
 
         [CommandOption("--rpyc-port <PORT>")]
-        [Description("Port of the --rpyc-host server.")]
-        [DefaultValue(18812)]
-        public int RpycPort { get; init; } = 18812;
+        [Description("With --rpyc-host, its port (default 18812). Without, the port the .NET RPyC servers started here bind (rpyc_threaded this port, rpyc_forking the next); default any free port.")]
+        public int? RpycPort { get; init; }
 
         [CommandOption("--http-host <HOST>")]
-        [Description("Measure the HTTP server already running there instead of starting one.")]
+        [Description("Measure http_threaded at the HTTP server already running there instead of starting one; reported as remote.")]
         public string? HttpHost { get; init; }
 
         [CommandOption("--http-port <PORT>")]
-        [Description("Port of the --http-host server.")]
-        [DefaultValue(5000)]
-        public int HttpPort { get; init; } = 5000;
+        [Description("With --http-host, its port (default 5000). Without, the port the Kestrel server started here binds; default any free port.")]
+        public int? HttpPort { get; init; }
+
+        [CommandOption("--tcp-host <HOST>")]
+        [Description("Measure the tcp_raw floor at 'rpycbench serve tcp_raw' running there, across the same network as the remote targets.")]
+        public string? TcpHost { get; init; }
+
+        [CommandOption("--tcp-port <PORT>")]
+        [Description("Port of the --tcp-host server (default 18900).")]
+        public int? TcpPort { get; init; }
+
+        [CommandOption("--endpoint <NAME=HOST:PORT>")]
+        [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote.")]
+        public string[]? Endpoints { get; init; }
+
+        [CommandOption("--runs <N>")]
+        [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval.")]
+        [DefaultValue(1)]
+        public int Runs { get; init; } = 1;
+
+        [CommandOption("--min-phase-seconds <S>")]
+        [Description("The least time every measured phase lasts (connection, latency, each bandwidth size and direction, concurrent), on top of its count.")]
+        [DefaultValue(0.5)]
+        public double MinPhaseSeconds { get; init; } = 0.5;
 
         [CommandOption("--skip-rpyc-threaded")]
         [Description("Leave out rpyc_threaded.")]
@@ -115,7 +135,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public string? Plots { get; init; }
 
         [CommandOption("-q|--quiet")]
-        [Description("No progress display.")]
+        [Description("Suppress the summary tables and the progress display (errors and written files are still printed).")]
         public bool Quiet { get; init; }
 
         public override ValidationResult Validate()
@@ -128,13 +148,40 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error("--max-phase-seconds must be positive.");
             }
+            if (!double.IsFinite(MinPhaseSeconds) || MinPhaseSeconds < 0 || MinPhaseSeconds > MaxPhaseSeconds)
+            {
+                return ValidationResult.Error("--min-phase-seconds must be from 0 to --max-phase-seconds.");
+            }
+            if (Runs is < 1 or > 100)
+            {
+                return ValidationResult.Error("--runs must be from 1 to 100.");
+            }
+            foreach (string endpoint in Endpoints ?? [])
+            {
+                if (!RemoteEndpoint.TryParse(endpoint, out _, out string? endpointError))
+                {
+                    return ValidationResult.Error(endpointError);
+                }
+            }
+            if (TcpPort is not null && TcpHost is null)
+            {
+                return ValidationResult.Error("--tcp-port needs --tcp-host (the tcp_raw server started here always takes a free port).");
+            }
             if (!ReceiveSpinOption.IsValid(ReceiveSpinUs))
             {
                 return ValidationResult.Error(ReceiveSpinOption.Error);
             }
-            if (RpycPort is < 1 or > 65535 || HttpPort is < 1 or > 65535)
+            if (RpycPort is < 1 or > 65535 || HttpPort is < 1 or > 65535 || TcpPort is < 1 or > 65535)
             {
                 return ValidationResult.Error("Ports must be between 1 and 65535.");
+            }
+            try
+            {
+                new SuiteOptions { Endpoints = ToEndpoints(), RpycHost = RpycHost, HttpHost = HttpHost, TcpHost = TcpHost }.RemoteEndpoints();
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidationResult.Error(ex.Message);
             }
             if (!TryParseSizes(PayloadSizes, out _, out string? sizeError))
             {
@@ -166,6 +213,9 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             }
             return targets;
         }
+
+        public IReadOnlyList<RemoteEndpoint> ToEndpoints() =>
+            (Endpoints ?? []).Select(e => RemoteEndpoint.TryParse(e, out RemoteEndpoint? parsed, out _) ? parsed : throw new ArgumentException($"Bad endpoint '{e}'.")).ToArray();
 
         private static string[] ParseTargets(string? list) =>
             (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -221,10 +271,15 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             PayloadSizes = sizes,
             TransfersPerSize = settings.TransfersPerSize,
             MaxPhaseDuration = TimeSpan.FromSeconds(settings.MaxPhaseSeconds),
+            MinPhaseDuration = TimeSpan.FromSeconds(settings.MinPhaseSeconds),
+            Runs = settings.Runs,
             RpycHost = settings.RpycHost,
             RpycPort = settings.RpycPort,
             HttpHost = settings.HttpHost,
             HttpPort = settings.HttpPort,
+            TcpHost = settings.TcpHost,
+            TcpPort = settings.TcpPort,
+            Endpoints = settings.ToEndpoints(),
             KeepSamples = settings.KeepSamples,
             RunWrk = !settings.NoWrk,
             ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
@@ -249,8 +304,15 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         }
         long start = Clock.Now;
         BenchmarkReport report = Run(options, showProgress: !settings.Quiet && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive, cancellationToken);
-        SummaryRenderer.Render(report);
-        AnsiConsole.MarkupLineInterpolated($"Wall time: {Clock.SecondsSince(start).ToString("F1", CultureInfo.InvariantCulture)} s");
+        if (settings.Quiet)
+        {
+            SummaryRenderer.RenderErrors(report);
+        }
+        else
+        {
+            SummaryRenderer.Render(report);
+            AnsiConsole.MarkupLineInterpolated($"Wall time: {Clock.SecondsSince(start).ToString("F1", CultureInfo.InvariantCulture)} s");
+        }
         if (settings.Output is not null)
         {
             JsonReporter.Write(report, settings.Output);
@@ -281,7 +343,8 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 if (Volatile.Read(ref current) is { } p)
                 {
-                    status.Status($"[bold]{p.Target}[/] ({p.TargetIndex + 1}/{p.TargetCount}): {p.Phase}{(cancellationToken.IsCancellationRequested ? " [yellow](interrupted, stopping)[/]" : "")}");
+                    string round = p.Runs > 1 ? $"run {p.Run + 1}/{p.Runs}, " : "";
+                    status.Status($"[bold]{p.Target}[/] ({round}target {p.TargetIndex + 1}/{p.TargetCount}): {p.Phase}{(cancellationToken.IsCancellationRequested ? " [yellow](interrupted, stopping)[/]" : "")}");
                 }
             }
         });

@@ -22,9 +22,19 @@ internal static class SummaryRenderer
             }
             AnsiConsole.Write(table);
         }
+        RenderErrors(report);
+    }
+
+    // What -q still prints: each failed target's reason and an interrupted run's warning.
+    public static void RenderErrors(BenchmarkReport report)
+    {
         foreach (TargetReport target in report.Targets.Where(t => t.Error is not null))
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{target.Name}[/]: {target.Error}");
+        }
+        if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
+        {
+            AnsiConsole.MarkupLine("[yellow]Note:[/] remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).");
         }
         if (report.Metadata.Interrupted)
         {

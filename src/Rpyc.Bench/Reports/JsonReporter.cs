@@ -125,6 +125,9 @@ public static class JsonReporter
         w.WriteString("server_mode", t.ServerMode);
         w.WriteString("implementation", t.Implementation);
         w.WriteString("endpoint", t.Endpoint);
+        w.WriteBoolean("remote", t.Remote);
+        w.WriteNumber("runs", t.RunCount);
+        Number(w, "noise_cores", t.NoiseCores);
         w.WriteString("status", t.Status.ToString().ToLowerInvariant());
         w.WriteString("error", t.Error);
         Number(w, "duration", t.Seconds);
@@ -162,6 +165,7 @@ public static class JsonReporter
             {
                 w.WriteBoolean("warmup_settled", settled);
             }
+            w.WriteNumber("warmup_failures", l.WarmupFailures);
             w.WriteEndObject();
         }
         else
@@ -172,36 +176,8 @@ public static class JsonReporter
         Bandwidth(w, "download_bandwidth", t.Bandwidth?.Download);
         if (t.Concurrent is { } k)
         {
-            w.WriteStartObject("concurrent");
-            w.WriteNumber("connections", k.Clients);
-            w.WriteNumber("requests_per_client", k.RequestsPerClient);
-            w.WriteNumber("total_requests", k.TotalRequests);
-            w.WriteNumber("successful_requests", k.Successes);
-            w.WriteNumber("failed_requests", k.Failures);
-            Number(w, "success_rate", k.SuccessRate);
-            Number(w, "duration", k.Seconds);
-            Number(w, "throughput", k.Throughput);
-            w.WriteStartObject("latency");
-            Stats(w, k.Latency, null);
-            w.WriteEndObject();
-            w.WriteStartArray("per_client");
-            foreach (ClientResult client in k.PerClient)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("client", client.Client);
-                w.WriteNumber("successful_requests", client.Successes);
-                w.WriteNumber("failed_requests", client.Failures);
-                Number(w, "duration", client.Seconds);
-                Number(w, "throughput", client.Throughput);
-                Number(w, "mean", client.Latency.Mean);
-                Number(w, "p50", client.Latency.P50);
-                Number(w, "p99", client.Latency.P99);
-                Number(w, "max", client.Latency.Max);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteString("first_error", k.FirstError);
-            w.WriteEndObject();
+            w.WritePropertyName("concurrent");
+            Concurrent(w, k);
         }
         else
         {
@@ -231,6 +207,52 @@ public static class JsonReporter
         w.WriteEndObject();
     }
 
+    private static void Concurrent(Utf8JsonWriter w, ConcurrentResult k)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("connections", k.Clients);
+        w.WriteNumber("requests_per_client", k.RequestsPerClient);
+        w.WriteNumber("total_requests", k.TotalRequests);
+        w.WriteNumber("successful_requests", k.Successes);
+        w.WriteNumber("failed_requests", k.Failures);
+        Number(w, "success_rate", k.SuccessRate);
+        Number(w, "duration", k.Seconds);
+        Number(w, "throughput", k.Throughput);
+        w.WriteStartObject("latency");
+        Stats(w, k.Latency, null);
+        w.WriteEndObject();
+        w.WriteStartArray("per_client");
+        foreach (ClientResult client in k.PerClient)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("client", client.Client);
+            w.WriteNumber("successful_requests", client.Successes);
+            w.WriteNumber("failed_requests", client.Failures);
+            Number(w, "duration", client.Seconds);
+            Number(w, "throughput", client.Throughput);
+            Number(w, "mean", client.Latency.Mean);
+            Number(w, "p50", client.Latency.P50);
+            Number(w, "p99", client.Latency.P99);
+            Number(w, "max", client.Latency.Max);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteString("first_error", k.FirstError);
+        if (k.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (ConcurrentResult run in runs)
+            {
+                Concurrent(w, run);
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            Interval(w, "throughput", k.ThroughputCi95);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
     private static void Bandwidth(Utf8JsonWriter w, string name, IReadOnlyList<BandwidthSizeResult>? sizes)
     {
         if (sizes is null)
@@ -241,20 +263,54 @@ public static class JsonReporter
         w.WriteStartObject(name);
         foreach (BandwidthSizeResult s in sizes)
         {
-            w.WriteStartObject(s.SizeBytes.ToString(CultureInfo.InvariantCulture));
-            w.WriteNumber("size", s.SizeBytes);
-            w.WriteNumber("transfers", s.Transfers);
-            w.WriteNumber("failures", s.Failures);
-            w.WriteNumber("bytes", s.Bytes);
-            Number(w, "seconds", s.Seconds);
-            Number(w, "bytes_per_second", s.BytesPerSecond);
-            w.WriteStartObject("transfer_time");
-            Stats(w, s.Latency, null);
-            w.WriteEndObject();
-            w.WriteString("first_error", s.FirstError);
+            w.WritePropertyName(s.SizeBytes.ToString(CultureInfo.InvariantCulture));
+            BandwidthSize(w, s);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void BandwidthSize(Utf8JsonWriter w, BandwidthSizeResult s)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("size", s.SizeBytes);
+        w.WriteNumber("transfers", s.Transfers);
+        w.WriteNumber("failures", s.Failures);
+        w.WriteNumber("bytes", s.Bytes);
+        Number(w, "seconds", s.Seconds);
+        Number(w, "bytes_per_second", s.BytesPerSecond);
+        w.WriteStartObject("transfer_time");
+        Stats(w, s.Latency, null);
+        w.WriteEndObject();
+        w.WriteString("first_error", s.FirstError);
+        if (s.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (BandwidthSizeResult run in runs)
+            {
+                BandwidthSize(w, run);
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            Interval(w, "bytes_per_second", s.BytesPerSecondCi95);
             w.WriteEndObject();
         }
         w.WriteEndObject();
+    }
+
+    private static void Interval(Utf8JsonWriter w, string name, Interval? interval)
+    {
+        w.WritePropertyName(name);
+        if (interval is { } i && double.IsFinite(i.Low) && double.IsFinite(i.High))
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(i.Low);
+            w.WriteNumberValue(i.High);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
     }
 
     private static void Cpu(Utf8JsonWriter w, string name, ResourceUsage? u)
@@ -287,6 +343,7 @@ public static class JsonReporter
         w.WriteEndObject();
     }
 
+    // A stats object; one that combines runs also has "runs" (each run's stats) and "ci95".
     private static void Stats(Utf8JsonWriter w, Statistics s, long? failures)
     {
         w.WriteNumber("count", s.Count);
@@ -304,6 +361,23 @@ public static class JsonReporter
         Number(w, "p95", s.P95);
         Number(w, "p99", s.P99);
         Number(w, "p999", s.P999);
+        if (s.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (Statistics run in runs)
+            {
+                w.WriteStartObject();
+                Stats(w, run, null);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            foreach (string figure in Statistics.IntervalFigures)
+            {
+                Interval(w, figure, s.Ci95 is { } ci && ci.TryGetValue(figure, out Interval i) ? i : null);
+            }
+            w.WriteEndObject();
+        }
     }
 
     private static void Number(Utf8JsonWriter w, string name, double? value)

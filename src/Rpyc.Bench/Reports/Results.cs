@@ -69,6 +69,9 @@ public sealed class LatencyResult
     /// (<c>false</c>: the measured phase may have timed code being recompiled); otherwise <c>null</c>.
     /// </summary>
     public bool? WarmupSettled { get; init; }
+
+    /// <summary>Warmup requests that failed (not in <see cref="Failures"/>: the warmup is not measured, but a failing server is reported).</summary>
+    public long WarmupFailures { get; init; }
 }
 
 /// <summary>Transfers of one payload size in one direction.</summary>
@@ -89,8 +92,23 @@ public sealed class BandwidthSizeResult
     /// <summary>Total time of the successful transfers, in seconds.</summary>
     public required double Seconds { get; init; }
 
-    /// <summary>Bytes per second: <see cref="Bytes"/> / <see cref="Seconds"/>.</summary>
-    public double BytesPerSecond => Seconds > 0 ? Bytes / Seconds : 0;
+    /// <summary>
+    /// Bytes per second: <see cref="Bytes"/> / <see cref="Seconds"/> for one run; across runs, the
+    /// median of the runs' rates (see <see cref="Runs"/>).
+    /// </summary>
+    public double BytesPerSecond
+    {
+        get => _bytesPerSecond ?? (Seconds > 0 ? Bytes / Seconds : 0);
+        init => _bytesPerSecond = value;
+    }
+
+    private readonly double? _bytesPerSecond;
+
+    /// <summary>Each run's result for this size, in run order, when this one combines several runs; otherwise <c>null</c>.</summary>
+    public IReadOnlyList<BandwidthSizeResult>? Runs { get; init; }
+
+    /// <summary>With <see cref="Runs"/>: the 95 % confidence interval of <see cref="BytesPerSecond"/> across the runs.</summary>
+    public Interval? BytesPerSecondCi95 { get; init; }
 
     /// <summary>Duration of one transfer, in seconds.</summary>
     public required Statistics Latency { get; init; }
@@ -164,8 +182,23 @@ public sealed class ConcurrentResult
     /// <summary>From the barrier's release to the last client's end, in seconds.</summary>
     public required double Seconds { get; init; }
 
-    /// <summary>Successful requests per second across all clients.</summary>
-    public double Throughput => Seconds > 0 ? Successes / Seconds : 0;
+    /// <summary>
+    /// Successful requests per second across all clients for one run; across runs, the median of the
+    /// runs' throughputs (see <see cref="Runs"/>).
+    /// </summary>
+    public double Throughput
+    {
+        get => _throughput ?? (Seconds > 0 ? Successes / Seconds : 0);
+        init => _throughput = value;
+    }
+
+    private readonly double? _throughput;
+
+    /// <summary>Each run's result, in run order, when this one combines several runs; otherwise <c>null</c>.</summary>
+    public IReadOnlyList<ConcurrentResult>? Runs { get; init; }
+
+    /// <summary>With <see cref="Runs"/>: the 95 % confidence interval of <see cref="Throughput"/> across the runs.</summary>
+    public Interval? ThroughputCi95 { get; init; }
 
     /// <summary>Latency under load: every client's request durations merged, in seconds.</summary>
     public required Statistics Latency { get; init; }

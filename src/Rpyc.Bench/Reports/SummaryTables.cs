@@ -30,19 +30,23 @@ public static class SummaryTables
             Table("Targets", t,
                 Row("status", t, r => r.Status.ToString().ToLowerInvariant()),
                 Row("server", t, r => r.Implementation ?? Missing),
+                Row("endpoint", t, r => r.Remote ? $"remote {r.Endpoint}" : "loopback"),
+                Row("runs", t, r => r.RunCount.ToString(CultureInfo.InvariantCulture)),
+                Row("other programs' CPU (cores)", t, r => F(r.NoiseCores, 2)),
                 Row("duration (s)", t, r => F(r.Seconds, 1))),
             Table("Connection time: new TCP connection to first valid reply", t,
-                Row("mean (ms)", t, r => Ms(r.Connection?.ConnectionTime.Mean)),
-                Row("p50 (ms)", t, r => Ms(r.Connection?.ConnectionTime.P50)),
-                Row("p99 (ms)", t, r => Ms(r.Connection?.ConnectionTime.P99)),
+                Row("mean (ms)", t, r => Ms(r.Connection?.ConnectionTime, "mean")),
+                Row("p50 (ms)", t, r => Ms(r.Connection?.ConnectionTime, "p50")),
+                Row("p99 (ms)", t, r => Ms(r.Connection?.ConnectionTime, "p99")),
                 Row("TCP connect mean (ms)", t, r => Ms(r.Connection?.TcpConnect.Mean)),
                 Row("round trips", t, r => F(r.Connection?.RoundTripsPerConnection, 1)),
                 Row("ok / failed", t, r => r.Connection is { } c ? $"{c.Successes} / {c.Failures}" : Missing)),
             Table("Latency: one request at a time on a warm connection (ping)", t,
-                Row("mean (µs)", t, r => Us(r.Latency?.Latency.Mean)),
-                Row("p50 (µs)", t, r => Us(r.Latency?.Latency.P50)),
-                Row("p90 (µs)", t, r => Us(r.Latency?.Latency.P90)),
-                Row("p99 (µs)", t, r => Us(r.Latency?.Latency.P99)),
+                Row("mean (µs)", t, r => Us(r.Latency?.Latency, "mean")),
+                Row("p50 (µs)", t, r => Us(r.Latency?.Latency, "p50")),
+                Row("p90 (µs)", t, r => Us(r.Latency?.Latency, "p90")),
+                Row("p95 (µs)", t, r => Us(r.Latency?.Latency.P95)),
+                Row("p99 (µs)", t, r => Us(r.Latency?.Latency, "p99")),
                 Row("p99.9 (µs)", t, r => Us(r.Latency?.Latency.P999)),
                 Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
                 Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
@@ -54,10 +58,10 @@ public static class SummaryTables
         int clients = t.Select(r => r.Concurrent?.Clients ?? 0).FirstOrDefault(c => c > 0);
         int perClient = t.Select(r => r.Concurrent?.RequestsPerClient ?? 0).FirstOrDefault(c => c > 0);
         tables.Add(Table($"Concurrent: {clients} clients × {perClient} requests, start barrier", t,
-            Row("throughput (req/s)", t, r => F(r.Concurrent?.Throughput, 0)),
-            Row("latency mean (µs)", t, r => Us(r.Concurrent?.Latency.Mean)),
-            Row("latency p50 (µs)", t, r => Us(r.Concurrent?.Latency.P50)),
-            Row("latency p99 (µs)", t, r => Us(r.Concurrent?.Latency.P99)),
+            Row("throughput (req/s)", t, r => r.Concurrent is { } c ? WithInterval(c.Throughput, c.ThroughputCi95?.HalfWidth, 0) : Missing),
+            Row("latency mean (µs)", t, r => Us(r.Concurrent?.Latency, "mean")),
+            Row("latency p50 (µs)", t, r => Us(r.Concurrent?.Latency, "p50")),
+            Row("latency p99 (µs)", t, r => Us(r.Concurrent?.Latency, "p99")),
             Row("success rate (%)", t, r => F(r.Concurrent is { } c ? c.SuccessRate * 100 : null, 1)),
             Row("slowest client (req/s)", t, r => F(r.Concurrent?.PerClient.Select(c => c.Throughput).DefaultIfEmpty().Min(), 0)),
             Row("sustained, ours (req/s)", t, r => F(r.Wrk?.RpycbenchRequestsPerSecond, 0)),
@@ -79,7 +83,8 @@ public static class SummaryTables
         var rows = sizes.Select(size => Row(SizeLabel(size), t, r =>
         {
             BandwidthSizeResult? s = select(r)?.FirstOrDefault(x => x.SizeBytes == size);
-            return s is null || s.Transfers == 0 ? (s is { Failures: > 0 } ? "failed" : Missing) : F(s.BytesPerSecond / (1024 * 1024), s.BytesPerSecond < 10 * 1024 * 1024 ? 2 : 1);
+            return s is null || s.Transfers == 0 ? (s is { Failures: > 0 } ? "failed" : Missing)
+                : WithInterval(s.BytesPerSecond / (1024 * 1024), s.BytesPerSecondCi95?.HalfWidth / (1024 * 1024), s.BytesPerSecond < 10 * 1024 * 1024 ? 2 : 1);
         })).ToArray();
         return Table(title, t, rows);
     }
@@ -106,6 +111,17 @@ public static class SummaryTables
     private static string Ms(double? seconds) => F(seconds * 1e3, 3);
 
     private static string Us(double? seconds) => F(seconds * 1e6, 1);
+
+    // A figure of statistics that may combine runs: "median ± half-width of the 95 % interval".
+    private static string Ms(Statistics? stats, string figure) => stats is null ? Missing : WithInterval(stats.Figure(figure) * 1e3, HalfWidth(stats, figure) * 1e3, 3);
+
+    private static string Us(Statistics? stats, string figure) => stats is null ? Missing : WithInterval(stats.Figure(figure) * 1e6, HalfWidth(stats, figure) * 1e6, 1);
+
+    private static double? HalfWidth(Statistics stats, string figure) =>
+        stats.Ci95 is { } ci && ci.TryGetValue(figure, out Interval interval) ? interval.HalfWidth : null;
+
+    private static string WithInterval(double value, double? halfWidth, int decimals) =>
+        halfWidth is double h && double.IsFinite(h) && double.IsFinite(value) ? $"{F(value, decimals)} ± {F(h, decimals)}" : F(value, decimals);
 
     private static string Mib(double? bytes) => F(bytes / (1024 * 1024), 1);
 }

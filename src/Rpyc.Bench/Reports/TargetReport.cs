@@ -31,6 +31,25 @@ public sealed class TargetReport
     /// <summary>The server address measured.</summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>
+    /// Whether the server is an endpoint elsewhere (given on the command line) rather than one this
+    /// run started on loopback: a remote figure includes a network, a local one does not.
+    /// </summary>
+    public bool Remote { get; init; }
+
+    /// <summary>How many runs these results combine (see <see cref="Runs"/>); 1 for a single run.</summary>
+    public int RunCount => Runs?.Count ?? 1;
+
+    /// <summary>Each run's report, in run order, when this report combines several runs; otherwise <c>null</c>.</summary>
+    public IReadOnlyList<TargetReport>? Runs { get; init; }
+
+    /// <summary>
+    /// Other programs' CPU while this target was measured, in cores (1 = one core busy), from
+    /// <c>/proc/stat</c> less the client's and the server's own CPU; <c>null</c> when not measured.
+    /// Across runs, the largest run's value.
+    /// </summary>
+    public double? NoiseCores { get; init; }
+
     /// <summary>How the run ended.</summary>
     public required TargetStatus Status { get; init; }
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
-using Rpyc.Bench.Profiling;
 
 namespace Rpyc.Bench;
 
@@ -22,29 +21,53 @@ namespace Rpyc.Bench;
 /// </example>
 public static class BenchmarkSuite
 {
-    /// <summary>Runs the suite.</summary>
+    /// <summary>Runs the suite: every target <see cref="SuiteOptions.Runs"/> times, in interleaved rounds.</summary>
     /// <param name="options">What to run.</param>
     /// <param name="progress">Receives each step, or <c>null</c>.</param>
     /// <param name="cancellationToken">Stops early: the report then holds what was measured, marked interrupted.</param>
-    /// <returns>The report.</returns>
-    /// <exception cref="ArgumentException">An unknown target.</exception>
+    /// <returns>The report: one entry per target, combining its runs (<see cref="RunCombiner"/>).</returns>
+    /// <exception cref="ArgumentException">An unknown target, or two endpoints for one target.</exception>
     public static BenchmarkReport RunAll(SuiteOptions options, IProgress<SuiteProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        foreach (string name in options.Targets)
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Runs, 1);
+        IReadOnlyList<string> names = options.EffectiveTargets();
+        foreach (string name in names)
         {
             TargetCatalog.Get(name);
         }
+        IReadOnlyList<EndpointChoice> endpoints = options.EndpointChoices(names);
         DateTimeOffset startTime = DateTimeOffset.Now;
         double loadBefore = LoadAverage();
         long start = Clock.Now;
-        var targets = new List<TargetReport>();
-        for (int i = 0; i < options.Targets.Count && !cancellationToken.IsCancellationRequested; i++)
+        var sessions = names.Select((name, i) => new TargetSession(TargetCatalog.Get(name), options, endpoints[i])).ToArray();
+        var runs = sessions.Select(_ => new List<TargetReport>()).ToArray();
+        try
         {
-            int index = i;
-            void Report(string phase) => progress?.Report(new SuiteProgress(options.Targets[index], index, options.Targets.Count, phase));
-            targets.Add(RunTarget(TargetCatalog.Get(options.Targets[i]), options, Report, cancellationToken));
+            for (int round = 0; round < options.Runs && !cancellationToken.IsCancellationRequested; round++)
+            {
+                foreach (int index in InterleavedSchedule.Order(sessions.Length, round))
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    int r = round;
+                    void Report(string phase) => progress?.Report(new SuiteProgress(names[index], index, names.Count, phase, r, options.Runs));
+                    runs[index].Add(sessions[index].RunOnce(round, Report, cancellationToken));
+                }
+            }
         }
+        finally
+        {
+            for (int i = 0; i < sessions.Length; i++)
+            {
+                progress?.Report(new SuiteProgress(names[i], i, names.Count, "stopping server", options.Runs - 1, options.Runs));
+                sessions[i].Dispose();
+            }
+        }
+        // A target the interruption kept from its first run has no report.
+        TargetReport[] targets = runs.Where(r => r.Count > 0).Select(RunCombiner.Combine).ToArray();
         RunMetadata metadata = CollectMetadata(options, startTime, Clock.SecondsSince(start), cancellationToken.IsCancellationRequested);
         return new BenchmarkReport
         {
@@ -68,7 +91,7 @@ public static class BenchmarkSuite
         };
     }
 
-    /// <summary>Runs every benchmark against one target.</summary>
+    /// <summary>Runs every benchmark against one target once: starts its server (or uses its endpoint elsewhere), measures, stops it.</summary>
     /// <param name="info">The target.</param>
     /// <param name="options">What to run.</param>
     /// <param name="report">Receives the phase names, or <c>null</c>.</param>
@@ -79,190 +102,14 @@ public static class BenchmarkSuite
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(options);
         report ??= static _ => { };
-        long start = Clock.Now;
-        var errors = new List<string>();
-        ServerHost? host = null;
-        BenchTarget? target = null;
-        ConnectionResult? connection = null;
-        LatencyResult? latency = null;
-        BandwidthResult? bandwidth = null;
-        ConcurrentResult? concurrent = null;
-        ResourceUsage? serverUsage = null;
-        ResourceUsage? clientUsage = null;
-        WrkResult? wrk = null;
+        using var session = new TargetSession(info, options, options.EndpointChoices([info.Name])[0]);
         try
         {
-            report("starting server");
-            string? externalHost = info.Protocol switch
-            {
-                "rpyc" => options.RpycHost,
-                "http" => options.HttpHost,
-                _ => null,
-            };
-            if (externalHost is not null)
-            {
-                target = options.ClientTarget(info, externalHost, info.Protocol == "rpyc" ? options.RpycPort : options.HttpPort);
-            }
-            else
-            {
-                host = ServerHost.Start(info.Name, "127.0.0.1", 0, options.EffectiveServerOptions);
-                target = options.ClientTarget(info, host.Target.Host, host.Target.Port);
-            }
-            ResourceSampler? serverSampler = host is { IsOutOfProcess: true } ? new ResourceSampler(host.ProcessId, includeDescendants: true) : null;
-            var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false);
-            try
-            {
-                void Settle()
-                {
-                    if (host is { IsOutOfProcess: true })
-                    {
-                        ResourceSampler.WaitUntilIdle(host.ProcessId, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(3));
-                    }
-                }
-                var phase = new RunLimits(options.NumConnections, options.MaxPhaseDuration, Math.Min(5, options.NumConnections));
-                Settle();
-                connection = Step(errors, "connection", report, () => cancellationToken.IsCancellationRequested, () => new ConnectionBenchmark($"{info.Name} connection", target, phase) { KeepSamples = options.KeepSamples }.Execute(cancellationToken));
-                latency = Step(errors, "latency", report, () => cancellationToken.IsCancellationRequested, () =>
-                {
-                    using BenchClient client = target.Connect();
-                    Settle();
-                    return new LatencyBenchmark($"{info.Name} latency", () =>
-                    {
-                        client.Ping();
-                        return true;
-                    }, new RunLimits(options.NumRequests, options.MaxPhaseDuration, options.WarmupRequests))
-                    {
-                        Operation = "ping",
-                        WarmupMinDuration = options.WarmupDuration,
-                        // Warm until the JIT is quiet: ours (client, and a server in this process) and a
-                        // server process tree's tiered compiler (a Python server has none: only ours counts).
-                        JitActivity = JitProbe.For(host is { IsOutOfProcess: true } ? host.ProcessId : null),
-                        RoundTrips = () => client.RoundTrips,
-                        KeepSamples = options.KeepSamples,
-                    }.Execute(cancellationToken);
-                });
-                bandwidth = Step(errors, "bandwidth", report, () => cancellationToken.IsCancellationRequested, () =>
-                {
-                    using BenchClient client = target.Connect();
-                    Settle();
-                    return new BandwidthBenchmark($"{info.Name} bandwidth", client, options.PayloadSizes, new RunLimits(options.TransfersPerSize, options.MaxSizeDuration, 3)).Execute(cancellationToken);
-                });
-                concurrent = Step(errors, "concurrent", report, () => cancellationToken.IsCancellationRequested, () => new ConcurrentBenchmark($"{info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
-                {
-                    MaxDuration = options.MaxPhaseDuration,
-                    BeforeRelease = Settle,
-                    KeepSamples = options.KeepSamples,
-                }.Execute(cancellationToken));
-            }
-            finally
-            {
-                serverUsage = serverSampler?.Stop();
-                clientUsage = clientSampler.Stop();
-                serverSampler?.Dispose();
-                clientSampler.Dispose();
-            }
-            if (host is { HasExited: true })
-            {
-                errors.Add($"the server process exited during the run.{(host.StandardErrorTail.Length > 0 ? " stderr: " + host.StandardErrorTail : "")}");
-            }
-            else if (options.RunWrk && info.Protocol == "http" && !cancellationToken.IsCancellationRequested && WrkProbe.Find() is string wrkPath)
-            {
-                // The same load for the same time from rpycbench's clients, then from wrk: the
-                // concurrent benchmark's 1000 requests are too short a window to compare rates.
-                ConcurrentResult? sustained = Step(errors, "sustained load", report, () => cancellationToken.IsCancellationRequested, () =>
-                    new ConcurrentBenchmark($"{info.Name} sustained", target, options.NumConcurrentClients, int.MaxValue)
-                    {
-                        MaxDuration = options.WrkDuration,
-                        WarmupPerClient = 50,
-                    }.Execute(cancellationToken));
-                report("wrk");
-                WrkResult? measured = WrkProbe.Run(wrkPath, target.Host, target.Port, options.NumConcurrentClients, options.WrkDuration, cancellationToken);
-                wrk = measured is null ? null : new WrkResult
-                {
-                    RequestsPerSecond = measured.RequestsPerSecond,
-                    Connections = measured.Connections,
-                    Threads = measured.Threads,
-                    Seconds = measured.Seconds,
-                    Path = measured.Path,
-                    RpycbenchRequestsPerSecond = sustained is { Failures: 0 } ? sustained.Throughput : null,
-                };
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            errors.Add(ex is ServerStartException or PythonPeerMissingException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+            return session.RunOnce(0, report, cancellationToken);
         }
         finally
         {
             report("stopping server");
-            host?.Dispose();
-        }
-        var partial = new TargetReport
-        {
-            Name = info.Name,
-            Protocol = info.Protocol,
-            ServerMode = info.ServerMode,
-            Implementation = info.Implementation,
-            Endpoint = target is null ? null : $"{target.Host}:{target.Port}",
-            Status = TargetStatus.Ok,
-            Seconds = 0,
-            Connection = connection,
-            Latency = latency,
-            Bandwidth = bandwidth,
-            Concurrent = concurrent,
-            ServerResources = serverUsage,
-            ClientResources = clientUsage,
-            Wrk = wrk,
-        };
-        if (partial.TotalFailures > 0)
-        {
-            errors.Add($"{partial.TotalFailures} requests or connections failed; first: {FirstError(partial)}");
-        }
-        TargetStatus status = cancellationToken.IsCancellationRequested ? TargetStatus.Interrupted
-            : errors.Count > 0 ? TargetStatus.Failed
-            : TargetStatus.Ok;
-        return new TargetReport
-        {
-            Name = partial.Name,
-            Protocol = partial.Protocol,
-            ServerMode = partial.ServerMode,
-            Implementation = partial.Implementation,
-            Endpoint = partial.Endpoint,
-            Status = status,
-            Error = errors.Count > 0 ? string.Join("; ", errors) : null,
-            Seconds = Clock.SecondsSince(start),
-            Connection = connection,
-            Latency = latency,
-            Bandwidth = bandwidth,
-            Concurrent = concurrent,
-            ServerResources = serverUsage,
-            ClientResources = clientUsage,
-            Wrk = wrk,
-        };
-    }
-
-    private static string? FirstError(TargetReport r) =>
-        r.Connection?.FirstError ?? r.Latency?.FirstError
-        ?? r.Bandwidth?.Upload.Concat(r.Bandwidth.Download).Select(x => x.FirstError).FirstOrDefault(e => e is not null)
-        ?? r.Concurrent?.FirstError;
-
-    // One benchmark; an exception (e.g. the connect of a warm client failing) is kept as the step's error.
-    private static T? Step<T>(List<string> errors, string phase, Action<string> report, Func<bool> cancelled, Func<T> run)
-        where T : class
-    {
-        if (cancelled())
-        {
-            return null;
-        }
-        report(phase);
-        try
-        {
-            return run();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            errors.Add($"{phase}: {ex.GetType().Name}: {ex.Message}");
-            return null;
         }
     }
 

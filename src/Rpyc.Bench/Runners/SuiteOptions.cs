@@ -1,7 +1,7 @@
 namespace Rpyc.Bench;
 
 /// <summary>What <see cref="BenchmarkSuite.RunAll"/> runs, and how much.</summary>
-public sealed class SuiteOptions
+public sealed record SuiteOptions
 {
     /// <summary>The .NET targets run by default.</summary>
     public static IReadOnlyList<string> DefaultTargets { get; } =
@@ -48,17 +48,117 @@ public sealed class SuiteOptions
     /// <summary>The most time one payload size may take, per direction. Default 3 s.</summary>
     public TimeSpan MaxSizeDuration { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>An RPyC server already running (e.g. <c>rpycbench serve</c> elsewhere): RPyC targets measure it instead of starting one.</summary>
+    /// <summary>
+    /// How many times the whole set of targets is measured, in interleaved rounds (every target once
+    /// per round, the order rotating: see <see cref="InterleavedSchedule"/>). With more than one run
+    /// each figure is the median of the runs with a 95 % confidence interval (<see cref="RunCombiner"/>).
+    /// Each server is started once and measured in every round on fresh connections. Default 1.
+    /// </summary>
+    public int Runs { get; init; } = 1;
+
+    /// <summary>
+    /// The least time every measured phase lasts (connection, latency, each bandwidth size and
+    /// direction, concurrent), on top of its count: so that no figure rests on a few milliseconds.
+    /// <see cref="MaxPhaseDuration"/> and <see cref="MaxSizeDuration"/> still bound each phase. Default 0.5 s.
+    /// </summary>
+    public TimeSpan MinPhaseDuration { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>
+    /// Targets measured at a server elsewhere (e.g. <c>rpycbench serve</c> on another host) instead of
+    /// one started here: each is reported as <c>remote</c> with its endpoint, and no other target is
+    /// pointed at it. A named target that is not in <see cref="Targets"/> is added.
+    /// </summary>
+    public IReadOnlyList<RemoteEndpoint> Endpoints { get; init; } = [];
+
+    /// <summary>An RPyC server already running elsewhere: <c>rpyc_threaded</c> is measured there (same as an <see cref="Endpoints"/> entry).</summary>
     public string? RpycHost { get; init; }
 
-    /// <summary>The port of <see cref="RpycHost"/>. Default 18812.</summary>
-    public int RpycPort { get; init; } = 18812;
+    /// <summary>
+    /// With <see cref="RpycHost"/>, its port (default 18812). Without, the port the .NET RPyC servers
+    /// started here bind: the first .NET RPyC target this port, the next one the port after it.
+    /// Default: any free port.
+    /// </summary>
+    public int? RpycPort { get; init; }
 
-    /// <summary>An HTTP server already running: HTTP targets measure it instead of starting one.</summary>
+    /// <summary>An HTTP server already running elsewhere: <c>http_threaded</c> is measured there.</summary>
     public string? HttpHost { get; init; }
 
-    /// <summary>The port of <see cref="HttpHost"/>. Default 5000.</summary>
-    public int HttpPort { get; init; } = 5000;
+    /// <summary>With <see cref="HttpHost"/>, its port (default 5000); without, the port the Kestrel server started here binds. Default: any free port.</summary>
+    public int? HttpPort { get; init; }
+
+    /// <summary>A raw TCP server elsewhere (<c>rpycbench serve tcp_raw</c>): the <c>tcp_raw</c> floor is measured there, across the same network as the remote targets.</summary>
+    public string? TcpHost { get; init; }
+
+    /// <summary>The port of <see cref="TcpHost"/>. Default 18900.</summary>
+    public int? TcpPort { get; init; }
+
+    /// <summary>The default port of an RPyC server elsewhere, as rpyc's own.</summary>
+    public const int DefaultRpycPort = 18812;
+
+    /// <summary>The default port of an HTTP server elsewhere.</summary>
+    public const int DefaultHttpPort = 5000;
+
+    /// <summary>The default port of a raw TCP server elsewhere.</summary>
+    public const int DefaultTcpPort = 18900;
+
+    /// <summary>Every endpoint elsewhere: <see cref="Endpoints"/> plus the host options, one per target.</summary>
+    /// <exception cref="ArgumentException">Two endpoints for one target.</exception>
+    public IReadOnlyList<RemoteEndpoint> RemoteEndpoints()
+    {
+        var all = new List<RemoteEndpoint>(Endpoints);
+        if (RpycHost is not null)
+        {
+            all.Add(new RemoteEndpoint(TargetCatalog.RpycThreaded, RpycHost, RpycPort ?? DefaultRpycPort));
+        }
+        if (HttpHost is not null)
+        {
+            all.Add(new RemoteEndpoint(TargetCatalog.HttpThreaded, HttpHost, HttpPort ?? DefaultHttpPort));
+        }
+        if (TcpHost is not null)
+        {
+            all.Add(new RemoteEndpoint(TargetCatalog.TcpRaw, TcpHost, TcpPort ?? DefaultTcpPort));
+        }
+        string? twice = all.GroupBy(e => e.Target).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (twice is not null)
+        {
+            throw new ArgumentException($"Two endpoints given for target '{twice}'.");
+        }
+        return all;
+    }
+
+    /// <summary>The targets run, in order: <see cref="Targets"/> plus any endpoint target not among them.</summary>
+    public IReadOnlyList<string> EffectiveTargets() =>
+        [.. Targets, .. RemoteEndpoints().Select(e => e.Target).Where(t => !Targets.Contains(t)).Distinct()];
+
+    // Where each target is measured: its endpoint elsewhere, or a server started here on the
+    // configured port (consecutive ports for several .NET servers of one protocol) or any free one.
+    internal IReadOnlyList<EndpointChoice> EndpointChoices(IReadOnlyList<string> targets)
+    {
+        IReadOnlyList<RemoteEndpoint> remote = RemoteEndpoints();
+        int rpycNext = RpycHost is null ? RpycPort ?? 0 : 0;
+        int httpNext = HttpHost is null ? HttpPort ?? 0 : 0;
+        var choices = new List<EndpointChoice>(targets.Count);
+        foreach (string name in targets)
+        {
+            if (remote.FirstOrDefault(e => e.Target == name) is { } endpoint)
+            {
+                choices.Add(new EndpointChoice(endpoint.Host, endpoint.Port));
+                continue;
+            }
+            TargetInfo info = TargetCatalog.Get(name);
+            int port = 0;
+            if (!info.IsPython && info.Protocol == "rpyc" && rpycNext > 0)
+            {
+                port = rpycNext++;
+            }
+            else if (!info.IsPython && info.Protocol == "http" && httpNext > 0)
+            {
+                port = httpNext++;
+            }
+            choices.Add(new EndpointChoice(null, port));
+        }
+        return choices;
+    }
 
     /// <summary>Keep raw samples (exact percentiles; memory grows with the run).</summary>
     public bool KeepSamples { get; init; }
@@ -106,7 +206,7 @@ public sealed class SuiteOptions
     /// <returns>The parameters.</returns>
     public IReadOnlyDictionary<string, object> ToParameters() => new Dictionary<string, object>
     {
-        ["targets"] = Targets.ToArray(),
+        ["targets"] = EffectiveTargets().ToArray(),
         ["num_connections"] = NumConnections,
         ["num_requests"] = NumRequests,
         ["warmup_requests"] = WarmupRequests,
@@ -117,8 +217,9 @@ public sealed class SuiteOptions
         ["transfers_per_size"] = TransfersPerSize,
         ["max_phase_seconds"] = MaxPhaseDuration.TotalSeconds,
         ["max_size_seconds"] = MaxSizeDuration.TotalSeconds,
-        ["rpyc_server"] = RpycHost is null ? "started locally" : $"{RpycHost}:{RpycPort}",
-        ["http_server"] = HttpHost is null ? "started locally" : $"{HttpHost}:{HttpPort}",
+        ["min_phase_seconds"] = MinPhaseDuration.TotalSeconds,
+        ["runs"] = Runs,
+        ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={e.Host}:{e.Port}").ToArray(),
         ["servers_in_process"] = ServerOptions.InProcess,
         ["receive_spin_us"] = ReceiveSpin.TotalMicroseconds,
         ["keep_samples"] = KeepSamples,
@@ -130,4 +231,46 @@ public sealed class SuiteOptions
 /// <param name="TargetIndex">Its index, from 0.</param>
 /// <param name="TargetCount">How many targets run.</param>
 /// <param name="Phase">What runs now, e.g. <c>latency</c>.</param>
-public sealed record SuiteProgress(string Target, int TargetIndex, int TargetCount, string Phase);
+/// <param name="Run">The round, from 0.</param>
+/// <param name="Runs">How many rounds.</param>
+public sealed record SuiteProgress(string Target, int TargetIndex, int TargetCount, string Phase, int Run = 0, int Runs = 1);
+
+/// <summary>A target measured at a server elsewhere.</summary>
+/// <param name="Target">The target's name (see <see cref="TargetCatalog"/>): the server there must serve it.</param>
+/// <param name="Host">Host name or address.</param>
+/// <param name="Port">Port.</param>
+public sealed record RemoteEndpoint(string Target, string Host, int Port)
+{
+    /// <summary>Parses <c>NAME=HOST:PORT</c> (an IPv6 address in brackets: <c>NAME=[::1]:PORT</c>).</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="endpoint">The endpoint, when valid.</param>
+    /// <param name="error">Why not, otherwise.</param>
+    /// <returns>Whether it parsed.</returns>
+    public static bool TryParse(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RemoteEndpoint? endpoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        endpoint = null;
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        int colon = text.LastIndexOf(':');
+        if (equals <= 0 || colon <= equals + 1)
+        {
+            error = $"Bad endpoint '{text}': use NAME=HOST:PORT, e.g. rpyc_threaded=10.0.0.2:18812.";
+            return false;
+        }
+        string name = text[..equals];
+        string host = text[(equals + 1)..colon].Trim('[', ']');
+        if (!TargetCatalog.IsKnown(name))
+        {
+            error = $"Bad endpoint '{text}': unknown target '{name}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.";
+            return false;
+        }
+        if (!int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || host.Length == 0)
+        {
+            error = $"Bad endpoint '{text}': the port must be 1 to 65535 and the host not empty.";
+            return false;
+        }
+        endpoint = new RemoteEndpoint(name, host, port);
+        error = null;
+        return true;
+    }
+}

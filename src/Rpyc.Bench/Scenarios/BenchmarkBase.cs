@@ -70,12 +70,28 @@ public abstract class BenchmarkBase<TResult>
     }
 }
 
-/// <summary>How long a measured phase may run: a request count and a duration, whichever ends first.</summary>
-/// <param name="Count">Requests (or transfers, connections) to measure.</param>
+/// <summary>
+/// How long a measured phase runs: at least <paramref name="Count"/> requests and at least
+/// <see cref="MinDuration"/>, and never past <paramref name="MaxDuration"/>, which wins over both.
+/// </summary>
+/// <param name="Count">The least number of requests (or transfers, connections) to measure.</param>
 /// <param name="MaxDuration">The most time the measured phase may take.</param>
 /// <param name="Warmup">Unmeasured requests before it.</param>
 public readonly record struct RunLimits(int Count, TimeSpan MaxDuration, int Warmup = 0)
 {
+    /// <summary>
+    /// The least time the measured phase lasts, whatever its count (default zero): a figure that
+    /// rests on a few milliseconds of measurement moves several-fold with one scheduler hiccup.
+    /// </summary>
+    public TimeSpan MinDuration { get; init; }
+
     /// <summary>The measured phase's deadline in <see cref="Clock"/> ticks, from now.</summary>
     internal long Deadline(long start) => MaxDuration == Timeout.InfiniteTimeSpan ? long.MaxValue : start + Clock.FromSeconds(MaxDuration.TotalSeconds);
+
+    /// <summary>The earliest end of the measured phase in <see cref="Clock"/> ticks.</summary>
+    internal long MinimumEnd(long start) => start + Clock.FromSeconds(MinDuration.TotalSeconds);
+
+    /// <summary>Whether a phase that started at <paramref name="start"/> and made <paramref name="done"/> requests goes on at <paramref name="now"/>.</summary>
+    internal bool GoesOn(int done, long start, long now) =>
+        now <= Deadline(start) && (done < Count || now < MinimumEnd(start));
 }

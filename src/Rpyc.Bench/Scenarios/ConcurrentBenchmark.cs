@@ -20,6 +20,12 @@ public sealed class ConcurrentBenchmark(string name, BenchTarget target, int cli
     /// <summary>The most time the measured phase may take; default 60 s.</summary>
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The least time the measured phase lasts: each client goes on past its request count until
+    /// then (bounded by <see cref="MaxDuration"/>). Default zero: the count alone.
+    /// </summary>
+    public TimeSpan MinDuration { get; init; }
+
     /// <summary>Unmeasured requests per client before the barrier; default 5.</summary>
     public int WarmupPerClient { get; init; } = 5;
 
@@ -121,11 +127,12 @@ public sealed class ConcurrentBenchmark(string name, BenchTarget target, int cli
                 state.Recorder.RecordFailures(requestsPerClient == int.MaxValue ? 1 : requestsPerClient);
                 return;
             }
-            long deadline = release() + Clock.FromSeconds(MaxDuration.TotalSeconds);
-            for (int i = 0; i < requestsPerClient && !cancellationToken.IsCancellationRequested; i++)
+            var limits = new RunLimits(requestsPerClient, MaxDuration) { MinDuration = MinDuration };
+            long released = release();
+            for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
             {
                 long t0 = Clock.Now;
-                if (t0 > deadline)
+                if (!limits.GoesOn(i, released, t0))
                 {
                     break;
                 }

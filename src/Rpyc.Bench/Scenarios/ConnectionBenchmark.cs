@@ -37,8 +37,7 @@ public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimi
         string? firstError = null;
         long roundTrips = 0;
         long start = Clock.Now;
-        long deadline = _limits.Deadline(start);
-        for (int i = 0; i < _limits.Count && !cancellationToken.IsCancellationRequested && Clock.Now <= deadline; i++)
+        for (int i = 0; !cancellationToken.IsCancellationRequested && _limits.GoesOn(i, start, Clock.Now); i++)
         {
             BenchClient? client = null;
             try

@@ -60,16 +60,15 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// <inheritdoc />
     protected override LatencyResult Run(CancellationToken cancellationToken)
     {
-        (double warmupSeconds, bool? settled) = Warmup(cancellationToken);
+        (double warmupSeconds, bool? settled, long warmupFailures) = Warmup(cancellationToken);
         var recorder = new LatencyRecorder(KeepSamples);
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
         long start = Clock.Now;
-        long deadline = _limits.Deadline(start);
-        for (int i = 0; i < _limits.Count && !cancellationToken.IsCancellationRequested; i++)
+        for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
         {
             long t0 = Clock.Now;
-            if (t0 > deadline)
+            if (!_limits.GoesOn(i, start, t0))
             {
                 break;
             }
@@ -110,11 +109,13 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             FirstError = firstError,
             WarmupSeconds = warmupSeconds,
             WarmupSettled = settled,
+            WarmupFailures = warmupFailures,
         };
     }
 
-    // Returns how long the warmup took and, with a JIT probe, whether the JIT went quiet before the bound.
-    private (double Seconds, bool? Settled) Warmup(CancellationToken cancellationToken)
+    // Returns how long the warmup took, with a JIT probe whether the JIT went quiet before the
+    // bound, and how many warmup requests failed (a server that fails while warming is reported).
+    private (double Seconds, bool? Settled, long Failures) Warmup(CancellationToken cancellationToken)
     {
         // A phase without a duration (InfiniteTimeSpan) still bounds its warmup.
         double phaseSeconds = _limits.MaxDuration == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : _limits.MaxDuration.TotalSeconds;
@@ -126,6 +127,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         long activity = JitActivity?.Invoke() ?? 0;
         long lastActive = start;
         bool quiet = JitActivity is null;
+        long failures = 0;
         for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
         {
             long now = Clock.Now;
@@ -145,13 +147,16 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             }
             try
             {
-                _request();
+                if (!_request())
+                {
+                    failures++;
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Warmup failures are not counted; the measured phase shows them.
+                failures++;
             }
         }
-        return (Clock.SecondsSince(start), JitActivity is null ? null : quiet);
+        return (Clock.SecondsSince(start), JitActivity is null ? null : quiet, failures);
     }
 }

@@ -8,9 +8,10 @@ namespace Rpyc.Bench;
 /// <remarks>
 /// Percentiles of raw samples interpolate linearly between closest ranks (numpy's default);
 /// percentiles of a histogram are HdrHistogram's values at 3 significant digits. Count, min, max,
-/// mean and the sample standard deviation (n − 1) are always exact.
+/// mean and the sample standard deviation (n − 1) are always exact. Statistics over several runs
+/// (<see cref="AcrossRuns"/>) keep each run's statistics in <see cref="Runs"/>.
 /// </remarks>
-public sealed class Statistics
+public sealed partial class Statistics
 {
     /// <summary>The statistics of no samples.</summary>
     public static Statistics Empty { get; } = new(0, double.NaN, double.NaN, double.NaN, double.NaN, new Percentiles(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));

@@ -1,0 +1,163 @@
+namespace Rpyc.Bench;
+
+/// <summary>
+/// Combines the runs of one target into the report's figures: every statistics object becomes
+/// <see cref="Statistics.AcrossRuns"/> (the median of the runs, with each run kept and a 95 %
+/// confidence interval), rates (bandwidth per size, concurrent throughput) the median of the runs'
+/// rates with their interval, and counts and seconds the totals. Pure.
+/// </summary>
+public static class RunCombiner
+{
+    /// <summary>Combines runs of one target; one run is returned unchanged.</summary>
+    /// <param name="runs">The target's reports, one per run, in run order.</param>
+    /// <returns>The combined report, with <see cref="TargetReport.Runs"/>.</returns>
+    /// <exception cref="ArgumentException">No runs, or runs of different targets.</exception>
+    public static TargetReport Combine(IReadOnlyList<TargetReport> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Count == 0 || runs.Any(r => r.Name != runs[0].Name))
+        {
+            throw new ArgumentException("Combine needs at least one run, all of one target.", nameof(runs));
+        }
+        if (runs.Count == 1)
+        {
+            return runs[0];
+        }
+        TargetReport first = runs[0];
+        string[] errors = runs.Select((r, i) => r.Error is null ? null : $"run {i + 1}: {r.Error}").OfType<string>().ToArray();
+        return new TargetReport
+        {
+            Name = first.Name,
+            Protocol = first.Protocol,
+            ServerMode = first.ServerMode,
+            Implementation = first.Implementation,
+            Endpoint = runs.Select(r => r.Endpoint).FirstOrDefault(e => e is not null),
+            Remote = first.Remote,
+            Runs = runs,
+            NoiseCores = runs.Select(r => r.NoiseCores).Where(n => n is not null).DefaultIfEmpty().Max(),
+            Status = runs.Any(r => r.Status == TargetStatus.Interrupted) ? TargetStatus.Interrupted
+                : runs.Any(r => r.Status == TargetStatus.Failed) ? TargetStatus.Failed
+                : TargetStatus.Ok,
+            Error = errors.Length > 0 ? string.Join("; ", errors) : null,
+            Seconds = runs.Sum(r => r.Seconds),
+            Connection = Connection(runs.Select(r => r.Connection).OfType<ConnectionResult>().ToArray()),
+            Latency = Latency(runs.Select(r => r.Latency).OfType<LatencyResult>().ToArray()),
+            Bandwidth = Bandwidth(runs.Select(r => r.Bandwidth).OfType<BandwidthResult>().ToArray()),
+            Concurrent = Concurrent(runs.Select(r => r.Concurrent).OfType<ConcurrentResult>().ToArray()),
+            ServerResources = Resources(runs.Select(r => r.ServerResources).OfType<ResourceUsage>().ToArray()),
+            ClientResources = Resources(runs.Select(r => r.ClientResources).OfType<ResourceUsage>().ToArray()),
+            Wrk = runs.Select(r => r.Wrk).FirstOrDefault(w => w is not null),
+        };
+    }
+
+    private static ConnectionResult? Connection(ConnectionResult[] runs) => runs.Length == 0 ? null : new ConnectionResult
+    {
+        Name = runs[0].Name,
+        ConnectionTime = Statistics.AcrossRuns(runs.Select(r => r.ConnectionTime).ToArray()),
+        TcpConnect = Statistics.AcrossRuns(runs.Select(r => r.TcpConnect).ToArray()),
+        Successes = runs.Sum(r => r.Successes),
+        Failures = runs.Sum(r => r.Failures),
+        RoundTripsPerConnection = MedianOrNull(runs.Select(r => r.RoundTripsPerConnection)),
+        Seconds = runs.Sum(r => r.Seconds),
+        FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
+    };
+
+    private static LatencyResult? Latency(LatencyResult[] runs) => runs.Length == 0 ? null : new LatencyResult
+    {
+        Name = runs[0].Name,
+        Operation = runs[0].Operation,
+        Latency = Statistics.AcrossRuns(runs.Select(r => r.Latency).ToArray()),
+        Successes = runs.Sum(r => r.Successes),
+        Failures = runs.Sum(r => r.Failures),
+        Seconds = runs.Sum(r => r.Seconds),
+        RoundTripsPerRequest = MedianOrNull(runs.Select(r => r.RoundTripsPerRequest)),
+        SampleTicks = runs.All(r => r.SampleTicks is not null) ? runs.SelectMany(r => r.SampleTicks!).ToArray() : null,
+        FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
+        WarmupSeconds = runs.Any(r => r.WarmupSeconds is not null) ? runs.Sum(r => r.WarmupSeconds ?? 0) : null,
+        WarmupSettled = runs.Any(r => r.WarmupSettled is not null) ? runs.All(r => r.WarmupSettled != false) : null,
+        WarmupFailures = runs.Sum(r => r.WarmupFailures),
+    };
+
+    private static BandwidthResult? Bandwidth(BandwidthResult[] runs) => runs.Length == 0 ? null : new BandwidthResult
+    {
+        Name = runs[0].Name,
+        Upload = Sizes(runs.Select(r => r.Upload).ToArray()),
+        Download = Sizes(runs.Select(r => r.Download).ToArray()),
+    };
+
+    // Sizes in the order of the run that measured the most of them; each combines the runs that have it.
+    private static BandwidthSizeResult[] Sizes(IReadOnlyList<BandwidthSizeResult>[] runs) =>
+        runs.SelectMany(r => r).Select(s => s.SizeBytes).Distinct().Select(size =>
+        {
+            BandwidthSizeResult[] each = runs.Select(r => r.FirstOrDefault(s => s.SizeBytes == size)).OfType<BandwidthSizeResult>().ToArray();
+            // A run whose transfers all failed has no rate: it counts in failures, not in the median.
+            double[] rates = each.Where(s => s.Transfers > 0).Select(s => s.BytesPerSecond).ToArray();
+            return new BandwidthSizeResult
+            {
+                SizeBytes = size,
+                Transfers = each.Sum(s => s.Transfers),
+                Failures = each.Sum(s => s.Failures),
+                Seconds = each.Sum(s => s.Seconds),
+                BytesPerSecond = rates.Length > 0 ? ConfidenceInterval.Median(rates) : 0,
+                Latency = Statistics.AcrossRuns(each.Select(s => s.Latency).ToArray()),
+                FirstError = each.Select(s => s.FirstError).FirstOrDefault(e => e is not null),
+                Runs = each,
+                BytesPerSecondCi95 = ConfidenceInterval.Of95(rates),
+            };
+        }).ToArray();
+
+    private static ConcurrentResult? Concurrent(ConcurrentResult[] runs)
+    {
+        if (runs.Length == 0)
+        {
+            return null;
+        }
+        double[] rates = runs.Select(r => r.Throughput).ToArray();
+        double median = ConfidenceInterval.Median(rates);
+        // Per-client figures of the run nearest the median: clients of different runs are different clients.
+        ConcurrentResult typical = runs.MinBy(r => Math.Abs(r.Throughput - median))!;
+        return new ConcurrentResult
+        {
+            Name = runs[0].Name,
+            Clients = runs[0].Clients,
+            RequestsPerClient = runs[0].RequestsPerClient,
+            Successes = runs.Sum(r => r.Successes),
+            Failures = runs.Sum(r => r.Failures),
+            Seconds = runs.Sum(r => r.Seconds),
+            Throughput = double.IsFinite(median) ? median : 0,
+            Latency = Statistics.AcrossRuns(runs.Select(r => r.Latency).ToArray()),
+            PerClient = typical.PerClient,
+            FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
+            Runs = runs,
+            ThroughputCi95 = ConfidenceInterval.Of95(rates),
+        };
+    }
+
+    private static ResourceUsage? Resources(ResourceUsage[] runs)
+    {
+        if (runs.Length == 0)
+        {
+            return null;
+        }
+        double wall = runs.Sum(r => r.WallSeconds);
+        double cpu = runs.Sum(r => r.CpuSeconds);
+        int samples = runs.Sum(r => r.Samples);
+        return new ResourceUsage
+        {
+            ProcessId = runs[^1].ProcessId,
+            CpuSeconds = cpu,
+            CpuPercentMean = wall > 0 ? cpu / wall * 100 : 0,
+            CpuPercentMax = runs.Max(r => r.CpuPercentMax),
+            RssPeakBytes = runs.Max(r => r.RssPeakBytes),
+            RssMeanBytes = samples > 0 ? runs.Sum(r => r.RssMeanBytes * r.Samples) / samples : 0,
+            Samples = samples,
+            WallSeconds = wall,
+        };
+    }
+
+    private static double? MedianOrNull(IEnumerable<double?> values)
+    {
+        double[] present = values.OfType<double>().ToArray();
+        return present.Length == 0 ? null : ConfidenceInterval.Median(present);
+    }
+}

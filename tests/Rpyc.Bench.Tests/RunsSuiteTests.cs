@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Rpyc.Bench.Tests;
+
+// Several runs, remote endpoints and bind ports against real servers on 127.0.0.1.
+[Collection(ServerProcesses.Name)]
+public class RunsSuiteTests(ITestOutputHelper output)
+{
+    private static SuiteOptions Short(params string[] targets) => new()
+    {
+        Targets = targets,
+        NumConnections = 4,
+        NumRequests = 20,
+        WarmupRequests = 5,
+        WarmupDuration = TimeSpan.Zero,
+        NumConcurrentClients = 2,
+        RequestsPerClient = 10,
+        PayloadSizes = [1024],
+        TransfersPerSize = 3,
+        MinPhaseDuration = TimeSpan.Zero,
+        RunWrk = false,
+    };
+
+    [Fact]
+    public void RunAll_ThreeRuns_InterleavedRotatingOrder_CombinedWithIntervals()
+    {
+        var firstPhases = new List<(string Target, int Run)>();
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.TcpRaw, TargetCatalog.RpycThreaded) with { Runs = 3 }, new SyncProgress(p =>
+        {
+            if (p.Phase == "connection")
+            {
+                firstPhases.Add((p.Target, p.Run));
+            }
+        }));
+        output.WriteLine(TextReporter.Render(report));
+        Assert.Equal(
+            [("tcp_raw", 0), ("rpyc_threaded", 0), ("rpyc_threaded", 1), ("tcp_raw", 1), ("tcp_raw", 2), ("rpyc_threaded", 2)],
+            firstPhases);
+        Assert.Equal([TargetCatalog.TcpRaw, TargetCatalog.RpycThreaded], report.Targets.Select(t => t.Name));
+        foreach (TargetReport t in report.Targets)
+        {
+            Assert.True(t.Status == TargetStatus.Ok, t.Error);
+            Assert.Equal(3, t.RunCount);
+            Assert.Equal(60, t.Latency!.Successes);
+            Assert.Equal(3, t.Latency.Latency.Runs!.Count);
+            Assert.All(t.Latency.Latency.Runs, r => Assert.Equal(20, r.Count));
+            Assert.True(t.Latency.Latency.Ci95!["p50"].Low <= t.Latency.Latency.Ci95["p50"].High);
+            Assert.Equal(3, t.Bandwidth!.Download[0].Runs!.Count);
+            Assert.NotNull(t.Bandwidth.Download[0].BytesPerSecondCi95);
+            Assert.NotNull(t.Concurrent!.ThroughputCi95);
+            // One server for all three runs: every run measured the same endpoint.
+            Assert.Single(t.Runs!.Select(r => r.Endpoint).Distinct());
+        }
+        using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
+        Assert.Equal(3, json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("runs").GetInt32());
+        Assert.Equal(3, json.RootElement.GetProperty("rpyc_threaded").GetProperty("latency").GetProperty("runs").GetArrayLength());
+    }
+
+    [Fact]
+    public void RunAll_MinPhaseDuration_PhasesLastAtLeastThatLong()
+    {
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.TcpRaw) with { MinPhaseDuration = TimeSpan.FromSeconds(0.3) });
+        TargetReport t = Assert.Single(report.Targets);
+        Assert.True(t.Status == TargetStatus.Ok, t.Error);
+        Assert.True(t.Connection!.Seconds >= 0.3, $"connection {t.Connection.Seconds}");
+        Assert.True(t.Latency!.Seconds >= 0.3, $"latency {t.Latency.Seconds}");
+        Assert.True(t.Latency.Successes > 20, "the minimum time, not the count, ended the latency phase");
+        Assert.True(t.Concurrent!.Seconds >= 0.3, $"concurrent {t.Concurrent.Seconds}");
+        Assert.True(t.Bandwidth!.Upload[0].Transfers > 3);
+    }
+
+    [Fact]
+    public void RunAll_RpycHost_OnlyRpycThreadedPointedThere_MarkedRemote()
+    {
+        using ServerHost remote = ServerHost.Start(TargetCatalog.RpycThreaded);
+        SuiteOptions options = Short(TargetCatalog.RpycForking, TargetCatalog.TcpRaw) with { RpycHost = "127.0.0.1", RpycPort = remote.Port };
+        BenchmarkReport report = BenchmarkSuite.RunAll(options);
+        output.WriteLine(TextReporter.Render(report));
+        Assert.Equal([TargetCatalog.RpycForking, TargetCatalog.TcpRaw, TargetCatalog.RpycThreaded], report.Targets.Select(t => t.Name));
+        Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, $"{t.Name}: {t.Error}"));
+        TargetReport threaded = report.Targets.Single(t => t.Name == TargetCatalog.RpycThreaded);
+        Assert.True(threaded.Remote);
+        Assert.Equal($"127.0.0.1:{remote.Port}", threaded.Endpoint);
+        Assert.Null(threaded.ServerResources);
+        foreach (TargetReport local in report.Targets.Where(t => t.Name != TargetCatalog.RpycThreaded))
+        {
+            Assert.False(local.Remote);
+            Assert.NotEqual($"127.0.0.1:{remote.Port}", local.Endpoint);
+            Assert.NotNull(local.ServerResources);
+        }
+        using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
+        Assert.True(json.RootElement.GetProperty("rpyc_threaded").GetProperty("remote").GetBoolean());
+        Assert.False(json.RootElement.GetProperty("rpyc_forking").GetProperty("remote").GetBoolean());
+        Assert.Equal($"rpyc_threaded=127.0.0.1:{remote.Port}", json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("endpoints")[0].GetString());
+    }
+
+    [Fact]
+    public void RunAll_Endpoint_AnyTargetMeasuredThere()
+    {
+        using ServerHost remote = ServerHost.Start(TargetCatalog.TcpRaw);
+        SuiteOptions options = Short(TargetCatalog.TcpRaw) with { Endpoints = [new RemoteEndpoint(TargetCatalog.TcpRaw, "127.0.0.1", remote.Port)] };
+        TargetReport t = Assert.Single(BenchmarkSuite.RunAll(options).Targets);
+        Assert.True(t.Status == TargetStatus.Ok, t.Error);
+        Assert.True(t.Remote);
+        Assert.Equal($"127.0.0.1:{remote.Port}", t.Endpoint);
+    }
+
+    [Fact]
+    public void RunAll_PortsWithoutHost_StartedServersBindThem()
+    {
+        int rpycPort = FreePorts(2);
+        int httpPort = FreePorts(1);
+        SuiteOptions options = Short(TargetCatalog.RpycThreaded, TargetCatalog.RpycForking, TargetCatalog.HttpThreaded) with { RpycPort = rpycPort, HttpPort = httpPort };
+        BenchmarkReport report = BenchmarkSuite.RunAll(options);
+        output.WriteLine(TextReporter.Render(report));
+        Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, $"{t.Name}: {t.Error}"));
+        Assert.All(report.Targets, t => Assert.False(t.Remote));
+        Assert.Equal($"127.0.0.1:{rpycPort}", report.Targets[0].Endpoint);
+        Assert.Equal($"127.0.0.1:{rpycPort + 1}", report.Targets[1].Endpoint);
+        Assert.Equal($"127.0.0.1:{httpPort}", report.Targets[2].Endpoint);
+    }
+
+    [Fact]
+    public void RemoteEndpoint_Parse()
+    {
+        Assert.True(RemoteEndpoint.TryParse("py_rpyc_threaded=10.0.0.2:18861", out RemoteEndpoint? e, out _));
+        Assert.Equal(new RemoteEndpoint("py_rpyc_threaded", "10.0.0.2", 18861), e);
+        Assert.True(RemoteEndpoint.TryParse("tcp_raw=[::1]:18900", out e, out _));
+        Assert.Equal("::1", e.Host);
+        Assert.False(RemoteEndpoint.TryParse("tcp_raw=host", out _, out string? error));
+        Assert.Contains("NAME=HOST:PORT", error, StringComparison.Ordinal);
+        Assert.False(RemoteEndpoint.TryParse("bogus=h:1", out _, out error));
+        Assert.Contains("unknown target", error, StringComparison.Ordinal);
+        Assert.False(RemoteEndpoint.TryParse("tcp_raw=h:70000", out _, out _));
+        Assert.Throws<ArgumentException>(() => new SuiteOptions { TcpHost = "h", Endpoints = [new RemoteEndpoint("tcp_raw", "g", 1)] }.RemoteEndpoints());
+    }
+
+    // A run of free consecutive ports: bound once to find them, then released.
+    private static int FreePorts(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)first.LocalEndPoint!).Port;
+            if (port + count > 65535)
+            {
+                continue;
+            }
+            var more = new List<Socket>();
+            try
+            {
+                for (int i = 1; i < count; i++)
+                {
+                    var next = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    more.Add(next);
+                    next.Bind(new IPEndPoint(IPAddress.Loopback, port + i));
+                }
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+            finally
+            {
+                more.ForEach(s => s.Dispose());
+            }
+        }
+        throw new InvalidOperationException("no free consecutive ports");
+    }
+
+    private sealed class SyncProgress(Action<SuiteProgress> report) : IProgress<SuiteProgress>
+    {
+        public void Report(SuiteProgress value) => report(value);
+    }
+}
