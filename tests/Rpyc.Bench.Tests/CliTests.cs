@@ -166,6 +166,84 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_Quiet_NoTablesButTheReport()
+    {
+        string json = Path.GetTempFileName();
+        try
+        {
+            (int code, string stdout, _) = Run([.. s_short, "--targets", "tcp_raw", "-q", "-o", json]);
+            Assert.Equal(0, code);
+            Assert.DoesNotContain("Latency", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("(µs)", stdout, StringComparison.Ordinal);
+            Assert.Contains(json, stdout, StringComparison.Ordinal);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal("ok", doc.RootElement.GetProperty("tcp_raw").GetProperty("status").GetString());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void Run_RpycPortWithoutHost_TheStartedServerBindsIt()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        string json = Path.GetTempFileName();
+        try
+        {
+            (int code, _, _) = Run([.. s_short, "--targets", "rpyc_threaded", "--rpyc-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-q", "-o", json]);
+            Assert.Equal(0, code);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            JsonElement target = doc.RootElement.GetProperty("rpyc_threaded");
+            Assert.Equal($"127.0.0.1:{port}", target.GetProperty("endpoint").GetString());
+            Assert.False(target.GetProperty("remote").GetBoolean());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public async Task Run_Sigterm_PartialReportAndExit143()
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"rpycbench-term-{Guid.NewGuid():N}.json");
+        using Process process = Process.Start(Rpycbench([.. s_short, "--targets", "tcp_raw", "--min-phase-seconds", "30", "--max-phase-seconds", "60", "-o", json]))!;
+        try
+        {
+            process.StandardInput.Close();
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            // The connection phase alone lasts 30 s: SIGTERM lands mid-run.
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            Assert.False(process.HasExited, "rpycbench ended before the signal");
+            Assert.Equal(0, Kill(process.Id, 15));
+            Assert.True(process.WaitForExit(30_000), "rpycbench did not stop within 30 s of SIGTERM");
+            output.WriteLine(await stdout);
+            output.WriteLine(await stderr);
+            Assert.Equal(143, process.ExitCode);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.True(doc.RootElement.GetProperty("metadata").GetProperty("interrupted").GetBoolean());
+            Assert.Equal("interrupted", doc.RootElement.GetProperty("tcp_raw").GetProperty("status").GetString());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            File.Delete(json);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [Fact]
     public void Run_TargetFails_ExitCode1()
     {
         // Nothing listens on port 1: every connection is refused.

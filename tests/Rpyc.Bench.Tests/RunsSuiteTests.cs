@@ -122,6 +122,80 @@ public class RunsSuiteTests(ITestOutputHelper output)
         Assert.Equal($"127.0.0.1:{httpPort}", report.Targets[2].Endpoint);
     }
 
+    [Theory]
+    [InlineData(TargetCatalog.RpycThreaded)]
+    [InlineData(TargetCatalog.HttpThreaded)]
+    public void RunAll_ServerAcceptsAndNeverReplies_PhasesCutAtTheirBound_FailuresCounted(string target)
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<Socket>();
+        using var stop = new CancellationTokenSource();
+        // Accepts and reads, never answers: what a hung server looks like from the client.
+        Task acceptor = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    Socket s = await silent.AcceptSocketAsync(stop.Token);
+                    lock (held)
+                    {
+                        held.Add(s);
+                    }
+                    _ = Task.Run(async () =>
+                    {
+                        var buffer = new byte[65536];
+                        try
+                        {
+                            while (await s.ReceiveAsync(buffer, SocketFlags.None, stop.Token) > 0)
+                            {
+                            }
+                        }
+                        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+                        {
+                        }
+                    });
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        int port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        SuiteOptions options = Short() with
+        {
+            Endpoints = [new RemoteEndpoint(target, "127.0.0.1", port)],
+            MaxPhaseDuration = TimeSpan.FromSeconds(1),
+            MaxSizeDuration = TimeSpan.FromSeconds(0.5),
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        BenchmarkReport report;
+        try
+        {
+            report = BenchmarkSuite.RunAll(options);
+        }
+        finally
+        {
+            stop.Cancel();
+            silent.Stop();
+            lock (held)
+            {
+                held.ForEach(s => s.Dispose());
+            }
+        }
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s");
+        TargetReport t = Assert.Single(report.Targets);
+        output.WriteLine(t.Error);
+        // Budgets: connection 1 + 2, latency 1 + 1 + 2, bandwidth 2 x (0.5 + 0.5) + 2, concurrent 1 + 2 seconds.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"took {clock.Elapsed}");
+        Assert.Equal(TargetStatus.Failed, t.Status);
+        Assert.True(t.Connection!.Failures > 0);
+        Assert.Equal(0, t.Connection.Successes);
+        Assert.Contains("max-phase-seconds", t.Error, StringComparison.Ordinal);
+        Assert.True(t.TotalFailures > 0);
+    }
+
     [Fact]
     public void RemoteEndpoint_Parse()
     {

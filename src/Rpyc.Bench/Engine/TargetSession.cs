@@ -11,6 +11,9 @@ namespace Rpyc.Bench;
 /// </summary>
 internal sealed class TargetSession(TargetInfo info, SuiteOptions options, EndpointChoice endpoint) : IDisposable
 {
+    // Slack on top of each phase's own bounds before a stalled server's requests are cut.
+    private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(2);
+    private readonly PhaseGuard _guard = new();
     private ServerHost? _host;
     private BenchTarget? _target;
     private string? _deadReason;
@@ -39,7 +42,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         WrkResult? wrk = null;
         try
         {
-            BenchTarget target = EnsureStarted(report);
+            BenchTarget target = _guard.Wrap(EnsureStarted(report));
             ServerHost? host = _host;
             ResourceSampler? serverSampler = ServerProcessId is int pid ? new ResourceSampler(pid, includeDescendants: true) : null;
             var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false);
@@ -54,13 +57,16 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 }
                 TimeSpan minimum = options.MinPhaseDuration;
                 bool Cancelled() => cancellationToken.IsCancellationRequested;
+                TimeSpan max = options.MaxPhaseDuration;
+                TimeSpan warmupBound = max < TimeSpan.FromSeconds(20) ? max : TimeSpan.FromSeconds(20);
+                TimeSpan sizeBound = options.MaxSizeDuration + (options.MaxSizeDuration < TimeSpan.FromSeconds(10) ? options.MaxSizeDuration : TimeSpan.FromSeconds(10));
                 Settle();
-                connection = Step(errors, "connection", report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
+                connection = Step(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
                     new RunLimits(options.NumConnections, options.MaxPhaseDuration, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
                 {
                     KeepSamples = options.KeepSamples,
                 }.Execute(cancellationToken));
-                latency = Step(errors, "latency", report, Cancelled, () =>
+                latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () =>
                 {
                     using BenchClient client = target.Connect();
                     Settle();
@@ -79,14 +85,14 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                         KeepSamples = options.KeepSamples,
                     }.Execute(cancellationToken);
                 });
-                bandwidth = Step(errors, "bandwidth", report, Cancelled, () =>
+                bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
                 {
                     using BenchClient client = target.Connect();
                     Settle();
                     return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
                         new RunLimits(options.TransfersPerSize, options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
                 });
-                concurrent = Step(errors, "concurrent", report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
+                concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
                 {
                     MaxDuration = options.MaxPhaseDuration,
                     MinDuration = minimum,
@@ -162,7 +168,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // benchmark's requests are too short a window to compare rates.
     private WrkResult? CompareWithWrk(BenchTarget target, string wrkPath, List<string> errors, Action<string> report, CancellationToken cancellationToken)
     {
-        ConcurrentResult? sustained = Step(errors, "sustained load", report, () => cancellationToken.IsCancellationRequested, () =>
+        ConcurrentResult? sustained = Step(errors, "sustained load", options.WrkDuration + s_grace, report, () => cancellationToken.IsCancellationRequested, () =>
             new ConcurrentBenchmark($"{Info.Name} sustained", target, options.NumConcurrentClients, int.MaxValue)
             {
                 MaxDuration = options.WrkDuration,
@@ -215,8 +221,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         ?? r.Bandwidth?.Upload.Concat(r.Bandwidth.Download).Select(x => x.FirstError).FirstOrDefault(e => e is not null)
         ?? r.Concurrent?.FirstError;
 
-    // One benchmark; an exception (e.g. the connect of a warm client failing) is kept as the step's error.
-    private static T? Step<T>(List<string> errors, string phase, Action<string> report, Func<bool> cancelled, Func<T> run)
+    // One benchmark, cut by the guard past its budget; an exception (e.g. the connect of a warm
+    // client failing) is kept as the step's error.
+    private T? Step<T>(List<string> errors, string phase, TimeSpan budget, Action<string> report, Func<bool> cancelled, Func<T> run)
         where T : class
     {
         if (cancelled())
@@ -224,6 +231,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             return null;
         }
         report(phase);
+        _guard.Begin(budget);
         try
         {
             return run();
@@ -233,10 +241,15 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             errors.Add($"{phase}: {ex.GetType().Name}: {ex.Message}");
             return null;
         }
+        finally
+        {
+            _guard.End();
+        }
     }
 
     public void Dispose()
     {
+        _guard.Dispose();
         _host?.Dispose();
         _host = null;
     }
