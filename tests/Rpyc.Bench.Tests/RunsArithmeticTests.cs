@@ -158,12 +158,37 @@ public class RunsArithmeticTests
         Assert.Equal(2, t.GetProperty("connection_time").GetProperty("runs").GetArrayLength());
     }
 
-    private static TargetReport Run(double bytesPerSecondSeconds, double throughputSeconds, TargetStatus status)
+    [Fact]
+    public void FloorComparison_BeatsFloorOnlyBeyondNoise()
+    {
+        TargetReport floor = Run(1.0, 1.0, TargetStatus.Ok, TargetCatalog.TcpRaw);
+        TargetReport same = Run(1.05, 1.0, TargetStatus.Ok, "within_noise");
+        TargetReport faster = Run(0.5, 0.5, TargetStatus.Ok, "faster");
+        var report = new BenchmarkReport
+        {
+            Metadata = new RunMetadata
+            {
+                ToolVersion = "t", StartTime = DateTimeOffset.UnixEpoch, Machine = "m", OperatingSystem = "o", CpuModel = "c",
+                ProcessorCount = 2, MemoryBytes = 1, Runtime = "r", PeerVersions = new Dictionary<string, string>(), Parameters = new Dictionary<string, object>(),
+            },
+            Targets = [floor, same, faster],
+        };
+        Assert.Empty(FloorComparison.Of(report, floor));
+        IReadOnlyList<FloorRatio> near = FloorComparison.Of(report, same);
+        Assert.Equal(["ping_p50", "upload_1000", "concurrent_throughput"], near.Select(r => r.Figure));
+        Assert.All(near, r => Assert.False(r.BeatsFloor));
+        IReadOnlyList<FloorRatio> beats = FloorComparison.Of(report, faster);
+        Assert.Equal(0.5, beats.Single(r => r.Figure == "ping_p50").Ratio, 6);
+        Assert.Equal(2.0, beats.Single(r => r.Figure == "upload_1000").Ratio, 6);
+        Assert.All(beats, r => Assert.True(r.BeatsFloor, r.Figure));
+    }
+
+    private static TargetReport Run(double bytesPerSecondSeconds, double throughputSeconds, TargetStatus status, string name = "x")
     {
         Statistics latency = Statistics.FromSamples(Enumerable.Range(1, 10).Select(i => i * bytesPerSecondSeconds * 1e-6));
         return new TargetReport
         {
-            Name = "x",
+            Name = name,
             Protocol = "tcp",
             Status = status,
             Error = status == TargetStatus.Ok ? null : "broke",

@@ -27,7 +27,7 @@ public static class JsonReporter
             foreach (TargetReport target in report.Targets)
             {
                 w.WritePropertyName(target.Name);
-                WriteTarget(w, target);
+                WriteTarget(w, target, FloorComparison.Of(report, target));
             }
             w.WriteEndObject();
         }
@@ -117,7 +117,7 @@ public static class JsonReporter
         }
     }
 
-    private static void WriteTarget(Utf8JsonWriter w, TargetReport t)
+    private static void WriteTarget(Utf8JsonWriter w, TargetReport t, IReadOnlyList<FloorRatio> floor)
     {
         w.WriteStartObject();
         w.WriteString("name", t.Name);
@@ -192,6 +192,16 @@ public static class JsonReporter
         Memory(w, "client", t.ClientResources);
         w.WriteEndObject();
         Number(w, "round_trips_per_request", t.Latency?.RoundTripsPerRequest);
+        // Target / tcp_raw in the same run; "beats_floor" marks a figure better than the floor beyond noise.
+        w.WriteStartObject("vs_floor");
+        foreach (FloorRatio ratio in floor)
+        {
+            w.WriteStartObject(ratio.Figure);
+            Number(w, "ratio", ratio.Ratio);
+            w.WriteBoolean("beats_floor", ratio.BeatsFloor);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
         if (t.Wrk is { } wrk)
         {
             w.WriteStartObject("wrk");

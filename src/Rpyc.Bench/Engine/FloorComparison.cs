@@ -1,0 +1,76 @@
+namespace Rpyc.Bench;
+
+/// <summary>One figure of a target beside the same figure of the raw TCP floor.</summary>
+/// <param name="Figure">The figure: <c>ping_p50</c>, <c>upload_1048576</c>, <c>download_1024</c>, <c>concurrent_throughput</c>.</param>
+/// <param name="Ratio">Target ÷ floor: for a time, above 1 is slower than the floor; for a rate, below 1 is slower.</param>
+/// <param name="BeatsFloor">
+/// Whether the target did better than the floor beyond noise: with runs, the two 95 % intervals do not
+/// overlap; with one run, by more than <see cref="FloorComparison.SingleRunNoise"/>. The floor is
+/// meant to be the fastest plain-socket path, so such a figure says the floor, the placement of
+/// threads or the machine's noise is off, not that the protocol is faster than TCP.
+/// </param>
+public sealed record FloorRatio(string Figure, double Ratio, bool BeatsFloor);
+
+/// <summary>
+/// Compares every target's headline figures with <c>tcp_raw</c>'s in the same run: ping p50, each
+/// bandwidth size in each direction, concurrent throughput. Pure.
+/// </summary>
+public static class FloorComparison
+{
+    /// <summary>How much better than the floor a single-run figure must be to count as beating it: 10 %.</summary>
+    public const double SingleRunNoise = 0.10;
+
+    /// <summary>The target's figures beside the floor's; empty when the report has no ok floor or this is the floor.</summary>
+    /// <param name="report">The run.</param>
+    /// <param name="target">One of its targets.</param>
+    /// <returns>The ratios, in figure order.</returns>
+    public static IReadOnlyList<FloorRatio> Of(BenchmarkReport report, TargetReport target)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(target);
+        TargetReport? floor = report.Targets.FirstOrDefault(t => t.Name == TargetCatalog.TcpRaw);
+        if (floor is null || ReferenceEquals(floor, target) || floor.Remote != target.Remote)
+        {
+            return [];
+        }
+        var ratios = new List<FloorRatio>();
+        if (target.Latency?.Latency is { Count: > 0 } ping && floor.Latency?.Latency is { Count: > 0 } floorPing)
+        {
+            ratios.Add(Time("ping_p50", ping.P50, Ci(ping, "p50"), floorPing.P50, Ci(floorPing, "p50")));
+        }
+        AddSizes(ratios, "upload", target.Bandwidth?.Upload, floor.Bandwidth?.Upload);
+        AddSizes(ratios, "download", target.Bandwidth?.Download, floor.Bandwidth?.Download);
+        if (target.Concurrent is { Successes: > 0 } k && floor.Concurrent is { Successes: > 0 } fk)
+        {
+            ratios.Add(Rate("concurrent_throughput", k.Throughput, k.ThroughputCi95, fk.Throughput, fk.ThroughputCi95));
+        }
+        return ratios;
+    }
+
+    private static void AddSizes(List<FloorRatio> ratios, string direction, IReadOnlyList<BandwidthSizeResult>? sizes, IReadOnlyList<BandwidthSizeResult>? floorSizes)
+    {
+        foreach (BandwidthSizeResult s in sizes ?? [])
+        {
+            if (s.Transfers > 0 && floorSizes?.FirstOrDefault(f => f.SizeBytes == s.SizeBytes) is { Transfers: > 0 } f)
+            {
+                ratios.Add(Rate($"{direction}_{s.SizeBytes}", s.BytesPerSecond, s.BytesPerSecondCi95, f.BytesPerSecond, f.BytesPerSecondCi95));
+            }
+        }
+    }
+
+    private static Interval? Ci(Statistics s, string figure) => s.Ci95 is { } ci && ci.TryGetValue(figure, out Interval i) ? i : null;
+
+    // A time: lower is better.
+    private static FloorRatio Time(string figure, double value, Interval? ci, double floor, Interval? floorCi)
+    {
+        bool beats = ci is { } a && floorCi is { } b ? a.High < b.Low : value < floor * (1 - SingleRunNoise);
+        return new FloorRatio(figure, value / floor, beats);
+    }
+
+    // A rate: higher is better.
+    private static FloorRatio Rate(string figure, double value, Interval? ci, double floor, Interval? floorCi)
+    {
+        bool beats = ci is { } a && floorCi is { } b ? a.Low > b.High : value > floor * (1 + SingleRunNoise);
+        return new FloorRatio(figure, value / floor, beats);
+    }
+}
