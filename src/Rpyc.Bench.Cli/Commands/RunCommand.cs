@@ -69,7 +69,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Add the Python peers (rpyc threaded and forking, Flask) run by /usr/bin/python3.")]
         public bool Python { get; init; }
 
-        [CommandOption("--num-connections <N>")]
+        [CommandOption("--num-connections|--num-serial-connections <N>")]
         [Description("Connections opened by the connection benchmark.")]
         [DefaultValue(100)]
         public int NumConnections { get; init; } = 100;
@@ -84,7 +84,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue(100)]
         public int Warmup { get; init; } = 100;
 
-        [CommandOption("--num-concurrent-clients <N>")]
+        [CommandOption("--num-concurrent-clients|--num-parallel-clients <N>")]
         [Description("Clients of the concurrent benchmark.")]
         [DefaultValue(10)]
         public int NumConcurrentClients { get; init; } = 10;
