@@ -39,6 +39,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote.")]
         public string[]? Endpoints { get; init; }
 
+        [CommandOption("--scenarios <LIST>")]
+        [Description("Decision scenarios run on every target that serves them: record, list, chain, callback, upload (comma-separated), 'all' or 'none'.")]
+        [DefaultValue("all")]
+        public string Scenarios { get; init; } = "all";
+
         [CommandOption("--runs <N>")]
         [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval.")]
         [DefaultValue(1)]
@@ -152,6 +157,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error("--min-phase-seconds must be from 0 to --max-phase-seconds.");
             }
+            string? badScenario = ScenarioNames().FirstOrDefault(n => !DecisionScenario.Names.Contains(n));
+            if (badScenario is not null)
+            {
+                return ValidationResult.Error($"Unknown scenario '{badScenario}'. Scenarios: {string.Join(", ", DecisionScenario.Names)}, all, none.");
+            }
             if (Runs is < 1 or > 100)
             {
                 return ValidationResult.Error("--runs must be from 1 to 100.");
@@ -214,6 +224,13 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             return targets;
         }
 
+        public IReadOnlyList<string> ScenarioNames() => Scenarios.Trim() switch
+        {
+            "all" => DecisionScenario.Names,
+            "none" or "" => [],
+            _ => ParseTargets(Scenarios).Distinct().ToArray(),
+        };
+
         public IReadOnlyList<RemoteEndpoint> ToEndpoints() =>
             (Endpoints ?? []).Select(e => RemoteEndpoint.TryParse(e, out RemoteEndpoint? parsed, out _) ? parsed : throw new ArgumentException($"Bad endpoint '{e}'.")).ToArray();
 
@@ -273,6 +290,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             MaxPhaseDuration = TimeSpan.FromSeconds(settings.MaxPhaseSeconds),
             MinPhaseDuration = TimeSpan.FromSeconds(settings.MinPhaseSeconds),
             Runs = settings.Runs,
+            Scenarios = settings.ScenarioNames(),
             RpycHost = settings.RpycHost,
             RpycPort = settings.RpycPort,
             HttpHost = settings.HttpHost,

@@ -84,8 +84,10 @@ internal sealed class PhaseGuard : IDisposable
     private static TimeoutException TimeIsUp() =>
         new("the phase ran past its time bound (--max-phase-seconds) waiting for the server: request not sent");
 
-    private sealed class GuardedClient(BenchClient inner, PhaseGuard guard) : BenchClient
+    private sealed class GuardedClient(BenchClient inner, PhaseGuard guard) : BenchClient, IGuardedClient
     {
+        public BenchClient Inner => inner;
+
         private int _inCall;
         private int _aborted;
 
@@ -180,7 +182,7 @@ internal sealed class PhaseGuard : IDisposable
             }
         }
 
-        private void Enter()
+        public void Enter()
         {
             if (Volatile.Read(ref _aborted) != 0 || guard.Expired)
             {
@@ -189,7 +191,7 @@ internal sealed class PhaseGuard : IDisposable
             Volatile.Write(ref _inCall, 1);
         }
 
-        private void Exit()
+        public void Exit()
         {
             Volatile.Write(ref _inCall, 0);
             if (Volatile.Read(ref _aborted) != 0)
@@ -207,4 +209,14 @@ internal sealed class PhaseGuard : IDisposable
             }
         }
     }
+}
+
+/// <summary>A client whose calls the <see cref="PhaseGuard"/> watches; other request kinds (scenarios) bracket their calls with it.</summary>
+internal interface IGuardedClient
+{
+    public BenchClient Inner { get; }
+
+    public void Enter();
+
+    public void Exit();
 }

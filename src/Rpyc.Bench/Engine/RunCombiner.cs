@@ -44,6 +44,7 @@ public static class RunCombiner
             Latency = Latency(runs.Select(r => r.Latency).OfType<LatencyResult>().ToArray()),
             Bandwidth = Bandwidth(runs.Select(r => r.Bandwidth).OfType<BandwidthResult>().ToArray()),
             Concurrent = Concurrent(runs.Select(r => r.Concurrent).OfType<ConcurrentResult>().ToArray()),
+            Scenarios = Scenarios(runs.Select(r => r.Scenarios).OfType<IReadOnlyList<ScenarioResult>>().ToArray()),
             ServerResources = Resources(runs.Select(r => r.ServerResources).OfType<ResourceUsage>().ToArray()),
             ClientResources = Resources(runs.Select(r => r.ClientResources).OfType<ResourceUsage>().ToArray()),
             Wrk = runs.Select(r => r.Wrk).FirstOrDefault(w => w is not null),
@@ -132,6 +133,26 @@ public static class RunCombiner
             ThroughputCi95 = ConfidenceInterval.Of95(rates),
         };
     }
+
+    private static ScenarioResult[]? Scenarios(IReadOnlyList<ScenarioResult>[] runs) => runs.Length == 0 ? null :
+        runs.SelectMany(r => r).Select(s => s.Key).Distinct().Select(key =>
+        {
+            ScenarioResult[] each = runs.Select(r => r.FirstOrDefault(s => s.Key == key)).OfType<ScenarioResult>().ToArray();
+            return new ScenarioResult
+            {
+                Key = key,
+                Scenario = each[0].Scenario,
+                Style = each[0].Style,
+                Successes = each.Sum(s => s.Successes),
+                Failures = each.Sum(s => s.Failures),
+                Seconds = each.Sum(s => s.Seconds),
+                Latency = Statistics.AcrossRuns(each.Select(s => s.Latency).ToArray()),
+                RoundTripsPerOp = MedianOrNull(each.Select(s => s.RoundTripsPerOp)),
+                BytesPerOp = MedianOrNull(each.Select(s => s.BytesPerOp)),
+                PredictedSeconds = MedianOrNull(each.Select(s => s.PredictedSeconds)),
+                FirstError = each.Select(s => s.FirstError).FirstOrDefault(e => e is not null),
+            };
+        }).ToArray();
 
     private static ResourceUsage? Resources(ResourceUsage[] runs)
     {

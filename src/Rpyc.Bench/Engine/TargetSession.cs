@@ -37,6 +37,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         LatencyResult? latency = null;
         BandwidthResult? bandwidth = null;
         ConcurrentResult? concurrent = null;
+        IReadOnlyList<ScenarioResult>? scenarios = null;
         ResourceUsage? serverUsage = null;
         ResourceUsage? clientUsage = null;
         WrkResult? wrk = null;
@@ -99,6 +100,16 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                     BeforeRelease = Settle,
                     KeepSamples = options.KeepSamples,
                 }.Execute(cancellationToken));
+                int variants = DecisionScenario.For(Info.Protocol, options.Scenarios).Count;
+                if (variants > 0)
+                {
+                    scenarios = Step(errors, "scenarios", (variants * (max + warmupBound)) + s_grace, report, Cancelled, () =>
+                    {
+                        Settle();
+                        return new ScenarioBenchmark(target, options.Scenarios,
+                            new RunLimits(options.ScenarioOperations, max, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 }).Execute(cancellationToken);
+                    });
+                }
             }
             finally
             {
@@ -131,6 +142,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Latency = latency,
             Bandwidth = bandwidth,
             Concurrent = concurrent,
+            Scenarios = scenarios,
         };
         if (partial.TotalFailures > 0)
         {
@@ -158,6 +170,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Latency = latency,
             Bandwidth = bandwidth,
             Concurrent = concurrent,
+            Scenarios = scenarios,
             ServerResources = serverUsage,
             ClientResources = clientUsage,
             Wrk = wrk,
@@ -219,7 +232,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     internal static string? FirstError(TargetReport r) =>
         r.Connection?.FirstError ?? r.Latency?.FirstError
         ?? r.Bandwidth?.Upload.Concat(r.Bandwidth.Download).Select(x => x.FirstError).FirstOrDefault(e => e is not null)
-        ?? r.Concurrent?.FirstError;
+        ?? r.Concurrent?.FirstError
+        ?? r.Scenarios?.Select(x => x.FirstError).FirstOrDefault(e => e is not null);
 
     // One benchmark, cut by the guard past its budget; an exception (e.g. the connect of a warm
     // client failing) is kept as the step's error.

@@ -192,6 +192,26 @@ public static class JsonReporter
         Memory(w, "client", t.ClientResources);
         w.WriteEndObject();
         Number(w, "round_trips_per_request", t.Latency?.RoundTripsPerRequest);
+        if (t.Scenarios is { } scenarios)
+        {
+            w.WriteStartObject("scenarios");
+            foreach (ScenarioResult x in scenarios)
+            {
+                w.WriteStartObject(x.Key);
+                w.WriteString("scenario", x.Scenario);
+                w.WriteString("style", x.Style);
+                Number(w, "round_trips_per_op", x.RoundTripsPerOp);
+                Number(w, "bytes_per_op", x.BytesPerOp);
+                w.WriteStartObject("latency");
+                Stats(w, x.Latency, x.Failures);
+                w.WriteEndObject();
+                Number(w, "predicted_seconds", x.PredictedSeconds);
+                Number(w, "measured_seconds", x.Seconds);
+                w.WriteString("first_error", x.FirstError);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
         // Target / tcp_raw in the same run; "beats_floor" marks a figure better than the floor beyond noise.
         w.WriteStartObject("vs_floor");
         foreach (FloorRatio ratio in floor)

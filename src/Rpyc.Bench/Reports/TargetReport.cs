@@ -71,6 +71,9 @@ public sealed class TargetReport
     /// <summary>Concurrent benchmark, or <c>null</c>.</summary>
     public ConcurrentResult? Concurrent { get; init; }
 
+    /// <summary>The decision scenarios' variants this target's protocol serves, or <c>null</c> when they did not run.</summary>
+    public IReadOnlyList<ScenarioResult>? Scenarios { get; init; }
+
     /// <summary>The server process tree's CPU and memory, or <c>null</c> for an external server.</summary>
     public ResourceUsage? ServerResources { get; init; }
 
@@ -82,7 +85,8 @@ public sealed class TargetReport
 
     /// <summary>Failed requests and connections over every benchmark.</summary>
     public long TotalFailures =>
-        (Connection?.Failures ?? 0) + (Latency?.Failures ?? 0) + (Bandwidth?.Failures ?? 0) + (Concurrent?.Failures ?? 0);
+        (Connection?.Failures ?? 0) + (Latency?.Failures ?? 0) + (Bandwidth?.Failures ?? 0) + (Concurrent?.Failures ?? 0)
+        + (Scenarios?.Sum(s => s.Failures) ?? 0);
 }
 
 /// <summary>Facts about the run: machine, runtime, peer versions, parameters, start time.</summary>

@@ -160,6 +160,15 @@ public sealed record SuiteOptions
         return choices;
     }
 
+    /// <summary>
+    /// The decision scenarios to run on every target that serves them (see <see cref="DecisionScenario.Names"/>;
+    /// empty: none). Default: all of them.
+    /// </summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = DecisionScenario.Names;
+
+    /// <summary>Operations measured per scenario variant (on top of <see cref="MinPhaseDuration"/>). Default 50.</summary>
+    public int ScenarioOperations { get; init; } = 50;
+
     /// <summary>Keep raw samples (exact percentiles; memory grows with the run).</summary>
     public bool KeepSamples { get; init; }
 
@@ -218,6 +227,8 @@ public sealed record SuiteOptions
         ["max_phase_seconds"] = MaxPhaseDuration.TotalSeconds,
         ["max_size_seconds"] = MaxSizeDuration.TotalSeconds,
         ["min_phase_seconds"] = MinPhaseDuration.TotalSeconds,
+        ["scenarios"] = Scenarios.ToArray(),
+        ["scenario_operations"] = ScenarioOperations,
         ["runs"] = Runs,
         ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={e.Host}:{e.Port}").ToArray(),
         ["servers_in_process"] = ServerOptions.InProcess,

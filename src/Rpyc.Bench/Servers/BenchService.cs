@@ -6,10 +6,59 @@ namespace Rpyc.Bench;
 /// <summary>
 /// The benchmark service with the same operations on every server: <c>ping</c>, <c>echo</c>,
 /// <c>upload</c>, <c>download</c>, <c>compute</c>, <c>sleep</c>, <c>upload_chunks</c>,
-/// <c>download_chunks</c>. Python's equivalent is <c>python/rpyc_server.py</c>.
+/// <c>download_chunks</c>, and the decision scenarios' members (see <see cref="ScenarioData"/>).
+/// Python's equivalent is <c>python/rpyc_server.py</c>.
 /// </summary>
 public sealed class BenchService : RpycService
 {
+    /// <summary><c>get_record() → record</c> by reference: ten attributes <c>a</c> … <c>j</c>, one round trip each.</summary>
+    /// <returns>A new record.</returns>
+    [Exposed]
+    public static ScenarioRecord GetRecord() => new();
+
+    /// <summary><c>get_record_tuple() → (a, …, j)</c>: the same record by value, in one round trip.</summary>
+    /// <returns>The ten values.</returns>
+    [Exposed]
+    public static PyTuple GetRecordTuple() => PyTuple.From(ScenarioData.RecordValues.Cast<object?>());
+
+    /// <summary><c>get_list(n) → [0, …, n-1]</c> by reference: iterating it costs a round trip per item.</summary>
+    /// <param name="n">Items.</param>
+    /// <returns>The list.</returns>
+    [Exposed]
+    public static List<long> GetList(int n) => ScenarioData.ListValues(n).ToList();
+
+    /// <summary><c>get_list_tuple(n) → (0, …, n-1)</c>: the same items by value.</summary>
+    /// <param name="n">Items.</param>
+    /// <returns>The items.</returns>
+    [Exposed]
+    public static PyTuple GetListTuple(int n) => PyTuple.From(ScenarioData.ListValues(n).Cast<object?>());
+
+    /// <summary><c>service</c>: the head of <c>root.service.child.method(x)</c>, an attribute chain as Python users write it.</summary>
+    [Exposed]
+    public static ScenarioChain Service { get; } = new();
+
+    /// <summary><c>chain_method(x)</c>: what <c>root.service.child.method(x)</c> computes, in one exposed call.</summary>
+    /// <param name="x">The argument.</param>
+    /// <returns><see cref="ScenarioData.Chain"/>(x).</returns>
+    [Exposed]
+    public static long ChainMethod(long x) => ScenarioData.Chain(x);
+
+    /// <summary><c>map_callback(fn, n) → (fn(0), …, fn(n-1))</c>: the server calls the client's callable once per item.</summary>
+    /// <param name="fn">The client's callable.</param>
+    /// <param name="n">Items.</param>
+    /// <returns>The results.</returns>
+    [Exposed]
+    public static PyTuple MapCallback(Func<long, object?> fn, int n)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        var results = new object?[Math.Max(0, n)];
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i] = fn(i);
+        }
+        return PyTuple.From(results);
+    }
+
     /// <summary><c>ping() → "pong"</c>.</summary>
     /// <returns><c>"pong"</c>.</returns>
     [Exposed]
@@ -103,4 +152,90 @@ internal static class BenchOperations
         }
         return sum <= long.MaxValue ? (long)sum : (BigInteger)sum;
     }
+}
+
+/// <summary>
+/// The data of the decision scenarios, the same on every server (.NET and Python RPyC, Kestrel,
+/// Flask), so each protocol does the same work the way it is used: a record of ten fields
+/// <c>a</c> … <c>j</c> holding 0 … 9, a list <c>0 … n-1</c>, <c>chain(x) = 2x + 1</c>, and a
+/// callback per item that the client computes as <c>3i</c> (REST: the server computes it).
+/// </summary>
+public static class ScenarioData
+{
+    /// <summary>The record's field names, in order.</summary>
+    public static IReadOnlyList<string> RecordFields { get; } = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+
+    /// <summary>The record's values, in field order.</summary>
+    public static IReadOnlyList<long> RecordValues { get; } = Enumerable.Range(0, 10).Select(i => (long)i).ToArray();
+
+    /// <summary>The list of <paramref name="n"/> items.</summary>
+    /// <param name="n">Items.</param>
+    /// <returns><c>0 … n-1</c>.</returns>
+    public static IEnumerable<long> ListValues(int n) => Enumerable.Range(0, Math.Max(0, n)).Select(i => (long)i);
+
+    /// <summary>What the chain's method computes.</summary>
+    /// <param name="x">The argument.</param>
+    /// <returns><c>2x + 1</c>.</returns>
+    public static long Chain(long x) => (2 * x) + 1;
+
+    /// <summary>What the client's callback computes for item <paramref name="i"/>.</summary>
+    /// <param name="i">The item.</param>
+    /// <returns><c>3i</c>.</returns>
+    public static long Callback(long i) => 3 * i;
+}
+
+/// <summary>A record passed by reference: each field read is a <c>getattr</c> round trip.</summary>
+public sealed class ScenarioRecord
+{
+#pragma warning disable CA1822 // The members are the wire surface; instance members keep them on the netref.
+    /// <summary>Field <c>a</c>.</summary>
+    [Exposed("a")] public long A => 0;
+
+    /// <summary>Field <c>b</c>.</summary>
+    [Exposed("b")] public long B => 1;
+
+    /// <summary>Field <c>c</c>.</summary>
+    [Exposed("c")] public long C => 2;
+
+    /// <summary>Field <c>d</c>.</summary>
+    [Exposed("d")] public long D => 3;
+
+    /// <summary>Field <c>e</c>.</summary>
+    [Exposed("e")] public long E => 4;
+
+    /// <summary>Field <c>f</c>.</summary>
+    [Exposed("f")] public long F => 5;
+
+    /// <summary>Field <c>g</c>.</summary>
+    [Exposed("g")] public long G => 6;
+
+    /// <summary>Field <c>h</c>.</summary>
+    [Exposed("h")] public long H => 7;
+
+    /// <summary>Field <c>i</c>.</summary>
+    [Exposed("i")] public long I => 8;
+
+    /// <summary>Field <c>j</c>.</summary>
+    [Exposed("j")] public long J => 9;
+#pragma warning restore CA1822
+}
+
+/// <summary>The head of the attribute chain <c>service.child.method(x)</c>.</summary>
+public sealed class ScenarioChain
+{
+    /// <summary><c>child</c>.</summary>
+    [Exposed("child")]
+    public ScenarioChainChild Child { get; } = new();
+}
+
+/// <summary>The end of the attribute chain.</summary>
+public sealed class ScenarioChainChild
+{
+    /// <summary><c>method(x) → 2x + 1</c>.</summary>
+    /// <param name="x">The argument.</param>
+    /// <returns><see cref="ScenarioData.Chain"/>(x).</returns>
+    [Exposed("method")]
+#pragma warning disable CA1822
+    public long Method(long x) => ScenarioData.Chain(x);
+#pragma warning restore CA1822
 }

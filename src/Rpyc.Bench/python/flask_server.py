@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -50,6 +50,27 @@ def sleep_route():
     seconds = float(request.args["s"])
     time.sleep(seconds)
     return Response(repr(seconds), mimetype="text/plain")
+
+
+@app.get("/record")
+def record():
+    return jsonify({name: value for value, name in enumerate("abcdefghij")})
+
+
+@app.get("/list")
+def list_route():
+    return jsonify(list(range(int(request.args["n"]))))
+
+
+@app.get("/chain")
+def chain():
+    return Response(str(2 * int(request.args["x"]) + 1), mimetype="text/plain")
+
+
+@app.get("/map")
+def map_route():
+    # The work of the RPyC callback scenario, done on the server: one request for every item.
+    return jsonify([3 * i for i in range(int(request.args["n"]))])
 
 
 def watch_stdin():

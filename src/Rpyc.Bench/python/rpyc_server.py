@@ -17,7 +17,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_payload import compute, payload  # noqa: E402
 
 
+RECORD_FIELDS = "abcdefghij"
+
+
+class Record:
+    """The decision scenarios' record, passed by reference: each field read is a getattr round trip."""
+
+    def __init__(self):
+        for value, name in enumerate(RECORD_FIELDS):
+            setattr(self, "exposed_" + name, value)
+
+
+class ChainChild:
+    def exposed_method(self, x):
+        return 2 * x + 1
+
+
+class Chain:
+    exposed_child = ChainChild()
+
+
 class BenchService(rpyc.Service):
+    exposed_service = Chain()
+
+    def exposed_get_record(self):
+        return Record()
+
+    def exposed_get_record_tuple(self):
+        return tuple(range(len(RECORD_FIELDS)))
+
+    def exposed_get_list(self, n):
+        return list(range(n))
+
+    def exposed_get_list_tuple(self, n):
+        return tuple(range(n))
+
+    def exposed_chain_method(self, x):
+        return 2 * x + 1
+
+    def exposed_map_callback(self, fn, n):
+        return tuple(fn(i) for i in range(n))
+
     def exposed_ping(self):
         return "pong"
 
