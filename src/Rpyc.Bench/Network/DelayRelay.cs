@@ -144,7 +144,7 @@ public sealed class DelayRelay : IDisposable
         {
             return new RelayStatistics(
                 Profile, Connections, _open.Count, Interlocked.Read(ref _failedConnections), Interlocked.Read(ref _resets),
-                _bytesUp, _bytesDown, _chunks, cpu, _lateness.ToStatistics());
+                _bytesUp, _bytesDown, _chunks, cpu, _lateness.ToStatistics(), Timer.SpinMargin);
         }
     }
 

@@ -5,10 +5,11 @@ public sealed class DelayRelayOptions
 {
     /// <summary>
     /// How long before each delivery the writer stops sleeping and spins. The spin absorbs the
-    /// scheduler's wake-up latency after <c>clock_nanosleep</c> (tens of microseconds on a busy host);
-    /// it costs that much CPU per delivered chunk. Default 50 us.
+    /// scheduler's wake-up latency after <c>clock_nanosleep</c> (tens of microseconds on a busy host,
+    /// more under heavy load); it costs up to that much CPU per delivered chunk. Default <c>null</c>:
+    /// adapt it to the measured oversleep (its 95th percentile, within 10-300 us).
     /// </summary>
-    public TimeSpan SpinMargin { get; init; } = TimeSpan.FromMicroseconds(50);
+    public TimeSpan? SpinMargin { get; init; }
 
     /// <summary>Bytes the rate limit's token bucket banks while idle. Default 0: strict pacing at the rate.</summary>
     public long BurstBytes { get; init; }
@@ -30,7 +31,7 @@ public sealed class DelayRelayOptions
 
     internal void Validate()
     {
-        if (SpinMargin < TimeSpan.Zero || SpinMargin > TimeSpan.FromMilliseconds(100))
+        if (SpinMargin is TimeSpan spin && (spin < TimeSpan.Zero || spin > TimeSpan.FromMilliseconds(100)))
         {
             throw new ArgumentOutOfRangeException(nameof(SpinMargin), SpinMargin, "The spin margin must be between 0 and 100 ms.");
         }

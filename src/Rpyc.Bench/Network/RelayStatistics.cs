@@ -14,6 +14,7 @@ namespace Rpyc.Bench;
 /// Per delivered chunk, the delivery time minus the due time, in seconds: the relay's own error.
 /// Its p50 and p99 are the accuracy figure.
 /// </param>
+/// <param name="SpinMargin">The writers' spin before each delivery, as it stands (see <see cref="DelayRelayOptions.SpinMargin"/>).</param>
 public sealed record RelayStatistics(
     NetworkProfile Profile,
     long Connections,
@@ -24,4 +25,5 @@ public sealed record RelayStatistics(
     long BytesServerToClient,
     long ChunksDelivered,
     double CpuSeconds,
-    Statistics Lateness);
+    Statistics Lateness,
+    TimeSpan SpinMargin);
