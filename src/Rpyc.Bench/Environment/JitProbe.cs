@@ -4,13 +4,26 @@ using System.Globalization;
 namespace Rpyc.Bench.Profiling;
 
 /// <summary>
-/// A number that grows while any .NET JIT of the benchmark is still at work: the methods this process
-/// has compiled, plus the CPU milliseconds of the tiered-compilation threads (".NET Tiered Com…") of a
-/// server process tree, read from <c>/proc/PID/task</c>. A .NET server recompiles its hot path (tier 0,
-/// instrumented, tier 1) for seconds after it starts; a warmup that ends before this stops growing
-/// measures the JIT, not the server. Reads /proc at most every 50 ms (it is polled between calls).
+/// The one JIT signal of every warmup: a number that grows while any .NET JIT of the benchmark is
+/// still at work. It is the union of two probes: the methods this process has compiled
+/// (<see cref="System.Runtime.JitInfo.GetCompiledMethodCount"/>, every thread: the client, and a
+/// server run in this process), plus the CPU milliseconds the tiered-compilation threads
+/// (<c>.NET Tiered Com…</c>) of a server process tree used, read from <c>/proc/PID/task</c>. A
+/// fresh .NET server recompiles its hot path (tier 0, instrumented, tier 1, each step after a
+/// 100 ms quiet period) for seconds after it starts; a warmup that ends before this stops growing
+/// measures the JIT, not the server. The rule built on it: warm until it has not moved for 0.5 s,
+/// at least 1 s, at most 20 s (see <see cref="LatencyBenchmark.JitActivity"/>). Reads /proc at
+/// most every 50 ms, so it can be polled between calls. A Python server has no JIT: only this
+/// process counts then.
 /// </summary>
-internal sealed class JitProbe(int? serverPid)
+/// <param name="serverPid">The server's process when it runs apart from this one, or <c>null</c>.</param>
+/// <example>
+/// <code>
+/// Func&lt;long&gt; jit = JitProbe.For(server.IsOutOfProcess ? server.ProcessId : null);
+/// new LatencyBenchmark("ping", ping, limits) { JitActivity = jit, WarmupMinDuration = TimeSpan.FromSeconds(1) }.Execute();
+/// </code>
+/// </example>
+public sealed class JitProbe(int? serverPid)
 {
     private static readonly long s_interval = Stopwatch.Frequency / 20;
     private readonly Dictionary<int, long> _lastNanoseconds = [];
@@ -18,9 +31,18 @@ internal sealed class JitProbe(int? serverPid)
     private long _serverNanoseconds;
 
     /// <summary>The probe for a benchmark target: its server's process tree when it runs apart from us.</summary>
+    /// <param name="serverPid">The server's process, or <c>null</c> (in this process, a Python server, or elsewhere).</param>
+    /// <returns><see cref="Read"/> of a new probe.</returns>
     public static Func<long> For(int? serverPid) => new JitProbe(serverPid).Read;
 
-    /// <summary>Never decreases: only a tiered-compilation thread's growth adds (one that exits adds nothing).</summary>
+    /// <summary>Methods this process has compiled so far.</summary>
+    public static long ClientCompiledMethods => System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false);
+
+    /// <summary>CPU milliseconds the server tree's tiered-compilation threads used since the first <see cref="Read"/> (as of the last read).</summary>
+    public long ServerTieredMilliseconds => _serverNanoseconds / 1_000_000;
+
+    /// <summary>The activity count: <see cref="ClientCompiledMethods"/> + <see cref="ServerTieredMilliseconds"/>.</summary>
+    /// <returns>A number that never decreases: only a tiered-compilation thread's growth adds (one that exits adds nothing).</returns>
     public long Read()
     {
         long now = Stopwatch.GetTimestamp();
@@ -33,7 +55,7 @@ internal sealed class JitProbe(int? serverPid)
                 AddGrowth(child.Pid);
             }
         }
-        return System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false) + _serverNanoseconds / 1_000_000;
+        return ClientCompiledMethods + ServerTieredMilliseconds;
     }
 
     private void AddGrowth(int pid)
