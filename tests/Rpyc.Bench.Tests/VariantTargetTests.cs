@@ -44,6 +44,8 @@ public class VariantTargetTests(ITestOutputHelper output)
     [Theory]
     [InlineData(TargetCatalog.PyClientRpycThreaded, false)]
     [InlineData(TargetCatalog.PyClientPyRpycThreaded, true)]
+    [InlineData(TargetCatalog.PyClientRpycForking, false)]
+    [InlineData(TargetCatalog.PyClientPyRpycForking, true)]
     public void PythonClient_EveryOperation_CheckedAndRoundTripsCounted(string target, bool pythonServer)
     {
         using ServerHost host = ServerHost.Start(target);
@@ -94,10 +96,12 @@ public class VariantTargetTests(ITestOutputHelper output)
         Assert.Equal(100, uncached.Successes);
     }
 
-    [Fact]
-    public void PythonClient_TimedConnections_EachConnectAndFirstCallTimed()
+    [Theory]
+    [InlineData(TargetCatalog.PyClientRpycThreaded)]
+    [InlineData(TargetCatalog.PyClientRpycForking)]
+    public void PythonClient_TimedConnections_EachConnectAndFirstCallTimed(string target)
     {
-        using ServerHost host = ServerHost.Start(TargetCatalog.PyClientRpycThreaded);
+        using ServerHost host = ServerHost.Start(target);
         using var client = (PythonBenchClient)host.Target.Connect();
         SelfTimedBatch batch = client.TimeConnections(5, TimeSpan.FromMilliseconds(10));
         Assert.Equal(5, batch.Ticks.Count);

@@ -78,6 +78,12 @@ public static class TargetCatalog
     /// <summary>rpyc's Python client against <see cref="PyRpycThreaded"/>'s Python server: the reference of <see cref="PyClientRpycThreaded"/>.</summary>
     public const string PyClientPyRpycThreaded = "pyclient_py_rpyc_threaded";
 
+    /// <summary>rpyc's Python client against <see cref="RpycForking"/>'s .NET server (connection time: a worker per connection).</summary>
+    public const string PyClientRpycForking = "pyclient_rpyc_forking";
+
+    /// <summary>rpyc's Python client against <see cref="PyRpycForking"/>'s Python server: the reference of <see cref="PyClientRpycForking"/>.</summary>
+    public const string PyClientPyRpycForking = "pyclient_py_rpyc_forking";
+
     /// <summary>Every target, in the suite's default order.</summary>
     public static IReadOnlyList<TargetInfo> All { get; } =
     [
@@ -92,6 +98,8 @@ public static class TargetCatalog
         new(PyRpycThreadedProfiled, "rpyc", "threaded", true, "rpyc 5 ThreadedServer, client with telemetry on") { Server = PyRpycThreaded, Client = TargetClient.DotnetProfiled },
         new(PyClientRpycThreaded, "rpyc", "threaded", false, ".NET ThreadedServer, rpyc 5 Python client") { Server = RpycThreaded, Client = TargetClient.Python },
         new(PyClientPyRpycThreaded, "rpyc", "threaded", true, "rpyc 5 ThreadedServer, rpyc 5 Python client") { Server = PyRpycThreaded, Client = TargetClient.Python },
+        new(PyClientRpycForking, "rpyc", "forking", false, ".NET ForkingServer, rpyc 5 Python client") { Server = RpycForking, Client = TargetClient.Python },
+        new(PyClientPyRpycForking, "rpyc", "forking", true, "rpyc 5 ForkingServer, rpyc 5 Python client") { Server = PyRpycForking, Client = TargetClient.Python },
     ];
 
     /// <summary>
