@@ -41,6 +41,8 @@ app.Configure(config =>
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Run one target's server until stopped, so a suite elsewhere can measure it (--rpyc-host/--http-host).")
         .WithExample("serve", "rpyc_threaded", "--host", "0.0.0.0", "--port", "18812");
+    config.AddCommand<MachineCommand>("machine")
+        .WithDescription("Describe this machine (CPU, cores, memory, runtime, idle and frequency governors, load), the CPU placements it allows, and other programs' CPU use now.");
     config.AddBranch("profile", profile =>
     {
         profile.SetDescription("Show what RPyC does on the wire: round trips, netrefs, call tree, timeline, slow calls and advice.");

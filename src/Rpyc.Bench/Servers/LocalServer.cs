@@ -1,11 +1,91 @@
+using System.Runtime.InteropServices;
+
 namespace Rpyc.Bench;
 
 /// <summary>
-/// Starts a .NET target's server inside the current process: what <c>rpycbench serve</c> runs,
-/// and what hosts run when <see cref="ServerHostOptions.InProcess"/> is set.
+/// Starts a .NET target's server inside the current process: what <c>rpycbench serve</c> and the
+/// <c>rpycbench-host</c> child process run, and what hosts run when
+/// <see cref="ServerHostOptions.InProcess"/> is set.
 /// </summary>
 public static class LocalServer
 {
+    /// <summary>
+    /// Serves a target until stopped: prints <c>PORT &lt;n&gt;</c> on <paramref name="output"/> once a
+    /// request would be answered, then waits for <paramref name="cancellationToken"/>, SIGTERM or (with
+    /// <paramref name="watchStdin"/>) the end of standard input, and stops the server. A client
+    /// variant (<see cref="TargetInfo.Server"/>) serves its server target; a Python target runs
+    /// its peer in a child process. This is <c>rpycbench serve</c> and <c>rpycbench-host</c>.
+    /// </summary>
+    /// <param name="target">Any catalog target.</param>
+    /// <param name="host">Address to bind.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <param name="receiveSpin"><see cref="RpycConnectOptions.ReceiveSpin"/> of a .NET RPyC server's connections.</param>
+    /// <param name="watchStdin">Stop when standard input closes (the suite's hosts hold it open).</param>
+    /// <param name="output">Where the <c>PORT</c> line goes.</param>
+    /// <param name="error">Where the start message and errors go.</param>
+    /// <param name="cancellationToken">Stops serving.</param>
+    /// <returns>0 once stopped, 1 when the server could not start.</returns>
+    /// <exception cref="ArgumentException">Unknown target.</exception>
+    public static int Serve(string target, string host, int port, TimeSpan receiveSpin, bool watchStdin, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        TargetInfo info = TargetCatalog.Get(TargetCatalog.Get(target).Server);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (watchStdin)
+        {
+            new Thread(() =>
+            {
+                try
+                {
+                    Console.In.ReadToEnd();
+                }
+                catch (IOException)
+                {
+                }
+                finally
+                {
+                    stop.Cancel();
+                }
+            })
+            { IsBackground = true, Name = "stdin-watch" }.Start();
+        }
+        // SIGTERM (kill, systemd, a container stop) ends the server as Ctrl-C does.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
+        IDisposable server;
+        int bound;
+        try
+        {
+            if (info.IsPython)
+            {
+                ServerHost python = ServerHost.Start(info.Name, host, port);
+                (server, bound) = (python, python.Port);
+            }
+            else
+            {
+                server = Start(info.Name, host, port, receiveSpin, out bound);
+            }
+        }
+        catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException or System.Net.Sockets.SocketException or IOException)
+        {
+            error.WriteLine($"{info.Name}: {ex.Message}");
+            return 1;
+        }
+        using (server)
+        {
+            output.WriteLine($"PORT {bound.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            output.Flush();
+            error.WriteLine($"serving {info.Name} ({info.Implementation}) on {host}:{bound}; Ctrl-C stops.");
+            error.Flush();
+            stop.Token.WaitHandle.WaitOne();
+        }
+        return 0;
+    }
+
     /// <summary>Starts the server of a .NET target.</summary>
     /// <param name="target"><c>rpyc_threaded</c>, <c>rpyc_forking</c>, <c>http_threaded</c> or <c>tcp_raw</c>.</param>
     /// <param name="host">Address to bind.</param>
@@ -17,7 +97,7 @@ public static class LocalServer
         Start(target, host, port, TimeSpan.Zero, out boundPort);
 
     /// <summary>Starts the server of a .NET target.</summary>
-    /// <param name="target"><c>rpyc_threaded</c>, <c>rpyc_forking</c>, <c>http_threaded</c> or <c>tcp_raw</c>.</param>
+    /// <param name="target"><c>rpyc_threaded</c>, <c>rpyc_forking</c>, <c>http_threaded</c>, <c>tcp_raw</c>, or a client variant of one (<see cref="TargetInfo.Server"/>).</param>
     /// <param name="host">Address to bind.</param>
     /// <param name="port">Port, 0 for a free one.</param>
     /// <param name="receiveSpin"><see cref="RpycConnectOptions.ReceiveSpin"/> of an RPyC server's connections; other servers ignore it.</param>
@@ -27,7 +107,8 @@ public static class LocalServer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveSpin"/> is negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
     public static IDisposable Start(string target, string host, int port, TimeSpan receiveSpin, out int boundPort)
     {
-        switch (target)
+        // A client variant (rpyc_threaded_profiled, pyclient_rpyc_threaded) runs its server target's server.
+        switch (TargetCatalog.IsKnown(target) ? TargetCatalog.Get(target).Server : target)
         {
             case TargetCatalog.RpycThreaded:
             {

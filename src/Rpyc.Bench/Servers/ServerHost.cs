@@ -42,26 +42,34 @@ public abstract class ServerHost : IDisposable
         options ??= ServerHostOptions.Default;
         Info = info;
         Host = host;
+        // A client variant (a profiled or Python client) measures another target's server.
+        TargetInfo server = TargetCatalog.Get(info.Server);
         s_live[this] = true;
         try
         {
-            if (options.InProcess && !info.IsPython)
+            if (options.InProcess && !server.IsPython)
             {
-                _inProcess = LocalServer.Start(info.Name, host, port, options.ReceiveSpin, out int bound);
+                _inProcess = LocalServer.Start(server.Name, host, port, options.ReceiveSpin, out int bound);
                 Port = bound;
                 ProcessId = Environment.ProcessId;
             }
             else
             {
-                ProcessStartInfo start = info.IsPython ? PythonStartInfo(info, host, port, options) : DotnetStartInfo(info, host, port, options);
-                _process = Process.Start(start) ?? throw new ServerStartException($"{info.Name}: could not start {start.FileName}.");
+                ProcessStartInfo start = server.IsPython ? PythonStartInfo(server, host, port, options) : DotnetStartInfo(server, host, port, options);
+                // A child inherits the CPU mask of the thread that starts it, before it starts a thread of its own.
+                _process = options.ServerCpu is int cpu ? CpuPlacement.StartPinned(cpu, () => Process.Start(start)) : Process.Start(start);
+                if (_process is null)
+                {
+                    throw new ServerStartException($"{info.Name}: could not start {start.FileName}.");
+                }
                 ProcessId = _process.Id;
                 _process.ErrorDataReceived += (_, e) => KeepErrorLine(e.Data);
                 _process.BeginErrorReadLine();
                 Port = ReadPortLine(_process, options.StartTimeout);
             }
-            Target = BenchTarget.Create(info.Name, info.Protocol, host == "0.0.0.0" ? "127.0.0.1" : host, Port);
-            WaitUntilAnswering(options.StartTimeout);
+            string connectHost = host == "0.0.0.0" ? "127.0.0.1" : host;
+            Target = BenchTarget.Create(info.Name, info.Protocol, connectHost, Port);
+            WaitUntilAnswering(info.Server == info.Name ? Target : BenchTarget.Create(server.Name, server.Protocol, connectHost, Port), options.StartTimeout);
         }
         catch
         {
@@ -70,7 +78,7 @@ public abstract class ServerHost : IDisposable
         }
     }
 
-    /// <summary>The target served.</summary>
+    /// <summary>The target served (a client variant's own entry: its server is <see cref="TargetInfo.Server"/>).</summary>
     public TargetInfo Info { get; }
 
     /// <summary>The bound address.</summary>
@@ -125,7 +133,8 @@ public abstract class ServerHost : IDisposable
         TargetCatalog.PyRpycThreaded => new PythonServerHost(PythonServerKind.RpycThreaded, host, port, options),
         TargetCatalog.PyRpycForking => new PythonServerHost(PythonServerKind.RpycForking, host, port, options),
         TargetCatalog.PyFlaskThreaded => new PythonServerHost(PythonServerKind.FlaskThreaded, host, port, options),
-        _ => throw new ArgumentException($"Unknown target '{target}'.", nameof(target)),
+        _ when TargetCatalog.IsKnown(target) => new VariantServerHost(TargetCatalog.Get(target), host, port, options),
+        _ => throw new ArgumentException($"Unknown target '{target}'; known targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.", nameof(target)),
     };
 
     private void KeepErrorLine(string? line)
@@ -172,7 +181,7 @@ public abstract class ServerHost : IDisposable
         return port.Task.Result;
     }
 
-    private void WaitUntilAnswering(TimeSpan timeout)
+    private void WaitUntilAnswering(BenchTarget probe, TimeSpan timeout)
     {
         long deadline = Clock.Now + Clock.FromSeconds(timeout.TotalSeconds);
         Exception? last = null;
@@ -184,7 +193,7 @@ public abstract class ServerHost : IDisposable
             }
             try
             {
-                using BenchClient client = Target.Connect();
+                using BenchClient client = probe.Connect();
                 client.Ping();
                 return;
             }
@@ -230,11 +239,12 @@ public abstract class ServerHost : IDisposable
 
     private static ProcessStartInfo DotnetStartInfo(TargetInfo info, string host, int port, ServerHostOptions options)
     {
-        string program = ServerProgramLocator.Find(options.ServerProgram);
         ProcessStartInfo start = NewStartInfo(ServerProgramLocator.DotnetHost());
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(program);
-        foreach (string arg in new[] { "serve", info.Name, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
+        foreach (string arg in ServerProgramLocator.ExecArguments(options.ServerProgram))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (string arg in new[] { info.Name, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture), "--watch-stdin" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -379,6 +389,11 @@ public sealed class TcpRawServerHost : ServerHost
     {
     }
 }
+
+// A client variant of another target (rpyc_threaded_profiled, pyclient_*): its server target's
+// server, with the variant's client as Target.
+internal sealed class VariantServerHost(TargetInfo info, string host, int port, ServerHostOptions? options)
+    : ServerHost(info, host, port, options);
 
 /// <summary>Which Python peer a <see cref="PythonServerHost"/> runs.</summary>
 public enum PythonServerKind

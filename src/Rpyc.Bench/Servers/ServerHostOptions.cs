@@ -13,11 +13,20 @@ public sealed class ServerHostOptions
     public bool InProcess { get; init; }
 
     /// <summary>
-    /// The program that serves .NET targets (<c>rpycbench.dll</c>, run as
-    /// <c>dotnet exec rpycbench.dll serve TARGET</c>). Default: <c>rpycbench.dll</c> beside the
-    /// application, or the <c>RPYCBENCH_SERVER</c> environment variable.
+    /// The program that serves .NET targets in their own process: <c>rpycbench-host.dll</c> (the
+    /// Rpyc.Bench.Host project), run as <c>dotnet exec rpycbench-host.dll serve TARGET --port 0 --watch-stdin</c>;
+    /// the CLI's <c>rpycbench.dll</c>, which takes the same command line, is accepted too.
+    /// Default: the <c>RPYCBENCH_SERVER</c> environment variable, else <c>rpycbench-host.dll</c>
+    /// beside the application.
     /// </summary>
     public string? ServerProgram { get; init; }
+
+    /// <summary>
+    /// The CPU every thread of a server process (and of the processes it starts) runs on, or
+    /// <c>null</c> to leave placement to the scheduler (the default). The process is started with
+    /// that mask, so no thread of it ever runs elsewhere; see <see cref="CpuPlacement"/>.
+    /// </summary>
+    public int? ServerCpu { get; init; }
 
     /// <summary>The Python interpreter of the Python peers. Default Debian's <c>/usr/bin/python3</c>.</summary>
     public string PythonPath { get; init; } = "/usr/bin/python3";
@@ -47,7 +56,14 @@ public sealed class ServerHostOptions
         }
     }
 
-    internal ServerHostOptions WithReceiveSpin(TimeSpan receiveSpin) => receiveSpin == ReceiveSpin ? this : new()
+    internal ServerHostOptions WithReceiveSpin(TimeSpan receiveSpin) => receiveSpin == ReceiveSpin ? this : With(receiveSpin, ServerCpu);
+
+    /// <summary>These options with the server processes started on one CPU (or, with <c>null</c>, anywhere).</summary>
+    /// <param name="serverCpu">The CPU, e.g. <see cref="CpuPlacement.ServerCpu"/>.</param>
+    /// <returns>The options.</returns>
+    public ServerHostOptions WithServerCpu(int? serverCpu) => serverCpu == ServerCpu ? this : With(ReceiveSpin, serverCpu);
+
+    private ServerHostOptions With(TimeSpan receiveSpin, int? serverCpu) => new()
     {
         InProcess = InProcess,
         ServerProgram = ServerProgram,
@@ -55,5 +71,6 @@ public sealed class ServerHostOptions
         PythonScriptDirectory = PythonScriptDirectory,
         StartTimeout = StartTimeout,
         ReceiveSpin = receiveSpin,
+        ServerCpu = serverCpu,
     };
 }

@@ -135,7 +135,8 @@ public abstract class BenchTarget
     /// <param name="rpycOptions">The connection options of an <c>rpyc</c> target, or <c>null</c> for the defaults; other protocols ignore them.</param>
     /// <returns>The target.</returns>
     /// <exception cref="ArgumentException">Unknown protocol.</exception>
-    public static BenchTarget Create(string name, string protocol, string host, int port, RpycConnectOptions? rpycOptions = null) => protocol switch
+    public static BenchTarget Create(string name, string protocol, string host, int port, RpycConnectOptions? rpycOptions = null) =>
+        TargetCatalog.CreateVariantTarget(name, host, port, rpycOptions) ?? protocol switch
     {
         "rpyc" => new RpycBenchTarget(name, host, port, rpycOptions),
         "http" => new HttpBenchTarget(name, host, port),

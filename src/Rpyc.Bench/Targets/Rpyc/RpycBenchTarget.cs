@@ -10,8 +10,23 @@ namespace Rpyc.Bench;
 public sealed class RpycBenchTarget(string name, string host, int port, RpycConnectOptions? options = null)
     : BenchTarget(name, "rpyc", host, port)
 {
+    /// <summary>
+    /// Attach an <see cref="RpycTelemetry"/> with the default options to each connection before its
+    /// first request, as <see cref="RpycProfiler.CreateProfiledConnection"/> does; the client's
+    /// <see cref="RpycBenchClient.Telemetry"/> holds it. Default <c>false</c>.
+    /// </summary>
+    public bool Profiled { get; init; }
+
     /// <inheritdoc />
-    public override BenchClient Connect() => new RpycBenchClient(RpycConnection.Connect(Host, Port, options));
+    public override BenchClient Connect()
+    {
+        if (!Profiled)
+        {
+            return new RpycBenchClient(RpycConnection.Connect(Host, Port, options));
+        }
+        var telemetry = new RpycTelemetry();
+        return new RpycBenchClient(RpycProfiler.CreateProfiledConnection(Host, Port, telemetry, options)) { Telemetry = telemetry };
+    }
 }
 
 /// <summary>
@@ -32,6 +47,9 @@ public sealed class RpycBenchClient : BenchClient
 
     /// <summary>The underlying connection.</summary>
     public RpycConnection Connection { get; }
+
+    /// <summary>The telemetry recording the connection's calls (a profiled target's clients), or <c>null</c>.</summary>
+    public RpycTelemetry? Telemetry { get; init; }
 
     // The first call also fetches the root (HANDLE_GETROOT), as Python's conn.root does.
     private Netref Root => _root ??= Connection.RootNetref;
