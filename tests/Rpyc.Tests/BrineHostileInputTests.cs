@@ -207,6 +207,19 @@ public class BrineHostileInputTests
     }
 
     [Fact]
+    public void Load_MaxDepthArgument_BoundsNestingAndKeepsOtherDefaults()
+    {
+        byte[] nested = BrineCodec.Dump(new PyTuple(new PyTuple(1L)));
+        byte[] longInt = IntLiteral(new string('5', BrineLimits.DefaultMaxIntDigits + 1));
+
+        Assert.NotNull(BrineCodec.Load(nested, maxDepth: 2));
+        Assert.Throws<RpycProtocolException>(() => BrineCodec.Load(nested, maxDepth: 1));
+        Assert.Equal(7L, BrineCodec.Load(new byte[] { 0x57 }, maxDepth: -1));
+        Assert.Throws<RpycProtocolException>(() => BrineCodec.Load(nested, maxDepth: -1));
+        Assert.Throws<RpycProtocolException>(() => BrineCodec.Load(longInt, maxDepth: 5));
+    }
+
+    [Fact]
     public void BrineLimits_OutOfRangeValues_ThrowArgumentOutOfRange()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new BrineLimits { MaxDepth = -1 });

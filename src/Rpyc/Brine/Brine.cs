@@ -49,7 +49,27 @@ public static class Brine
     /// <returns>The value.</returns>
     /// <exception cref="RpycProtocolException">The input is malformed, truncated, too deep, followed by extra bytes, or past a <see cref="BrineLimits.Default"/> limit.</exception>
     public static object? Load(ReadOnlySequence<byte> data, int maxDepth = BrineLimits.DefaultMaxDepth) =>
-        Load(data, maxDepth == BrineLimits.DefaultMaxDepth ? BrineLimits.Default : new BrineLimits { MaxDepth = maxDepth });
+        Load(data, LimitsWithDepth(maxDepth));
+
+    // The message layer passes RpycConnectOptions.MaxBrineDepth on every message: keep the last
+    // non-default limits rather than allocate them each time. A negative depth refuses every tuple, as before.
+    private static BrineLimits LimitsWithDepth(int maxDepth)
+    {
+        maxDepth = Math.Max(maxDepth, 0);
+        if (maxDepth == BrineLimits.DefaultMaxDepth)
+        {
+            return BrineLimits.Default;
+        }
+        BrineLimits? last = s_lastLimits;
+        if (last is null || last.MaxDepth != maxDepth)
+        {
+            last = BrineLimits.Default with { MaxDepth = maxDepth };
+            s_lastLimits = last;
+        }
+        return last;
+    }
+
+    private static volatile BrineLimits? s_lastLimits;
 
     /// <summary>Deserializes one value that fills the whole input, within the given limits.</summary>
     /// <param name="data">The encoded value.</param>

@@ -178,6 +178,16 @@ internal ref struct BrineReader
     {
         long offset = _reader.Consumed;
         Need(length);
+        // Text to BigInteger and back is quadratic in the digit count; Python 3.11 refuses the same.
+        // Checked before the digits are copied or parsed, so a refused int costs nothing.
+        if (_maxIntDigits > 0 && length > _maxIntDigits && _reader.TryPeek(out byte first))
+        {
+            int digitCount = first is (byte)'-' or (byte)'+' ? length - 1 : length;
+            if (digitCount > _maxIntDigits)
+            {
+                throw ProtocolErrors.Brine($"int at offset {offset} has {digitCount} digits, over the limit of {_maxIntDigits} (BrineLimits.MaxIntDigits; Python's limit for integer string conversion is also 4300)");
+            }
+        }
         Span<byte> small = stackalloc byte[32];
         byte[]? rented = length > small.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
         try
@@ -188,12 +198,6 @@ internal ref struct BrineReader
             if (!IsDecimalLiteral(digits))
             {
                 throw ProtocolErrors.Brine($"invalid literal for int() with base 10: '{Encoding.ASCII.GetString(digits[..Math.Min(digits.Length, 64)])}' at offset {offset}");
-            }
-            // Text to BigInteger and back is quadratic in the digit count; Python 3.11 refuses the same.
-            int digitCount = digits[0] is (byte)'-' or (byte)'+' ? length - 1 : length;
-            if (_maxIntDigits > 0 && digitCount > _maxIntDigits)
-            {
-                throw ProtocolErrors.Brine($"int at offset {offset} has {digitCount} digits, over the limit of {_maxIntDigits} (BrineLimits.MaxIntDigits; Python's limit for integer string conversion is also 4300)");
             }
             if (long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long small64))
             {
