@@ -36,7 +36,7 @@ work=$root/artifacts/fuzz
 build=$root/fuzz/Rpyc.Fuzz/bin/Release/net10.0
 started=$SECONDS
 
-log() { echo "fuzz: $*"; }
+log() { echo "fuzz [$(( SECONDS - started ))s]: $*"; }
 fail_setup() { echo "fuzz: $*" >&2; exit 3; }
 
 # 1. Tools. Both installs are no-ops once done.
@@ -86,6 +86,7 @@ export AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1   # core_pattern belongs to the host, not to us
 share=$(( seconds / ${#targets[@]} ))
 total_execs=0
+fuzzed=0
 found=0
 for t in "${targets[@]}"; do
     out=$work/findings/$t
@@ -116,18 +117,35 @@ for t in "${targets[@]}"; do
     corpus=$(awk -F': *' '$1 ~ /^corpus_count/ {print $2}' "$stats")
     rate=$(( execs / (run_time > 0 ? run_time : 1) ))
     total_execs=$(( total_execs + execs ))
+    fuzzed=$(( fuzzed + run_time ))
     log "target $t: $execs executions in ${run_time}s ($rate/s), corpus $corpus, crashes $crashes, hangs $hangs"
-    for kind in crashes hangs; do
-        for f in "$out/default/$kind"/id:*; do
-            [[ -f $f ]] || continue
+    for f in "$out/default/crashes"/id:*; do
+        [[ -f $f ]] || continue
+        found=1
+        echo "  crash ${f##*/}: $(od -An -v -tx1 "$f" | tr -d ' \n')"
+        "${harness[@]}" "$t" --replay "$f" | sed 's/^/    /' || true
+    done
+    # afl-fuzz counts as a hang any run over 2 s, which a loaded machine or the restart of the
+    # target process can cause: a hang counts only if the input still runs for 30 s on its own.
+    for f in "$out/default/hangs"/id:*; do
+        [[ -f $f ]] || continue
+        hex=$(od -An -v -tx1 "$f" | tr -d ' \n')
+        rc=0
+        timeout --kill-after=5 30 "${harness[@]}" "$t" --replay "$f" >/dev/null 2>&1 || rc=$?
+        if [[ $rc -eq 124 || $rc -eq 137 ]]; then
             found=1
-            echo "  $kind/${f##*/}: $(od -An -v -tx1 "$f" | tr -d ' \n')"
-            [[ $kind == crashes ]] && { "${harness[@]}" "$t" --replay "$f" | sed 's/^/    /' || true; }
-        done
+            echo "  hang ${f##*/} (still running after 30 s): $hex"
+        elif [[ $rc -ne 0 ]]; then
+            found=1
+            echo "  hang ${f##*/} (crashes on replay): $hex"
+            "${harness[@]}" "$t" --replay "$f" | sed 's/^/    /' || true
+        else
+            echo "  slow run ${f##*/} finished on replay, not counted: $hex"
+        fi
     done
 done
 
-log "total: $total_execs executions, $(( SECONDS - started ))s wall time"
+log "total: $total_execs executions in ${fuzzed}s of fuzzing ($(( total_execs / (fuzzed > 0 ? fuzzed : 1) ))/s), $(( SECONDS - started ))s wall time"
 if [[ $found -ne 0 ]]; then
     log "FAILED: keep each input above under fuzz/Rpyc.Fuzz/corpus/TARGET/ and as a test in tests/Rpyc.Tests"
     exit 1

@@ -42,7 +42,11 @@ internal static class Targets
         object? again = BrineCodec.Load(dumped);
         Expect.True(Same(value, again), $"Load(Dump(v)) differs from v = {PyValue.Repr(value)}");
         Expect.True(dumped.AsSpan().SequenceEqual(BrineCodec.Dump(again)), "dumping the reloaded value gave other bytes");
-        Expect.True(PyValue.Hash(value) == PyValue.Hash(again), "equal values hash differently");
+        // Not always equal: a NaN inside a frozenset equals only itself, as in Python.
+        if (PyValue.Equal(value, again))
+        {
+            Expect.True(PyValue.Hash(value) == PyValue.Hash(again), "equal values hash differently");
+        }
         _ = PyValue.Repr(value);
     }
 

@@ -94,6 +94,23 @@ public class BrineHostileInputTests
     }
 
     [Fact]
+    public void Load_FrozenSetOfTupleWithNaN_RoundTripsButEqualsOnlyItself()
+    {
+        // Found by the brine fuzz target: frozenset({(nan,)}).
+        byte[] input = Convert.FromHexString("1a1010187fffffff80204b10");
+
+        object? first = BrineCodec.Load(input);
+        object? second = BrineCodec.Load(input);
+
+        ValueAssert.Identical(first, second);
+        Assert.Equal(input, BrineCodec.Dump(first));
+        // Python: frozenset({(nan,)}) == a reloaded copy is False (NaN != NaN), and a set equals itself.
+        Assert.False(PyValue.Equal(first, second));
+        Assert.True(PyValue.Equal(first, first));
+        Assert.Equal(PyValue.Hash(first), PyValue.Hash(first));
+    }
+
+    [Fact]
     public void Load_FrozenSetOfSignedZeros_KeepsTheFirstOnly()
     {
         var set = (PyFrozenSet)BrineCodec.Load(FrozenSetOf([FloatBytes(-0.0), FloatBytes(0.0)]))!;
