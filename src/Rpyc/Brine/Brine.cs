@@ -75,6 +75,7 @@ public static class Brine
     /// <param name="data">The encoded value.</param>
     /// <param name="limits">The bounds on depth, item count and int length.</param>
     /// <returns>The value.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="limits"/> is <c>null</c>.</exception>
     /// <exception cref="RpycProtocolException">The input is malformed, truncated, followed by extra bytes, or past a limit.</exception>
     public static object? Load(ReadOnlyMemory<byte> data, BrineLimits limits) =>
         Load(new ReadOnlySequence<byte>(data), limits);
