@@ -39,7 +39,7 @@ public static class Brine
     /// <param name="data">The encoded value.</param>
     /// <param name="maxDepth">The deepest nesting of tuples, frozensets and slices accepted.</param>
     /// <returns>The value, with the types listed on <see cref="Brine"/>.</returns>
-    /// <exception cref="RpycProtocolException">The input is malformed, truncated, too deep, or followed by extra bytes.</exception>
+    /// <exception cref="RpycProtocolException">The input is malformed, truncated, too deep, followed by extra bytes, or past a <see cref="BrineLimits.Default"/> limit.</exception>
     public static object? Load(ReadOnlyMemory<byte> data, int maxDepth = BrineLimits.DefaultMaxDepth) =>
         Load(new ReadOnlySequence<byte>(data), maxDepth);
 
@@ -47,10 +47,49 @@ public static class Brine
     /// <param name="data">The encoded value, possibly in several segments.</param>
     /// <param name="maxDepth">The deepest nesting of tuples, frozensets and slices accepted.</param>
     /// <returns>The value.</returns>
-    /// <exception cref="RpycProtocolException">The input is malformed, truncated, too deep, or followed by extra bytes.</exception>
-    public static object? Load(ReadOnlySequence<byte> data, int maxDepth = BrineLimits.DefaultMaxDepth)
+    /// <exception cref="RpycProtocolException">The input is malformed, truncated, too deep, followed by extra bytes, or past a <see cref="BrineLimits.Default"/> limit.</exception>
+    public static object? Load(ReadOnlySequence<byte> data, int maxDepth = BrineLimits.DefaultMaxDepth) =>
+        Load(data, LimitsWithDepth(maxDepth));
+
+    // The message layer passes RpycConnectOptions.MaxBrineDepth on every message: keep the last
+    // non-default limits rather than allocate them each time. A negative depth refuses every tuple, as before.
+    private static BrineLimits LimitsWithDepth(int maxDepth)
     {
-        var reader = new BrineReader(data, maxDepth);
+        maxDepth = Math.Max(maxDepth, 0);
+        if (maxDepth == BrineLimits.DefaultMaxDepth)
+        {
+            return BrineLimits.Default;
+        }
+        BrineLimits? last = s_lastLimits;
+        if (last is null || last.MaxDepth != maxDepth)
+        {
+            last = BrineLimits.Default with { MaxDepth = maxDepth };
+            s_lastLimits = last;
+        }
+        return last;
+    }
+
+    private static volatile BrineLimits? s_lastLimits;
+
+    /// <summary>Deserializes one value that fills the whole input, within the given limits.</summary>
+    /// <param name="data">The encoded value.</param>
+    /// <param name="limits">The bounds on depth, item count and int length.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="limits"/> is <c>null</c>.</exception>
+    /// <exception cref="RpycProtocolException">The input is malformed, truncated, followed by extra bytes, or past a limit.</exception>
+    public static object? Load(ReadOnlyMemory<byte> data, BrineLimits limits) =>
+        Load(new ReadOnlySequence<byte>(data), limits);
+
+    /// <summary>Deserializes one value that fills the whole input, within the given limits.</summary>
+    /// <param name="data">The encoded value, possibly in several segments.</param>
+    /// <param name="limits">The bounds on depth, item count and int length.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="limits"/> is <c>null</c>.</exception>
+    /// <exception cref="RpycProtocolException">The input is malformed, truncated, followed by extra bytes, or past a limit.</exception>
+    public static object? Load(ReadOnlySequence<byte> data, BrineLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new BrineReader(data, limits);
         object? value = reader.Read();
         // Python ignores trailing bytes; inside a frame they can only be corruption, so refuse them.
         if (reader.Remaining != 0)

@@ -9,18 +9,24 @@ namespace Rpyc.Brine;
 /// <summary>
 /// Reads one brine value. Strict where Python is lenient in ways that only corrupt data produces
 /// (truncated byte strings); lenient where Python is (non-canonical ints, lengths and tuples).
-/// Depth is capped because the peer is untrusted.
+/// Depth, item count and int digits are capped (<see cref="BrineLimits"/>) because the peer is
+/// untrusted: every load takes time linear in its input.
 /// </summary>
 internal ref struct BrineReader
 {
     private SequenceReader<byte> _reader;
     private readonly int _maxDepth;
+    private readonly int _maxItems;
+    private readonly int _maxIntDigits;
     private int _depth;
+    private int _items;
 
-    public BrineReader(ReadOnlySequence<byte> input, int maxDepth = BrineLimits.DefaultMaxDepth)
+    public BrineReader(ReadOnlySequence<byte> input, BrineLimits limits)
     {
         _reader = new SequenceReader<byte>(input);
-        _maxDepth = maxDepth;
+        _maxDepth = limits.MaxDepth;
+        _maxItems = limits.MaxItems;
+        _maxIntDigits = limits.MaxIntDigits;
     }
 
     public readonly long Consumed => _reader.Consumed;
@@ -144,6 +150,12 @@ internal ref struct BrineReader
             throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} exceeds the {_reader.Remaining} bytes left");
         }
         Enter();
+        // Counted before the array is made, so a refused message allocates nothing for it.
+        if (count > _maxItems - _items)
+        {
+            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} takes the message past its limit of {_maxItems} items (BrineLimits.MaxItems)");
+        }
+        _items += count;
         var items = new object?[count];
         for (int i = 0; i < items.Length; i++)
         {
@@ -166,6 +178,16 @@ internal ref struct BrineReader
     {
         long offset = _reader.Consumed;
         Need(length);
+        // Text to BigInteger and back is quadratic in the digit count; Python 3.11 refuses the same.
+        // Checked before the digits are copied or parsed, so a refused int costs nothing.
+        if (_maxIntDigits > 0 && length > _maxIntDigits && _reader.TryPeek(out byte first))
+        {
+            int digitCount = first is (byte)'-' or (byte)'+' ? length - 1 : length;
+            if (digitCount > _maxIntDigits)
+            {
+                throw ProtocolErrors.Brine($"int at offset {offset} has {digitCount} digits, over the limit of {_maxIntDigits} (BrineLimits.MaxIntDigits; Python's limit for integer string conversion is also 4300)");
+            }
+        }
         Span<byte> small = stackalloc byte[32];
         byte[]? rented = length > small.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
         try
@@ -175,7 +197,7 @@ internal ref struct BrineReader
             _reader.Advance(length);
             if (!IsDecimalLiteral(digits))
             {
-                throw ProtocolErrors.Brine($"invalid literal for int() with base 10: '{Encoding.ASCII.GetString(digits)}' at offset {offset}");
+                throw ProtocolErrors.Brine($"invalid literal for int() with base 10: '{Encoding.ASCII.GetString(digits[..Math.Min(digits.Length, 64)])}' at offset {offset}");
             }
             if (long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long small64))
             {

@@ -7,9 +7,17 @@ namespace Rpyc;
 /// order, which for strings varies between processes), and duplicates are dropped on creation.
 /// Equality ignores order.
 /// </summary>
+/// <remarks>
+/// Membership follows a Python set: numbers compare across types (<c>1</c>, <c>1.0</c> and
+/// <c>True</c> are one member, the first kept), <c>-0.0</c> and <c>0.0</c> are one member, and
+/// NaNs are never equal to one another, so every NaN stays a member with its bit pattern.
+/// Creation, <see cref="Contains"/> and equality are hash-based: linear in the size of the set.
+/// </remarks>
 public sealed class PyFrozenSet : IReadOnlyCollection<object?>, IEquatable<PyFrozenSet>
 {
     private readonly object?[] _items;
+    private readonly HashSet<object?> _lookup;
+    private readonly int _hash;
 
     /// <summary>The empty frozenset.</summary>
     public static PyFrozenSet Empty { get; } = new([]);
@@ -18,25 +26,52 @@ public sealed class PyFrozenSet : IReadOnlyCollection<object?>, IEquatable<PyFro
     /// <param name="items">The items.</param>
     public PyFrozenSet(params ReadOnlySpan<object?> items)
     {
-        var list = new List<object?>(items.Length);
+        _lookup = new HashSet<object?>(items.Length, PySetComparer.Instance);
+        var kept = new object?[items.Length];
+        int count = 0;
+        int hash = 0;
         foreach (object? item in items)
         {
-            if (!list.Exists(x => PyValue.Equal(x, item)))
+            if (_lookup.Add(item))
             {
-                list.Add(item);
+                kept[count++] = item;
+                // Order-independent, as Python's frozenset hash is; the extra mixing keeps sets
+                // that differ by a pair of equal-hash members from colliding (Python's _shuffle_bits).
+                hash += HashCode.Combine(PySetComparer.Instance.GetHashCode(item), 0x5f3759df);
             }
         }
-        _items = list.ToArray();
+        _items = count == kept.Length ? kept : kept[..count];
+        _hash = hash;
     }
 
     /// <inheritdoc />
     public int Count => _items.Length;
 
-    /// <summary>Whether the set holds an item equal to <paramref name="item"/> (Python equality).</summary>
+    /// <summary>Whether the set holds an item equal to <paramref name="item"/> (Python set membership).</summary>
     /// <param name="item">The item to look for.</param>
-    public bool Contains(object? item) => Array.Exists(_items, x => PyValue.Equal(x, item));
+    public bool Contains(object? item) => _lookup.Contains(item);
 
     internal ReadOnlySpan<object?> AsSpan() => _items;
+
+    internal bool SetEquals(PyFrozenSet other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+        if (other.Count != Count || other._hash != _hash)
+        {
+            return false;
+        }
+        foreach (object? item in _items)
+        {
+            if (!other._lookup.Contains(item))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /// <inheritdoc />
     public IEnumerator<object?> GetEnumerator() => ((IEnumerable<object?>)_items).GetEnumerator();
@@ -44,23 +79,13 @@ public sealed class PyFrozenSet : IReadOnlyCollection<object?>, IEquatable<PyFro
     IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
 
     /// <inheritdoc />
-    public bool Equals(PyFrozenSet? other) =>
-        other is not null && other.Count == Count && Array.TrueForAll(_items, other.Contains);
+    public bool Equals(PyFrozenSet? other) => other is not null && SetEquals(other);
 
     /// <inheritdoc />
-    public override bool Equals(object? obj) => obj is PyFrozenSet s && Equals(s);
+    public override bool Equals(object? obj) => obj is PyFrozenSet s && SetEquals(s);
 
     /// <inheritdoc />
-    public override int GetHashCode()
-    {
-        // Order-independent, as Python's frozenset hash is.
-        int hash = 0;
-        foreach (object? item in _items)
-        {
-            hash ^= PyValue.Hash(item);
-        }
-        return hash;
-    }
+    public override int GetHashCode() => _hash;
 
     /// <summary>The Python repr, e.g. <c>frozenset({1, 2})</c>.</summary>
     public override string ToString() => PyValue.Repr(this);

@@ -40,35 +40,13 @@ public sealed class PyTuple : IReadOnlyList<object?>, IEquatable<PyTuple>, IStru
     IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
 
     /// <inheritdoc />
-    public bool Equals(PyTuple? other)
-    {
-        if (other is null || other._items.Length != _items.Length)
-        {
-            return false;
-        }
-        for (int i = 0; i < _items.Length; i++)
-        {
-            if (!PyValue.Equal(_items[i], other._items[i]))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public bool Equals(PyTuple? other) => other is not null && PyValue.Equal(this, other);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PyTuple t && Equals(t);
 
     /// <inheritdoc />
-    public override int GetHashCode()
-    {
-        var hash = new HashCode();
-        foreach (object? item in _items)
-        {
-            hash.Add(PyValue.Hash(item));
-        }
-        return hash.ToHashCode();
-    }
+    public override int GetHashCode() => PyEquality.HashTuple(_items, setSemantics: false);
 
     bool IStructuralEquatable.Equals(object? other, IEqualityComparer comparer) => Equals(other);
 

@@ -7,46 +7,19 @@ namespace Rpyc;
 /// <summary>Python semantics for brine values: equality, hashing, <c>repr</c> and <c>str</c>.</summary>
 public static class PyValue
 {
-    /// <summary>Python equality: ints of any .NET width compare by value, bytes by content.</summary>
+    /// <summary>
+    /// Python equality: numbers compare by value across types (<c>1 == 1.0 == True == 1+0j</c>,
+    /// ints exactly against floats, <c>-0.0 == 0.0</c>), bytes by content, tuples, slices and
+    /// frozensets structurally. Unlike Python's <c>==</c>, a NaN equals any NaN, so that a value
+    /// equals its own round trip; inside a <see cref="PyFrozenSet"/> NaNs stay distinct, as in a Python set.
+    /// </summary>
     /// <param name="a">A value.</param>
     /// <param name="b">Another value.</param>
-    public static bool Equal(object? a, object? b)
-    {
-        if (ReferenceEquals(a, b))
-        {
-            return true;
-        }
-        if (a is null || b is null)
-        {
-            return false;
-        }
-        if (TryInteger(a, out BigInteger ia) && TryInteger(b, out BigInteger ib))
-        {
-            return ia == ib;
-        }
-        if (a is byte[] ba && b is byte[] bb)
-        {
-            return ba.AsSpan().SequenceEqual(bb);
-        }
-        return a.Equals(b);
-    }
+    public static bool Equal(object? a, object? b) => PyEquality.Equal(a, b, setSemantics: false);
 
-    /// <summary>A hash consistent with <see cref="Equal"/>.</summary>
+    /// <summary>A hash consistent with <see cref="Equal"/>, seeded per process as .NET string hashes are.</summary>
     /// <param name="value">The value.</param>
-    public static int Hash(object? value) => value switch
-    {
-        null => 0,
-        byte[] bytes => HashBytes(bytes),
-        _ when TryInteger(value, out BigInteger i) => i.GetHashCode(),
-        _ => value.GetHashCode(),
-    };
-
-    private static int HashBytes(byte[] bytes)
-    {
-        var hash = new HashCode();
-        hash.AddBytes(bytes);
-        return hash.ToHashCode();
-    }
+    public static int Hash(object? value) => PyEquality.Hash(value, setSemantics: false);
 
     internal static bool TryInteger(object value, out BigInteger result)
     {

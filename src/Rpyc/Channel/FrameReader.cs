@@ -100,7 +100,8 @@ internal static class FrameReader
                 }
             }
         }
-        catch (InvalidDataException ex)
+        // zlib reports some corrupt streams as ZLibException (an IOException), not InvalidDataException.
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
             throw new RpycProtocolException($"Malformed frame: the compressed body is not a valid zlib stream: {ex.Message}", ex);
         }
