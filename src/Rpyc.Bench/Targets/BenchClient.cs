@@ -148,6 +148,7 @@ public abstract class BenchTarget
     public static BenchTarget Create(string name, string protocol, string host, int port, RpycConnectOptions? rpycOptions = null) => protocol switch
     {
         "rpyc" => new RpycBenchTarget(name, host, port, rpycOptions),
+        "http" when name == TargetCatalog.HttpThreadedHttpClient => new HttpClientBenchTarget(name, host, port),
         "http" => new HttpBenchTarget(name, host, port),
         "tcp" => new TcpRawBenchTarget(name, host, port),
         _ => throw new ArgumentException($"Unknown protocol '{protocol}'.", nameof(protocol)),
