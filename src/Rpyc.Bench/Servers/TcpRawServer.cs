@@ -23,8 +23,9 @@ public sealed class TcpRawServer : IDisposable
 
     private const int SinkLength = 256 * 1024;
 
-    // Threads kept waiting in accept(2): enough for a burst of connects, few enough to cost nothing.
-    private const int MaxIdleThreads = 4;
+    // Threads kept waiting in accept(2) after their connection ends: enough for the suite's
+    // concurrent clients to reconnect without a thread start; an idle thread costs only its stack.
+    private const int MaxIdleThreads = 16;
 
     // Framed download replies (length:u32 BE + payload), built once per size and shared read-only.
     private static readonly ConcurrentDictionary<int, byte[]> s_downloads = new();
@@ -84,14 +85,18 @@ public sealed class TcpRawServer : IDisposable
 
     private void StartThread()
     {
+        if (_stopped)
+        {
+            return;
+        }
         Interlocked.Increment(ref _idleThreads);
         Interlocked.Increment(ref _threads);
         new Thread(Run) { IsBackground = true, Name = "tcp-raw-conn" }.Start();
     }
 
     // Each thread accepts a connection, serves it to the end, then accepts again; the kernel wakes
-    // one waiting thread per connection. A thread that takes the last idle slot starts a new one
-    // first, so a connect never waits for a thread to be created; surplus idle threads exit.
+    // one waiting thread per connection. A thread that takes the last idle slot has a new one
+    // started by the thread pool, off this connection's path; surplus idle threads exit.
     private void Run()
     {
         try
@@ -113,7 +118,7 @@ public sealed class TcpRawServer : IDisposable
                 }
                 if (Interlocked.Decrement(ref _idleThreads) == 0 && !_stopped)
                 {
-                    StartThread();
+                    ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartThread(), this, preferLocal: false);
                 }
                 Serve(client);
                 if (Interlocked.Increment(ref _idleThreads) > MaxIdleThreads)
