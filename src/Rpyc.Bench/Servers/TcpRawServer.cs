@@ -99,6 +99,8 @@ public sealed class TcpRawServer : IDisposable
     // started by the thread pool, off this connection's path; surplus idle threads exit.
     private void Run()
     {
+        // Created on the first connection, then reused by every later one this thread serves.
+        Connection? connection = null;
         try
         {
             while (!_stopped)
@@ -120,7 +122,7 @@ public sealed class TcpRawServer : IDisposable
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartThread(), this, preferLocal: false);
                 }
-                Serve(client);
+                Serve(client, connection ??= new Connection(_spinTicks));
                 if (Interlocked.Increment(ref _idleThreads) > MaxIdleThreads)
                 {
                     Interlocked.Decrement(ref _idleThreads);
@@ -134,7 +136,7 @@ public sealed class TcpRawServer : IDisposable
         }
     }
 
-    private void Serve(Socket client)
+    private void Serve(Socket client, Connection connection)
     {
         lock (_sync)
         {
@@ -148,7 +150,7 @@ public sealed class TcpRawServer : IDisposable
         try
         {
             client.NoDelay = true;
-            new Connection(client, _spinTicks).Run(() => _stopped);
+            connection.Serve(client, this);
         }
         catch (Exception ex) when (ex is SocketException or EndOfStreamException or ObjectDisposedException or InvalidDataException or ArgumentException)
         {
@@ -203,21 +205,38 @@ public sealed class TcpRawServer : IDisposable
         SpinWait.SpinUntil(() => Volatile.Read(ref _threads) == 0, TimeSpan.FromSeconds(2));
     }
 
-    // One connection's state: the receive buffer (requests are read through it, so a client that
-    // pipelines is served correctly), the body of the request being served, the reply scratch.
-    private sealed class Connection(Socket socket, long spinTicks)
+    // A serving thread's connection state, kept from one connection to the next so that a new
+    // connection allocates nothing: the receive buffer (requests are read through it, so a client
+    // that pipelines is served correctly), the body of a large request, the reply scratch.
+    private sealed class Connection(long spinTicks)
     {
         private readonly byte[] _in = new byte[SinkLength];
         private readonly byte[] _reply = new byte[TcpRawProtocol.ReplyHeaderLength + TcpRawProtocol.CopyThreshold];
         private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
         private readonly byte[] _count = new byte[8];
         private byte[] _body = [];
+        private Socket _socket = null!;
         private int _start;
         private int _end;
 
-        public void Run(Func<bool> stopped)
+        public void Serve(Socket socket, TcpRawServer server)
         {
-            while (!stopped())
+            _socket = socket;
+            _start = _end = 0;
+            try
+            {
+                Run(server);
+            }
+            finally
+            {
+                _socket = null!;
+            }
+        }
+
+        private void Run(TcpRawServer server)
+        {
+            Socket socket = _socket;
+            while (!server._stopped)
             {
                 if (!Buffer(TcpRawProtocol.RequestHeaderLength))
                 {
@@ -293,9 +312,9 @@ public sealed class TcpRawServer : IDisposable
             {
                 if (_end == 0)
                 {
-                    TcpRawProtocol.SpinUntilReadable(socket, spinTicks);
+                    TcpRawProtocol.SpinUntilReadable(_socket, spinTicks);
                 }
-                int n = socket.Receive(_in.AsSpan(_end), SocketFlags.None);
+                int n = _socket.Receive(_in.AsSpan(_end), SocketFlags.None);
                 if (n == 0)
                 {
                     if (_end == 0)
@@ -318,7 +337,7 @@ public sealed class TcpRawServer : IDisposable
             int remaining = length - buffered;
             while (remaining > 0)
             {
-                int n = socket.Receive(_in, SocketFlags.None);
+                int n = _socket.Receive(_in, SocketFlags.None);
                 if (n == 0)
                 {
                     throw new EndOfStreamException($"The client closed the connection {remaining} bytes before the end of an upload.");
@@ -352,7 +371,7 @@ public sealed class TcpRawServer : IDisposable
             int buffered = _end - _start;
             _in.AsSpan(_start, buffered).CopyTo(_body);
             _start = _end = 0;
-            TcpRawProtocol.ReceiveExactly(socket, _body.AsSpan(buffered, length - buffered));
+            TcpRawProtocol.ReceiveExactly(_socket, _body.AsSpan(buffered, length - buffered));
             return new ArraySegment<byte>(_body, 0, length);
         }
 
@@ -366,7 +385,7 @@ public sealed class TcpRawServer : IDisposable
                 return;
             }
             BinaryPrimitives.WriteInt32BigEndian(_reply, data.Count);
-            TcpRawProtocol.SendAll(socket, _segments, new ArraySegment<byte>(_reply, 0, TcpRawProtocol.ReplyHeaderLength), data);
+            TcpRawProtocol.SendAll(_socket, _segments, new ArraySegment<byte>(_reply, 0, TcpRawProtocol.ReplyHeaderLength), data);
         }
 
         private void Reply(ReadOnlySpan<byte> data)
@@ -377,7 +396,7 @@ public sealed class TcpRawServer : IDisposable
             }
             BinaryPrimitives.WriteInt32BigEndian(_reply, data.Length);
             data.CopyTo(_reply.AsSpan(TcpRawProtocol.ReplyHeaderLength));
-            TcpRawProtocol.SendAll(socket, _reply.AsSpan(0, TcpRawProtocol.ReplyHeaderLength + data.Length));
+            TcpRawProtocol.SendAll(_socket, _reply.AsSpan(0, TcpRawProtocol.ReplyHeaderLength + data.Length));
         }
     }
 }
