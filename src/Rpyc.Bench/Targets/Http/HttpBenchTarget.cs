@@ -40,13 +40,15 @@ public sealed class HttpBenchClient : BenchClient
     private readonly string _hostHeader;
     private readonly byte[] _pingRequest;
     private Socket? _socket;
-    private byte[] _buffer = new byte[16 * 1024];
+    // Buffers start small, so that opening a connection (which the connection benchmark times)
+    // costs no large allocation, and grow once to the sizes in use.
+    private byte[] _buffer = new byte[4096];
     private int _start;
     private int _end;
-    private byte[] _body = new byte[16 * 1024];
-    private readonly byte[] _send = new byte[1024 + CopyThreshold];
+    private byte[] _body = new byte[1024];
+    private byte[] _send = new byte[1024];
     private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
-    private (string Path, int Length, byte[] Bytes) _lastHeader = ("", -1, []);
+    private (bool Post, string Route, long Arg, byte[] Bytes) _lastHeader = (false, "", 0, []);
     private long _roundTrips;
 
     /// <summary>Opens the TCP connection.</summary>
@@ -57,7 +59,7 @@ public sealed class HttpBenchClient : BenchClient
     {
         _host = host;
         _port = port;
-        _hostHeader = $"{host}:{port}";
+        _hostHeader = string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
         _pingRequest = Encoding.ASCII.GetBytes($"GET /ping HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
         _socket = Open();
     }
@@ -99,6 +101,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Echo(byte[] data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> body = Exchange(PostHeader("/echo", data.Length), data, out int status);
         if (status != 200 || !body.SequenceEqual(data))
         {
@@ -109,6 +112,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Upload(byte[] data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> body = Exchange(PostHeader("/upload", data.Length), data, out int status);
         if (status != 200 || !long.TryParse(body, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n != data.Length)
         {
@@ -119,7 +123,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Download(int length)
     {
-        ReadOnlySpan<byte> body = Exchange(GetHeader($"/download?n={length}"), null, out int status);
+        ReadOnlySpan<byte> body = Exchange(GetHeader("/download?n=", length), null, out int status);
         if (status != 200 || body.Length != length || !Payload.Matches(body))
         {
             Invalid($"GET /download?n={length} answered {status} with {body.Length} bytes, not payload({length}).");
@@ -129,7 +133,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Compute(int n)
     {
-        ReadOnlySpan<byte> body = Exchange(GetHeader($"/compute?n={n}"), null, out int status);
+        ReadOnlySpan<byte> body = Exchange(GetHeader("/compute?n=", n), null, out int status);
         if (status != 200 || Text(body) != ExpectedCompute(n).ToString(CultureInfo.InvariantCulture))
         {
             Invalid($"GET /compute?n={n} answered {status} '{Text(body)}'.");
@@ -148,21 +152,25 @@ public sealed class HttpBenchClient : BenchClient
 
     private static string Text(ReadOnlySpan<byte> body) => Encoding.ASCII.GetString(body[..Math.Min(body.Length, 64)]);
 
-    // The last request header is kept: a benchmark repeats one request, so it is formatted once.
-    private byte[] GetHeader(string path) => Header(path, -1);
+    // The last request header is kept: a benchmark repeats one request, so it is formatted once and
+    // a repeat costs no allocation. GET headers are route + arg (e.g. "/download?n=" and 1024).
+    private byte[] GetHeader(string route, long arg) => Header(post: false, route, arg);
 
-    private byte[] PostHeader(string path, int length) => Header(path, length);
+    private byte[] GetHeader(string pathAndQuery) => Header(post: false, pathAndQuery, long.MinValue);
 
-    private byte[] Header(string path, int length)
+    private byte[] PostHeader(string path, int length) => Header(post: true, path, length);
+
+    private byte[] Header(bool post, string route, long arg)
     {
-        if (_lastHeader.Length == length && _lastHeader.Path == path)
+        if (_lastHeader.Post == post && _lastHeader.Arg == arg && string.Equals(_lastHeader.Route, route, StringComparison.Ordinal))
         {
             return _lastHeader.Bytes;
         }
-        byte[] bytes = Encoding.ASCII.GetBytes(length < 0
-            ? $"GET {path} HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n"
-            : $"POST {path} HTTP/1.1\r\nHost: {_hostHeader}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n");
-        _lastHeader = (path, length, bytes);
+        string target = post || arg == long.MinValue ? route : route + arg.ToString(CultureInfo.InvariantCulture);
+        byte[] bytes = Encoding.ASCII.GetBytes(post
+            ? string.Create(CultureInfo.InvariantCulture, $"POST {target} HTTP/1.1\r\nHost: {_hostHeader}\r\nContent-Type: application/octet-stream\r\nContent-Length: {arg}\r\n\r\n")
+            : $"GET {target} HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
+        _lastHeader = (post, route, arg, bytes);
         return bytes;
     }
 
@@ -187,16 +195,25 @@ public sealed class HttpBenchClient : BenchClient
     // Header and body leave together, never as a small segment of their own (Nagle is off).
     private void Send(Socket socket, byte[] header, byte[]? body)
     {
-        int bodyLength = body?.Length ?? 0;
-        if (header.Length + bodyLength <= _send.Length)
+        if (body is null || body.Length == 0)
         {
+            SendAll(socket, header);
+            return;
+        }
+        int bodyLength = body.Length;
+        if (bodyLength <= CopyThreshold)
+        {
+            if (_send.Length < header.Length + bodyLength)
+            {
+                _send = new byte[Math.Max(header.Length + bodyLength, 2 * _send.Length)];
+            }
             header.CopyTo(_send, 0);
-            body?.CopyTo(_send, header.Length);
+            body.CopyTo(_send, header.Length);
             SendAll(socket, _send.AsSpan(0, header.Length + bodyLength));
             return;
         }
         _segments[0] = new ArraySegment<byte>(header);
-        _segments[1] = new ArraySegment<byte>(body!);
+        _segments[1] = new ArraySegment<byte>(body);
         int sent = socket.Send(_segments, SocketFlags.None);
         _segments[0] = _segments[1] = default;
         if (sent < header.Length)
@@ -204,7 +221,7 @@ public sealed class HttpBenchClient : BenchClient
             SendAll(socket, header.AsSpan(sent));
             sent = header.Length;
         }
-        SendAll(socket, body!.AsSpan(sent - header.Length));
+        SendAll(socket, body.AsSpan(sent - header.Length));
     }
 
     private static void SendAll(Socket socket, ReadOnlySpan<byte> data)
