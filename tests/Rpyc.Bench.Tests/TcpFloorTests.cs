@@ -143,6 +143,25 @@ public sealed class TcpFloorTests : IDisposable
     }
 
     [Fact]
+    public void SetBuffers_LinuxAllowingLargeBuffers_AsksFor4MiB()
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        int before = socket.SendBufferSize;
+        TcpRawProtocol.SetBuffers(socket);
+        int cap = int.Parse(File.ReadAllText("/proc/sys/net/core/wmem_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        _output.WriteLine($"SO_SNDBUF {before} -> {socket.SendBufferSize}, wmem_max {cap}");
+        if (cap >= 1024 * 1024)
+        {
+            // Linux doubles the value asked for (bookkeeping overhead) and reports the doubled size.
+            Assert.Equal(2 * Math.Min(cap, 4 * 1024 * 1024), socket.SendBufferSize);
+        }
+        else
+        {
+            Assert.Equal(before, socket.SendBufferSize);
+        }
+    }
+
+    [Fact]
     public void Constructor_SpinOutOfRange_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TcpRawServer("127.0.0.1", 0, TimeSpan.FromMilliseconds(-1)));

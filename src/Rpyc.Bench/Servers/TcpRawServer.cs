@@ -12,7 +12,8 @@ namespace Rpyc.Bench;
 /// The raw TCP benchmark server (wire format in <c>TcpRawProtocol</c>): a thread per connection,
 /// OS-blocking sockets, the same operations as the benchmark service with no serialization at all.
 /// The floor of every comparison, so each path is the fastest plain socket code: idle threads wait
-/// in accept(2) themselves (a new connection costs no thread start and no hand-off), an upload is
+/// in accept(2) themselves (a new connection costs no thread start and no hand-off), sockets have
+/// 4 MiB buffers (<c>TcpRawProtocol.SetBuffers</c>), an upload is
 /// read into a reused 256 KiB sink and counted, a download is one send(2) of a reply framed once
 /// per size, and after each reply the thread polls briefly for the next request before it blocks.
 /// </summary>
@@ -65,6 +66,7 @@ public sealed class TcpRawServer : IDisposable
         try
         {
             _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            TcpRawProtocol.SetBuffers(_listener);
             _listener.Bind(new IPEndPoint(address, port));
             _listener.Listen(512);
         }

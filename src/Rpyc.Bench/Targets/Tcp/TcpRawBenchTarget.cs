@@ -48,6 +48,7 @@ public sealed class TcpRawBenchClient : BenchClient
         // a cost the compared targets must not pay unequally.
         Rpyc.Transport.KernelTimeouts.SetReceive(_socket, 30_000);
         Rpyc.Transport.KernelTimeouts.SetSend(_socket, 30_000);
+        TcpRawProtocol.SetBuffers(_socket);
         try
         {
             _socket.Connect(host, port);
