@@ -15,7 +15,8 @@ namespace Rpyc.Bench;
 /// in accept(2) themselves (a new connection costs no thread start and no hand-off), sockets have
 /// 4 MiB buffers (<c>TcpRawProtocol.SetBuffers</c>), an upload is
 /// read into a reused 256 KiB sink and counted, a download is one send(2) of a reply framed once
-/// per size, and after each reply the thread polls briefly for the next request before it blocks.
+/// per size, and after each reply the thread polls briefly for the next request before it blocks
+/// (while that pays: see <c>SpinForNextRequest</c>).
 /// </summary>
 public sealed class TcpRawServer : IDisposable
 {
@@ -23,6 +24,9 @@ public sealed class TcpRawServer : IDisposable
     public static readonly TimeSpan DefaultReceiveSpin = TimeSpan.FromMicroseconds(50);
 
     private const int SinkLength = 256 * 1024;
+
+    // Requests served without spinning after a spin that found nothing to read.
+    private const int SpinBackoff = 16;
 
     // Threads kept waiting in accept(2) after their connection ends: enough for the suite's
     // concurrent clients to reconnect without a thread start; an idle thread costs only its stack.
@@ -218,13 +222,14 @@ public sealed class TcpRawServer : IDisposable
         private readonly byte[] _count = new byte[8];
         private byte[] _body = [];
         private Socket _socket = null!;
+        private int _skipSpins;
         private int _start;
         private int _end;
 
         public void Serve(Socket socket, TcpRawServer server)
         {
             _socket = socket;
-            _start = _end = 0;
+            _start = _end = _skipSpins = 0;
             try
             {
                 Run(server);
@@ -289,6 +294,27 @@ public sealed class TcpRawServer : IDisposable
             }
         }
 
+        // Spins only while spinning pays: after a spin that ended with nothing to read (a client
+        // that thinks between requests, or CPUs crowded by more runnable threads than they have,
+        // where a yielding thread may wait a whole time slice), the next SpinBackoff requests
+        // block at once.
+        private void SpinForNextRequest()
+        {
+            if (spinTicks <= 0)
+            {
+                return;
+            }
+            if (_skipSpins > 0)
+            {
+                _skipSpins--;
+                return;
+            }
+            if (!TcpRawProtocol.SpinUntilReadable(_socket, spinTicks))
+            {
+                _skipSpins = SpinBackoff;
+            }
+        }
+
         private static int ReadInt32(ReadOnlySpan<byte> arg) => arg.Length == 4
             ? BinaryPrimitives.ReadInt32BigEndian(arg)
             : throw new InvalidDataException($"The argument is a 4-byte integer, not {arg.Length} bytes.");
@@ -314,7 +340,7 @@ public sealed class TcpRawServer : IDisposable
             {
                 if (_end == 0)
                 {
-                    TcpRawProtocol.SpinUntilReadable(_socket, spinTicks);
+                    SpinForNextRequest();
                 }
                 int n = _socket.Receive(_in.AsSpan(_end), SocketFlags.None);
                 if (n == 0)
