@@ -127,6 +127,7 @@ public static class LocalServer
                 return server;
             }
             case TargetCatalog.HttpThreaded:
+            case TargetCatalog.HttpThreadedHttpClient:
             {
                 var server = new KestrelBenchServer(host, port);
                 boundPort = server.Port;

@@ -129,6 +129,7 @@ public abstract class ServerHost : IDisposable
         TargetCatalog.RpycThreaded => new RpycServerHost(host, port, RpycServerMode.Threaded, options),
         TargetCatalog.RpycForking => new RpycServerHost(host, port, RpycServerMode.Forking, options),
         TargetCatalog.HttpThreaded => new HttpServerHost(host, port, options),
+        TargetCatalog.HttpThreadedHttpClient => new HttpServerHost(TargetCatalog.HttpThreadedHttpClient, host, port, options),
         TargetCatalog.TcpRaw => new TcpRawServerHost(host, port, options),
         TargetCatalog.PyRpycThreaded => new PythonServerHost(PythonServerKind.RpycThreaded, host, port, options),
         TargetCatalog.PyRpycForking => new PythonServerHost(PythonServerKind.RpycForking, host, port, options),
@@ -372,6 +373,12 @@ public sealed class HttpServerHost : ServerHost
     /// <exception cref="ServerStartException">The server did not start.</exception>
     public HttpServerHost(string host = "127.0.0.1", int port = 0, ServerHostOptions? options = null)
         : base(TargetCatalog.Get(TargetCatalog.HttpThreaded), host, port, options)
+    {
+    }
+
+    // The same server for another client of it (http_threaded_httpclient).
+    internal HttpServerHost(string target, string host, int port, ServerHostOptions? options)
+        : base(TargetCatalog.Get(target), host, port, options)
     {
     }
 }

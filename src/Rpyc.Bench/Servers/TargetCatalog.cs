@@ -47,6 +47,12 @@ public static class TargetCatalog
     /// <summary>ASP.NET Core Kestrel minimal API.</summary>
     public const string HttpThreaded = "http_threaded";
 
+    /// <summary>
+    /// The <see cref="HttpThreaded"/> server (Kestrel) called through <see cref="HttpClient"/>: what a
+    /// .NET application's code sees, beside what the server can do.
+    /// </summary>
+    public const string HttpThreadedHttpClient = "http_threaded_httpclient";
+
     /// <summary>Raw TCP request/response: the floor.</summary>
     public const string TcpRaw = "tcp_raw";
 
@@ -90,6 +96,7 @@ public static class TargetCatalog
         new(RpycThreaded, "rpyc", "threaded", false, ".NET ThreadedServer"),
         new(RpycForking, "rpyc", "forking", false, ".NET ForkingServer"),
         new(HttpThreaded, "http", "threaded", false, "Kestrel minimal API"),
+        new(HttpThreadedHttpClient, "http", "threaded", false, "Kestrel minimal API, HttpClient client"),
         new(PyRpycThreaded, "rpyc", "threaded", true, "rpyc 5 ThreadedServer"),
         new(PyRpycForking, "rpyc", "forking", true, "rpyc 5 ForkingServer"),
         new(PyFlaskThreaded, "http", "threaded", true, "Flask, werkzeug threaded"),

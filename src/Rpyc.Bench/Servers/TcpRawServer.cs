@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -7,111 +9,158 @@ using System.Text;
 namespace Rpyc.Bench;
 
 /// <summary>
-/// The raw TCP benchmark server: one thread per connection, blocking reads, the same operations as
-/// the benchmark service with no serialization at all. The floor of every comparison.
+/// The raw TCP benchmark server (wire format in <c>TcpRawProtocol</c>): a thread per connection,
+/// OS-blocking sockets, the same operations as the benchmark service with no serialization at all.
+/// The floor of every comparison, so each path is the fastest plain socket code: idle threads wait
+/// in accept(2) themselves (a new connection costs no thread start and no hand-off), sockets have
+/// 4 MiB buffers (<c>TcpRawProtocol.SetBuffers</c>), an upload is
+/// read into a reused 256 KiB sink and counted, a download is one send(2) of a reply framed once
+/// per size, and after each reply the thread polls briefly for the next request before it blocks
+/// (while that pays: see <c>SpinForNextRequest</c>).
 /// </summary>
 public sealed class TcpRawServer : IDisposable
 {
+    /// <summary>How long a connection's thread polls for the next request before blocking, by default.</summary>
+    public static readonly TimeSpan DefaultReceiveSpin = TimeSpan.FromMicroseconds(50);
+
+    private const int SinkLength = 256 * 1024;
+
+    // Requests served without spinning after a spin that found nothing to read.
+    private const int SpinBackoff = 16;
+
+    // Threads kept waiting in accept(2) after their connection ends: enough for the suite's
+    // concurrent clients to reconnect without a thread start; an idle thread costs only its stack.
+    private const int MaxIdleThreads = 16;
+
+    // Framed download replies (length:u32 BE + payload), built once per size and shared read-only.
+    private static readonly ConcurrentDictionary<int, byte[]> s_downloads = new();
+
     private readonly Socket _listener;
-    private readonly List<Socket> _clients = [];
+    private readonly HashSet<Socket> _clients = [];
     private readonly Lock _sync = new();
-    private readonly Thread _acceptThread;
+    private readonly long _spinTicks;
+    private int _idleThreads;
+    private int _threads;
     private volatile bool _stopped;
+
+    /// <summary>Binds and starts accepting, with <see cref="DefaultReceiveSpin"/>.</summary>
+    /// <param name="host">Address to bind, e.g. 127.0.0.1.</param>
+    /// <param name="port">Port, 0 for a free one.</param>
+    /// <exception cref="SocketException">The bind failed.</exception>
+    public TcpRawServer(string host, int port)
+        : this(host, port, DefaultReceiveSpin)
+    {
+    }
 
     /// <summary>Binds and starts accepting.</summary>
     /// <param name="host">Address to bind, e.g. 127.0.0.1.</param>
     /// <param name="port">Port, 0 for a free one.</param>
-    public TcpRawServer(string host, int port)
+    /// <param name="receiveSpin">How long a connection's thread polls for the next request before it blocks; zero blocks at once.</param>
+    /// <exception cref="SocketException">The bind failed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveSpin"/> is negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
+    public TcpRawServer(string host, int port, TimeSpan receiveSpin)
     {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(receiveSpin, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(receiveSpin, RpycConnectOptions.MaxReceiveSpin);
+        _spinTicks = (long)(receiveSpin.TotalSeconds * Stopwatch.Frequency);
+        ReceiveSpin = receiveSpin;
         IPAddress address = IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(address, port));
-        _listener.Listen(512);
+        try
+        {
+            _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            TcpRawProtocol.SetBuffers(_listener);
+            _listener.Bind(new IPEndPoint(address, port));
+            _listener.Listen(512);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "tcp-raw-accept" };
-        _acceptThread.Start();
+        StartThread();
     }
 
     /// <summary>The bound port.</summary>
     public int Port { get; }
 
-    private void AcceptLoop()
+    /// <summary>How long a connection's thread polls for the next request before it blocks.</summary>
+    public TimeSpan ReceiveSpin { get; }
+
+    private void StartThread()
     {
-        while (!_stopped)
+        if (_stopped)
         {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                continue;
-            }
-            client.NoDelay = true;
-            lock (_sync)
-            {
-                _clients.Add(client);
-            }
-            new Thread(() => Serve(client)) { IsBackground = true, Name = "tcp-raw-conn" }.Start();
+            return;
         }
+        Interlocked.Increment(ref _idleThreads);
+        Interlocked.Increment(ref _threads);
+        new Thread(Run) { IsBackground = true, Name = "tcp-raw-conn" }.Start();
     }
 
-    private void Serve(Socket client)
+    // Each thread accepts a connection, serves it to the end, then accepts again; the kernel wakes
+    // one waiting thread per connection. A thread that takes the last idle slot has a new one
+    // started by the thread pool, off this connection's path; surplus idle threads exit.
+    private void Run()
     {
-        byte[] header = new byte[5];
-        byte[] body = new byte[64 * 1024];
-        byte[] reply = new byte[64];
-        byte[] lengthReply = new byte[8];
+        // Created on the first connection, then reused by every later one this thread serves.
+        Connection? connection = null;
         try
         {
             while (!_stopped)
             {
-                TcpRawProtocol.ReceiveExactly(client, header);
-                int length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
-                if (length < 0 || length > TcpRawProtocol.MaxBody)
+                Socket client;
+                try
                 {
-                    return;
+                    client = _listener.Accept();
                 }
-                if (body.Length < length)
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
-                    body = new byte[Math.Max(length, body.Length * 2)];
-                }
-                TcpRawProtocol.ReceiveExactly(client, body.AsSpan(0, length));
-                ReadOnlySpan<byte> arg = body.AsSpan(0, length);
-                switch (header[0])
-                {
-                    case TcpRawProtocol.Ping:
-                        Reply(client, reply, "pong"u8);
-                        break;
-                    case TcpRawProtocol.Echo:
-                    case TcpRawProtocol.Sleep:
-                        if (header[0] == TcpRawProtocol.Sleep)
-                        {
-                            Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, BinaryPrimitives.ReadDoubleBigEndian(arg))));
-                        }
-                        Reply(client, reply, arg);
-                        break;
-                    case TcpRawProtocol.Upload:
-                        BinaryPrimitives.WriteInt64BigEndian(lengthReply, length);
-                        Reply(client, reply, lengthReply);
-                        break;
-                    case TcpRawProtocol.Download:
-                        Reply(client, reply, BenchOperations.Download(BinaryPrimitives.ReadInt32BigEndian(arg)));
-                        break;
-                    case TcpRawProtocol.Compute:
-                        object sum = BenchOperations.Compute(BinaryPrimitives.ReadInt32BigEndian(arg));
-                        Reply(client, reply, Encoding.ASCII.GetBytes(Convert.ToString(sum, CultureInfo.InvariantCulture)!));
-                        break;
-                    default:
+                    if (_stopped)
+                    {
                         return;
+                    }
+                    continue;
+                }
+                if (Interlocked.Decrement(ref _idleThreads) == 0 && !_stopped)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartThread(), this, preferLocal: false);
+                }
+                Serve(client, connection ??= new Connection(_spinTicks));
+                if (Interlocked.Increment(ref _idleThreads) > MaxIdleThreads)
+                {
+                    Interlocked.Decrement(ref _idleThreads);
+                    return;
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or EndOfStreamException or ObjectDisposedException or ArgumentException)
+        finally
         {
-            // The client went away, or sent garbage: drop the connection only.
+            Interlocked.Decrement(ref _threads);
+        }
+    }
+
+    private void Serve(Socket client, Connection connection)
+    {
+        lock (_sync)
+        {
+            if (_stopped)
+            {
+                client.Dispose();
+                return;
+            }
+            _clients.Add(client);
+        }
+        try
+        {
+            client.NoDelay = true;
+            connection.Serve(client, this);
+        }
+        catch (Exception ex) when (ex is SocketException or EndOfStreamException or ObjectDisposedException or InvalidDataException or ArgumentException)
+        {
+            // The client went away, or sent garbage: drop this connection only.
         }
         finally
         {
@@ -123,19 +172,27 @@ public sealed class TcpRawServer : IDisposable
         }
     }
 
-    private static void Reply(Socket client, byte[] scratch, ReadOnlySpan<byte> data)
+    // length:u32 BE + payload(n), cached per size (a few sizes per run; the cache is reset if a
+    // client asks for many different ones).
+    private static byte[] FramedDownload(int n)
     {
-        BinaryPrimitives.WriteInt32BigEndian(scratch, data.Length);
-        if (data.Length <= scratch.Length - 4)
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, 64 * 1024 * 1024);
+        if (s_downloads.TryGetValue(n, out byte[]? framed))
         {
-            data.CopyTo(scratch.AsSpan(4));
-            TcpRawProtocol.SendAll(client, scratch.AsSpan(0, 4 + data.Length));
+            return framed;
         }
-        else
+        if (s_downloads.Count > 64)
         {
-            TcpRawProtocol.SendAll(client, scratch.AsSpan(0, 4));
-            TcpRawProtocol.SendAll(client, data);
+            s_downloads.Clear();
         }
+        return s_downloads.GetOrAdd(n, static n =>
+        {
+            byte[] reply = new byte[TcpRawProtocol.ReplyHeaderLength + n];
+            BinaryPrimitives.WriteInt32BigEndian(reply, n);
+            Payload.Get(n).Span.CopyTo(reply.AsSpan(TcpRawProtocol.ReplyHeaderLength));
+            return reply;
+        });
     }
 
     /// <summary>Stops accepting and closes every connection.</summary>
@@ -151,6 +208,223 @@ public sealed class TcpRawServer : IDisposable
             }
             _clients.Clear();
         }
-        _acceptThread.Join(TimeSpan.FromSeconds(2));
+        SpinWait.SpinUntil(() => Volatile.Read(ref _threads) == 0, TimeSpan.FromSeconds(2));
+    }
+
+    // A serving thread's connection state, kept from one connection to the next so that a new
+    // connection allocates nothing: the receive buffer (requests are read through it, so a client
+    // that pipelines is served correctly), the body of a large request, the reply scratch.
+    private sealed class Connection(long spinTicks)
+    {
+        private readonly byte[] _in = new byte[SinkLength];
+        private readonly byte[] _reply = new byte[TcpRawProtocol.ReplyHeaderLength + TcpRawProtocol.CopyThreshold];
+        private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
+        private readonly byte[] _count = new byte[8];
+        private byte[] _body = [];
+        private Socket _socket = null!;
+        private int _skipSpins;
+        private int _start;
+        private int _end;
+
+        public void Serve(Socket socket, TcpRawServer server)
+        {
+            _socket = socket;
+            _start = _end = _skipSpins = 0;
+            try
+            {
+                Run(server);
+            }
+            finally
+            {
+                _socket = null!;
+            }
+        }
+
+        private void Run(TcpRawServer server)
+        {
+            Socket socket = _socket;
+            while (!server._stopped)
+            {
+                if (!Buffer(TcpRawProtocol.RequestHeaderLength))
+                {
+                    return;
+                }
+                byte op = _in[_start];
+                int length = BinaryPrimitives.ReadInt32BigEndian(_in.AsSpan(_start + 1));
+                _start += TcpRawProtocol.RequestHeaderLength;
+                if (length < 0 || length > TcpRawProtocol.MaxBody)
+                {
+                    throw new InvalidDataException($"A raw TCP request announced {length} bytes.");
+                }
+                if (op == TcpRawProtocol.Upload)
+                {
+                    Discard(length);
+                    BinaryPrimitives.WriteInt64BigEndian(_count, length);
+                    Reply(_count.AsSpan());
+                    continue;
+                }
+                ArraySegment<byte> body = ReadBody(length);
+                ReadOnlySpan<byte> arg = body;
+                switch (op)
+                {
+                    case TcpRawProtocol.Ping:
+                        Reply("pong"u8);
+                        break;
+                    case TcpRawProtocol.Echo:
+                        Reply(body);
+                        break;
+                    case TcpRawProtocol.Download:
+                        TcpRawProtocol.SendAll(socket, FramedDownload(ReadInt32(arg)));
+                        break;
+                    case TcpRawProtocol.Compute:
+                        object sum = BenchOperations.Compute(ReadInt32(arg));
+                        Reply(Encoding.ASCII.GetBytes(Convert.ToString(sum, CultureInfo.InvariantCulture)!).AsSpan());
+                        break;
+                    case TcpRawProtocol.Sleep:
+                        if (arg.Length != 8)
+                        {
+                            throw new InvalidDataException($"sleep takes an 8-byte double, not {arg.Length} bytes.");
+                        }
+                        Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, BinaryPrimitives.ReadDoubleBigEndian(arg))));
+                        Reply(arg);
+                        break;
+                    default:
+                        throw new InvalidDataException($"Unknown raw TCP op {op}.");
+                }
+            }
+        }
+
+        // Spins only while spinning pays: after a spin that ended with nothing to read (a client
+        // that thinks between requests, or CPUs crowded by more runnable threads than they have,
+        // where a yielding thread may wait a whole time slice), the next SpinBackoff requests
+        // block at once.
+        private void SpinForNextRequest()
+        {
+            if (spinTicks <= 0)
+            {
+                return;
+            }
+            if (_skipSpins > 0)
+            {
+                _skipSpins--;
+                return;
+            }
+            if (!TcpRawProtocol.SpinUntilReadable(_socket, spinTicks))
+            {
+                _skipSpins = SpinBackoff;
+            }
+        }
+
+        private static int ReadInt32(ReadOnlySpan<byte> arg) => arg.Length == 4
+            ? BinaryPrimitives.ReadInt32BigEndian(arg)
+            : throw new InvalidDataException($"The argument is a 4-byte integer, not {arg.Length} bytes.");
+
+        // Ensures count bytes are buffered from _start; false on a clean close between requests.
+        private bool Buffer(int count)
+        {
+            if (_end - _start >= count)
+            {
+                return true;
+            }
+            if (_start == _end)
+            {
+                _start = _end = 0;
+            }
+            else if (_start > 0)
+            {
+                _in.AsSpan(_start, _end - _start).CopyTo(_in);
+                _end -= _start;
+                _start = 0;
+            }
+            while (_end < count)
+            {
+                if (_end == 0)
+                {
+                    SpinForNextRequest();
+                }
+                int n = _socket.Receive(_in.AsSpan(_end), SocketFlags.None);
+                if (n == 0)
+                {
+                    if (_end == 0)
+                    {
+                        return false;
+                    }
+                    throw new EndOfStreamException("The client closed the connection inside a request.");
+                }
+                _end += n;
+            }
+            return true;
+        }
+
+        // An upload's body: counted, not kept. Each recv(2) fills the whole sink; bytes past the
+        // body (a pipelined next request) stay buffered.
+        private void Discard(int length)
+        {
+            int buffered = Math.Min(length, _end - _start);
+            _start += buffered;
+            int remaining = length - buffered;
+            while (remaining > 0)
+            {
+                int n = _socket.Receive(_in, SocketFlags.None);
+                if (n == 0)
+                {
+                    throw new EndOfStreamException($"The client closed the connection {remaining} bytes before the end of an upload.");
+                }
+                if (n > remaining)
+                {
+                    _start = remaining;
+                    _end = n;
+                    return;
+                }
+                remaining -= n;
+                _start = _end = 0;
+            }
+        }
+
+        // A body that fits the receive buffer is used in place; a larger one is read straight into
+        // _body, grown once per larger size.
+        private ArraySegment<byte> ReadBody(int length)
+        {
+            if (length <= _in.Length - TcpRawProtocol.RequestHeaderLength)
+            {
+                Buffer(length);
+                var inPlace = new ArraySegment<byte>(_in, _start, length);
+                _start += length;
+                return inPlace;
+            }
+            if (_body.Length < length)
+            {
+                _body = new byte[length];
+            }
+            int buffered = _end - _start;
+            _in.AsSpan(_start, buffered).CopyTo(_body);
+            _start = _end = 0;
+            TcpRawProtocol.ReceiveExactly(_socket, _body.AsSpan(buffered, length - buffered));
+            return new ArraySegment<byte>(_body, 0, length);
+        }
+
+        // Small replies are copied behind their header (one send(2)); a large echo is a two-buffer
+        // sendmsg(2) of the header and the body where it lies.
+        private void Reply(ArraySegment<byte> data)
+        {
+            if (data.Count <= TcpRawProtocol.CopyThreshold)
+            {
+                Reply(data.AsSpan());
+                return;
+            }
+            BinaryPrimitives.WriteInt32BigEndian(_reply, data.Count);
+            TcpRawProtocol.SendAll(_socket, _segments, new ArraySegment<byte>(_reply, 0, TcpRawProtocol.ReplyHeaderLength), data);
+        }
+
+        private void Reply(ReadOnlySpan<byte> data)
+        {
+            if (data.Length > TcpRawProtocol.CopyThreshold)
+            {
+                throw new InvalidOperationException($"A {data.Length}-byte reply does not fit the reply scratch buffer.");
+            }
+            BinaryPrimitives.WriteInt32BigEndian(_reply, data.Length);
+            data.CopyTo(_reply.AsSpan(TcpRawProtocol.ReplyHeaderLength));
+            TcpRawProtocol.SendAll(_socket, _reply.AsSpan(0, TcpRawProtocol.ReplyHeaderLength + data.Length));
+        }
     }
 }

@@ -123,6 +123,16 @@ public abstract class BenchTarget
     /// <summary>Server port.</summary>
     public int Port { get; }
 
+    /// <summary>
+    /// Which client code produced this target's figures, for reports: e.g. "rpycbench lean HTTP/1.1
+    /// client" or "HttpClient (SocketsHttpHandler, pooled)". Two targets on the same server differ here.
+    /// </summary>
+    public virtual string ClientDescription => Protocol switch
+    {
+        "rpyc" => "Rpyc RpycConnection (sync calls, one connection)",
+        _ => $"{Protocol} client",
+    };
+
     /// <summary>Opens a TCP connection; sends nothing.</summary>
     /// <returns>The client.</returns>
     public abstract BenchClient Connect();
@@ -139,6 +149,7 @@ public abstract class BenchTarget
         TargetCatalog.CreateVariantTarget(name, host, port, rpycOptions) ?? protocol switch
     {
         "rpyc" => new RpycBenchTarget(name, host, port, rpycOptions),
+        "http" when name == TargetCatalog.HttpThreadedHttpClient => new HttpClientBenchTarget(name, host, port),
         "http" => new HttpBenchTarget(name, host, port),
         "tcp" => new TcpRawBenchTarget(name, host, port),
         _ => throw new ArgumentException($"Unknown protocol '{protocol}'.", nameof(protocol)),

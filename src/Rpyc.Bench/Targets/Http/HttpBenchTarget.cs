@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -14,27 +15,40 @@ namespace Rpyc.Bench;
 public sealed class HttpBenchTarget(string name, string host, int port)
     : BenchTarget(name, "http", host, port)
 {
+    /// <summary>What <see cref="HttpBenchTarget"/> reports as its client.</summary>
+    public const string LeanClientDescription = "rpycbench lean HTTP/1.1 client (one blocking socket, keep-alive)";
+
+    /// <inheritdoc />
+    public override string ClientDescription => LeanClientDescription;
+
     /// <inheritdoc />
     public override BenchClient Connect() => new HttpBenchClient(Host, Port);
 }
 
 /// <summary>
-/// A lean HTTP/1.1 keep-alive client over one socket, as <c>wrk</c> is: requests are written with
-/// one gather send and responses parsed in place (Content-Length or chunked), so the load generator
-/// costs little next to the server it measures. The connection is reopened if the server closes it.
+/// A lean HTTP/1.1 keep-alive client over one socket, as <c>wrk</c> is, so the load generator costs
+/// little next to the server it measures: a request is one send(2) (header and body copied together
+/// up to 16 KiB) or one two-buffer sendmsg(2); responses are parsed in place by the pure
+/// <see cref="HttpResponseParser"/> (Content-Length, chunked, or until close), and a Content-Length
+/// body is received straight into a reused buffer. The connection is reopened if the server closes it.
 /// </summary>
 public sealed class HttpBenchClient : BenchClient
 {
-    private static readonly byte[] s_headerEnd = "\r\n\r\n"u8.ToArray();
+    private const int CopyThreshold = 16 * 1024;
     private readonly string _host;
     private readonly int _port;
     private readonly string _hostHeader;
     private readonly byte[] _pingRequest;
     private Socket? _socket;
-    private byte[] _buffer = new byte[16 * 1024];
+    // Buffers start small, so that opening a connection (which the connection benchmark times)
+    // costs no large allocation, and grow once to the sizes in use.
+    private byte[] _buffer = new byte[4096];
     private int _start;
     private int _end;
-    private byte[] _body = new byte[16 * 1024];
+    private byte[] _body = new byte[1024];
+    private byte[] _send = new byte[1024];
+    private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
+    private (bool Post, string Route, long Arg, byte[] Bytes) _lastHeader = (false, "", 0, []);
     private long _roundTrips;
 
     /// <summary>Opens the TCP connection.</summary>
@@ -45,7 +59,7 @@ public sealed class HttpBenchClient : BenchClient
     {
         _host = host;
         _port = port;
-        _hostHeader = $"{host}:{port}";
+        _hostHeader = string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
         _pingRequest = Encoding.ASCII.GetBytes($"GET /ping HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
         _socket = Open();
     }
@@ -87,6 +101,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Echo(byte[] data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> body = Exchange(PostHeader("/echo", data.Length), data, out int status);
         if (status != 200 || !body.SequenceEqual(data))
         {
@@ -97,6 +112,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Upload(byte[] data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> body = Exchange(PostHeader("/upload", data.Length), data, out int status);
         if (status != 200 || !long.TryParse(body, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n != data.Length)
         {
@@ -107,7 +123,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Download(int length)
     {
-        ReadOnlySpan<byte> body = Exchange(GetHeader($"/download?n={length}"), null, out int status);
+        ReadOnlySpan<byte> body = Exchange(GetHeader("/download?n=", length), null, out int status);
         if (status != 200 || body.Length != length || !Payload.Matches(body))
         {
             Invalid($"GET /download?n={length} answered {status} with {body.Length} bytes, not payload({length}).");
@@ -117,7 +133,7 @@ public sealed class HttpBenchClient : BenchClient
     /// <inheritdoc />
     public override void Compute(int n)
     {
-        ReadOnlySpan<byte> body = Exchange(GetHeader($"/compute?n={n}"), null, out int status);
+        ReadOnlySpan<byte> body = Exchange(GetHeader("/compute?n=", n), null, out int status);
         if (status != 200 || Text(body) != ExpectedCompute(n).ToString(CultureInfo.InvariantCulture))
         {
             Invalid($"GET /compute?n={n} answered {status} '{Text(body)}'.");
@@ -136,10 +152,27 @@ public sealed class HttpBenchClient : BenchClient
 
     private static string Text(ReadOnlySpan<byte> body) => Encoding.ASCII.GetString(body[..Math.Min(body.Length, 64)]);
 
-    private byte[] GetHeader(string path) => Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
+    // The last request header is kept: a benchmark repeats one request, so it is formatted once and
+    // a repeat costs no allocation. GET headers are route + arg (e.g. "/download?n=" and 1024).
+    private byte[] GetHeader(string route, long arg) => Header(post: false, route, arg);
 
-    private byte[] PostHeader(string path, int length) => Encoding.ASCII.GetBytes(
-        $"POST {path} HTTP/1.1\r\nHost: {_hostHeader}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n");
+    private byte[] GetHeader(string pathAndQuery) => Header(post: false, pathAndQuery, long.MinValue);
+
+    private byte[] PostHeader(string path, int length) => Header(post: true, path, length);
+
+    private byte[] Header(bool post, string route, long arg)
+    {
+        if (_lastHeader.Post == post && _lastHeader.Arg == arg && string.Equals(_lastHeader.Route, route, StringComparison.Ordinal))
+        {
+            return _lastHeader.Bytes;
+        }
+        string target = post || arg == long.MinValue ? route : route + arg.ToString(CultureInfo.InvariantCulture);
+        byte[] bytes = Encoding.ASCII.GetBytes(post
+            ? string.Create(CultureInfo.InvariantCulture, $"POST {target} HTTP/1.1\r\nHost: {_hostHeader}\r\nContent-Type: application/octet-stream\r\nContent-Length: {arg}\r\n\r\n")
+            : $"GET {target} HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
+        _lastHeader = (post, route, arg, bytes);
+        return bytes;
+    }
 
     // Sends one request and reads its response; the body is valid until the next request.
     private ReadOnlySpan<byte> Exchange(byte[] header, byte[]? body, out int status)
@@ -147,14 +180,7 @@ public sealed class HttpBenchClient : BenchClient
         Socket socket = _socket ??= Open();
         try
         {
-            if (body is null || body.Length == 0)
-            {
-                SendAll(socket, header);
-            }
-            else
-            {
-                socket.Send([new ArraySegment<byte>(header), new ArraySegment<byte>(body)]);
-            }
+            Send(socket, header, body);
             _roundTrips++;
             return ReadResponse(socket, out status);
         }
@@ -166,136 +192,127 @@ public sealed class HttpBenchClient : BenchClient
         }
     }
 
-    private static void SendAll(Socket socket, byte[] data)
+    // Header and body leave together, never as a small segment of their own (Nagle is off).
+    private void Send(Socket socket, byte[] header, byte[]? body)
     {
-        int sent = 0;
-        while (sent < data.Length)
+        if (body is null || body.Length == 0)
         {
-            sent += socket.Send(data, sent, data.Length - sent, SocketFlags.None);
+            SendAll(socket, header);
+            return;
+        }
+        int bodyLength = body.Length;
+        if (bodyLength <= CopyThreshold)
+        {
+            if (_send.Length < header.Length + bodyLength)
+            {
+                _send = new byte[Math.Max(header.Length + bodyLength, 2 * _send.Length)];
+            }
+            header.CopyTo(_send, 0);
+            body.CopyTo(_send, header.Length);
+            SendAll(socket, _send.AsSpan(0, header.Length + bodyLength));
+            return;
+        }
+        _segments[0] = new ArraySegment<byte>(header);
+        _segments[1] = new ArraySegment<byte>(body);
+        int sent = socket.Send(_segments, SocketFlags.None);
+        _segments[0] = _segments[1] = default;
+        if (sent < header.Length)
+        {
+            SendAll(socket, header.AsSpan(sent));
+            sent = header.Length;
+        }
+        SendAll(socket, body.AsSpan(sent - header.Length));
+    }
+
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            data = data[socket.Send(data, SocketFlags.None)..];
         }
     }
 
     private ReadOnlySpan<byte> ReadResponse(Socket socket, out int status)
     {
-        int headerEnd;
-        while ((headerEnd = _buffer.AsSpan(_start, _end - _start).IndexOf(s_headerEnd)) < 0)
+        HttpResponseHead head;
+        while (true)
         {
-            Fill(socket);
-        }
-        ReadOnlySpan<byte> head = _buffer.AsSpan(_start, headerEnd);
-        _start += headerEnd + 4;
-        int lineEnd = head.IndexOf("\r\n"u8);
-        ReadOnlySpan<byte> statusLine = lineEnd < 0 ? head : head[..lineEnd];
-        // "HTTP/1.1 200 OK"
-        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || !int.TryParse(statusLine.Slice(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out status))
-        {
-            throw new InvalidReplyException($"Malformed HTTP status line '{Text(statusLine)}'.");
-        }
-        bool keepAlive = statusLine[7] == (byte)'1';
-        long contentLength = -1;
-        bool chunked = false;
-        ReadOnlySpan<byte> rest = lineEnd < 0 ? default : head[(lineEnd + 2)..];
-        while (!rest.IsEmpty)
-        {
-            int next = rest.IndexOf("\r\n"u8);
-            ReadOnlySpan<byte> line = next < 0 ? rest : rest[..next];
-            rest = next < 0 ? default : rest[(next + 2)..];
-            int colon = line.IndexOf((byte)':');
-            if (colon <= 0)
+            var buffered = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+            if (!HttpResponseParser.TryParseHead(ref buffered, out head))
+            {
+                Fill(socket);
+                continue;
+            }
+            _start = _end - (int)buffered.Length;
+            // An interim response (100 Continue and the like) precedes the real one.
+            if (head.StatusCode is >= 100 and < 200 && head.StatusCode != 101)
             {
                 continue;
             }
-            ReadOnlySpan<byte> name = line[..colon];
-            ReadOnlySpan<byte> value = line[(colon + 1)..].Trim((byte)' ');
-            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
-            {
-                contentLength = long.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
-            {
-                chunked = Ascii.EqualsIgnoreCase(value, "chunked"u8);
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
-            {
-                keepAlive = Ascii.EqualsIgnoreCase(value, "keep-alive"u8) || (keepAlive && !Ascii.EqualsIgnoreCase(value, "close"u8));
-            }
+            break;
         }
-        int length;
-        if (chunked)
+        status = head.StatusCode;
+        int length = head.Framing switch
         {
-            length = ReadChunked(socket);
-        }
-        else if (contentLength >= 0)
-        {
-            length = checked((int)contentLength);
-            ReadExactly(socket, length);
-        }
-        else
-        {
-            length = ReadToEnd(socket);
-            keepAlive = false;
-        }
-        if (!keepAlive)
+            HttpBodyFraming.ContentLength => ReadExactly(socket, head.ContentLength),
+            HttpBodyFraming.Chunked => ReadChunked(socket),
+            _ => ReadToEnd(socket),
+        };
+        if (!head.KeepAlive)
         {
             CloseSocket();
         }
         return _body.AsSpan(0, length);
     }
 
-    private void ReadExactly(Socket socket, int length, int offset = 0)
+    // The buffered part of the body is copied; the rest is received straight into _body.
+    private int ReadExactly(Socket socket, long contentLength)
     {
-        EnsureBody(offset + length);
+        if (contentLength > Array.MaxLength)
+        {
+            throw new InvalidReplyException($"The response announced a {contentLength}-byte body, more than one buffer holds.");
+        }
+        int length = (int)contentLength;
+        EnsureBody(length);
         int buffered = Math.Min(length, _end - _start);
-        _buffer.AsSpan(_start, buffered).CopyTo(_body.AsSpan(offset));
+        _buffer.AsSpan(_start, buffered).CopyTo(_body);
         _start += buffered;
         int got = buffered;
         while (got < length)
         {
-            int n = socket.Receive(_body, offset + got, length - got, SocketFlags.None);
+            int n = socket.Receive(_body, got, length - got, SocketFlags.None);
             if (n == 0)
             {
-                throw new InvalidReplyException($"The server closed the connection {length - got} bytes before the end of the body.");
+                throw new InvalidReplyException($"The server closed the connection {length - got} bytes before the end of a {length}-byte body.");
             }
             got += n;
         }
+        return length;
     }
 
     private int ReadChunked(Socket socket)
     {
+        var decoder = new ChunkedBodyDecoder();
         int total = 0;
         while (true)
         {
-            int lineEnd;
-            while ((lineEnd = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0)
+            var buffered = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+            while (decoder.TryRead(ref buffered, out ReadOnlySequence<byte> data))
             {
-                Fill(socket);
-            }
-            ReadOnlySpan<byte> sizeLine = _buffer.AsSpan(_start, lineEnd);
-            int semicolon = sizeLine.IndexOf((byte)';');
-            int size = int.Parse(semicolon < 0 ? sizeLine : sizeLine[..semicolon], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            _start += lineEnd + 2;
-            if (size == 0)
-            {
-                // Trailers end with an empty line.
-                while ((lineEnd = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) != 0)
+                if (total + data.Length > Array.MaxLength)
                 {
-                    if (lineEnd > 0)
-                    {
-                        _start += lineEnd + 2;
-                        continue;
-                    }
-                    Fill(socket);
+                    throw new InvalidReplyException("The chunked body is larger than one buffer holds.");
                 }
-                _start += 2;
+                EnsureBody(total + (int)data.Length);
+                data.CopyTo(_body.AsSpan(total));
+                total += (int)data.Length;
+            }
+            _start = _end - (int)buffered.Length;
+            if (decoder.IsComplete)
+            {
                 return total;
             }
-            ReadExactly(socket, size, total);
-            total += size;
-            while (_end - _start < 2)
-            {
-                Fill(socket);
-            }
-            _start += 2;
+            Fill(socket);
         }
     }
 
@@ -322,7 +339,8 @@ public sealed class HttpBenchClient : BenchClient
     {
         if (_body.Length < length)
         {
-            Array.Resize(ref _body, Math.Max(length, _body.Length * 2));
+            // Keeps what is there: chunked and until-close bodies grow as they arrive.
+            Array.Resize(ref _body, Math.Max(length, (int)Math.Min(Array.MaxLength, 2L * _body.Length)));
         }
     }
 

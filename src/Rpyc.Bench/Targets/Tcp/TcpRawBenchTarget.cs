@@ -13,18 +13,27 @@ public sealed class TcpRawBenchTarget(string name, string host, int port)
     : BenchTarget(name, "tcp", host, port)
 {
     /// <inheritdoc />
+    public override string ClientDescription => "raw TCP client (blocking socket, one send per message)";
+
+    /// <inheritdoc />
     public override BenchClient Connect() => new TcpRawBenchClient(Host, Port);
 }
 
 /// <summary>
-/// Client of the raw TCP target. Request: op byte, big-endian u32 length, body; reply: big-endian
-/// u32 length, body.
+/// Client of the raw TCP target (wire format: <c>TcpRawProtocol</c>). A request goes out in one
+/// send(2) (header and body copied together up to 16 KiB) or one two-buffer sendmsg(2); a reply is
+/// read with as few recv(2) calls as its size allows into one reused buffer, sized once per payload
+/// size. Nothing is allocated per request once the sizes have been seen.
 /// </summary>
 public sealed class TcpRawBenchClient : BenchClient
 {
     private readonly Socket _socket;
-    private readonly byte[] _header = new byte[5];
-    private byte[] _reply = new byte[64 * 1024];
+    private readonly byte[] _header = new byte[TcpRawProtocol.RequestHeaderLength];
+    private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
+    // Both start small, so that opening a connection (which the connection benchmark times) costs
+    // no large allocation, and grow once to the sizes in use.
+    private byte[] _small = new byte[64];
+    private byte[] _reply = new byte[1024];
     private long _roundTrips;
 
     /// <summary>Opens the TCP connection.</summary>
@@ -39,6 +48,7 @@ public sealed class TcpRawBenchClient : BenchClient
         // a cost the compared targets must not pay unequally.
         Rpyc.Transport.KernelTimeouts.SetReceive(_socket, 30_000);
         Rpyc.Transport.KernelTimeouts.SetSend(_socket, 30_000);
+        TcpRawProtocol.SetBuffers(_socket);
         try
         {
             _socket.Connect(host, port);
@@ -65,7 +75,7 @@ public sealed class TcpRawBenchClient : BenchClient
     /// <inheritdoc />
     public override void Echo(byte[] data)
     {
-        if (!Exchange(TcpRawProtocol.Echo, data).SequenceEqual(data))
+        if (!Exchange(TcpRawProtocol.Echo, data, data).SequenceEqual(data))
         {
             Invalid($"echo of {data.Length} bytes answered different bytes.");
         }
@@ -74,7 +84,7 @@ public sealed class TcpRawBenchClient : BenchClient
     /// <inheritdoc />
     public override void Upload(byte[] data)
     {
-        ReadOnlySpan<byte> reply = Exchange(TcpRawProtocol.Upload, data);
+        ReadOnlySpan<byte> reply = Exchange(TcpRawProtocol.Upload, data, data);
         if (reply.Length != 8 || BinaryPrimitives.ReadInt64BigEndian(reply) != data.Length)
         {
             Invalid($"upload of {data.Length} bytes answered a wrong length.");
@@ -116,35 +126,71 @@ public sealed class TcpRawBenchClient : BenchClient
         }
     }
 
-    private ReadOnlySpan<byte> Exchange(byte op, ReadOnlySpan<byte> body)
+    // Sends op:u8 length:u32 BE body and reads length:u32 BE body (TcpRawProtocol). The reply is
+    // valid until the next request.
+    private ReadOnlySpan<byte> Exchange(byte op, ReadOnlySpan<byte> body, byte[]? bodyArray = null)
     {
-        _header[0] = op;
-        BinaryPrimitives.WriteInt32BigEndian(_header.AsSpan(1), body.Length);
-        if (body.Length <= 1024)
+        if (body.Length <= TcpRawProtocol.CopyThreshold)
         {
-            Span<byte> small = stackalloc byte[5 + body.Length];
-            _header.CopyTo(small);
-            body.CopyTo(small[5..]);
-            TcpRawProtocol.SendAll(_socket, small);
+            if (_small.Length < TcpRawProtocol.RequestHeaderLength + body.Length)
+            {
+                _small = new byte[Math.Max(TcpRawProtocol.RequestHeaderLength + body.Length, Math.Min(2 * _small.Length, TcpRawProtocol.RequestHeaderLength + TcpRawProtocol.CopyThreshold))];
+            }
+            _small[0] = op;
+            BinaryPrimitives.WriteInt32BigEndian(_small.AsSpan(1), body.Length);
+            body.CopyTo(_small.AsSpan(TcpRawProtocol.RequestHeaderLength));
+            TcpRawProtocol.SendAll(_socket, _small.AsSpan(0, TcpRawProtocol.RequestHeaderLength + body.Length));
         }
         else
         {
-            TcpRawProtocol.SendAll(_socket, _header);
-            TcpRawProtocol.SendAll(_socket, body);
+            _header[0] = op;
+            BinaryPrimitives.WriteInt32BigEndian(_header.AsSpan(1), body.Length);
+            TcpRawProtocol.SendAll(_socket, _segments, _header, new ArraySegment<byte>(bodyArray!, 0, body.Length));
         }
         _roundTrips++;
-        TcpRawProtocol.ReceiveExactly(_socket, _header.AsSpan(0, 4));
-        int length = TcpRawProtocol.ReadLength(_header);
+        return ReceiveReply();
+    }
+
+    // One recv(2) into the whole buffer usually brings the header with the body (or all of a small
+    // reply); the rest of a large body is read straight into place.
+    private ReadOnlySpan<byte> ReceiveReply()
+    {
+        int got = 0;
+        while (got < TcpRawProtocol.ReplyHeaderLength)
+        {
+            int n = _socket.Receive(_reply.AsSpan(got), SocketFlags.None);
+            if (n == 0)
+            {
+                throw new InvalidReplyException($"The raw TCP server closed the connection after {got} bytes of a reply header.");
+            }
+            got += n;
+        }
+        int length = TcpRawProtocol.ReadLength(_reply);
         if (length < 0 || length > TcpRawProtocol.MaxBody)
         {
-            throw new InvalidReplyException($"The raw TCP reply announced {length} bytes.");
+            throw new InvalidReplyException($"The raw TCP reply announced {length} bytes (at most {TcpRawProtocol.MaxBody}).");
         }
-        if (_reply.Length < length)
+        int total = TcpRawProtocol.ReplyHeaderLength + length;
+        if (got > total)
         {
-            _reply = new byte[Math.Max(length, _reply.Length * 2)];
+            throw new InvalidReplyException($"The raw TCP server sent {got - total} bytes after a {length}-byte reply, with no request outstanding.");
         }
-        TcpRawProtocol.ReceiveExactly(_socket, _reply.AsSpan(0, length));
-        return _reply.AsSpan(0, length);
+        if (_reply.Length < total)
+        {
+            // Once per larger payload size: the buffer then serves every later reply of that size.
+            byte[] grown = new byte[Math.Max(total, (int)Math.Min(Array.MaxLength, 2L * _reply.Length))];
+            _reply.AsSpan(0, got).CopyTo(grown);
+            _reply = grown;
+        }
+        try
+        {
+            TcpRawProtocol.ReceiveExactly(_socket, _reply.AsSpan(got, total - got));
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidReplyException($"The raw TCP reply was cut short: {ex.Message}", ex);
+        }
+        return _reply.AsSpan(TcpRawProtocol.ReplyHeaderLength, length);
     }
 
     /// <inheritdoc />
