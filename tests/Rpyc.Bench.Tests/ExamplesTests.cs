@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Rpyc.Bench.Tests;
 
@@ -13,6 +16,85 @@ public class ExamplesTests(ITestOutputHelper output)
     [InlineData("CustomBenchmark", "tcp_raw")]
     public async Task Example_Quick_RunsAndSucceeds(string example, string expected)
     {
+        string stdout = await RunAsync(example, "--quick");
+        Assert.Contains(expected, stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CpuVsIoBound_Quick_MeasuresBothWorkloadsOnEveryServer()
+    {
+        string stdout = await RunAsync("CpuVsIoBound", "--quick", "--clients", "4", "--requests", "3", "--sleep", "0.02");
+        // target  workload  req/s  mean ms  p50 ms  p99 ms  server CPU %  server RSS MiB  failed
+        var rows = Regex.Matches(stdout, @"^(\S+)\s+(cpu|io)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+|-)\s+(\d+)\s+(\d+)\s*$", RegexOptions.Multiline);
+        Assert.Equal(8, rows.Count);
+        string[] targets = [TargetCatalog.RpycThreaded, TargetCatalog.RpycForking, TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking];
+        Assert.Equal(targets.SelectMany(t => new[] { $"{t} cpu", $"{t} io" }), rows.Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}"));
+        foreach (Match row in rows)
+        {
+            Assert.True(double.Parse(row.Groups[3].Value, CultureInfo.InvariantCulture) > 0, row.Value);
+            Assert.True(long.Parse(row.Groups[8].Value, CultureInfo.InvariantCulture) > 0, $"server RSS: {row.Value}");
+            Assert.Equal("0", row.Groups[9].Value);
+            if (row.Groups[2].Value == "io")
+            {
+                // Every request waited 20 ms on the server: no mean can be below that.
+                Assert.True(double.Parse(row.Groups[4].Value, CultureInfo.InvariantCulture) >= 20, $"io mean below the server's sleep: {row.Value}");
+            }
+        }
+        Assert.Contains("cpu-bound: py_rpyc_forking / py_rpyc_threaded throughput = ", stdout, StringComparison.Ordinal);
+        Assert.Contains("io-bound: rpyc_forking / rpyc_threaded throughput = ", stdout, StringComparison.Ordinal);
+        Assert.Contains("failed requests: 0", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HighConcurrency_SmallNumbers_EveryClientsRequestsSucceed()
+    {
+        string stdout = await RunAsync("HighConcurrency", "--clients", "12", "--requests", "5");
+        Assert.Equal(3, Regex.Matches(stdout, @"^  total requests   60$", RegexOptions.Multiline).Count);
+        Assert.Equal(3, Regex.Matches(stdout, @"^  success rate     100\.00 %$", RegexOptions.Multiline).Count);
+        Assert.Equal(3, Regex.Matches(stdout, @"^  per client       fastest #\d+ [\d.]+ s, slowest #\d+ [\d.]+ s", RegexOptions.Multiline).Count);
+        Assert.Matches(@"RPyC under 12 clients: (threaded|forking) has the lower mean latency, by [\d.]+x", stdout);
+        Assert.Contains("3 servers, 180 requests, 0 failed", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BaselineComparison_Quick_WritesTheJsonItReadsBack()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rpycbench-baseline-{Guid.NewGuid():N}.json");
+        try
+        {
+            string stdout = await RunAsync("BaselineComparison", "--quick", "--output", path);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+            foreach (string target in new[] { TargetCatalog.RpycThreaded, TargetCatalog.HttpThreaded, TargetCatalog.TcpRaw })
+            {
+                JsonElement t = doc.RootElement.GetProperty(target);
+                Assert.Equal("ok", t.GetProperty("status").GetString());
+                Assert.Equal(100, t.GetProperty("latency").GetProperty("count").GetInt64());
+                Assert.Equal(20, t.GetProperty("connection_time").GetProperty("count").GetInt64());
+            }
+            // The table read back from the JSON has a figure for every target.
+            Assert.Matches(@"latency mean \(us\)\s+[\d.]+\s+[\d.]+\s+[\d.]+", stdout);
+            Assert.Matches(@"download 64 KiB \(MB/s\)\s+[\d.]+\s+[\d.]+\s+[\d.]+", stdout);
+            Assert.Matches(@"RPyC's mean latency is [\d.]+x HTTP's", stdout);
+            Assert.Contains($"Results saved to {path}", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task QuickTest_Quick_ReportsEveryTargetOk()
+    {
+        string stdout = await RunAsync("QuickTest", "--quick");
+        Assert.Matches(@"(?m)^rpyc_threaded\s+ok$", stdout);
+        Assert.Matches(@"(?m)^http_threaded\s+ok$", stdout);
+        Assert.Contains("The benchmark suite works on this machine.", stdout, StringComparison.Ordinal);
+    }
+
+    // Runs a built example (exit code 0 asserted) and returns its standard output.
+    private async Task<string> RunAsync(string example, params string[] args)
+    {
         // bin/<Configuration>/net10.0 of this project maps onto the example's own output folder.
         string testBin = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         string configuration = Path.GetFileName(Path.GetDirectoryName(testBin)!);
@@ -26,7 +108,10 @@ public class ExamplesTests(ITestOutputHelper output)
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--quick");
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
         using Process process = Process.Start(start)!;
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
@@ -38,6 +123,6 @@ public class ExamplesTests(ITestOutputHelper output)
         output.WriteLine(stdout);
         output.WriteLine(await stderr);
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains(expected, stdout, StringComparison.Ordinal);
+        return stdout;
     }
 }
