@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Rpyc.Servers;
 
 namespace Rpyc;
 
 /// <summary>
 /// Serves each connection on its own thread, as rpyc's <c>ThreadedServer</c> does. The service is
-/// created per connection by the factory, or shared when an instance is given.
+/// created per connection by the factory, or shared when an instance is given. The thread starts
+/// when the connection's first bytes arrive: until then (at most
+/// <see cref="RpycServerOptions.HandshakeTimeout"/>) a connection costs only its descriptor.
 /// </summary>
 /// <example>
 /// <code>
@@ -38,22 +41,27 @@ public sealed class ThreadedServer : RpycServer
     }
 
     /// <inheritdoc />
-    public override int ActiveConnections => _connections.Count;
+    protected override int ServedConnections => _connections.Count;
 
     /// <inheritdoc />
-    protected override void OnAccepted(Socket client)
+    protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
         var connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
-        var thread = new Thread(() => Serve(connection)) { IsBackground = true, Name = $"rpyc-conn:{connection.PeerName}" };
+        var thread = new Thread(() => Serve(connection, firstFrameTimeout)) { IsBackground = true, Name = $"rpyc-conn:{connection.PeerName}" };
         _connections[connection] = thread;
         thread.Start();
+        if (IsStopped)
+        {
+            // Stop may have listed the connections before this one was added.
+            connection.Close();
+        }
     }
 
-    private void Serve(RpycConnection connection)
+    private void Serve(RpycConnection connection, TimeSpan firstFrameTimeout)
     {
         try
         {
-            connection.ServeAll();
+            Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
