@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Rpyc.Servers;
 
@@ -75,21 +76,31 @@ public sealed partial class ForkingServer : RpycServer
     // a server of an older version, or a reused pid, and an unneeded file is harmless).
     private static void CleanStaleControlFiles()
     {
+        IEnumerable<string> files;
         try
         {
-            foreach (string file in Directory.EnumerateFiles(Path.GetTempPath(), "rpyc-fork-*.sock"))
-            {
-                string[] parts = Path.GetFileNameWithoutExtension(file).Split('-');
-                if (parts.Length == 4 && int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
-                    && !Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
-                {
-                    File.Delete(file);
-                }
-            }
+            files = Directory.EnumerateFiles(Path.GetTempPath(), "rpyc-fork-*.sock");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Another user's file, or a race with another cleaner: not ours to fight over.
+            return;
+        }
+        foreach (string file in files)
+        {
+            string[] parts = Path.GetFileNameWithoutExtension(file).Split('-');
+            if (parts.Length != 4 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another user's file (the temp folder is sticky), or a race with another cleaner.
+            }
         }
     }
 
@@ -292,7 +303,8 @@ public sealed partial class ForkingServer : RpycServer
         {
             while (TakeReadyWorker() is Worker worker)
             {
-                // Counted as serving before the hand-off, so the pool never sees it in neither place.
+                // Before the hand-off: a worker whose client hangs up at once can exit right after it, and
+                // its exit must find it here, or it would count as serving for good.
                 _serving[worker.Pid] = worker;
                 try
                 {
@@ -304,7 +316,7 @@ public sealed partial class ForkingServer : RpycServer
                     RpycLog.Warn($"worker {worker.Pid} did not take the connection: {ex.Message}");
                     continue;
                 }
-                // Top the pool up, but a moment later and off the accept thread: a starting runtime
+                // Top the pool up, but a moment later and off this thread: a starting runtime
                 // takes a whole core, and the new client's first call should not compete with it.
                 _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => TopUp(), TaskScheduler.Default);
                 return;

@@ -21,6 +21,8 @@ public sealed class ThreadedServer : RpycServer
 {
     private readonly Func<RpycService> _serviceFactory;
     private readonly ConcurrentDictionary<RpycConnection, Thread> _connections = new();
+    // Connections handed to a thread and not yet ended, including those whose service is being created.
+    private int _served;
 
     /// <summary>Creates a server whose connections each get a new service from <paramref name="serviceFactory"/>.</summary>
     /// <param name="serviceFactory">Creates the service of one connection.</param>
@@ -41,27 +43,57 @@ public sealed class ThreadedServer : RpycServer
     }
 
     /// <inheritdoc />
-    protected override int ServedConnections => _connections.Count;
+    protected override int ServedConnections => Volatile.Read(ref _served);
 
     /// <inheritdoc />
     protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
-        var connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
-        var thread = new Thread(() => Serve(connection, firstFrameTimeout)) { IsBackground = true, Name = $"rpyc-conn:{connection.PeerName}" };
-        _connections[connection] = thread;
-        thread.Start();
-        if (IsStopped)
+        string peer;
+        try
         {
-            // Stop may have listed the connections before this one was added.
-            connection.Close();
+            peer = client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            peer = "?";
+        }
+        // Counted from here, so MaxConnections holds while the thread starts.
+        Interlocked.Increment(ref _served);
+        try
+        {
+            new Thread(() => Serve(client, peer, firstFrameTimeout)) { IsBackground = true, Name = $"rpyc-conn:{peer}" }.Start();
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _served);
+            throw;
         }
     }
 
-    private void Serve(RpycConnection connection, TimeSpan firstFrameTimeout)
+    // The service is created on the connection's own thread: a slow constructor must not hold up
+    // the thread that watches every pending connection.
+    private void Serve(Socket client, string peer, TimeSpan firstFrameTimeout)
     {
+        RpycConnection connection;
         try
         {
-            Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
+            connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RpycLog.Warn($"could not serve {peer}: {ex.Message}");
+            client.Dispose();
+            Interlocked.Decrement(ref _served);
+            return;
+        }
+        _connections[connection] = Thread.CurrentThread;
+        try
+        {
+            // Stop may have listed the connections before this one was added.
+            if (!IsStopped)
+            {
+                Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -72,6 +104,7 @@ public sealed class ThreadedServer : RpycServer
         {
             connection.Close();
             _connections.TryRemove(connection, out _);
+            Interlocked.Decrement(ref _served);
         }
     }
 
