@@ -156,6 +156,9 @@ public static class ForkingWorker
 
     internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options, TimeSpan HandshakeTimeout, TimeSpan IdleTimeout)
     {
+        public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
+            Format(controlPath, serviceType, o, new RpycServerOptions().HandshakeTimeout, Timeout.InfiniteTimeSpan);
+
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o, TimeSpan handshakeTimeout, TimeSpan idleTimeout) =>
         [
             "--handshake-ms", ((long)handshakeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),

@@ -189,6 +189,20 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ForkingServer_IdleTimeout_WorkerClosesQuietConnection()
+    {
+        using var server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0, IdleTimeout = TimeSpan.FromSeconds(1) },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 1 });
+        server.Start();
+        using RpycConnection client = TestServers.Connect(server);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        int pid = (int)(long)client.RootNetref.CallMethod("pid")!;
+        // The worker's connection goes quiet: the worker hangs up and exits.
+        Assert.True(await Eventually.TrueAsync(() => !Processes.IsLiveWorker(pid), s_bound), $"Worker {pid} still serves a quiet connection.");
+        Assert.ThrowsAny<RpycConnectionException>(() => client.RootNetref.CallMethod("ping"));
+    }
+
+    [Fact]
     public async Task ForkingServer_AllMaxWorkersServing_RefusesNextClientAndNeverExceedsCap()
     {
         using var log = new LogCapture(output);
