@@ -107,6 +107,7 @@ internal sealed partial class PendingConnections : IDisposable
                 _byId.Remove(id);
                 Volatile.Write(ref _count, _byId.Count);
                 socket.Dispose();
+                evicted?.Dispose();
                 throw Failed("epoll_ctl", errno);
             }
         }
