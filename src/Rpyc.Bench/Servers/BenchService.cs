@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 
 namespace Rpyc.Bench;
@@ -125,22 +124,78 @@ public sealed class BenchService : RpycService
 /// <summary>The operations shared by the .NET servers (RPyC, Kestrel, raw TCP).</summary>
 internal static class BenchOperations
 {
-    // Replies are cached per size: servers hand out the same read-only array, as Python's
-    // bytes slicing of one cached payload costs one copy per call at most.
-    private static readonly ConcurrentDictionary<int, byte[]> s_downloads = new();
+    /// <summary>The most bytes of replies kept for reuse; the least recently used go first.</summary>
+    internal const long DownloadCacheBytes = 256L * 1024 * 1024;
+
+    // What an entry costs beyond its bytes (node, dictionary slot, array header): counted so that
+    // many tiny sizes cannot grow the cache without bound either.
+    private const long EntryOverhead = 128;
+
+    private const int MaxDownload = 64 * 1024 * 1024;
+
+    // Replies are cached per size: servers hand out the same read-only array, as Python's bytes
+    // slicing of one cached payload costs one copy per call at most. Bounded in bytes, so clients
+    // asking for many sizes (or never reading the replies) cannot make the server keep gigabytes.
+    private static readonly Lock s_gate = new();
+    private static readonly Dictionary<int, LinkedListNode<byte[]>> s_downloads = [];
+    private static readonly LinkedList<byte[]> s_recent = new();
+    private static long s_cachedBytes;
+
+    /// <summary>Bytes the download cache holds now, overhead included (tests).</summary>
+    internal static long DownloadCacheSize
+    {
+        get
+        {
+            lock (s_gate)
+            {
+                return s_cachedBytes;
+            }
+        }
+    }
 
     public static byte[] Download(int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        if (n > 64 * 1024 * 1024)
+        if (n > MaxDownload)
         {
             throw new ArgumentOutOfRangeException(nameof(n), "download is limited to 64 MiB.");
         }
-        if (s_downloads.Count > 64)
+        lock (s_gate)
         {
-            s_downloads.Clear();
+            if (TakeCachedLocked(n) is byte[] cached)
+            {
+                return cached;
+            }
         }
-        return s_downloads.GetOrAdd(n, Payload.Create);
+        // Created outside the lock: a 64 MiB copy must not hold up the other sizes.
+        byte[] created = Payload.Create(n);
+        lock (s_gate)
+        {
+            if (TakeCachedLocked(n) is byte[] raced)
+            {
+                return raced;
+            }
+            s_downloads[n] = s_recent.AddFirst(created);
+            s_cachedBytes += n + EntryOverhead;
+            while (s_cachedBytes > DownloadCacheBytes && s_recent.Last is { } oldest)
+            {
+                s_recent.RemoveLast();
+                s_downloads.Remove(oldest.Value.Length);
+                s_cachedBytes -= oldest.Value.Length + EntryOverhead;
+            }
+        }
+        return created;
+    }
+
+    private static byte[]? TakeCachedLocked(int n)
+    {
+        if (!s_downloads.TryGetValue(n, out LinkedListNode<byte[]>? node))
+        {
+            return null;
+        }
+        s_recent.Remove(node);
+        s_recent.AddFirst(node);
+        return node.Value;
     }
 
     public static object Compute(long n)

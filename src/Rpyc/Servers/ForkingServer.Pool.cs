@@ -22,6 +22,8 @@ public sealed partial class ForkingServer
     private readonly Timer _shrinkTimer;
     private int _target;
     private int _starting;
+    // Starts reserved whose process is not in _workers yet: with _workers.Count, what MaxWorkers caps.
+    private int _unstarted;
     private long _lastPoolChange;
 
     /// <summary>
@@ -66,11 +68,13 @@ public sealed partial class ForkingServer
                 return 0;
             }
             int deficit = Math.Min(_target - _ready.Count - _starting, s_concurrentStarts - _starting);
+            deficit = Math.Min(deficit, _forking.MaxWorkers - _workers.Count - _unstarted);
             if (deficit <= 0)
             {
                 return 0;
             }
             _starting += deficit;
+            _unstarted += deficit;
             return deficit;
         }
     }
@@ -80,6 +84,7 @@ public sealed partial class ForkingServer
         lock (_pool)
         {
             _starting -= count;
+            _unstarted -= count;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Rpyc.Servers;
 
@@ -11,7 +12,10 @@ namespace Rpyc;
 /// worker processes are started ahead of time and warmed up; each takes exactly one accepted
 /// socket (passed with <c>SCM_RIGHTS</c>) and exits when that connection closes. The pool of idle
 /// workers grows while clients find none ready and shrinks when they stop (<see cref="ForkingServerOptions"/>).
-/// Linux only.
+/// A connection goes to a worker only once its first bytes have arrived, so idle sockets cost a
+/// descriptor, not a process; at most <see cref="ForkingServerOptions.MaxWorkers"/> processes run.
+/// Workers reach the server through an abstract Unix socket, which leaves no file behind whatever
+/// way the process ends. Linux only.
 /// </summary>
 /// <example>
 /// <code>
@@ -28,9 +32,15 @@ public sealed partial class ForkingServer : RpycServer
     private readonly BlockingCollection<Worker> _ready = new();
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private readonly ConcurrentDictionary<int, Worker> _serving = new();
-    // Ends the accept thread's wait for a ready worker when the server stops.
+    // Clients whose first bytes arrived, in order, for the hand-off thread to give to workers.
+    private readonly BlockingCollection<Socket> _handOffs = new();
+    private readonly BurstLog _workersBusy;
+    // Ends the hand-off thread's wait for a ready worker when the server stops.
     private readonly CancellationTokenSource _stopping = new();
     private Thread? _controlThread;
+    private Thread? _handOffThread;
+    // Clients queued for, or being given to, a worker (not yet in _serving).
+    private int _handingOff;
 
     /// <summary>Creates a forking server for <paramref name="serviceType"/>, which needs a public parameterless constructor.</summary>
     /// <param name="serviceType">A public <see cref="RpycService"/> type, in any assembly the worker can load from disk.</param>
@@ -45,9 +55,53 @@ public sealed partial class ForkingServer : RpycServer
         _forking = forking ?? new ForkingServerOptions();
         _target = _forking.PrestartedWorkers;
         _shrinkTimer = new Timer(OnShrinkTimer);
-        _controlPath = Path.Combine(Path.GetTempPath(), $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        _workersBusy = new BurstLog($"port {Port}: ", "refused", () => $"all MaxWorkers ({_forking.MaxWorkers}) worker processes are serving", BurstLog.DefaultWindow);
+        CleanStaleControlFiles();
+        _controlPath = ForkingWorker.AbstractPrefix + $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}";
         _control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _control.Bind(new UnixDomainSocketEndPoint(_controlPath));
+        try
+        {
+            _control.Bind(ForkingWorker.ControlEndPoint(_controlPath));
+        }
+        catch
+        {
+            _control.Dispose();
+            Stop();
+            throw;
+        }
+    }
+
+    // Versions before the abstract socket left rpyc-fork-<pid>-<guid>.sock in the temp folder when
+    // killed; remove those of processes that no longer run (a live pid keeps its file: it may be
+    // a server of an older version, or a reused pid, and an unneeded file is harmless).
+    private static void CleanStaleControlFiles()
+    {
+        IEnumerable<string> files;
+        try
+        {
+            files = Directory.EnumerateFiles(Path.GetTempPath(), "rpyc-fork-*.sock");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (string file in files)
+        {
+            string[] parts = Path.GetFileNameWithoutExtension(file).Split('-');
+            if (parts.Length != 4 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another user's file (the temp folder is sticky), or a race with another cleaner.
+            }
+        }
     }
 
     // Runs before the base constructor binds the port, so bad arguments leave no socket behind.
@@ -72,7 +126,7 @@ public sealed partial class ForkingServer : RpycServer
         where TService : RpycService, new() => new(typeof(TService), options, forking);
 
     /// <inheritdoc />
-    public override int ActiveConnections => _serving.Count;
+    protected override int ServedConnections => _serving.Count + Volatile.Read(ref _handingOff);
 
     /// <summary>
     /// The <c>dotnet</c> host that starts worker processes (from <c>DOTNET_HOST_PATH</c>, this process,
@@ -83,7 +137,7 @@ public sealed partial class ForkingServer : RpycServer
     /// <summary>Worker processes started and not yet exited (serving or waiting for a connection).</summary>
     public int WorkerProcesses => _workers.Count;
 
-    /// <summary>The control socket's path, which every worker's command line names (tests find the workers by it).</summary>
+    /// <summary>The control socket's address as every worker's command line names it (<c>@</c> marks the abstract namespace; tests find the workers by it).</summary>
     internal string ControlPath => _controlPath;
 
     /// <inheritdoc />
@@ -92,6 +146,8 @@ public sealed partial class ForkingServer : RpycServer
         _control.Listen(64);
         _controlThread = new Thread(AcceptWorkers) { IsBackground = true, Name = "rpyc-fork-control" };
         _controlThread.Start();
+        _handOffThread = new Thread(HandOffLoop) { IsBackground = true, Name = "rpyc-fork-handoff" };
+        _handOffThread.Start();
         StartWorkers(ReserveStarts(), throwOnFailure: true);
     }
 
@@ -103,7 +159,7 @@ public sealed partial class ForkingServer : RpycServer
             return;
         }
         ProcessStartInfo start = WorkerLauncher.StartInfo(_forking.WorkerPath);
-        foreach (string arg in ForkingWorker.WorkerArguments.Format(_controlPath, _serviceType, Options.ConnectionOptions))
+        foreach (string arg in ForkingWorker.WorkerArguments.Format(_controlPath, _serviceType, Options.ConnectionOptions, Options.HandshakeTimeout, Options.IdleTimeout))
         {
             start.ArgumentList.Add(arg);
         }
@@ -118,7 +174,11 @@ public sealed partial class ForkingServer : RpycServer
         process.Exited += (_, _) => OnWorkerExited(process);
         process.Start();
         process.BeginErrorReadLine();
-        _workers[process.Id] = new Worker(process);
+        lock (_pool)
+        {
+            _workers[process.Id] = new Worker(process);
+            _unstarted--;
+        }
         if (IsStopped)
         {
             // Stop may have listed the workers before this one was added.
@@ -188,23 +248,75 @@ public sealed partial class ForkingServer : RpycServer
     }
 
     /// <inheritdoc />
-    protected override void OnAccepted(Socket client)
+    protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
+    {
+        // The worker gives the first frame its own HandshakeTimeout from when it takes the socket.
+        if (ServedConnections >= _forking.MaxWorkers)
+        {
+            client.Dispose();
+            _workersBusy.Record();
+            return;
+        }
+        Interlocked.Increment(ref _handingOff);
+        try
+        {
+            _handOffs.Add(client);
+        }
+        catch (InvalidOperationException)
+        {
+            // Stopped: the queue takes no more.
+            Interlocked.Decrement(ref _handingOff);
+            client.Dispose();
+        }
+    }
+
+    // One thread gives the clients to workers in arrival order; waiting here for a worker to start
+    // holds up neither accept nor the other connections' first bytes.
+    private void HandOffLoop()
+    {
+        try
+        {
+            foreach (Socket client in _handOffs.GetConsumingEnumerable(_stopping.Token))
+            {
+                try
+                {
+                    HandOff(client);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    RpycLog.Warn($"could not hand a connection to a worker: {ex.Message}");
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _handingOff);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void HandOff(Socket client)
     {
         using (client)
         {
             while (TakeReadyWorker() is Worker worker)
             {
+                // Before the hand-off: a worker whose client hangs up at once can exit right after it, and
+                // its exit must find it here, or it would count as serving for good.
+                _serving[worker.Pid] = worker;
                 try
                 {
                     FdPassing.Send(worker.Channel!, client);
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
+                    _serving.TryRemove(worker.Pid, out _);
                     RpycLog.Warn($"worker {worker.Pid} did not take the connection: {ex.Message}");
                     continue;
                 }
-                _serving[worker.Pid] = worker;
-                // Top the pool up, but a moment later and off the accept thread: a starting runtime
+                // Top the pool up, but a moment later and off this thread: a starting runtime
                 // takes a whole core, and the new client's first call should not compete with it.
                 _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => TopUp(), TaskScheduler.Default);
                 return;
@@ -266,6 +378,13 @@ public sealed partial class ForkingServer : RpycServer
     {
         StopPool();
         _stopping.Cancel();
+        _handOffs.CompleteAdding();
+        _handOffThread?.Join(TimeSpan.FromSeconds(5));
+        while (_handOffs.TryTake(out Socket? queued))
+        {
+            queued.Dispose();
+            Interlocked.Decrement(ref _handingOff);
+        }
         _control.Dispose();
         // Closing a worker's channel asks it to close its connection (it sends CLOSE, as rpyc does).
         foreach (Worker worker in _workers.Values)
@@ -288,13 +407,7 @@ public sealed partial class ForkingServer : RpycServer
             {
             }
         }
-        try
-        {
-            File.Delete(_controlPath);
-        }
-        catch (IOException)
-        {
-        }
+        _workersBusy.Dispose();
     }
 
     private sealed class Worker(Process process)

@@ -22,6 +22,13 @@ public sealed class ForkingServerOptions
     }
 
     /// <summary>
+    /// The most worker processes alive at once, serving or idle (each serving one costs about 40 MB
+    /// or more). A client whose first bytes arrive while this many are serving is closed, and the
+    /// refusals are logged once per burst. Default 64.
+    /// </summary>
+    public int MaxWorkers { get; init; } = 64;
+
+    /// <summary>
     /// After this long without a client finding no ready worker, the pool's target halves (not
     /// below <see cref="PrestartedWorkers"/>) and the surplus idle workers exit. Default 30 s.
     /// </summary>
@@ -46,6 +53,10 @@ public sealed class ForkingServerOptions
         {
             throw new ArgumentException(
                 $"MaxPrestartedWorkers ({MaxPrestartedWorkers}) must be at least PrestartedWorkers ({PrestartedWorkers}).", paramName);
+        }
+        if (MaxWorkers < Math.Max(1, PrestartedWorkers))
+        {
+            throw new ArgumentException($"MaxWorkers ({MaxWorkers}) must be at least 1 and at least PrestartedWorkers ({PrestartedWorkers}).", paramName);
         }
         if (PoolShrinkAfter <= TimeSpan.Zero)
         {

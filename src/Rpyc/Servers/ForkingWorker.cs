@@ -34,7 +34,7 @@ public static class ForkingWorker
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            control.Connect(new UnixDomainSocketEndPoint(parsed.ControlPath));
+            control.Connect(ControlEndPoint(parsed.ControlPath));
         }
         catch (SocketException)
         {
@@ -64,7 +64,7 @@ public static class ForkingWorker
         watcher.Start();
         try
         {
-            connection.ServeAll();
+            ServeLoop.Run(connection, parsed.HandshakeTimeout, parsed.IdleTimeout);
         }
         finally
         {
@@ -72,6 +72,14 @@ public static class ForkingWorker
         }
         return 0;
     }
+
+    // A control address starting with '@' names a socket in Linux's abstract namespace ('\0' in
+    // sockaddr_un): no file, so nothing is left behind however the server ends. Command lines
+    // cannot carry a NUL byte, hence the '@', as ss(8) prints them.
+    internal const string AbstractPrefix = "@";
+
+    internal static UnixDomainSocketEndPoint ControlEndPoint(string controlPath) =>
+        new(controlPath.StartsWith(AbstractPrefix, StringComparison.Ordinal) ? "\0" + controlPath[AbstractPrefix.Length..] : controlPath);
 
     private static Func<RpycService> LoadServiceFactory(string assemblyPath, string typeName, out Type type)
     {
@@ -146,10 +154,15 @@ public static class ForkingWorker
         serving.Join(TimeSpan.FromSeconds(2));
     }
 
-    internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options)
+    internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options, TimeSpan HandshakeTimeout, TimeSpan IdleTimeout)
     {
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
+            Format(controlPath, serviceType, o, new RpycServerOptions().HandshakeTimeout, Timeout.InfiniteTimeSpan);
+
+        public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o, TimeSpan handshakeTimeout, TimeSpan idleTimeout) =>
         [
+            "--handshake-ms", ((long)handshakeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            "--idle-ms", (idleTimeout == Timeout.InfiniteTimeSpan ? -1 : (long)idleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             "--control", controlPath,
             "--assembly", serviceType.Assembly.Location,
             "--type", serviceType.FullName!,
@@ -203,7 +216,10 @@ public static class ForkingWorker
                 ReceiveSpin = TimeSpan.FromTicks(long.Parse(Get("--receive-spin-ticks"), CultureInfo.InvariantCulture)),
                 NoDelay = Get("--no-delay") == "1",
             };
-            return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options);
+            long idleMs = long.Parse(Get("--idle-ms"), CultureInfo.InvariantCulture);
+            return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options,
+                TimeSpan.FromMilliseconds(long.Parse(Get("--handshake-ms"), CultureInfo.InvariantCulture)),
+                idleMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(idleMs));
         }
     }
 }

@@ -1,40 +1,113 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Rpyc.Servers;
 
 namespace Rpyc;
 
 /// <summary>
-/// Base of the RPyC servers: binds, accepts, and hands each connection to the concrete server.
-/// Stopping closes the listener and every connection.
+/// Base of the RPyC servers: binds, accepts, waits for each connection's first bytes without a
+/// thread of its own, and hands the connection to the concrete server. Idle or silent peers cannot
+/// lock a server: a connection that sends no complete frame within
+/// <see cref="RpycServerOptions.HandshakeTimeout"/> is closed, at most
+/// <see cref="RpycServerOptions.MaxPendingConnections"/> wait (the oldest goes first), at most
+/// <see cref="RpycServerOptions.MaxConnections"/> are served, and every kind of refusal is logged
+/// once per burst. Stopping closes the listener and every connection.
 /// </summary>
 public abstract class RpycServer : IDisposable
 {
     private readonly Socket _listener;
+    private readonly BurstLog _refused;
+    private readonly BurstLog _silent;
+    private readonly BurstLog _evicted;
+    private readonly BurstLog _idle;
+    private readonly BurstLog _acceptFailed;
+    private PendingConnections? _pending;
     private Thread? _acceptThread;
     private int _stopped;
+    private string _lastAcceptError = "";
 
     /// <summary>Binds the listening socket (nothing is accepted before <see cref="Start"/>).</summary>
     /// <param name="options">The server settings.</param>
-    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="SocketException">
+    /// The address cannot be bound; <see cref="SocketException.SocketErrorCode"/> is
+    /// <see cref="SocketError.AddressAlreadyInUse"/> when another socket listens on the port.
+    /// </exception>
     protected RpycServer(RpycServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate(nameof(options));
         Options = options;
         IPAddress address = ResolveBindAddress(options.Host);
         if (!IPAddress.IsLoopback(address))
         {
             RpycLog.Warn($"binding {address}: RPyC has no authentication, so anyone who can reach this port can call the service.");
         }
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(address, options.Port));
+        _listener = Bind(new IPEndPoint(address, options.Port), options.ReusePort);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        string prefix = $"port {Port.ToString(CultureInfo.InvariantCulture)}: ";
+        TimeSpan window = BurstLog.DefaultWindow;
+        _refused = new BurstLog(prefix, "refused", () => $"MaxConnections ({Options.MaxConnections}) are being served", window);
+        _silent = new BurstLog(prefix, "closed", () => $"no complete frame within HandshakeTimeout ({Seconds(Options.HandshakeTimeout)} s) of connecting", window);
+        _evicted = new BurstLog(prefix, "closed", () => $"the oldest of MaxPendingConnections ({Options.MaxPendingConnections}) connections that had sent nothing, to make room", window);
+        _idle = new BurstLog(prefix, "closed", () => $"no frame for IdleTimeout ({Seconds(Options.IdleTimeout)} s)", window);
+        _acceptFailed = new BurstLog(prefix, "could not accept", () => Volatile.Read(ref _lastAcceptError), window);
     }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static IPAddress ResolveBindAddress(string host) =>
         host == "localhost" ? IPAddress.Loopback
         : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
         : Dns.GetHostAddresses(host).First(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
+
+    private static Socket Bind(IPEndPoint endpoint, bool reusePort)
+    {
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            AllowReuse(listener, reusePort);
+            listener.Bind(endpoint);
+            return listener;
+        }
+        catch (SocketException ex)
+        {
+            listener.Dispose();
+            string why = ex.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? "the port is already in use (another server listens on it). Stop that server, pick another port (0 picks a free one), or set RpycServerOptions.ReusePort to share it on purpose"
+                : ex.Message;
+            throw new SocketException((int)ex.SocketErrorCode, $"Cannot listen on {endpoint}: {why}.");
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    // .NET's ReuseAddress sets SO_REUSEPORT as well on Linux and macOS, which lets a second server
+    // bind a busy port and take half its clients; SO_REUSEADDR alone only allows binding over
+    // connections in TIME_WAIT, as every Unix server does. Windows' SO_REUSEADDR means sharing.
+    private static void AllowReuse(Socket listener, bool reusePort)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (reusePort)
+            {
+                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+            return;
+        }
+        bool linux = OperatingSystem.IsLinux();
+        int solSocket = linux ? 1 : 0xffff;
+        Span<byte> on = [1, 0, 0, 0];
+        listener.SetRawSocketOption(solSocket, linux ? 2 : 0x4, on);
+        if (reusePort)
+        {
+            listener.SetRawSocketOption(solSocket, linux ? 15 : 0x200, on);
+        }
+    }
 
     /// <summary>The server settings.</summary>
     public RpycServerOptions Options { get; }
@@ -48,8 +121,17 @@ public abstract class RpycServer : IDisposable
     /// <summary>Whether <see cref="Stop"/> has been called.</summary>
     public bool IsStopped => Volatile.Read(ref _stopped) != 0;
 
-    /// <summary>Connections being served now.</summary>
-    public abstract int ActiveConnections { get; }
+    /// <summary>
+    /// Connections open now: those being served, and those accepted that have not sent their first
+    /// bytes yet (<see cref="PendingConnections"/>).
+    /// </summary>
+    public int ActiveConnections => ServedConnections + PendingConnections;
+
+    /// <summary>Accepted connections that have not sent anything yet; each costs a descriptor, nothing more.</summary>
+    public int PendingConnections => _pending?.Count ?? 0;
+
+    /// <summary>Connections handed to the concrete server and not yet closed: what <see cref="RpycServerOptions.MaxConnections"/> caps.</summary>
+    protected abstract int ServedConnections { get; }
 
     /// <summary>Starts listening and accepting on a background thread; returns at once.</summary>
     /// <exception cref="InvalidOperationException">The server was already started or stopped.</exception>
@@ -60,6 +142,8 @@ public abstract class RpycServer : IDisposable
             throw new InvalidOperationException("The server was already started.");
         }
         _listener.Listen(Options.Backlog);
+        _pending = new PendingConnections($"rpyc-pending:{Port}", Options.HandshakeTimeout, Options.MaxPendingConnections,
+            OnFirstBytes, _silent.Record, _evicted.Record);
         OnStarting();
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"rpyc-accept:{Port}" };
         _acceptThread.Start();
@@ -72,43 +156,82 @@ public abstract class RpycServer : IDisposable
 
     private void AcceptLoop()
     {
+        // Out of descriptors (EMFILE) or buffers, accept fails at once until something closes:
+        // back off instead of spinning, as Go's net/http does.
+        TimeSpan backoff = TimeSpan.Zero;
         while (!IsStopped)
         {
             Socket client;
             try
             {
                 client = _listener.Accept();
+                backoff = TimeSpan.Zero;
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
-                if (!IsStopped)
+                if (IsStopped)
                 {
-                    RpycLog.Warn($"accept on port {Port} failed: {ex.Message}");
+                    break;
                 }
-                continue;
-            }
-            if (ActiveConnections >= Options.MaxConnections)
-            {
-                RpycLog.Warn($"refusing {client.RemoteEndPoint}: {Options.MaxConnections} connections already (MaxConnections).");
-                client.Dispose();
+                Volatile.Write(ref _lastAcceptError, ex.Message);
+                _acceptFailed.Record();
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                Thread.Sleep(backoff);
                 continue;
             }
             try
             {
                 client.NoDelay = Options.ConnectionOptions.NoDelay;
-                OnAccepted(client);
+                _pending!.Add(client);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                RpycLog.Warn($"could not serve {client.RemoteEndPoint}: {ex.Message}");
+                Volatile.Write(ref _lastAcceptError, ex.Message);
+                _acceptFailed.Record();
                 client.Dispose();
             }
         }
     }
 
-    /// <summary>Serves one accepted client socket; the concrete server owns it from here.</summary>
-    /// <param name="client">The accepted socket.</param>
-    protected abstract void OnAccepted(Socket client);
+    // On the pending connections' thread: it must not block.
+    private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout)
+    {
+        if (IsStopped)
+        {
+            client.Dispose();
+            return;
+        }
+        if (ServedConnections >= Options.MaxConnections)
+        {
+            client.Dispose();
+            _refused.Record();
+            return;
+        }
+        OnAccepted(client, firstFrameTimeout);
+    }
+
+    /// <summary>
+    /// Serves one accepted client socket whose first bytes have arrived; the concrete server owns
+    /// it from here. Runs on the thread that watches every pending connection: it must not block.
+    /// </summary>
+    /// <param name="client">The accepted socket (blocking mode).</param>
+    /// <param name="firstFrameTimeout">What is left of <see cref="RpycServerOptions.HandshakeTimeout"/> for the first frame to complete.</param>
+    protected abstract void OnAccepted(Socket client, TimeSpan firstFrameTimeout);
+
+    /// <summary>Logs, once per burst, how a served connection ended when it was not a close by either side.</summary>
+    /// <param name="outcome">How <see cref="ServeLoop"/> ended.</param>
+    private protected void Report(ServeLoop.Outcome outcome)
+    {
+        switch (outcome)
+        {
+            case ServeLoop.Outcome.HandshakeTimeout:
+                _silent.Record();
+                break;
+            case ServeLoop.Outcome.IdleTimeout:
+                _idle.Record();
+                break;
+        }
+    }
 
     /// <summary>Stops accepting and closes every connection.</summary>
     public void Stop()
@@ -118,8 +241,14 @@ public abstract class RpycServer : IDisposable
             return;
         }
         _listener.Dispose();
+        _pending?.Dispose();
         OnStopping();
         _acceptThread?.Join(TimeSpan.FromSeconds(5));
+        _refused.Dispose();
+        _silent.Dispose();
+        _evicted.Dispose();
+        _idle.Dispose();
+        _acceptFailed.Dispose();
     }
 
     /// <summary>Hook that closes the concrete server's connections.</summary>

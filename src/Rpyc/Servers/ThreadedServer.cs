@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Rpyc.Servers;
 
 namespace Rpyc;
 
 /// <summary>
 /// Serves each connection on its own thread, as rpyc's <c>ThreadedServer</c> does. The service is
-/// created per connection by the factory, or shared when an instance is given.
+/// created per connection by the factory, or shared when an instance is given. The thread starts
+/// when the connection's first bytes arrive: until then (at most
+/// <see cref="RpycServerOptions.HandshakeTimeout"/>) a connection costs only its descriptor.
 /// </summary>
 /// <example>
 /// <code>
@@ -18,6 +21,8 @@ public sealed class ThreadedServer : RpycServer
 {
     private readonly Func<RpycService> _serviceFactory;
     private readonly ConcurrentDictionary<RpycConnection, Thread> _connections = new();
+    // Connections handed to a thread and not yet ended, including those whose service is being created.
+    private int _served;
 
     /// <summary>Creates a server whose connections each get a new service from <paramref name="serviceFactory"/>.</summary>
     /// <param name="serviceFactory">Creates the service of one connection.</param>
@@ -38,22 +43,57 @@ public sealed class ThreadedServer : RpycServer
     }
 
     /// <inheritdoc />
-    public override int ActiveConnections => _connections.Count;
+    protected override int ServedConnections => Volatile.Read(ref _served);
 
     /// <inheritdoc />
-    protected override void OnAccepted(Socket client)
+    protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
-        var connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
-        var thread = new Thread(() => Serve(connection)) { IsBackground = true, Name = $"rpyc-conn:{connection.PeerName}" };
-        _connections[connection] = thread;
-        thread.Start();
-    }
-
-    private void Serve(RpycConnection connection)
-    {
+        string peer;
         try
         {
-            connection.ServeAll();
+            peer = client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            peer = "?";
+        }
+        // Counted from here, so MaxConnections holds while the thread starts.
+        Interlocked.Increment(ref _served);
+        try
+        {
+            new Thread(() => Serve(client, peer, firstFrameTimeout)) { IsBackground = true, Name = $"rpyc-conn:{peer}" }.Start();
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _served);
+            throw;
+        }
+    }
+
+    // The service is created on the connection's own thread: a slow constructor must not hold up
+    // the thread that watches every pending connection.
+    private void Serve(Socket client, string peer, TimeSpan firstFrameTimeout)
+    {
+        RpycConnection connection;
+        try
+        {
+            connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RpycLog.Warn($"could not serve {peer}: {ex.Message}");
+            client.Dispose();
+            Interlocked.Decrement(ref _served);
+            return;
+        }
+        _connections[connection] = Thread.CurrentThread;
+        try
+        {
+            // Stop may have listed the connections before this one was added.
+            if (!IsStopped)
+            {
+                Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -64,6 +104,7 @@ public sealed class ThreadedServer : RpycServer
         {
             connection.Close();
             _connections.TryRemove(connection, out _);
+            Interlocked.Decrement(ref _served);
         }
     }
 

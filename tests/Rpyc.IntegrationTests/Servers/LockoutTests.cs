@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Rpyc.Protocol;
+
+namespace Rpyc.IntegrationTests.Servers;
+
+/// <summary>
+/// Peers that hold sockets open without speaking, or speak and then go quiet, cannot starve or lock
+/// out a server: a fresh client is answered, the silent ones are closed after the handshake timeout,
+/// the caps refuse with one log line per burst, and idle sockets cost no thread nor worker process.
+/// </summary>
+[Collection(DotNetServersCollection.Name)]
+public sealed partial class LockoutTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(20);
+
+    // A fresh client's calls must be answered within 2 s, or the call throws RpycTimeoutException.
+    private static readonly RpycConnectOptions s_impatient = new() { SyncRequestTimeout = TimeSpan.FromSeconds(2) };
+
+    [Fact]
+    public async Task ThreadedServer_300IdleSockets_FreshClientAnsweredAndIdleOnesClosedAfterHandshakeTimeout()
+    {
+        using var log = new LogCapture(output);
+        var options = new RpycServerOptions { Port = 0, MaxConnections = 5, HandshakeTimeout = TimeSpan.FromSeconds(3) };
+        var server = new ThreadedServer(() => new InteropService(), options);
+        List<Socket> idle = [];
+        try
+        {
+            server.Start();
+            int threadsBefore = Process.GetCurrentProcess().Threads.Count;
+            idle = await OpenIdleAsync(server.Port, 300);
+            Assert.True(await Eventually.TrueAsync(() => server.PendingConnections == 300, s_bound), $"{server.PendingConnections} of 300 idle sockets pending.");
+            int threadsWithIdle = Process.GetCurrentProcess().Threads.Count;
+            output.WriteLine($"threads: {threadsBefore} before, {threadsWithIdle} with 300 idle sockets");
+            // A thread per idle socket would add 300; other test collections run meanwhile, so allow some.
+            Assert.True(threadsWithIdle - threadsBefore < 100, $"{threadsWithIdle - threadsBefore} more threads with 300 idle sockets.");
+
+            using (RpycConnection fresh = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient))
+            {
+                Assert.Equal("pong", fresh.RootNetref.CallMethod("ping"));
+                fresh.Ping();
+                // Served while the idle ones wait: they do not count against MaxConnections (5).
+                Assert.Equal(1, server.ActiveConnections - server.PendingConnections);
+            }
+
+            Assert.True(await Eventually.TrueAsync(() => server.PendingConnections == 0, s_bound), $"{server.PendingConnections} idle sockets still pending.");
+            int closed = idle.Count(ServerClosed);
+            Assert.Equal(300, closed);
+        }
+        finally
+        {
+            server.Dispose();
+            idle.ForEach(s => s.Dispose());
+        }
+        // Dispose logs what is still counted: the lines add up to every close, in a few lines.
+        string[] lines = [.. log.Lines.Where(l => l.Contains($"port {server.Port}: closed", StringComparison.Ordinal) && l.Contains("HandshakeTimeout", StringComparison.Ordinal))];
+        Assert.Equal(300, lines.Sum(Count));
+        Assert.InRange(lines.Length, 1, 3);
+    }
+
+    [Fact]
+    public async Task ThreadedServer_PartialFrameThenSilence_ClosedAfterHandshakeTimeout()
+    {
+        using var log = new LogCapture(output);
+        using var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, HandshakeTimeout = TimeSpan.FromSeconds(1) });
+        server.Start();
+        using RawConnection slow = await RawConnection.ConnectAsync(server.Port);
+        // Three bytes of a frame header, then nothing: it holds a serving thread until the timeout.
+        await slow.SendAsync(new byte[] { 0, 0, 0 });
+        Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 1 && server.PendingConnections == 0, s_bound), "The partial frame was not handed on.");
+        List<Message> messages = await slow.ReadUntilClosedAsync(null, s_bound);
+        Assert.True(slow.SawEndOfStream || slow.SawReset, "The server did not close the silent connection.");
+        // A CLOSE before hanging up is fine, as rpyc sends one; nothing else is.
+        Assert.All(messages, m => Assert.Equal((long)HandlerId.Close, ((PyTuple)m.Args!)[0]));
+        await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: no complete frame within HandshakeTimeout (1 s)", StringComparison.Ordinal), s_bound, "about the handshake timeout");
+
+        using RpycConnection fresh = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+        Assert.Equal("pong", fresh.RootNetref.CallMethod("ping"));
+    }
+
+    [Fact]
+    public async Task ThreadedServer_BeyondMaxConnections_RefusedAndLoggedOncePerBurst()
+    {
+        using var log = new LogCapture(output);
+        var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, MaxConnections = 2 });
+        var served = new List<RpycConnection>();
+        int refused = 0;
+        try
+        {
+            server.Start();
+            for (int i = 0; i < 2; i++)
+            {
+                served.Add(RpycConnection.Connect("127.0.0.1", server.Port, s_impatient));
+                Assert.Equal("pong", served[i].RootNetref.CallMethod("ping"));
+            }
+            for (int i = 0; i < 40; i++)
+            {
+                using RpycConnection extra = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+                Assert.ThrowsAny<RpycConnectionException>(() => extra.Ping());
+                refused++;
+            }
+            // The two served ones are untouched.
+            Assert.All(served, c => Assert.Equal("pong", c.RootNetref.CallMethod("ping")));
+        }
+        finally
+        {
+            served.ForEach(c => c.Dispose());
+            server.Dispose();
+        }
+        string[] lines = [.. log.Lines.Where(l => l.Contains($"port {server.Port}: refused", StringComparison.Ordinal))];
+        output.WriteLine(string.Join('\n', lines));
+        Assert.All(lines, l => Assert.Contains("MaxConnections (2)", l, StringComparison.Ordinal));
+        Assert.Equal(refused, lines.Sum(Count));
+        Assert.InRange(lines.Length, 1, 3);
+    }
+
+    [Fact]
+    public async Task ThreadedServer_MaxPendingReached_OldestIdleClosedFreshClientServed()
+    {
+        using var log = new LogCapture(output);
+        using var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, MaxPendingConnections = 20 });
+        server.Start();
+        List<Socket> idle = await OpenIdleAsync(server.Port, 50);
+        try
+        {
+            Assert.True(await Eventually.TrueAsync(() => server.PendingConnections == 20 && idle.Take(30).All(ServerClosed), s_bound),
+                $"{server.PendingConnections} pending; expected the 20 newest of 50.");
+            using RpycConnection fresh = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+            Assert.Equal("pong", fresh.RootNetref.CallMethod("ping"));
+            await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: the oldest of MaxPendingConnections (20)", StringComparison.Ordinal), s_bound, "about the eviction");
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task ThreadedServer_IdleTimeout_ClosesQuietConnectionButNotALongCall()
+    {
+        using var log = new LogCapture(output);
+        using var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, IdleTimeout = TimeSpan.FromSeconds(1) });
+        server.Start();
+        using RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(10) });
+        using var never = new ManualResetEventSlim();
+        // The server waits 2.5 s for this callback's reply: a request in progress, not idleness.
+        long result = (long)client.RootNetref.CallMethod("call_me", (Func<long, long>)(x =>
+        {
+            never.Wait(TimeSpan.FromMilliseconds(2500));
+            return x * 2;
+        }), 21L)!;
+        Assert.Equal(42L, result);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        // Then nothing for longer than the idle timeout: the server hangs up.
+        Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 0, s_bound), $"{server.ActiveConnections} connection(s) still open.");
+        Assert.ThrowsAny<RpycConnectionException>(() => client.RootNetref.CallMethod("ping"));
+        await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: no frame for IdleTimeout (1 s)", StringComparison.Ordinal), s_bound, "about the idle timeout");
+    }
+
+    [Fact]
+    public async Task ForkingServer_50IdleSockets_NoWorkerStartedForThemAndClientAnswered()
+    {
+        using var log = new LogCapture(output);
+        var server = (ForkingServer)TestServers.Start<InteropService>(ServerKind.Forking, prestartedWorkers: 2);
+        List<Socket> idle = [];
+        try
+        {
+            Assert.True(await Eventually.TrueAsync(() => server.ReadyWorkers == 2, s_bound), $"{server.ReadyWorkers} of 2 workers ready.");
+            idle = await OpenIdleAsync(server.Port, 50);
+            Assert.True(await Eventually.TrueAsync(() => server.PendingConnections == 50, s_bound), $"{server.PendingConnections} of 50 idle sockets pending.");
+            int workers = server.WorkerProcesses;
+            output.WriteLine($"{workers} worker processes with 50 idle sockets; {Processes.LiveWorkersOf(server.ControlPath).Count} live");
+            Assert.Equal(2, workers);
+            Assert.Equal(2, Processes.LiveWorkersOf(server.ControlPath).Count);
+
+            using RpycConnection fresh = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+            Assert.Equal("pong", fresh.RootNetref.CallMethod("ping"));
+            Assert.NotEqual(Environment.ProcessId, (int)(long)fresh.RootNetref.CallMethod("pid")!);
+            Assert.True(server.WorkerProcesses <= 2 + 2, $"{server.WorkerProcesses} workers for 1 client and 50 idle sockets.");
+        }
+        finally
+        {
+            server.Dispose();
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task ForkingServer_IdleTimeout_WorkerClosesQuietConnection()
+    {
+        using var server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0, IdleTimeout = TimeSpan.FromSeconds(1) },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 1 });
+        server.Start();
+        using RpycConnection client = TestServers.Connect(server);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        int pid = (int)(long)client.RootNetref.CallMethod("pid")!;
+        // The worker's connection goes quiet: the worker hangs up and exits.
+        Assert.True(await Eventually.TrueAsync(() => !Processes.IsLiveWorker(pid), s_bound), $"Worker {pid} still serves a quiet connection.");
+        Assert.ThrowsAny<RpycConnectionException>(() => client.RootNetref.CallMethod("ping"));
+    }
+
+    [Fact]
+    public async Task ForkingServer_AllMaxWorkersServing_RefusesNextClientAndNeverExceedsCap()
+    {
+        using var log = new LogCapture(output);
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 1, MaxWorkers = 3 });
+        server.Start();
+        var served = new List<RpycConnection>();
+        int most = 0;
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                served.Add(TestServers.Connect(server));
+                Assert.Equal("pong", served[i].RootNetref.CallMethod("ping"));
+                most = Math.Max(most, server.WorkerProcesses);
+            }
+            using RpycConnection extra = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+            Assert.ThrowsAny<RpycConnectionException>(() => extra.Ping());
+            await log.WaitForAsync(l => l.Contains($"port {server.Port}: refused a connection: all MaxWorkers (3) worker processes are serving", StringComparison.Ordinal), s_bound, "about MaxWorkers");
+            most = Math.Max(most, server.WorkerProcesses);
+            Assert.InRange(most, 3, 3);
+            Assert.All(served, c => Assert.Equal("pong", c.RootNetref.CallMethod("ping")));
+        }
+        finally
+        {
+            served.ForEach(c => c.Dispose());
+        }
+        // A slot frees when a client leaves: the next one is served.
+        Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 0, s_bound), $"{server.ActiveConnections} still served.");
+        using RpycConnection later = TestServers.Connect(server);
+        Assert.Equal("pong", later.RootNetref.CallMethod("ping"));
+    }
+
+    [Fact]
+    public void Bind_BusyPort_ThrowsAddressAlreadyInUse()
+    {
+        using var first = new ThreadedServer(new InteropService(), new RpycServerOptions { Port = 0 });
+        first.Start();
+        SocketException error = Assert.Throws<SocketException>(() => new ThreadedServer(new InteropService(), new RpycServerOptions { Port = first.Port }));
+        output.WriteLine(error.Message);
+        Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+        Assert.Contains($"127.0.0.1:{first.Port}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("already in use", error.Message, StringComparison.Ordinal);
+        using RpycConnection client = TestServers.Connect(first);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+    }
+
+    [Fact]
+    public void Bind_ReusePortOnBoth_SecondServerBinds()
+    {
+        using var first = new ThreadedServer(new InteropService(), new RpycServerOptions { Port = 0, ReusePort = true });
+        first.Start();
+        using var second = new ThreadedServer(new InteropService(), new RpycServerOptions { Port = first.Port, ReusePort = true });
+        Assert.Equal(first.Port, second.Port);
+    }
+
+    [Fact]
+    public void Bind_PortOfAStoppedServerInTimeWait_BindsAgain()
+    {
+        int port;
+        using (var first = new ThreadedServer(new InteropService(), new RpycServerOptions { Port = 0 }))
+        {
+            first.Start();
+            port = first.Port;
+            using RpycConnection client = TestServers.Connect(first);
+            Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+            // The server closes first, so its side of the connection lingers in TIME_WAIT.
+            first.Stop();
+        }
+        using var again = new ThreadedServer(new InteropService(), new RpycServerOptions { Port = port });
+        again.Start();
+        using RpycConnection next = TestServers.Connect(again);
+        Assert.Equal("pong", next.RootNetref.CallMethod("ping"));
+    }
+
+    private static async Task<List<Socket>> OpenIdleAsync(int port, int count)
+    {
+        var sockets = new List<Socket>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+            }
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+        return sockets;
+    }
+
+    // Whether the server closed this idle socket: readable with nothing to read, or reset.
+    private static bool ServerClosed(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0 && socket.Receive(new byte[1]) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    // "... closed a connection: ..." counts 1; "... closed N connection(s) in the last ..." counts N.
+    private static int Count(string line)
+    {
+        Match many = CountPattern().Match(line);
+        return many.Success ? int.Parse(many.Groups[1].Value, CultureInfo.InvariantCulture) : 1;
+    }
+
+    [GeneratedRegex(@"(?:closed|refused) (\d+) connection\(s\) in the last")]
+    private static partial Regex CountPattern();
+}
