@@ -13,6 +13,15 @@ public class LinkScheduleTests
     }
 
     [Fact]
+    public void Schedule_Compensation_ShortensTheDelayButNeverBelowArrival()
+    {
+        var link = new LinkSchedule(NetworkProfile.Parse("rtt=200us"), Ns, compensation: TimeSpan.FromMicroseconds(15));
+        Assert.Equal(85_000, link.Schedule(0, 100));
+        var tiny = new LinkSchedule(NetworkProfile.Parse("rtt=10us"), Ns, compensation: TimeSpan.FromMicroseconds(15));
+        Assert.Equal(1_000, tiny.Schedule(1_000, 100));
+    }
+
+    [Fact]
     public void Schedule_OneMebibyteAt100Mbit_LastChunkDueAfter84ms()
     {
         var link = new LinkSchedule(NetworkProfile.Parse("rate=100mbit"), Ns);

@@ -21,10 +21,11 @@ internal sealed class LinkSchedule
     /// <param name="ticksPerSecond">The clock's resolution (ticks per second).</param>
     /// <param name="burstBytes">Bytes the bucket banks while idle (0: strict pacing).</param>
     /// <param name="random">Draws the jitter; seeded in tests.</param>
-    public LinkSchedule(NetworkProfile profile, long ticksPerSecond, long burstBytes = 0, Random? random = null)
+    /// <param name="compensation">Taken off each one-way delay: the relay's own path cost (never below zero).</param>
+    public LinkSchedule(NetworkProfile profile, long ticksPerSecond, long burstBytes = 0, Random? random = null, TimeSpan compensation = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        _oneWayTicks = ToTicks(profile.OneWayDelay, ticksPerSecond);
+        _oneWayTicks = ToTicks(profile.OneWayDelay - compensation, ticksPerSecond);
         _jitterTicks = ToTicks(profile.Jitter, ticksPerSecond);
         _ticksPerByte = profile.RateBitsPerSecond is long rate ? 8.0 * ticksPerSecond / rate : 0;
         _burstTicks = (long)(burstBytes * _ticksPerByte);
@@ -49,8 +50,9 @@ internal sealed class LinkSchedule
         long delay = _oneWayTicks;
         if (_jitterTicks > 0)
         {
-            delay = Math.Max(0, delay + _random.NextInt64(-_jitterTicks, _jitterTicks + 1));
+            delay += _random.NextInt64(-_jitterTicks, _jitterTicks + 1);
         }
+        delay = Math.Max(0, delay);
         _lastDelivery = Math.Max(_lastDelivery, sent + delay);
         return _lastDelivery;
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Rpyc.Bench;
 
@@ -19,10 +18,6 @@ namespace Rpyc.Bench;
 /// </remarks>
 internal sealed class PreciseTimer
 {
-    private const int ClockMonotonic = 1;
-    private const int TimerAbsTime = 1;
-    private const int PrSetTimerSlack = 29;
-    private const int Eintr = 4;
     // A sleep is cut into slices so that a closing relay never waits on a far deadline.
     private const long MaxSliceNanos = 50_000_000;
 
@@ -54,12 +49,7 @@ internal sealed class PreciseTimer
     {
         get
         {
-            if (OperatingSystem.IsLinux())
-            {
-                clock_gettime(ClockMonotonic, out Timespec ts);
-                return ts.Seconds * 1_000_000_000 + ts.Nanoseconds;
-            }
-            return Stopwatch.GetTimestamp();
+            return OperatingSystem.IsLinux() ? LinuxClock.ReadNanos(LinuxClock.Monotonic) : Stopwatch.GetTimestamp();
         }
     }
 
@@ -73,7 +63,7 @@ internal sealed class PreciseTimer
         if (OperatingSystem.IsLinux())
         {
             // Best effort: a kernel that refuses leaves the default slack, which only costs accuracy.
-            _ = prctl(PrSetTimerSlack, 1000, 0, 0, 0);
+            _ = LinuxClock.SetTimerSlack(1000);
         }
     }
 
@@ -118,30 +108,11 @@ internal sealed class PreciseTimer
     {
         if (OperatingSystem.IsLinux())
         {
-            var ts = new Timespec { Seconds = wake / 1_000_000_000, Nanoseconds = wake % 1_000_000_000 };
-            // Absolute: an interrupted sleep resumes towards the same deadline, never drifts.
-            while (clock_nanosleep(ClockMonotonic, TimerAbsTime, in ts, IntPtr.Zero) == Eintr)
-            {
-            }
+            // Absolute: an interrupted or late sleep never drifts the deadline.
+            LinuxClock.SleepUntil(wake);
             return;
         }
         int ms = (int)((wake - now) * 1000 / TicksPerSecond);
         Thread.Sleep(Math.Max(ms - 1, 0));
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc")]
-    private static extern int clock_gettime(int clockId, out Timespec time);
-
-    [DllImport("libc")]
-    private static extern int clock_nanosleep(int clockId, int flags, in Timespec request, IntPtr remain);
-
-    [DllImport("libc")]
-    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 }

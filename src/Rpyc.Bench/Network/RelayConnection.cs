@@ -115,7 +115,7 @@ internal sealed class RelayConnection
         public void ReadLoop()
         {
             DelayRelay relay = owner._relay;
-            var schedule = new LinkSchedule(relay.Profile, PreciseTimer.TicksPerSecond, relay.Options.BurstBytes, relay.NewRandom());
+            var schedule = new LinkSchedule(relay.Profile, PreciseTimer.TicksPerSecond, relay.Options.BurstBytes, relay.NewRandom(), relay.Options.DelayCompensation);
             int chunkBytes = relay.ChunkBytes;
             while (true)
             {

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Rpyc.Bench;
 
 /// <summary>
@@ -38,7 +36,8 @@ internal sealed class ThreadCpuClock
     /// <summary>Registers the calling thread; dispose the result on the same thread as it exits.</summary>
     public Registration Enter()
     {
-        if (!OperatingSystem.IsLinux() || pthread_getcpuclockid(pthread_self(), out int clockId) != 0)
+        int clockId = OperatingSystem.IsLinux() ? LinuxClock.CurrentThreadCpuClock() : -1;
+        if (clockId == -1)
         {
             return new Registration(this, -1);
         }
@@ -62,28 +61,11 @@ internal sealed class ThreadCpuClock
         }
     }
 
-    private static long Read(int clockId) =>
-        clock_gettime(clockId, out Timespec ts) == 0 ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds : 0;
+    private static long Read(int clockId) => LinuxClock.ReadNanos(clockId);
 
     /// <summary>One thread's registration; disposing it banks the thread's CPU time.</summary>
     internal readonly struct Registration(ThreadCpuClock owner, int clockId) : IDisposable
     {
         public void Dispose() => owner.Leave(clockId);
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc")]
-    private static extern nuint pthread_self();
-
-    [DllImport("libc")]
-    private static extern int pthread_getcpuclockid(nuint thread, out int clockId);
-
-    [DllImport("libc")]
-    private static extern int clock_gettime(int clockId, out Timespec time);
 }
