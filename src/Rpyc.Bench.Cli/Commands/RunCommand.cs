@@ -44,6 +44,16 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue("all")]
         public string Scenarios { get; init; } = "all";
 
+        [CommandOption("--pin <PLACEMENT>")]
+        [Description("Where the client's and the servers' threads run: none (the scheduler decides; the CPUs seen are reported), same-cpu (all on one CPU) or split-cpus (client on one, server on another).")]
+        [DefaultValue("none")]
+        public string Pin { get; init; } = "none";
+
+        [CommandOption("--network <PROFILE>")]
+        [Description("A network between the client and every server, played by a user-space relay: loopback (none), lan (0.2 ms, 1 Gbit/s), region (10 ms, 1 Gbit/s), wan (40 ms, 100 Mbit/s), or rtt=1ms,jitter=0.05ms,rate=100mbit.")]
+        [DefaultValue("loopback")]
+        public string Network { get; init; } = "loopback";
+
         [CommandOption("--runs <N>")]
         [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval.")]
         [DefaultValue(1)]
@@ -161,6 +171,18 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             if (badScenario is not null)
             {
                 return ValidationResult.Error($"Unknown scenario '{badScenario}'. Scenarios: {string.Join(", ", DecisionScenario.Names)}, all, none.");
+            }
+            try
+            {
+                CpuPlacement.ParseMode(Pin);
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidationResult.Error(ex.Message);
+            }
+            if (!NetworkProfile.TryParse(Network, out _, out string? networkError))
+            {
+                return ValidationResult.Error(networkError!);
             }
             if (Runs is < 1 or > 100)
             {
@@ -291,6 +313,8 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             MinPhaseDuration = TimeSpan.FromSeconds(settings.MinPhaseSeconds),
             Runs = settings.Runs,
             Scenarios = settings.ScenarioNames(),
+            Placement = CpuPlacement.ParseMode(settings.Pin),
+            Network = NetworkProfile.Parse(settings.Network),
             RpycHost = settings.RpycHost,
             RpycPort = settings.RpycPort,
             HttpHost = settings.HttpHost,
@@ -303,7 +327,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
             ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },
         };
-        if (targets.Any(t => TargetCatalog.Get(t).IsPython))
+        if (targets.Any(t => TargetCatalog.Get(t).UsesPython))
         {
             try
             {

@@ -33,6 +33,8 @@ public static class RunCombiner
             Implementation = first.Implementation,
             Endpoint = runs.Select(r => r.Endpoint).FirstOrDefault(e => e is not null),
             Remote = first.Remote,
+            Client = first.Client,
+            Placement = Placement(runs.Select(r => r.Placement).OfType<ObservedPlacement>().ToArray()),
             Runs = runs,
             NoiseCores = runs.Select(r => r.NoiseCores).Where(n => n is not null).DefaultIfEmpty().Max(),
             Status = runs.Any(r => r.Status == TargetStatus.Interrupted) ? TargetStatus.Interrupted
@@ -153,6 +155,14 @@ public static class RunCombiner
                 FirstError = each.Select(s => s.FirstError).FirstOrDefault(e => e is not null),
             };
         }).ToArray();
+
+    // Where the threads ran, over every run: CPU seconds per CPU added up.
+    private static ObservedPlacement? Placement(ObservedPlacement[] runs)
+    {
+        static Dictionary<int, double> Sum(IEnumerable<IReadOnlyDictionary<int, double>> each) =>
+            each.SelectMany(d => d).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+        return runs.Length == 0 ? null : new ObservedPlacement(Sum(runs.Select(r => r.ClientCpuSeconds)), Sum(runs.Select(r => r.ServerCpuSeconds)), runs.Sum(r => r.Samples));
+    }
 
     private static ResourceUsage? Resources(ResourceUsage[] runs)
     {

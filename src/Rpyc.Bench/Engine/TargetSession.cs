@@ -1,21 +1,25 @@
+using System.Net;
 using Rpyc.Bench.Profiling;
 
 namespace Rpyc.Bench;
 
 /// <summary>
 /// One target for the length of a suite run: its server, started once at the target's first run
-/// and stopped at the end (or an endpoint elsewhere, never started or stopped here), and the
-/// measured runs made against it. Each <see cref="RunOnce"/> measures every benchmark on fresh
-/// client connections and returns that run's report; a server that failed to start or died fails
-/// every later run at once, with the reason.
+/// and stopped at the end (or an endpoint elsewhere, never started or stopped here), the network
+/// relay in front of it when a profile is played, and the measured runs made against it. Each
+/// <see cref="RunOnce"/> measures every benchmark on fresh client connections and returns that
+/// run's report; a server that failed to start or died fails every later run at once, with the
+/// reason.
 /// </summary>
-internal sealed class TargetSession(TargetInfo info, SuiteOptions options, EndpointChoice endpoint) : IDisposable
+internal sealed class TargetSession(TargetInfo info, SuiteOptions options, EndpointChoice endpoint, CpuPlacement placement) : IDisposable
 {
     // Slack on top of each phase's own bounds before a stalled server's requests are cut.
     private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(2);
     private readonly PhaseGuard _guard = new();
     private ServerHost? _host;
+    private DelayRelay? _relay;
     private BenchTarget? _target;
+    private BenchTarget? _direct;
     private string? _deadReason;
 
     public TargetInfo Info { get; } = info;
@@ -25,6 +29,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     /// <summary>The server's process id when it runs in a process of its own started here.</summary>
     public int? ServerProcessId => _host is { IsOutOfProcess: true } ? _host.ProcessId : null;
 
+    /// <summary>The relay's counters and accuracy, when a network profile is played.</summary>
+    public RelayStatistics? Relay => _relay?.GetStatistics();
+
     /// <summary>Measures every benchmark once.</summary>
     /// <param name="round">The round, from 0: extras that only need one look (wrk) run in round 0.</param>
     /// <param name="report">Receives the phase names.</param>
@@ -33,82 +40,30 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     {
         long start = Clock.Now;
         var errors = new List<string>();
-        ConnectionResult? connection = null;
-        LatencyResult? latency = null;
-        BandwidthResult? bandwidth = null;
-        ConcurrentResult? concurrent = null;
-        IReadOnlyList<ScenarioResult>? scenarios = null;
+        var phases = new Phases();
         ResourceUsage? serverUsage = null;
         ResourceUsage? clientUsage = null;
         WrkResult? wrk = null;
+        MachineNoiseResult? noise = null;
+        ObservedPlacement? observed = null;
         try
         {
             BenchTarget target = _guard.Wrap(EnsureStarted(report));
             ServerHost? host = _host;
-            ResourceSampler? serverSampler = ServerProcessId is int pid ? new ResourceSampler(pid, includeDescendants: true) : null;
+            int[] serverPids = ServerProcessId is int pid ? [pid] : [];
+            ResourceSampler? serverSampler = ServerProcessId is int spid ? new ResourceSampler(spid, includeDescendants: true) : null;
             var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false);
+            MachineNoise noiseProbe = MachineNoise.Start(Environment.ProcessId, serverPids);
+            using ThreadPlacement? seen = placement.Mode == CpuPlacementMode.None ? new ThreadPlacement(Environment.ProcessId, ServerProcessId) : null;
             try
             {
-                void Settle()
+                if (Info.Client == TargetClient.Python)
                 {
-                    if (ServerProcessId is int serverPid)
-                    {
-                        ResourceSampler.WaitUntilIdle(serverPid, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(3));
-                    }
+                    MeasureWithPythonClient(target, phases, errors, report, cancellationToken);
                 }
-                TimeSpan minimum = options.MinPhaseDuration;
-                bool Cancelled() => cancellationToken.IsCancellationRequested;
-                TimeSpan max = options.MaxPhaseDuration;
-                TimeSpan warmupBound = max < TimeSpan.FromSeconds(20) ? max : TimeSpan.FromSeconds(20);
-                TimeSpan sizeBound = options.MaxSizeDuration + (options.MaxSizeDuration < TimeSpan.FromSeconds(10) ? options.MaxSizeDuration : TimeSpan.FromSeconds(10));
-                Settle();
-                connection = Step(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
-                    new RunLimits(options.NumConnections, options.MaxPhaseDuration, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
+                else
                 {
-                    KeepSamples = options.KeepSamples,
-                }.Execute(cancellationToken));
-                latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () =>
-                {
-                    using BenchClient client = target.Connect();
-                    Settle();
-                    return new LatencyBenchmark($"{Info.Name} latency", () =>
-                    {
-                        client.Ping();
-                        return true;
-                    }, new RunLimits(options.NumRequests, options.MaxPhaseDuration, options.WarmupRequests) { MinDuration = minimum })
-                    {
-                        Operation = "ping",
-                        WarmupMinDuration = options.WarmupDuration,
-                        // Warm until the JIT is quiet: ours (client, and a server in this process) and a
-                        // server process tree's tiered compiler (a Python server has none: only ours counts).
-                        JitActivity = JitProbe.For(ServerProcessId),
-                        RoundTrips = () => client.RoundTrips,
-                        KeepSamples = options.KeepSamples,
-                    }.Execute(cancellationToken);
-                });
-                bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
-                {
-                    using BenchClient client = target.Connect();
-                    Settle();
-                    return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
-                        new RunLimits(options.TransfersPerSize, options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
-                });
-                concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
-                {
-                    MaxDuration = options.MaxPhaseDuration,
-                    MinDuration = minimum,
-                    BeforeRelease = Settle,
-                    KeepSamples = options.KeepSamples,
-                }.Execute(cancellationToken));
-                int variants = DecisionScenario.For(Info.Protocol, options.Scenarios).Count;
-                if (variants > 0)
-                {
-                    scenarios = Step(errors, "scenarios", (variants * (max + warmupBound)) + s_grace, report, Cancelled, () =>
-                    {
-                        Settle();
-                        return new ScenarioBenchmark(target, options.Scenarios,
-                            new RunLimits(options.ScenarioOperations, max, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 }).Execute(cancellationToken);
-                    });
+                    Measure(target, phases, errors, report, cancellationToken);
                 }
             }
             finally
@@ -117,20 +72,23 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 clientUsage = clientSampler.Stop();
                 serverSampler?.Dispose();
                 clientSampler.Dispose();
+                noise = noiseProbe.Stop();
+                observed = seen?.Stop();
             }
             if (host is { HasExited: true })
             {
                 _deadReason = $"the server process exited during the run.{(host.StandardErrorTail.Length > 0 ? " stderr: " + host.StandardErrorTail : "")}";
                 errors.Add(_deadReason);
             }
-            else if (round == 0 && options.RunWrk && Info.Protocol == "http" && !cancellationToken.IsCancellationRequested && WrkProbe.Find() is string wrkPath)
+            else if (round == 0 && options.RunWrk && Info.Protocol == "http" && Info.Client == TargetClient.Dotnet && _relay is null
+                && !cancellationToken.IsCancellationRequested && WrkProbe.Find() is string wrkPath)
             {
                 wrk = CompareWithWrk(target, wrkPath, errors, report, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            errors.Add(ex is ServerStartException or PythonPeerMissingException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+            errors.Add(ex is ServerStartException or PythonPeerMissingException or CpuPlacementException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
         }
         var partial = new TargetReport
         {
@@ -138,19 +96,19 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Protocol = Info.Protocol,
             Status = TargetStatus.Ok,
             Seconds = 0,
-            Connection = connection,
-            Latency = latency,
-            Bandwidth = bandwidth,
-            Concurrent = concurrent,
-            Scenarios = scenarios,
+            Connection = phases.Connection,
+            Latency = phases.Latency,
+            Bandwidth = phases.Bandwidth,
+            Concurrent = phases.Concurrent,
+            Scenarios = phases.Scenarios,
         };
         if (partial.TotalFailures > 0)
         {
             errors.Add($"{partial.TotalFailures} requests or connections failed; first: {FirstError(partial)}");
         }
-        if (latency is { WarmupFailures: > 0 })
+        if (phases.Latency is { WarmupFailures: > 0 })
         {
-            errors.Add($"{latency.WarmupFailures} warmup requests failed");
+            errors.Add($"{phases.Latency.WarmupFailures} warmup requests failed");
         }
         TargetStatus status = cancellationToken.IsCancellationRequested ? TargetStatus.Interrupted
             : errors.Count > 0 ? TargetStatus.Failed
@@ -161,20 +119,206 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Protocol = Info.Protocol,
             ServerMode = Info.ServerMode,
             Implementation = Info.Implementation,
-            Endpoint = _target is null ? Endpoint.Describe() : $"{_target.Host}:{_target.Port}",
+            Client = _target?.ClientDescription,
+            Endpoint = EndpointText(),
             Remote = Endpoint.IsRemote,
+            NoiseCores = noise?.OtherCores,
+            Placement = observed,
             Status = status,
             Error = errors.Count > 0 ? string.Join("; ", errors) : null,
             Seconds = Clock.SecondsSince(start),
-            Connection = connection,
-            Latency = latency,
-            Bandwidth = bandwidth,
-            Concurrent = concurrent,
-            Scenarios = scenarios,
+            Connection = phases.Connection,
+            Latency = phases.Latency,
+            Bandwidth = phases.Bandwidth,
+            Concurrent = phases.Concurrent,
+            Scenarios = phases.Scenarios,
             ServerResources = serverUsage,
             ClientResources = clientUsage,
             Wrk = wrk,
         };
+    }
+
+    private string? EndpointText()
+    {
+        BenchTarget? server = _direct ?? _target;
+        string? where = server is null ? Endpoint.Describe() : $"{server.Host}:{server.Port}";
+        return _relay is null ? where : $"{where} via relay 127.0.0.1:{_relay.Port} ({options.Network.Spec})";
+    }
+
+    private void Measure(BenchTarget target, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
+    {
+        TimeSpan minimum = options.MinPhaseDuration;
+        bool Cancelled() => cancellationToken.IsCancellationRequested;
+        TimeSpan max = options.MaxPhaseDuration;
+        TimeSpan warmupBound = max < TimeSpan.FromSeconds(20) ? max : TimeSpan.FromSeconds(20);
+        TimeSpan sizeBound = options.MaxSizeDuration + (options.MaxSizeDuration < TimeSpan.FromSeconds(10) ? options.MaxSizeDuration : TimeSpan.FromSeconds(10));
+        Settle();
+        phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
+            new RunLimits(options.NumConnections, max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
+        {
+            KeepSamples = options.KeepSamples,
+        }.Execute(cancellationToken));
+        phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.NumRequests, minimum, cancellationToken));
+        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
+        {
+            using BenchClient client = target.Connect();
+            Settle();
+            return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
+                new RunLimits(options.TransfersPerSize, options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
+        });
+        phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
+        {
+            MaxDuration = max,
+            MinDuration = minimum,
+            BeforeRelease = Settle,
+            KeepSamples = options.KeepSamples,
+        }.Execute(cancellationToken));
+        // Client variants (another client on a server measured already) leave the scenarios to the main target.
+        int variants = DecisionScenario.For(Info.Protocol, options.Scenarios).Count;
+        if (variants > 0 && Info.Client == TargetClient.Dotnet && Info.Server == Info.Name && Info.Name != TargetCatalog.HttpThreadedHttpClient)
+        {
+            TimeSpan budget = (variants * (max + warmupBound)) + s_grace;
+            phases.Scenarios = Step(errors, "scenarios", _direct is null ? budget : 2 * budget, report, Cancelled, () => Scenarios(target, minimum, cancellationToken));
+        }
+    }
+
+    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken)
+    {
+        using BenchClient client = target.Connect();
+        Settle();
+        return new LatencyBenchmark($"{Info.Name} latency", () =>
+        {
+            client.Ping();
+            return true;
+        }, new RunLimits(count, options.MaxPhaseDuration, options.WarmupRequests) { MinDuration = minimum })
+        {
+            Operation = "ping",
+            WarmupMinDuration = options.WarmupDuration,
+            // Warm until the JIT is quiet: ours (client, and a server in this process) and a
+            // server process tree's tiered compiler (a Python server has none: only ours counts).
+            JitActivity = JitProbe.For(ServerProcessId),
+            RoundTrips = () => client.RoundTrips,
+            KeepSamples = options.KeepSamples,
+        }.Execute(cancellationToken);
+    }
+
+    // Through a network profile the scenarios are measured twice: through the relay, and straight
+    // to the server, so that the model t(r) = t(loopback) + round trips x (RTT - loopback ping)
+    // + bytes / rate is fed by this target's own loopback figures of the same run.
+    private IReadOnlyList<ScenarioResult> Scenarios(BenchTarget target, TimeSpan minimum, CancellationToken cancellationToken)
+    {
+        Settle();
+        var limits = new RunLimits(options.ScenarioOperations, options.MaxPhaseDuration, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 };
+        IReadOnlyList<ScenarioResult> measured = new ScenarioBenchmark(target, options.Scenarios, limits).Execute(cancellationToken);
+        if (_direct is null || cancellationToken.IsCancellationRequested)
+        {
+            return measured;
+        }
+        BenchTarget direct = _guard.Wrap(_direct);
+        IReadOnlyList<ScenarioResult> loopback = new ScenarioBenchmark(direct, options.Scenarios, limits).Execute(cancellationToken);
+        double loopbackPing = Ping(direct, 200, TimeSpan.Zero, cancellationToken).Latency.P50;
+        return measured.Select(m => loopback.FirstOrDefault(l => l.Key == m.Key) is { Latency.Count: > 0 } l
+            ? Predicted(m, NetworkModel.Predict(options.Network, l.Latency.P50, loopbackPing, l.RoundTripsPerOp ?? 0, l.BytesPerOp ?? 0))
+            : m).ToArray();
+    }
+
+    private static ScenarioResult Predicted(ScenarioResult m, double predicted) => new()
+    {
+        Key = m.Key,
+        Scenario = m.Scenario,
+        Style = m.Style,
+        Successes = m.Successes,
+        Failures = m.Failures,
+        Seconds = m.Seconds,
+        Latency = m.Latency,
+        RoundTripsPerOp = m.RoundTripsPerOp,
+        BytesPerOp = m.BytesPerOp,
+        PredictedSeconds = predicted,
+        FirstError = m.FirstError,
+    };
+
+    // rpyc's own Python client times itself (a pipe hop per call would swamp a 100 us ping): the
+    // latency, connection and bandwidth figures are its per-call times; the concurrent figure and
+    // the scenarios are not measured this way.
+    private void MeasureWithPythonClient(BenchTarget target, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
+    {
+        bool Cancelled() => cancellationToken.IsCancellationRequested;
+        TimeSpan max = options.MaxPhaseDuration;
+        using BenchClient guarded = target.Connect();
+        BenchClient inner = guarded is IGuardedClient g ? g.Inner : guarded;
+        if (inner is not ISelfTimingClient timing)
+        {
+            throw new InvalidOperationException($"{Info.Name}: its client does not time itself.");
+        }
+        Settle();
+        phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () =>
+        {
+            SelfTimedBatch batch = timing.TimeConnections(options.NumConnections, TimeSpan.Zero);
+            LatencyRecorder recorder = Recorder(batch);
+            return new ConnectionResult
+            {
+                Name = $"{Info.Name} connection",
+                ConnectionTime = recorder.ToStatistics(),
+                TcpConnect = Statistics.Empty,
+                Successes = recorder.Count,
+                Failures = recorder.Failures,
+                RoundTripsPerConnection = timing.RoundTripsPerCall("ping") + 1,
+                Seconds = batch.Seconds,
+                FirstError = batch.FirstError,
+            };
+        });
+        phases.Latency = Step(errors, "latency", (2 * max) + s_grace, report, Cancelled, () =>
+            new SelfTimedLatencyBenchmark($"{Info.Name} latency", timing, "ping",
+                new RunLimits(Math.Max(options.NumRequests, 2000), max, options.WarmupRequests))
+            {
+                WarmupMinDuration = options.WarmupDuration,
+                JitActivity = JitProbe.For(ServerProcessId),
+                KeepSamples = options.KeepSamples,
+            }.Execute(cancellationToken));
+        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * 2 * options.MaxSizeDuration) + s_grace, report, Cancelled, () =>
+        {
+            BandwidthSizeResult Size(string direction, int size)
+            {
+                timing.RunUntimed($"{direction}:{size}", 3);
+                SelfTimedBatch batch = timing.RunTimed($"{direction}:{size}", options.TransfersPerSize, options.MaxSizeDuration);
+                LatencyRecorder recorder = Recorder(batch);
+                Statistics stats = recorder.ToStatistics();
+                return new BandwidthSizeResult
+                {
+                    SizeBytes = size,
+                    Transfers = recorder.Count,
+                    Failures = recorder.Failures,
+                    Seconds = stats.Count > 0 ? stats.Mean * stats.Count : 0,
+                    Latency = stats,
+                    FirstError = batch.FirstError,
+                };
+            }
+            return new BandwidthResult
+            {
+                Name = $"{Info.Name} bandwidth",
+                Upload = options.PayloadSizes.TakeWhile(_ => !Cancelled()).Select(size => Size("upload", size)).ToArray(),
+                Download = options.PayloadSizes.TakeWhile(_ => !Cancelled()).Select(size => Size("download", size)).ToArray(),
+            };
+        });
+    }
+
+    private static LatencyRecorder Recorder(SelfTimedBatch batch)
+    {
+        var recorder = new LatencyRecorder();
+        foreach (long ticks in batch.Ticks)
+        {
+            recorder.Record(ticks);
+        }
+        recorder.RecordFailures(batch.Failures);
+        return recorder;
+    }
+
+    private void Settle()
+    {
+        if (ServerProcessId is int serverPid)
+        {
+            ResourceSampler.WaitUntilIdle(serverPid, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(3));
+        }
     }
 
     // The same load for the same time from rpycbench's clients, then from wrk: the concurrent
@@ -210,22 +354,34 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             return _target;
         }
+        BenchTarget server;
         if (Endpoint.IsRemote)
         {
-            _target = options.ClientTarget(Info, Endpoint.Host, Endpoint.Port);
+            server = options.ClientTarget(Info, Endpoint.Host, Endpoint.Port);
+        }
+        else
+        {
+            report("starting server");
+            try
+            {
+                _host = ServerHost.Start(Info.Name, "127.0.0.1", Endpoint.Port, options.EffectiveServerOptions.WithServerCpu(placement.ServerCpu));
+            }
+            catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException or CpuPlacementException)
+            {
+                _deadReason = ex.Message;
+                throw;
+            }
+            server = options.ClientTarget(Info, _host.Target.Host, _host.Target.Port);
+        }
+        if (options.Network.IsLoopback)
+        {
+            _target = server;
             return _target;
         }
-        report("starting server");
-        try
-        {
-            _host = ServerHost.Start(Info.Name, "127.0.0.1", Endpoint.Port, options.EffectiveServerOptions);
-        }
-        catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException)
-        {
-            _deadReason = ex.Message;
-            throw;
-        }
-        _target = options.ClientTarget(Info, _host.Target.Host, _host.Target.Port);
+        IPAddress address = IPAddress.TryParse(server.Host, out IPAddress? parsed) ? parsed : Dns.GetHostAddresses(server.Host)[0];
+        _relay = DelayRelay.Start(options.Network, new IPEndPoint(address, server.Port));
+        _direct = server;
+        _target = options.ClientTarget(Info, "127.0.0.1", _relay.Port);
         return _target;
     }
 
@@ -264,8 +420,23 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     public void Dispose()
     {
         _guard.Dispose();
+        _relay?.Dispose();
+        _relay = null;
         _host?.Dispose();
         _host = null;
+    }
+
+    private sealed class Phases
+    {
+        public ConnectionResult? Connection { get; set; }
+
+        public LatencyResult? Latency { get; set; }
+
+        public BandwidthResult? Bandwidth { get; set; }
+
+        public ConcurrentResult? Concurrent { get; set; }
+
+        public IReadOnlyList<ScenarioResult>? Scenarios { get; set; }
     }
 }
 

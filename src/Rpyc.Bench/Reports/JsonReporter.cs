@@ -74,6 +74,57 @@ public static class JsonReporter
             Value(w, kv.Value);
         }
         w.WriteEndObject();
+        w.WriteStartObject("machine_details");
+        foreach (KeyValuePair<string, object> kv in m.Details)
+        {
+            w.WritePropertyName(kv.Key);
+            Value(w, kv.Value);
+        }
+        w.WriteEndObject();
+        if (m.Placement is { } placement)
+        {
+            w.WriteStartObject("placement");
+            w.WriteString("mode", placement.Choice.Key);
+            w.WriteString("description", placement.Choice.Description);
+            Number(w, "client_cpu", placement.Choice.ClientCpu);
+            Number(w, "server_cpu", placement.Choice.ServerCpu);
+            w.WriteStartObject("observed");
+            foreach (KeyValuePair<string, ObservedPlacement> kv in placement.Observed)
+            {
+                w.WriteStartObject(kv.Key);
+                CpuSeconds(w, "client_cpu_seconds", kv.Value.ClientCpuSeconds);
+                CpuSeconds(w, "server_cpu_seconds", kv.Value.ServerCpuSeconds);
+                Number(w, "shared_cpu_fraction", kv.Value.SharedCpuFraction);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        if (m.Network is { } network)
+        {
+            w.WriteStartObject("network");
+            w.WriteString("profile", network.Profile.IsLoopback ? "loopback" : network.Profile.Name);
+            w.WriteString("spec", network.Profile.Spec);
+            w.WriteString("method", network.Profile.IsLoopback ? "none (loopback)" : "user-space relay (clock_nanosleep delivery, token-bucket rate), one per target");
+            Number(w, "rtt_seconds", network.Profile.RoundTrip.TotalSeconds);
+            Number(w, "jitter_seconds", network.Profile.Jitter.TotalSeconds);
+            Number(w, "rate_bits_per_second", network.Profile.RateBitsPerSecond);
+            w.WriteStartObject("relays");
+            foreach (KeyValuePair<string, RelayStatistics> kv in network.Relays)
+            {
+                w.WriteStartObject(kv.Key);
+                w.WriteNumber("connections", kv.Value.Connections);
+                w.WriteNumber("bytes_client_to_server", kv.Value.BytesClientToServer);
+                w.WriteNumber("bytes_server_to_client", kv.Value.BytesServerToClient);
+                Number(w, "cpu_seconds", kv.Value.CpuSeconds);
+                Number(w, "lateness_p50", kv.Value.Lateness.P50);
+                Number(w, "lateness_p99", kv.Value.Lateness.P99);
+                Number(w, "spin_margin_seconds", kv.Value.SpinMargin.TotalSeconds);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
         w.WriteStartObject("units");
         w.WriteString("time", "seconds");
         w.WriteString("size", "bytes");
@@ -81,6 +132,16 @@ public static class JsonReporter
         w.WriteString("throughput", "requests_per_second");
         w.WriteString("cpu", "percent_of_one_core");
         w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void CpuSeconds(Utf8JsonWriter w, string name, IReadOnlyDictionary<int, double> seconds)
+    {
+        w.WriteStartObject(name);
+        foreach (KeyValuePair<int, double> kv in seconds.OrderBy(kv => kv.Key))
+        {
+            Number(w, $"cpu{kv.Key}", kv.Value);
+        }
         w.WriteEndObject();
     }
 
@@ -125,6 +186,7 @@ public static class JsonReporter
         w.WriteString("server_mode", t.ServerMode);
         w.WriteString("implementation", t.Implementation);
         w.WriteString("endpoint", t.Endpoint);
+        w.WriteString("client", t.Client);
         w.WriteBoolean("remote", t.Remote);
         w.WriteNumber("runs", t.RunCount);
         Number(w, "noise_cores", t.NoiseCores);

@@ -28,6 +28,12 @@ public sealed class TargetReport
     /// <summary>The server's implementation, e.g. <c>.NET Rpyc ThreadedServer</c>.</summary>
     public string? Implementation { get; init; }
 
+    /// <summary>The client that produced the figures, e.g. the lean HTTP client or <c>HttpClient</c>.</summary>
+    public string? Client { get; init; }
+
+    /// <summary>With placement left to the scheduler: the CPUs the client's and the server's threads were seen on; otherwise <c>null</c>.</summary>
+    public ObservedPlacement? Placement { get; init; }
+
     /// <summary>The server address measured.</summary>
     public string? Endpoint { get; init; }
 
@@ -130,7 +136,26 @@ public sealed class RunMetadata
 
     /// <summary>Whether the run was interrupted (Ctrl-C) before every target finished.</summary>
     public bool Interrupted { get; init; }
+
+    /// <summary>The full description of the machine (<see cref="MachineInfo"/>): kernel, hypervisor, idle and frequency governors, GC mode…</summary>
+    public IReadOnlyDictionary<string, object> Details { get; init; } = new Dictionary<string, object>();
+
+    /// <summary>Where the threads ran: the placement chosen and, left to the scheduler, the CPUs seen per target.</summary>
+    public PlacementInfo? Placement { get; init; }
+
+    /// <summary>The network played between client and servers, and the relay's measured accuracy.</summary>
+    public NetworkInfo? Network { get; init; }
 }
+
+/// <summary>The placement of a run.</summary>
+/// <param name="Choice">The placement chosen.</param>
+/// <param name="Observed">With placement left to the scheduler: per target, the CPUs its client and server threads were seen on.</param>
+public sealed record PlacementInfo(CpuPlacement Choice, IReadOnlyDictionary<string, ObservedPlacement> Observed);
+
+/// <summary>The network of a run.</summary>
+/// <param name="Profile">The profile played (<see cref="NetworkProfile.Loopback"/>: none).</param>
+/// <param name="Relays">Per target, its relay's counters and accuracy.</param>
+public sealed record NetworkInfo(NetworkProfile Profile, IReadOnlyDictionary<string, RelayStatistics> Relays);
 
 /// <summary>The immutable result of a suite run, the input of every reporter.</summary>
 public sealed class BenchmarkReport

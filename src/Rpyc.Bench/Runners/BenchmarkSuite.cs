@@ -37,11 +37,16 @@ public static class BenchmarkSuite
             TargetCatalog.Get(name);
         }
         IReadOnlyList<EndpointChoice> endpoints = options.EndpointChoices(names);
+        CpuPlacement placement = CpuPlacement.Resolve(options.Placement);
         DateTimeOffset startTime = DateTimeOffset.Now;
         double loadBefore = LoadAverage();
         long start = Clock.Now;
-        var sessions = names.Select((name, i) => new TargetSession(TargetCatalog.Get(name), options, endpoints[i])).ToArray();
+        var sessions = names.Select((name, i) => new TargetSession(TargetCatalog.Get(name), options, endpoints[i], placement)).ToArray();
         var runs = sessions.Select(_ => new List<TargetReport>()).ToArray();
+        var relays = new Dictionary<string, RelayStatistics>();
+        // The client's threads, and every thread they start, stay on the client's CPU; re-applied
+        // before each target in case the runtime started threads elsewhere meanwhile.
+        using PinnedThreads clientPin = placement.PinClient();
         try
         {
             for (int round = 0; round < options.Runs && !cancellationToken.IsCancellationRequested; round++)
@@ -54,6 +59,7 @@ public static class BenchmarkSuite
                     }
                     int r = round;
                     void Report(string phase) => progress?.Report(new SuiteProgress(names[index], index, names.Count, phase, r, options.Runs));
+                    clientPin.Reapply();
                     runs[index].Add(sessions[index].RunOnce(round, Report, cancellationToken));
                 }
             }
@@ -63,6 +69,10 @@ public static class BenchmarkSuite
             for (int i = 0; i < sessions.Length; i++)
             {
                 progress?.Report(new SuiteProgress(names[i], i, names.Count, "stopping server", options.Runs - 1, options.Runs));
+                if (sessions[i].Relay is { } relay)
+                {
+                    relays[names[i]] = relay;
+                }
                 sessions[i].Dispose();
             }
         }
@@ -86,6 +96,9 @@ public static class BenchmarkSuite
                 PeerVersions = metadata.PeerVersions,
                 Parameters = metadata.Parameters,
                 Interrupted = metadata.Interrupted,
+                Details = metadata.Details,
+                Placement = new PlacementInfo(placement, targets.Where(t => t.Placement is not null).ToDictionary(t => t.Name, t => t.Placement!)),
+                Network = new NetworkInfo(options.Network, relays),
             },
             Targets = targets,
         };
@@ -102,7 +115,7 @@ public static class BenchmarkSuite
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(options);
         report ??= static _ => { };
-        using var session = new TargetSession(info, options, options.EndpointChoices([info.Name])[0]);
+        using var session = new TargetSession(info, options, options.EndpointChoices([info.Name])[0], CpuPlacement.Resolve(options.Placement));
         try
         {
             return session.RunOnce(0, report, cancellationToken);
@@ -123,7 +136,7 @@ public static class BenchmarkSuite
     {
         ArgumentNullException.ThrowIfNull(options);
         var peers = new Dictionary<string, string>();
-        if (options.Targets.Any(t => TargetCatalog.Get(t).IsPython))
+        if (options.EffectiveTargets().Any(t => TargetCatalog.Get(t).UsesPython))
         {
             foreach (KeyValuePair<string, string> kv in PythonPeers.Versions(options.ServerOptions.PythonPath))
             {
@@ -148,6 +161,7 @@ public static class BenchmarkSuite
             PeerVersions = peers,
             Parameters = options.ToParameters(),
             Interrupted = interrupted,
+            Details = MachineInfo.Collect().ToDictionary(),
         };
     }
 

@@ -169,6 +169,21 @@ public sealed record SuiteOptions
     /// <summary>Operations measured per scenario variant (on top of <see cref="MinPhaseDuration"/>). Default 50.</summary>
     public int ScenarioOperations { get; init; } = 50;
 
+    /// <summary>
+    /// Where the client's and the servers' threads run: <see cref="CpuPlacementMode.None"/> (the
+    /// scheduler decides; the CPUs each side was seen on are reported), same CPU, or split CPUs.
+    /// On a VM whose idle CPUs are slow to wake, placement alone moves a loopback round trip
+    /// several-fold: pinning makes runs comparable. Default none.
+    /// </summary>
+    public CpuPlacementMode Placement { get; init; } = CpuPlacementMode.None;
+
+    /// <summary>
+    /// The network between the client and every server: <see cref="NetworkProfile.Loopback"/> (none,
+    /// the default) or a profile played by a user-space <see cref="DelayRelay"/> that every target,
+    /// the Python peers and the raw TCP floor included, goes through.
+    /// </summary>
+    public NetworkProfile Network { get; init; } = NetworkProfile.Loopback;
+
     /// <summary>Keep raw samples (exact percentiles; memory grows with the run).</summary>
     public bool KeepSamples { get; init; }
 
@@ -228,6 +243,8 @@ public sealed record SuiteOptions
         ["max_size_seconds"] = MaxSizeDuration.TotalSeconds,
         ["min_phase_seconds"] = MinPhaseDuration.TotalSeconds,
         ["scenarios"] = Scenarios.ToArray(),
+        ["pin"] = CpuPlacement.ModeKey(Placement),
+        ["network"] = Network.IsLoopback ? "loopback" : Network.Spec,
         ["scenario_operations"] = ScenarioOperations,
         ["runs"] = Runs,
         ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={e.Host}:{e.Port}").ToArray(),

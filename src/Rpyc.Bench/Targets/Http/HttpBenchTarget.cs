@@ -32,7 +32,7 @@ public sealed class HttpBenchTarget(string name, string host, int port)
 /// <see cref="HttpResponseParser"/> (Content-Length, chunked, or until close), and a Content-Length
 /// body is received straight into a reused buffer. The connection is reopened if the server closes it.
 /// </summary>
-public sealed class HttpBenchClient : BenchClient
+public sealed class HttpBenchClient : BenchClient, IHttpGetClient
 {
     private const int CopyThreshold = 16 * 1024;
     private readonly string _host;
@@ -50,6 +50,7 @@ public sealed class HttpBenchClient : BenchClient
     private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
     private (bool Post, string Route, long Arg, byte[] Bytes) _lastHeader = (false, "", 0, []);
     private long _roundTrips;
+    private long _bytes;
 
     /// <summary>Opens the TCP connection.</summary>
     /// <param name="host">Server host.</param>
@@ -66,6 +67,23 @@ public sealed class HttpBenchClient : BenchClient
 
     /// <inheritdoc />
     public override long RoundTrips => _roundTrips;
+
+    /// <summary>Request and response bytes so far, headers included.</summary>
+    public long Bytes => _bytes;
+
+    /// <summary>GETs a path (with its query) and returns the body of a 200 reply (the decision scenarios' requests).</summary>
+    /// <param name="pathAndQuery">e.g. <c>/list?n=100</c>.</param>
+    /// <returns>A copy of the body.</returns>
+    /// <exception cref="InvalidReplyException">Another status, or a malformed response.</exception>
+    public byte[] Get(string pathAndQuery)
+    {
+        ReadOnlySpan<byte> body = Exchange(GetHeader(pathAndQuery), null, out int status);
+        if (status != 200)
+        {
+            Invalid($"GET {pathAndQuery} returned status {status}.");
+        }
+        return body.ToArray();
+    }
 
     private Socket Open()
     {
@@ -195,6 +213,7 @@ public sealed class HttpBenchClient : BenchClient
     // Header and body leave together, never as a small segment of their own (Nagle is off).
     private void Send(Socket socket, byte[] header, byte[]? body)
     {
+        _bytes += header.Length + (body?.Length ?? 0);
         if (body is null || body.Length == 0)
         {
             SendAll(socket, header);
@@ -281,6 +300,7 @@ public sealed class HttpBenchClient : BenchClient
         while (got < length)
         {
             int n = socket.Receive(_body, got, length - got, SocketFlags.None);
+            _bytes += n;
             if (n == 0)
             {
                 throw new InvalidReplyException($"The server closed the connection {length - got} bytes before the end of a {length}-byte body.");
@@ -327,6 +347,7 @@ public sealed class HttpBenchClient : BenchClient
             total += buffered;
             _start = _end = 0;
             int n = socket.Receive(_buffer);
+            _bytes += n;
             if (n == 0)
             {
                 return total;
@@ -358,6 +379,7 @@ public sealed class HttpBenchClient : BenchClient
             Array.Resize(ref _buffer, _buffer.Length * 2);
         }
         int n = socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+        _bytes += n;
         if (n == 0)
         {
             throw new InvalidReplyException("The server closed the connection before a complete response.");
