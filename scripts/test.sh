@@ -14,6 +14,17 @@ for project in tests/*/*.csproj; do
   dotnet test "$project" -c Release --no-build -nologo -v q \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 done
+# A bounded coverage-guided fuzz run (AFL++ + SharpFuzz) of brine, framing and dispatch: one more
+# check that passes when it finds nothing. Its log stays in artifacts/fuzz.log.
+fuzz_status=0
+mkdir -p artifacts
+echo "fuzzing (scripts/fuzz.sh ${FUZZ_SECONDS:-60})..."
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" > artifacts/fuzz.log 2>&1 || fuzz_status=$?
+grep -E "^fuzz \[.*(executions|exec|found|crash|hang)" artifacts/fuzz.log | tail -8 || true
+if [ "$fuzz_status" -ne 0 ]; then
+  echo "fuzz run failed (exit $fuzz_status); the end of its log:"
+  tail -40 artifacts/fuzz.log
+fi
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
@@ -24,6 +35,7 @@ for trx in "$results"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
+if [ "$fuzz_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no test ran"; failed=1; status=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -284,4 +284,12 @@ internal sealed class OneConnectionServer : IDisposable
         _listener.Dispose();
         Assert.True(_thread.Join(TimeSpan.FromSeconds(15)), "the fake server's thread stopped");
     }
+
+    [Fact]
+    public void Server_BusyPort_BindFails()
+    {
+        // A second floor server on a busy port must fail, not share the port (SO_REUSEPORT).
+        var error = Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => new TcpRawServer("127.0.0.1", _server.Port, TimeSpan.Zero));
+        Assert.Equal(System.Net.Sockets.SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+    }
 }

@@ -69,7 +69,12 @@ public sealed class TcpRawServer : IDisposable
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEADDR alone (rebinding over TIME_WAIT): .NET's ReuseAddress also sets SO_REUSEPORT
+            // on Linux, which let a second server bind a busy port and take half its clients.
+            if (OperatingSystem.IsLinux())
+            {
+                _listener.SetRawSocketOption(1, 2, [1, 0, 0, 0]);
+            }
             TcpRawProtocol.SetBuffers(_listener);
             _listener.Bind(new IPEndPoint(address, port));
             _listener.Listen(512);
