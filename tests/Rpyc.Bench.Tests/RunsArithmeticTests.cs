@@ -183,6 +183,24 @@ public class RunsArithmeticTests
         Assert.All(beats, r => Assert.True(r.BeatsFloor, r.Figure));
     }
 
+    [Theory]
+    [InlineData(1, 100, 100)]
+    [InlineData(3, 100, 34)]
+    [InlineData(3, 1, 1)]
+    [InlineData(4, 1000, 250)]
+    public void PerRun_EachRunMakesItsShare(int runs, int count, int perRun) =>
+        Assert.Equal(perRun, new SuiteOptions { Runs = runs }.PerRun(count));
+
+    [Fact]
+    public void PerRunMinPhase_SplitAcrossRunsWithAFloor()
+    {
+        Assert.Equal(0.5, new SuiteOptions { Runs = 1 }.PerRunMinPhase.TotalSeconds);
+        Assert.Equal(0.25, new SuiteOptions { Runs = 2 }.PerRunMinPhase.TotalSeconds);
+        Assert.Equal(0.15, new SuiteOptions { Runs = 5 }.PerRunMinPhase.TotalSeconds);
+        Assert.Equal(0.1, new SuiteOptions { Runs = 5, MinPhaseDuration = TimeSpan.FromSeconds(0.1) }.PerRunMinPhase.TotalSeconds);
+        Assert.Equal(0, new SuiteOptions { Runs = 3, MinPhaseDuration = TimeSpan.Zero }.PerRunMinPhase.TotalSeconds);
+    }
+
     private static TargetReport Run(double bytesPerSecondSeconds, double throughputSeconds, TargetStatus status, string name = "x")
     {
         Statistics latency = Statistics.FromSamples(Enumerable.Range(1, 10).Select(i => i * bytesPerSecondSeconds * 1e-6));

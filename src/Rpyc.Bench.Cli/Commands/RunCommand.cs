@@ -55,12 +55,12 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public string Network { get; init; } = "loopback";
 
         [CommandOption("--runs <N>")]
-        [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval.")]
+        [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval. Counts and --min-phase-seconds are per figure: each run makes its share.")]
         [DefaultValue(1)]
         public int Runs { get; init; } = 1;
 
         [CommandOption("--min-phase-seconds <S>")]
-        [Description("The least time every measured phase lasts (connection, latency, each bandwidth size and direction, concurrent), on top of its count.")]
+        [Description("The least measurement time behind every figure (connection, latency, each bandwidth size and direction, concurrent), on top of its count; with --runs N each run's phase lasts its share (at least 0.15 s).")]
         [DefaultValue(0.5)]
         public double MinPhaseSeconds { get; init; } = 0.5;
 

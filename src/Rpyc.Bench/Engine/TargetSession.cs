@@ -147,24 +147,24 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
 
     private void Measure(BenchTarget target, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
     {
-        TimeSpan minimum = options.MinPhaseDuration;
+        TimeSpan minimum = options.PerRunMinPhase;
         bool Cancelled() => cancellationToken.IsCancellationRequested;
         TimeSpan max = options.MaxPhaseDuration;
         TimeSpan warmupBound = max < TimeSpan.FromSeconds(20) ? max : TimeSpan.FromSeconds(20);
         TimeSpan sizeBound = options.MaxSizeDuration + (options.MaxSizeDuration < TimeSpan.FromSeconds(10) ? options.MaxSizeDuration : TimeSpan.FromSeconds(10));
         Settle();
         phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
-            new RunLimits(options.NumConnections, max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
+            new RunLimits(options.PerRun(options.NumConnections), max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
         {
             KeepSamples = options.KeepSamples,
         }.Execute(cancellationToken));
-        phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.NumRequests, minimum, cancellationToken));
+        phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
         {
             using BenchClient client = target.Connect();
             Settle();
             return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
-                new RunLimits(options.TransfersPerSize, options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
+                new RunLimits(options.PerRun(options.TransfersPerSize), options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
         });
         phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
         {
@@ -208,7 +208,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private IReadOnlyList<ScenarioResult> Scenarios(BenchTarget target, TimeSpan minimum, CancellationToken cancellationToken)
     {
         Settle();
-        var limits = new RunLimits(options.ScenarioOperations, options.MaxPhaseDuration, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 };
+        var limits = new RunLimits(options.PerRun(options.ScenarioOperations), options.MaxPhaseDuration, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 };
         IReadOnlyList<ScenarioResult> measured = new ScenarioBenchmark(target, options.Scenarios, limits).Execute(cancellationToken);
         if (_direct is null || cancellationToken.IsCancellationRequested)
         {
@@ -253,7 +253,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         Settle();
         phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () =>
         {
-            SelfTimedBatch batch = timing.TimeConnections(options.NumConnections, TimeSpan.Zero);
+            SelfTimedBatch batch = timing.TimeConnections(options.PerRun(options.NumConnections), TimeSpan.Zero);
             LatencyRecorder recorder = Recorder(batch);
             return new ConnectionResult
             {
@@ -269,7 +269,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         });
         phases.Latency = Step(errors, "latency", (2 * max) + s_grace, report, Cancelled, () =>
             new SelfTimedLatencyBenchmark($"{Info.Name} latency", timing, "ping",
-                new RunLimits(Math.Max(options.NumRequests, 2000), max, options.WarmupRequests))
+                new RunLimits(options.PerRun(Math.Max(options.NumRequests, 2000)), max, options.WarmupRequests))
             {
                 WarmupMinDuration = options.WarmupDuration,
                 JitActivity = JitProbe.For(ServerProcessId),
@@ -280,7 +280,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             BandwidthSizeResult Size(string direction, int size)
             {
                 timing.RunUntimed($"{direction}:{size}", 3);
-                SelfTimedBatch batch = timing.RunTimed($"{direction}:{size}", options.TransfersPerSize, options.MaxSizeDuration);
+                SelfTimedBatch batch = timing.RunTimed($"{direction}:{size}", options.PerRun(options.TransfersPerSize), options.MaxSizeDuration);
                 LatencyRecorder recorder = Recorder(batch);
                 Statistics stats = recorder.ToStatistics();
                 return new BandwidthSizeResult

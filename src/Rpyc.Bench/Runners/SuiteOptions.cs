@@ -57,11 +57,23 @@ public sealed record SuiteOptions
     public int Runs { get; init; } = 1;
 
     /// <summary>
-    /// The least time every measured phase lasts (connection, latency, each bandwidth size and
-    /// direction, concurrent), on top of its count: so that no figure rests on a few milliseconds.
+    /// The least measurement time behind every headline figure (connection, latency, each bandwidth
+    /// size and direction, concurrent), on top of its count: so that no figure rests on a few
+    /// milliseconds. With <see cref="Runs"/> &gt; 1 each run's phase lasts its share
+    /// (<see cref="PerRunMinPhase"/>), as each run makes its share of the counts
+    /// (<see cref="PerRun"/>): the median of the runs rests on the whole.
     /// <see cref="MaxPhaseDuration"/> and <see cref="MaxSizeDuration"/> still bound each phase. Default 0.5 s.
     /// </summary>
     public TimeSpan MinPhaseDuration { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>One run's share of a count: <c>ceil(count / Runs)</c>, at least 1.</summary>
+    /// <param name="count">The count behind a headline figure.</param>
+    /// <returns>The count of each run.</returns>
+    public int PerRun(int count) => count <= 0 ? count : Math.Max(1, (count + Runs - 1) / Runs);
+
+    /// <summary>One run's share of <see cref="MinPhaseDuration"/>, at least 0.15 s per run (a shorter phase is all noise) unless the minimum itself is shorter.</summary>
+    public TimeSpan PerRunMinPhase => Runs <= 1 ? MinPhaseDuration
+        : TimeSpan.FromSeconds(Math.Min(MinPhaseDuration.TotalSeconds, Math.Max(MinPhaseDuration.TotalSeconds / Runs, 0.15)));
 
     /// <summary>
     /// Targets measured at a server elsewhere (e.g. <c>rpycbench serve</c> on another host) instead of
@@ -166,8 +178,8 @@ public sealed record SuiteOptions
     /// </summary>
     public IReadOnlyList<string> Scenarios { get; init; } = DecisionScenario.Names;
 
-    /// <summary>Operations measured per scenario variant (on top of <see cref="MinPhaseDuration"/>). Default 50.</summary>
-    public int ScenarioOperations { get; init; } = 50;
+    /// <summary>Operations measured per scenario variant (on top of half of <see cref="MinPhaseDuration"/>). Default 30.</summary>
+    public int ScenarioOperations { get; init; } = 30;
 
     /// <summary>
     /// Where the client's and the servers' threads run: <see cref="CpuPlacementMode.None"/> (the
