@@ -207,10 +207,24 @@ public sealed partial class RpycConnection
             }
             Teardown(ex is RpycProtocolException ? ex : new RpycConnectionException($"The transport failed: {ex.Message}", ex));
         }
+        catch (Exception ex)
+        {
+            // OutOfMemoryException above all (a frame too large for what the GC has left), or a bug:
+            // this connection ends, the process and the other connections go on. Its buffers are
+            // released below, which is what gives the memory back.
+            message = default;
+            RpycLog.Warn($"closing the connection to {PeerName}: {ex.GetType().Name} while reading a message: {ex.Message}");
+            Teardown(new RpycConnectionException($"Reading from {PeerName} failed: {ex.Message}", ex));
+        }
         finally
         {
             lock (_sync)
             {
+                if (IsClosed)
+                {
+                    // Nobody reads a closed connection again: its buffers go back to the budget.
+                    _source.Dispose();
+                }
                 _readerBusy = false;
                 Monitor.PulseAll(_sync);
             }
