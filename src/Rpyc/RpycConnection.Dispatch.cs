@@ -144,16 +144,15 @@ public sealed partial class RpycConnection
 
     private int SendReply(long seq, object? result)
     {
-        object boxed;
         try
         {
-            boxed = Box(result);
+            return SendBoxedReply(seq, result);
         }
-        catch (Exception ex) when (ex is ArgumentException)
+        catch (ArgumentException ex)
         {
+            // A value that cannot be boxed: nothing was sent, the peer gets the error instead.
             return SendException(seq, ex);
         }
-        return Send(MessageKind.Reply, seq, boxed);
     }
 
     private int SendException(long seq, Exception ex) =>
