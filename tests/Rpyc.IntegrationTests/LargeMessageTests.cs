@@ -2,7 +2,20 @@ using Rpyc.IntegrationTests.Servers;
 
 namespace Rpyc.IntegrationTests;
 
+/// <summary>
+/// Tests that move hundreds of megabytes or measure this process's heap: they run alone, after the
+/// parallel collections, so their garbage and forced collections disturb no other test (the GC
+/// tests of netrefs count on no collection happening at the wrong moment) and no other test
+/// disturbs their measurements.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryHeavyCollection : ICollectionFixture<PythonServerFixture>
+{
+    public const string Name = "Memory-heavy tests, run alone";
+}
+
 /// <summary>Payloads from 100 KiB to 8 MiB round trip intact over real sockets, compressed or not, in both envelopes.</summary>
+[Collection(MemoryHeavyCollection.Name)]
 public sealed class LargeMessageTests(ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;
@@ -93,7 +106,7 @@ public sealed class LargeMessageTests(ITestOutputHelper output)
 /// Large payloads to and from Debian's Python rpyc, which compresses every frame over 3000 bytes:
 /// the replies exercise inflation into the reused buffers with zlib's own output.
 /// </summary>
-[Collection(PythonServerCollection.Name)]
+[Collection(MemoryHeavyCollection.Name)]
 public sealed class PythonLargeMessageTests(PythonServerFixture server, ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;

@@ -38,6 +38,7 @@ public sealed class HeapLimitService : RpycService
 /// it answers a fresh client after each. Before frames were buffered as they arrive, 12 such
 /// headers reserved 12 x 64 MiB and the first OutOfMemoryException ended the process.
 /// </summary>
+[Collection(MemoryHeavyCollection.Name)]
 public sealed class HeapLimitTests(ITestOutputHelper output)
 {
     private const long MiB = 1024 * 1024;

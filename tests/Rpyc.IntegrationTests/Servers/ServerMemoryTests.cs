@@ -8,7 +8,7 @@ namespace Rpyc.IntegrationTests.Servers;
 /// many connections cost nothing until bytes arrive, zlib bombs are refused without inflating past
 /// the limit, and the budget bounds what all connections hold together. The server keeps serving.
 /// </summary>
-[Collection(DotNetServersCollection.Name)]
+[Collection(MemoryHeavyCollection.Name)]
 public sealed class ServerMemoryTests(ITestOutputHelper output)
 {
     private const long MiB = 1024 * 1024;
