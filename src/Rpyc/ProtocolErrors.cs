@@ -8,4 +8,7 @@ internal static class ProtocolErrors
     public static RpycProtocolException Frame(string detail) => new($"Malformed frame: {detail}.");
 
     public static RpycProtocolException Message(string detail) => new($"Malformed message: {detail}.");
+
+    // Not malformed input, but the same outcome: the connection closes with this reason logged.
+    public static RpycProtocolException Budget(string detail) => new($"Memory budget exceeded: {detail}.");
 }

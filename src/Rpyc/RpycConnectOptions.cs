@@ -43,6 +43,25 @@ public sealed class RpycConnectOptions
     /// <summary>The largest payload a compressed frame may inflate to (zlib bomb guard).</summary>
     public int MaxDecompressedLength { get; init; } = DefaultMaxDecompressedLength;
 
+    private readonly RpycMemoryBudget _memoryBudget = RpycMemoryBudget.Shared;
+
+    /// <summary>
+    /// Where this connection counts the bytes it holds for incoming frames (buffered as they arrive,
+    /// and inflated); connections with the same budget share it. Default <see cref="RpycMemoryBudget.Shared"/>,
+    /// one per process. A connection that needs more than the budget has left is closed, with the
+    /// reason logged through <see cref="RpycLog"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to <c>null</c>.</exception>
+    public RpycMemoryBudget MemoryBudget
+    {
+        get => _memoryBudget;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _memoryBudget = value;
+        }
+    }
+
     /// <summary>The deepest brine nesting accepted from the peer.</summary>
     public int MaxBrineDepth { get; init; } = DefaultMaxBrineDepth;
 

@@ -7,26 +7,33 @@ namespace Rpyc;
 
 public sealed partial class RpycConnection
 {
-    // protocol.py _box: (LABEL_VALUE, v) | (LABEL_TUPLE, boxes) | (LABEL_LOCAL_REF, id) | (LABEL_REMOTE_REF, id)
-    internal object Box(object? value)
+    // protocol.py _box: (LABEL_VALUE, v) | (LABEL_TUPLE, boxes) | (LABEL_LOCAL_REF, id) | (LABEL_REMOTE_REF, id),
+    // written straight into the frame rather than built as tuples and then dumped (every request
+    // and reply is boxed, so the tuples were most of a call's garbage).
+    private void WriteBoxed(ref BrineWriter writer, object? value)
     {
         value = ValueConversions.Normalize(value);
         if (value is Netref netref && ReferenceEquals(netref.Connection, this))
         {
-            return netref.BoxedReference;
+            writer.Write(netref.BoxedReference);
+            return;
         }
+        writer.WriteTupleHeader(2);
         if (BrineWriter.IsDumpable(value))
         {
-            return new PyTuple(BoxLabel.ValueBoxed, value);
+            writer.WriteInt(BoxLabel.Value);
+            writer.Write(value);
+            return;
         }
         if (value is PyTuple tuple)
         {
-            var boxes = new object?[tuple.Count];
-            for (int i = 0; i < boxes.Length; i++)
+            writer.WriteInt(BoxLabel.Tuple);
+            writer.WriteTupleHeader(tuple.Count);
+            foreach (object? item in tuple.AsSpan())
             {
-                boxes[i] = Box(tuple[i]);
+                WriteBoxed(ref writer, item);
             }
-            return new PyTuple(BoxLabel.TupleBoxed, PyTuple.Wrap(boxes));
+            return;
         }
         // Everything else lives here and is reached by reference: callbacks, lists, services.
         IdPack id = LocalObjects.Add(value!, out bool exported);
@@ -34,7 +41,8 @@ public sealed partial class RpycConnection
         {
             Observer?.LocalObjectExported(this, id.NamePack, id.InstanceId);
         }
-        return new PyTuple(BoxLabel.RemoteRefBoxed, id.ToTuple());
+        writer.WriteInt(BoxLabel.RemoteRef);
+        writer.Write(id.ToTuple());
     }
 
     // protocol.py _unbox

@@ -36,6 +36,13 @@ public sealed partial class RpycConnection
         {
             // The connection closed while replying: the teardown already failed every waiter.
         }
+        catch (Exception ex)
+        {
+            // Out of memory while decoding a reply or sending one, or a bug: this connection ends
+            // (failing its waiters), never the thread that serves it, nor the process.
+            RpycLog.Warn($"closing the connection to {PeerName}: {ex.GetType().Name} while handling {message.Kind} seq {message.Seq}: {ex.Message}");
+            Teardown(new RpycConnectionException($"Handling {message.Kind} seq {message.Seq} from {PeerName} failed: {ex.Message}", ex));
+        }
     }
 
     private void CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
@@ -102,8 +109,11 @@ public sealed partial class RpycConnection
         {
             throw;
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex)
         {
+            // As Python does, whatever the handler raised goes back to the peer, MemoryError included
+            // (the request's own garbage is collectable by now); if even that send fails, Dispatch
+            // closes this connection.
             int bytes = 0;
             try
             {
@@ -134,16 +144,15 @@ public sealed partial class RpycConnection
 
     private int SendReply(long seq, object? result)
     {
-        object boxed;
         try
         {
-            boxed = Box(result);
+            return SendBoxedReply(seq, result);
         }
-        catch (Exception ex) when (ex is ArgumentException)
+        catch (ArgumentException ex)
         {
+            // A value that cannot be boxed: nothing was sent, the peer gets the error instead.
             return SendException(seq, ex);
         }
-        return Send(MessageKind.Reply, seq, boxed);
     }
 
     private int SendException(long seq, Exception ex) =>

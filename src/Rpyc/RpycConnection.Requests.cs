@@ -1,3 +1,4 @@
+using Rpyc.Brine;
 using Rpyc.Channel;
 using Rpyc.Protocol;
 using Rpyc.Telemetry;
@@ -38,7 +39,7 @@ public sealed partial class RpycConnection
         object? token = observer is null ? null : StartObserving(observer, handler, args, sync: true);
         try
         {
-            int bytes = Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args)));
+            int bytes = SendRequest(seq, handler, args);
             Counters.RequestSent(sync: true);
             observer?.RequestSent(token, bytes);
         }
@@ -94,7 +95,7 @@ public sealed partial class RpycConnection
         ThrowIfClosed();
         long seq = Interlocked.Increment(ref _nextSeq);
         (string? target, string? name) = Describe(handler, args);
-        SendOneWay(handler, target, name, () => Send(MessageKind.Request, seq, new PyTuple((long)handler, Box(args))));
+        SendOneWay(handler, target, name, () => SendRequest(seq, handler, args));
     }
 
     // A request nobody waits for: counted and reported complete as soon as its frame is written.
@@ -207,10 +208,24 @@ public sealed partial class RpycConnection
             }
             Teardown(ex is RpycProtocolException ? ex : new RpycConnectionException($"The transport failed: {ex.Message}", ex));
         }
+        catch (Exception ex)
+        {
+            // OutOfMemoryException above all (a frame too large for what the GC has left), or a bug:
+            // this connection ends, the process and the other connections go on. Its buffers are
+            // released below, which is what gives the memory back.
+            message = default;
+            RpycLog.Warn($"closing the connection to {PeerName}: {ex.GetType().Name} while reading a message: {ex.Message}");
+            Teardown(new RpycConnectionException($"Reading from {PeerName} failed: {ex.Message}", ex));
+        }
         finally
         {
             lock (_sync)
             {
+                if (IsClosed)
+                {
+                    // Nobody reads a closed connection again: its buffers go back to the budget.
+                    _source.Dispose();
+                }
                 _readerBusy = false;
                 Monitor.PulseAll(_sync);
             }
@@ -266,6 +281,7 @@ public sealed partial class RpycConnection
         }
     }
 
+    // Sends args already in boxed form (exceptions); returns the frame's length on the wire.
     private int Send(MessageKind kind, long seq, object? args)
     {
         lock (_sendLock)
@@ -276,11 +292,70 @@ public sealed partial class RpycConnection
         }
     }
 
+    // protocol.py _send_request: (handler, self._box(args)), boxed while it is written.
+    private int SendRequest(long seq, HandlerId handler, PyTuple args)
+    {
+        lock (_sendLock)
+        {
+            ThrowIfClosed();
+            FlushReleases();
+            try
+            {
+                _sendBuffer.Reset();
+                var writer = new BrineWriter(_sendBuffer);
+                Envelope.WriteHeader(ref writer, _version ?? _options.ProtocolVersion, MessageKind.Request, seq);
+                writer.WriteTupleHeader(2);
+                writer.WriteInt((long)handler);
+                WriteBoxed(ref writer, args);
+                return SendSealed();
+            }
+            finally
+            {
+                ShrinkSendBuffers();
+            }
+        }
+    }
+
+    // protocol.py _send(MSG_REPLY, seq, self._box(result)), boxed while it is written.
+    private int SendBoxedReply(long seq, object? result)
+    {
+        lock (_sendLock)
+        {
+            ThrowIfClosed();
+            FlushReleases();
+            try
+            {
+                _sendBuffer.Reset();
+                var writer = new BrineWriter(_sendBuffer);
+                Envelope.WriteHeader(ref writer, _version ?? _options.ProtocolVersion, MessageKind.Reply, seq);
+                WriteBoxed(ref writer, result);
+                return SendSealed();
+            }
+            finally
+            {
+                ShrinkSendBuffers();
+            }
+        }
+    }
+
     // Called with _sendLock held; returns the frame's length on the wire.
     private int WriteFrame(MessageKind kind, long seq, object? args)
     {
-        _sendBuffer.Reset();
-        Envelope.Write(_sendBuffer, _version ?? _options.ProtocolVersion, kind, seq, args);
+        try
+        {
+            _sendBuffer.Reset();
+            Envelope.Write(_sendBuffer, _version ?? _options.ProtocolVersion, kind, seq, args);
+            return SendSealed();
+        }
+        finally
+        {
+            ShrinkSendBuffers();
+        }
+    }
+
+    // Called with _sendLock held, the payload written into _sendBuffer.
+    private int SendSealed()
+    {
         ReadOnlyMemory<byte> frame = FrameWriter.Seal(_sendBuffer, _sendScratch, _options.CompressionThreshold);
         try
         {
@@ -293,10 +368,6 @@ public sealed partial class RpycConnection
             var error = new RpycConnectionClosedException($"Sending to {PeerName} failed: {ex.Message}", ex);
             Teardown(error);
             throw error;
-        }
-        finally
-        {
-            ShrinkSendBuffers();
         }
     }
 

@@ -36,7 +36,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         _transport = transport;
         _options = options;
         _version = version;
-        _source = new FrameSource(transport, options.Limits);
+        _source = new FrameSource(transport, options.Limits, options.MemoryBudget);
         _localRoot = service ?? new RpycService();
         LocalObjects = new LocalObjectTable();
         Netrefs = new NetrefCache(this);
@@ -331,6 +331,13 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
                 pending.Fail(error);
             }
             _pending.Clear();
+            if (!_readerBusy)
+            {
+                // No reader holds the receive buffers, and none will read again (the connection is
+                // closed): give their memory budget back now. A reader still in a receive does it
+                // when it releases the role.
+                _source.Dispose();
+            }
             Monitor.PulseAll(_sync);
         }
         LocalObjects.Clear();
@@ -341,11 +348,20 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
             {
                 service.OnDisconnect(this);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (Exception ex)
             {
+                // Teardown runs on whichever thread saw the end, often a server's connection thread:
+                // nothing from a hook (not even OutOfMemoryException) may escape into it.
                 RpycLog.Warn($"on_disconnect of {service.GetType().Name} failed: {ex.Message}");
             }
         }
-        Closed?.Invoke(this, reason);
+        try
+        {
+            Closed?.Invoke(this, reason);
+        }
+        catch (Exception ex)
+        {
+            RpycLog.Warn($"a Closed handler of the connection to {PeerName} failed: {ex.Message}");
+        }
     }
 }

@@ -3,22 +3,41 @@ using System.Buffers;
 namespace Rpyc.Channel;
 
 /// <summary>
-/// The receive buffer of one connection: fills from a transport and hands out whole frame payloads.
-/// Only the thread holding the connection's reader role touches it.
+/// The receive side of one connection: fills a <see cref="SegmentedBuffer"/> from a transport and
+/// hands out whole frame payloads, inflating compressed ones into a second reused buffer. A frame's
+/// body is buffered as it arrives, never at the size its header claims. Only the thread holding the
+/// connection's reader role touches it.
 /// </summary>
-internal sealed class FrameSource(Transport.Transport transport, ChannelLimits limits) : IDisposable
+internal sealed class FrameSource : IDisposable
 {
-    private const int DefaultSize = 64 * 1024;
-    private const int ShrinkAbove = 8 * 1024 * 1024;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
-    private int _start;
-    private int _end;
+    // Counted bytes a connection keeps for its next message (see SegmentedBuffer.TrimIdle): enough
+    // for repeated multi-megabyte transfers to allocate nothing, small beside the budget.
+    private const long RetainLimit = 8 * 1024 * 1024;
+
+    private readonly Transport.Transport _transport;
+    private readonly ChannelLimits _limits;
+    private readonly RpycMemoryBudget _budget;
+    private readonly SegmentedBuffer _buffer;
+    private SegmentedBuffer? _inflated;
+    private long _consumeOnNext;
+    private bool _disposed;
+
+    public FrameSource(Transport.Transport transport, ChannelLimits limits, RpycMemoryBudget budget)
+    {
+        _transport = transport;
+        _limits = limits;
+        _budget = budget;
+        _buffer = new SegmentedBuffer(budget, withBase: true, RetainLimit, "a frame");
+    }
 
     /// <summary>Wire length of the last frame returned (header and trailer included).</summary>
     public long LastFrameLength { get; private set; }
 
     /// <summary>Bytes of an incomplete frame still buffered (non-zero at end of stream means a truncated frame).</summary>
-    public int Buffered => _end - _start;
+    public long Buffered => _disposed ? 0 : _buffer.Length - _consumeOnNext;
+
+    /// <summary>Bytes this connection holds in the memory budget now.</summary>
+    public long Accounted => _disposed ? 0 : _buffer.Accounted + (_inflated?.Accounted ?? 0);
 
     public enum Result
     {
@@ -31,20 +50,32 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
     /// Reads until one whole frame is buffered. The payload is valid until the next call.
     /// Bytes of an incomplete frame stay buffered when the wait times out.
     /// </summary>
+    /// <exception cref="RpycProtocolException">The frame is malformed or over a limit, or the memory budget is spent.</exception>
     public Result ReadFrame(TimeSpan timeout, out ReadOnlySequence<byte> payload)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        payload = default;
+        ReleasePrevious();
         long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
-            var buffered = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
-            ReadOnlySequence<byte> rest = buffered;
-            if (FrameReader.TryReadFrame(ref rest, limits, out payload))
+            ReadOnlySequence<byte> buffered = _buffer.Sequence;
+            long wanted = FrameWriter.HeaderLength - buffered.Length;
+            if (FrameReader.TryReadHeader(buffered, _limits, out int bodyLength, out bool compressed))
             {
-                LastFrameLength = buffered.Length - rest.Length;
-                _start = _end - (int)rest.Length;
-                return Result.Frame;
+                long total = FrameWriter.HeaderLength + (long)bodyLength + 1;
+                if (buffered.Length >= total)
+                {
+                    // The trailing byte is dropped unchecked, as Python does.
+                    ReadOnlySequence<byte> body = buffered.Slice(FrameWriter.HeaderLength, bodyLength);
+                    payload = compressed ? Inflate(body) : body;
+                    LastFrameLength = total;
+                    _consumeOnNext = total;
+                    return Result.Frame;
+                }
+                wanted = total - buffered.Length;
             }
-            EnsureRoom(buffered);
+            Span<byte> room = _buffer.GetSpan(wanted);
             TimeSpan wait = Timeout.InfiniteTimeSpan;
             if (timeout != Timeout.InfiniteTimeSpan)
             {
@@ -55,66 +86,51 @@ internal sealed class FrameSource(Transport.Transport transport, ChannelLimits l
                 }
                 wait = TimeSpan.FromMilliseconds(left);
             }
-            int n = transport.Receive(_buffer.AsSpan(_end), wait);
+            int n = _transport.Receive(room, wait);
             if (n < 0)
             {
                 return Result.Timeout;
             }
             if (n == 0)
             {
-                payload = default;
                 return Result.EndOfStream;
             }
-            _end += n;
+            _buffer.Commit(n);
         }
     }
 
-    // Room for the whole frame when its header is known (so a large frame is read with few syscalls),
-    // else for at least the header; buffered bytes move to the front first.
-    private void EnsureRoom(ReadOnlySequence<byte> buffered)
+    // The previous payload is dead once the caller asks for the next frame.
+    private void ReleasePrevious()
     {
-        long needed = FrameReader.TryReadHeader(buffered, limits, out int bodyLength, out _)
-            ? FrameWriter.HeaderLength + (long)bodyLength + 1
-            : FrameWriter.HeaderLength;
-        int have = _end - _start;
-        if (have == 0)
+        if (_consumeOnNext > 0)
         {
-            _start = _end = 0;
-            if (_buffer.Length > ShrinkAbove && needed <= DefaultSize)
-            {
-                // One large reply must not pin its buffer for the connection's life.
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
-            }
+            _buffer.Consume(_consumeOnNext);
+            _consumeOnNext = 0;
         }
-        if (_start > 0 && (_buffer.Length - _end < 4096 || _buffer.Length - _start < needed))
+        if (_inflated is not null)
         {
-            _buffer.AsSpan(_start, have).CopyTo(_buffer);
-            _start = 0;
-            _end = have;
+            _inflated.Clear();
+            _inflated.TrimIdle();
         }
-        if (_buffer.Length - _start < needed)
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(needed, Array.MaxLength));
-            _buffer.AsSpan(_start, have).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-            _start = 0;
-            _end = have;
-        }
-        if (_end == _buffer.Length)
-        {
-            // Defensive: the loop above always leaves room, but never spin on a full buffer.
-            throw new InvalidOperationException("Receive buffer full.");
-        }
+        _buffer.TrimIdle();
     }
 
+    private ReadOnlySequence<byte> Inflate(ReadOnlySequence<byte> body)
+    {
+        _inflated ??= new SegmentedBuffer(_budget, withBase: false, RetainLimit, "inflating a compressed frame");
+        Inflater.Inflate(body, _limits.MaxDecompressedLength, _inflated);
+        return _inflated.Sequence;
+    }
+
+    /// <summary>Releases the buffers and their budget. Only from the reader role, or once no reader can run.</summary>
     public void Dispose()
     {
-        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0)
+        if (_disposed)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return;
         }
+        _disposed = true;
+        _buffer.Dispose();
+        _inflated?.Dispose();
     }
 }

@@ -4,10 +4,15 @@ namespace Rpyc.Channel;
 
 /// <summary>
 /// A growable <see cref="IBufferWriter{T}"/> over pooled arrays that can leave room at the front,
-/// so a frame's header is filled in after its payload without a second copy.
+/// so a frame's header is filled in after its payload without a second copy. Arrays up to
+/// <see cref="PooledUpTo"/> come from the shared pool; larger ones are allocated at the size needed
+/// and dropped when given back, so a 40 MiB message neither takes a 64 MiB power-of-two array nor
+/// leaves one cached in the process-wide pool after the connection has let it go.
 /// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
+    public const int PooledUpTo = 1024 * 1024;
+
     private byte[] _buffer;
     private readonly int _reserved;
     private int _index;
@@ -15,7 +20,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public PooledBufferWriter(int reserved = 0, int initialCapacity = 256)
     {
         _reserved = reserved;
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, reserved + 16));
+        _buffer = Rent(Math.Max(initialCapacity, reserved + 16));
         _index = reserved;
     }
 
@@ -64,17 +69,17 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
         long target = Math.Max((long)_buffer.Length * 2, (long)_index + needed);
-        byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(target, Array.MaxLength));
+        byte[] bigger = Rent((int)Math.Min(target, Array.MaxLength));
         _buffer.AsSpan(0, _index).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Return(_buffer);
         _buffer = bigger;
     }
 
     /// <summary>Swaps a grown buffer for a small one; only between uses.</summary>
     public void Shrink(int capacity)
     {
-        byte[] small = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, _reserved + 16));
-        ArrayPool<byte>.Shared.Return(_buffer);
+        byte[] small = Rent(Math.Max(capacity, _reserved + 16));
+        Return(_buffer);
         _buffer = small;
         _index = _reserved;
     }
@@ -85,7 +90,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _buffer = [];
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
+        }
+    }
+
+    private static byte[] Rent(int size) =>
+        size <= PooledUpTo ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+
+    private static void Return(byte[] array)
+    {
+        if (array.Length <= PooledUpTo)
+        {
+            ArrayPool<byte>.Shared.Return(array);
         }
     }
 }

@@ -18,6 +18,13 @@ internal static class Envelope
     public static void Write(IBufferWriter<byte> output, RpycProtocolVersion version, MessageKind kind, long seq, object? args)
     {
         var writer = new BrineWriter(output);
+        WriteHeader(ref writer, version, kind, seq);
+        writer.Write(args);
+    }
+
+    /// <summary>Everything before the args, which the caller writes next (the connection boxes them straight into the frame).</summary>
+    public static void WriteHeader(ref BrineWriter writer, RpycProtocolVersion version, MessageKind kind, long seq)
+    {
         if (version == RpycProtocolVersion.V5)
         {
             writer.WriteTupleHeader(3);
@@ -29,7 +36,6 @@ internal static class Envelope
             writer.WriteTupleHeader(2);
         }
         writer.WriteInt(seq);
-        writer.Write(args);
     }
 
     public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
@@ -38,6 +44,91 @@ internal static class Envelope
         {
             throw ProtocolErrors.Message("empty payload");
         }
+        // The envelope as every peer writes it is read by hand, so that only the args are objects;
+        // anything else, and every error, goes through the general path and its messages.
+        if (maxDepth > 0 && TryReadHeader(payload, version, out MessageKind kind, out long seq, out int consumed))
+        {
+            try
+            {
+                // The envelope's own tuple is one level of the depth limit, as in the general path.
+                var reader = new BrineReader(payload.Slice(consumed), ArgsLimits(maxDepth));
+                object? args = reader.Read();
+                if (reader.Remaining == 0)
+                {
+                    return new Message(kind, seq, args);
+                }
+            }
+            catch (RpycProtocolException)
+            {
+            }
+        }
+        return ReadGeneral(payload, version, maxDepth);
+    }
+
+    // The args' limits: the default ones one level shallower (cached: the common case allocates nothing).
+    private static readonly BrineLimits s_defaultArgsLimits = BrineLimits.Default with { MaxDepth = BrineLimits.DefaultMaxDepth - 1 };
+
+    private static BrineLimits ArgsLimits(int maxDepth) =>
+        maxDepth == BrineLimits.DefaultMaxDepth ? s_defaultArgsLimits : BrineLimits.Default with { MaxDepth = maxDepth - 1 };
+
+    // 5.x TAG_TUP3 | imm msg 1..3 | seq; 6.x msg byte 1..3 | TAG_TUP2 | seq; seq an immediate or TAG_INT_L1 decimal, not negative.
+    private static bool TryReadHeader(ReadOnlySequence<byte> payload, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
+    {
+        kind = default;
+        seq = 0;
+        consumed = 0;
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryRead(out byte first) || !reader.TryRead(out byte second))
+        {
+            return false;
+        }
+        int code;
+        if (version == RpycProtocolVersion.V5)
+        {
+            if (first != BrineTag.Tup3)
+            {
+                return false;
+            }
+            code = second - BrineTag.ImmIntBias;
+        }
+        else
+        {
+            if (second != BrineTag.Tup2)
+            {
+                return false;
+            }
+            code = first;
+        }
+        if (code is < 1 or > 3 || !reader.TryRead(out byte tag))
+        {
+            return false;
+        }
+        if (tag is >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast)
+        {
+            seq = tag - BrineTag.ImmIntBias;
+        }
+        else
+        {
+            Span<byte> digits = stackalloc byte[20];
+            if (tag != BrineTag.IntL1 || !reader.TryRead(out byte length) || length is 0 or > 20
+                || !reader.TryCopyTo(digits[..length])
+                || !System.Buffers.Text.Utf8Parser.TryParse(digits[..length], out seq, out int used) || used != length)
+            {
+                return false;
+            }
+            reader.Advance(length);
+        }
+        if (seq < 0)
+        {
+            return false;
+        }
+        kind = (MessageKind)code;
+        consumed = (int)reader.Consumed;
+        return true;
+    }
+
+    private static Message ReadGeneral(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
+    {
         // The first byte tells a peer of the other version apart before brine reports it as garbage
         // (wire notes 4.1: 0x12 starts every 5.x message, 0x01..0x03 every 6.x one).
         byte first = payload.FirstSpan[0];

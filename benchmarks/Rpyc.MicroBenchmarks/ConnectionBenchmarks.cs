@@ -1,0 +1,230 @@
+using System.Buffers;
+using BenchmarkDotNet.Attributes;
+using Rpyc.Benchmarks;
+using Rpyc.Channel;
+using Rpyc.Protocol;
+
+namespace Rpyc.MicroBenchmarks;
+
+/// <summary>A client connection whose peer is a <see cref="ReplyingTransport"/> answering calls on the root.</summary>
+internal sealed class ClientRig : IDisposable
+{
+    private static readonly object s_rootRef = new PyTuple(BoxLabel.RemoteRefBoxed, new PyTuple("MicroService", 1L, 2L));
+
+    public ClientRig(int compressionThreshold = -1)
+    {
+        var transport = new ReplyingTransport(
+            handler => handler switch
+            {
+                HandlerId.GetRoot => s_rootRef,
+                HandlerId.CallAttr => CallAttrReply,
+                _ => null,
+            },
+            compressionThreshold);
+        Connection = new RpycConnection(transport, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(5) }, null, RpycProtocolVersion.V5);
+        Root = Connection.RootNetref;
+    }
+
+    public RpycConnection Connection { get; }
+
+    public Netref Root { get; }
+
+    /// <summary>The boxed reply the peer sends to the next CALLATTR.</summary>
+    public object? CallAttrReply { get; set; }
+
+    public static void Check(bool ok, string what)
+    {
+        if (!ok)
+        {
+            throw new InvalidOperationException($"The benchmark call {what} returned a wrong value.");
+        }
+    }
+
+    public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>A server connection serving <see cref="MicroService"/> to a <see cref="ReplayTransport"/>.</summary>
+internal sealed class ServerRig : IDisposable
+{
+    private readonly ReplayTransport _transport = new() { Capture = true };
+    private readonly RpycConnection _server;
+    private readonly PyTuple _rootRef;
+
+    public ServerRig()
+    {
+        _server = new RpycConnection(_transport, RpycConnectOptions.Default, new MicroService(), version: null);
+        Message reply = Serve(Encode(0, new PyTuple((long)HandlerId.GetRoot, new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty))));
+        _rootRef = new PyTuple(BoxLabel.LocalRefBoxed, ((PyTuple)reply.Args!)[1]);
+    }
+
+    /// <summary>A CALLATTR request frame on the server's root.</summary>
+    public byte[] CallAttr(string name, params object?[] args)
+    {
+        var boxed = new PyTuple(BoxLabel.TupleBoxed, new PyTuple(
+            _rootRef,
+            new PyTuple(BoxLabel.ValueBoxed, name),
+            new PyTuple(BoxLabel.ValueBoxed, PyTuple.From(args)),
+            new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty)));
+        byte[] request = Encode(1000, new PyTuple((long)HandlerId.CallAttr, boxed));
+        Message reply = Serve(request);
+        if (reply.Kind != MessageKind.Reply)
+        {
+            throw new InvalidOperationException($"The server answered {name} with an exception: {PyValue.Repr(reply.Args)}.");
+        }
+        return request;
+    }
+
+    // Setup only: decodes the reply (allocates).
+    private Message Serve(byte[] request)
+    {
+        _transport.Capture = true;
+        ServeOne(request);
+        _transport.Capture = false;
+        var buffer = new ReadOnlySequence<byte>(_transport.LastSent!);
+        if (!FrameReader.TryReadFrame(ref buffer, ChannelLimits.Default, out ReadOnlySequence<byte> payload))
+        {
+            throw new InvalidOperationException("The server sent an incomplete frame.");
+        }
+        return Envelope.Read(payload, RpycProtocolVersion.V5, 256);
+    }
+
+    private static byte[] Encode(long seq, object args)
+    {
+        var payload = new ArrayBufferWriter<byte>();
+        Envelope.Write(payload, RpycProtocolVersion.V5, MessageKind.Request, seq, args);
+        return FrameWriter.Encode(payload.WrittenSpan, compressionThreshold: -1);
+    }
+
+    /// <summary>Reads, dispatches and answers one request.</summary>
+    public bool ServeOne(byte[] request)
+    {
+        _transport.Request = request;
+        _transport.Arm();
+        return _server.Serve(TimeSpan.FromSeconds(1)) ? true : throw new InvalidOperationException("The server did not handle the request.");
+    }
+
+    public void Dispose() => _server.Dispose();
+}
+
+/// <summary>
+/// Allocation per <c>root.ping()</c> round trip, each side measured alone: the peer is played on the
+/// same thread by the transport, so the Allocated column counts one connection.
+/// </summary>
+/// <example>dotnet run -c Release --project benchmarks/Rpyc.MicroBenchmarks -- --filter '*PingBenchmarks*' --job short</example>
+[MemoryDiagnoser]
+public class PingBenchmarks
+{
+    private static readonly object s_pong = new PyTuple(BoxLabel.ValueBoxed, "pong");
+    private ClientRig _client = null!;
+    private ServerRig _server = null!;
+    private byte[] _ping = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _client = new ClientRig { CallAttrReply = s_pong };
+        ClientRig.Check(Client_Ping() is "pong", "ping");
+        _server = new ServerRig();
+        _ping = _server.CallAttr("ping");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _client.Dispose();
+        _server.Dispose();
+    }
+
+    /// <summary>The client: box, write and send the request, read and unbox the reply.</summary>
+    [Benchmark]
+    public object? Client_Ping() => _client.Root.CallMethod("ping");
+
+    /// <summary>The server: read the request, dispatch it to the service, send the reply.</summary>
+    [Benchmark]
+    public bool Server_Ping() => _server.ServeOne(_ping);
+}
+
+/// <summary>
+/// Allocation per large message on the client: sending <see cref="Size"/> bytes (<c>upload</c>) and
+/// receiving them (<c>download</c>), with the reply compressed or not (a Python peer compresses
+/// anything over 3000 bytes). The received payload array is the caller's; nothing else should be
+/// allocated per message in steady state.
+/// </summary>
+[MemoryDiagnoser]
+public class ClientTransferBenchmarks
+{
+    private ClientRig _client = null!;
+    private byte[] _upload = null!;
+    private object _uploadReply = null!;
+    private object _downloadReply = null!;
+
+    /// <summary>Payload bytes.</summary>
+    [Params(100 * 1024, BenchmarkData.OneMiB)]
+    public int Size { get; set; }
+
+    /// <summary>Whether the peer compresses its replies.</summary>
+    [Params(false, true)]
+    public bool Compressed { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _client = new ClientRig(Compressed ? FrameWriter.PythonCompressionThreshold : -1);
+        _upload = BenchmarkData.RandomBytes(Size);
+        _uploadReply = new PyTuple(BoxLabel.ValueBoxed, (long)Size);
+        _downloadReply = new PyTuple(BoxLabel.ValueBoxed, BenchmarkData.RepeatingBytes(Size));
+        ClientRig.Check(Upload() is long n && n == Size, "upload");
+        ClientRig.Check(Download() is byte[] b && b.AsSpan().SequenceEqual(BenchmarkData.RepeatingBytes(Size)), "download");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _client.Dispose();
+
+    /// <summary>Send <see cref="Size"/> bytes; the reply is a small int.</summary>
+    [Benchmark]
+    public object? Upload()
+    {
+        _client.CallAttrReply = _uploadReply;
+        return _client.Root.CallMethod("upload", _upload);
+    }
+
+    /// <summary>Receive <see cref="Size"/> bytes.</summary>
+    [Benchmark]
+    public object? Download()
+    {
+        _client.CallAttrReply = _downloadReply;
+        return _client.Root.CallMethod("download", Size);
+    }
+}
+
+/// <summary>Allocation per large message on a server connection: an <c>upload</c> request received, a <c>download</c> reply sent.</summary>
+[MemoryDiagnoser]
+public class ServerTransferBenchmarks
+{
+    private ServerRig _server = null!;
+    private byte[] _upload = null!;
+    private byte[] _download = null!;
+
+    /// <summary>Payload bytes.</summary>
+    [Params(100 * 1024, BenchmarkData.OneMiB)]
+    public int Size { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _server = new ServerRig();
+        _upload = _server.CallAttr("upload", BenchmarkData.RandomBytes(Size));
+        _download = _server.CallAttr("download", (long)Size);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _server.Dispose();
+
+    /// <summary>Receive <see cref="Size"/> bytes and call the handler (its array is inherent).</summary>
+    [Benchmark]
+    public bool Upload() => _server.ServeOne(_upload);
+
+    /// <summary>Send <see cref="Size"/> bytes as the reply.</summary>
+    [Benchmark]
+    public bool Download() => _server.ServeOne(_download);
+}

@@ -1,0 +1,126 @@
+using System.Buffers;
+using Rpyc.Channel;
+using Rpyc.Protocol;
+
+namespace Rpyc.Tests;
+
+/// <summary>
+/// Requests and replies are boxed while they are written; the bytes must be exactly the brine of
+/// protocol.py's boxed tuples, and the envelope read by hand must give what the general path gives.
+/// </summary>
+public class BoxingTests
+{
+    /// <summary>Records every frame sent and answers GETROOT with a remote reference, anything else with None.</summary>
+    private sealed class RecordingTransport(RpycProtocolVersion version) : Transport.Transport
+    {
+        private ReadOnlyMemory<byte> _pending;
+
+        public List<byte[]> Sent { get; } = [];
+
+        public override string PeerName => "recording";
+
+        public override int Receive(Span<byte> buffer, TimeSpan timeout)
+        {
+            if (_pending.IsEmpty)
+            {
+                return -1;
+            }
+            int n = Math.Min(buffer.Length, _pending.Length);
+            _pending.Span[..n].CopyTo(buffer);
+            _pending = _pending[n..];
+            return n;
+        }
+
+        public override void Send(ReadOnlySpan<byte> data)
+        {
+            Sent.Add(data.ToArray());
+            var frame = new ReadOnlySequence<byte>(Sent[^1]);
+            Assert.True(FrameReader.TryReadFrame(ref frame, ChannelLimits.Default, out ReadOnlySequence<byte> payload));
+            Message request = Envelope.Read(payload, version, 256);
+            var handler = (HandlerId)(long)((PyTuple)request.Args!)[0]!;
+            object reply = handler == HandlerId.GetRoot
+                ? new PyTuple(BoxLabel.RemoteRef, new PyTuple("peer.Root", 7L, 9L))
+                : new PyTuple(BoxLabel.Value, null);
+            var output = new ArrayBufferWriter<byte>();
+            Envelope.Write(output, version, MessageKind.Reply, request.Seq, reply);
+            _pending = FrameWriter.Encode(output.WrittenSpan, compressionThreshold: -1);
+        }
+
+        public override void Dispose()
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void CallMethod_ValuesNestedTupleAndNetref_FrameIsBrineOfTheBoxedTuples(RpycProtocolVersion version)
+    {
+        var transport = new RecordingTransport(version);
+        using var client = new RpycConnection(transport, new RpycConnectOptions { ProtocolVersion = version }, null, version);
+        Netref root = client.RootNetref;
+        byte[] bytes = [1, 2, 3];
+
+        root.CallMethod("f", 1L, "x", bytes, new PyTuple(2L, root), PyTuple.Empty);
+
+        var rootRef = new PyTuple(BoxLabel.LocalRef, new PyTuple("peer.Root", 7L, 9L));
+        var expectedArgs = new PyTuple(
+            (long)HandlerId.CallAttr,
+            new PyTuple(BoxLabel.Tuple, new PyTuple(
+                rootRef,
+                new PyTuple(BoxLabel.Value, "f"),
+                new PyTuple(BoxLabel.Tuple, new PyTuple(
+                    new PyTuple(BoxLabel.Value, 1L),
+                    new PyTuple(BoxLabel.Value, "x"),
+                    new PyTuple(BoxLabel.Value, bytes),
+                    new PyTuple(BoxLabel.Tuple, new PyTuple(new PyTuple(BoxLabel.Value, 2L), rootRef)),
+                    new PyTuple(BoxLabel.Value, PyTuple.Empty))),
+                new PyTuple(BoxLabel.Value, PyTuple.Empty))));
+        var output = new ArrayBufferWriter<byte>();
+        Envelope.Write(output, version, MessageKind.Request, 1, expectedArgs);
+        Assert.Equal(FrameWriter.Encode(output.WrittenSpan, compressionThreshold: -1), transport.Sent[^1]);
+    }
+
+    public static TheoryData<RpycProtocolVersion, long> Seqs => new()
+    {
+        { RpycProtocolVersion.V5, 0 },
+        { RpycProtocolVersion.V5, 159 },
+        { RpycProtocolVersion.V5, 160 },
+        { RpycProtocolVersion.V5, long.MaxValue },
+        { RpycProtocolVersion.V6, 0 },
+        { RpycProtocolVersion.V6, 123_456_789_012 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Seqs))]
+    public void Read_EnvelopeBySeq_SameAsGeneralPath(RpycProtocolVersion version, long seq)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var args = new PyTuple(BoxLabel.Value, new PyTuple("a", 1L, new byte[] { 9 }));
+        Envelope.Write(output, version, MessageKind.Reply, seq, args);
+
+        Message message = Envelope.Read(new ReadOnlySequence<byte>(output.WrittenMemory), version, 256);
+
+        Assert.Equal(MessageKind.Reply, message.Kind);
+        Assert.Equal(seq, message.Seq);
+        Assert.Equal(args, message.Args);
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void Read_ArgsAtTheDepthLimit_SameLimitAsGeneralPath(RpycProtocolVersion version)
+    {
+        // The envelope is level 1; args nested to level maxDepth pass, one more fails.
+        const int MaxDepth = 8;
+        object? Nest(int levels) => levels == 0 ? null : new PyTuple(Nest(levels - 1));
+        var output = new ArrayBufferWriter<byte>();
+        Envelope.Write(output, version, MessageKind.Request, 5, Nest(MaxDepth - 1));
+        var deeper = new ArrayBufferWriter<byte>();
+        Envelope.Write(deeper, version, MessageKind.Request, 5, Nest(MaxDepth));
+
+        Assert.Equal(5, Envelope.Read(new ReadOnlySequence<byte>(output.WrittenMemory), version, MaxDepth).Seq);
+        var ex = Assert.Throws<RpycProtocolException>(() => Envelope.Read(new ReadOnlySequence<byte>(deeper.WrittenMemory), version, MaxDepth));
+        Assert.Contains($"nesting deeper than {MaxDepth} levels", ex.Message, StringComparison.Ordinal);
+    }
+}
