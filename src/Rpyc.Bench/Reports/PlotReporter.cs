@@ -86,6 +86,7 @@ public static class PlotReporter
                     lines[^1] += ", ...";
                     break;
                 }
+                lines[^1] += ",";
                 lines.Add("");
             }
             lines[^1] += (lines[^1].Length > 0 ? ", " : "") + item;
@@ -103,6 +104,9 @@ public static class PlotReporter
     {
         var plot = NewPlot(title, caption);
         var palette = new ScottPlot.Palettes.Category10();
+        // A series no target has (wrk when it did not run) gets neither a slot nor a legend entry.
+        var measured = series.Where(s => targets.Any(t => s.Value(t) is double v && double.IsFinite(v))).ToArray();
+        series = measured.Length > 0 ? measured : series[..1];
         double[] values = series.SelectMany(s => targets.Select(t => s.Value(t) ?? double.NaN)).Where(v => double.IsFinite(v) && v > 0).ToArray();
         ValueAxis axis = ValueAxis.For(values);
         double groupWidth = 0.8;
