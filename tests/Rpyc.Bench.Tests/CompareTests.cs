@@ -249,3 +249,28 @@ public class CompareTests(ITestOutputHelper output)
         }
     }
 }
+
+public class CompareBusyTests
+{
+    [Theory]
+    [InlineData(new[] { 0.2, 0.4 }, false)]
+    [InlineData(new[] { 0.2, 1.0 }, true)]
+    [InlineData(new double[0], false)]
+    public void BusyWarning_LoadOfHalfTheCpus_Warns(double[] load, bool warns)
+    {
+        BenchmarkReport quiet = CompareTests.Report(1);
+        RunMetadata m = quiet.Metadata;
+        var busy = new BenchmarkReport
+        {
+            Metadata = new RunMetadata
+            {
+                ToolVersion = m.ToolVersion, StartTime = m.StartTime, Machine = m.Machine, OperatingSystem = m.OperatingSystem, CpuModel = m.CpuModel,
+                ProcessorCount = 2, MemoryBytes = m.MemoryBytes, Runtime = m.Runtime, PeerVersions = m.PeerVersions, Parameters = m.Parameters, LoadAverage = load,
+            },
+            Targets = quiet.Targets,
+        };
+        ReportComparison c = ReportComparison.Compare(quiet, busy);
+        Assert.Equal(warns, ComparisonReporter.BusyWarning(c) is not null);
+        Assert.Equal(warns, ComparisonReporter.RenderText(c).Contains("Warning: the machine was busy during new (load 1.0 on 2 CPUs)", StringComparison.Ordinal));
+    }
+}

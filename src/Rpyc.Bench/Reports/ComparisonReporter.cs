@@ -28,6 +28,10 @@ public static class ComparisonReporter
         text.Append("base: ").Append(Describe(comparison.Base)).Append('\n');
         text.Append("new:  ").Append(Describe(comparison.New)).Append('\n');
         text.Append(Wrap(HowDecided(comparison), TextWidth)).Append('\n');
+        if (BusyWarning(comparison) is { } busy)
+        {
+            text.Append(Wrap(busy, TextWidth)).Append('\n');
+        }
         foreach (IGrouping<string, FigureComparison> target in comparison.Figures.GroupBy(f => f.Target))
         {
             text.Append('\n').Append(target.Key).Append('\n');
@@ -58,7 +62,12 @@ public static class ComparisonReporter
         md.Append("## rpycbench comparison\n\n");
         md.Append("- base: ").Append(Describe(comparison.Base)).Append('\n');
         md.Append("- new: ").Append(Describe(comparison.New)).Append('\n');
-        md.Append("- ").Append(HowDecided(comparison)).Append("\n\n");
+        md.Append("- ").Append(HowDecided(comparison)).Append('\n');
+        if (BusyWarning(comparison) is { } busy)
+        {
+            md.Append("- **").Append(busy).Append("**\n");
+        }
+        md.Append('\n');
         md.Append("| target | figure | unit | base | new | change | verdict |\n");
         md.Append("| --- | --- | --- | ---: | ---: | ---: | --- |\n");
         foreach (FigureComparison f in comparison.Figures)
@@ -174,6 +183,28 @@ public static class ComparisonReporter
         int runs = r.Targets.Select(t => t.RunCount).DefaultIfEmpty(1).Min();
         return $"{r.Metadata.StartTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC on {r.Metadata.Machine}, "
             + $"rpycbench {r.Metadata.ToolVersion.Split('+')[0]}, {(runs > 1 ? $"{runs} runs" : "1 run")}";
+    }
+
+    /// <summary>
+    /// A warning when either run's machine was busy: a 1-minute load average (start or end) of at
+    /// least half its logical CPUs, so other programs competed with the benchmark; otherwise <c>null</c>.
+    /// </summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <returns>The warning, or <c>null</c>.</returns>
+    public static string? BusyWarning(ReportComparison comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        var busy = new List<string>();
+        foreach ((string name, RunMetadata m) in (ValueTuple<string, RunMetadata>[])[("base", comparison.Base.Metadata), ("new", comparison.New.Metadata)])
+        {
+            double load = m.LoadAverage.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+            if (m.ProcessorCount > 0 && load >= m.ProcessorCount / 2.0)
+            {
+                busy.Add($"{name} (load {load.ToString("0.0", CultureInfo.InvariantCulture)} on {m.ProcessorCount} CPUs)");
+            }
+        }
+        return busy.Count == 0 ? null
+            : $"Warning: the machine was busy during {string.Join(" and ", busy)}: other programs moved the figures, so verdicts are unreliable.";
     }
 
     private static string HowDecided(ReportComparison c)
