@@ -274,3 +274,20 @@ public class CompareBusyTests
         Assert.Equal(warns, ComparisonReporter.RenderText(c).Contains("Warning: the machine was busy during new (load 1.0 on 2 CPUs)", StringComparison.Ordinal));
     }
 }
+
+public class PercentTests
+{
+    [Theory]
+    [InlineData(12.345, "+12.3%")]
+    [InlineData(-8.04, "-8.0%")]
+    [InlineData(0, "0.0%")]
+    [InlineData(4704.6, "+4705%")]
+    [InlineData(-99.99, "-100%")]
+    [InlineData(250000, ">+9999%")]
+    [InlineData(double.NaN, "-")]
+    public void Percent_AtMostSevenCharacters(double value, string expected)
+    {
+        Assert.Equal(expected, ReportComparison.Percent(value));
+        Assert.True(expected.Length <= 7);
+    }
+}

@@ -161,9 +161,11 @@ public sealed record ReportComparison(
         return new FigureComparison(target, figure, unit, higherIsBetter, b, n, bci, nci, verdict, basis);
     }
 
-    /// <summary>Formats a percentage such as <c>+12.5%</c>.</summary>
+    /// <summary>Formats a percentage such as <c>+12.5%</c>; whole percents from 100 %, so the text stays at most 7 characters.</summary>
     /// <param name="percent">The value.</param>
     /// <returns>The text, or <c>-</c> when not finite.</returns>
     public static string Percent(double percent) =>
-        double.IsFinite(percent) ? percent.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%" : "-";
+        !double.IsFinite(percent) ? "-"
+        : Math.Abs(percent) >= 9_999.5 ? (percent > 0 ? ">+9999%" : "<-9999%")
+        : percent.ToString(Math.Abs(percent) >= 99.95 ? "+0;-0;0" : "+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
 }
