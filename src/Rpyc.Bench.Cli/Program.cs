@@ -43,6 +43,13 @@ app.Configure(config =>
         .WithExample("serve", "rpyc_threaded", "--host", "0.0.0.0", "--port", "18812");
     config.AddCommand<MachineCommand>("machine")
         .WithDescription("Describe this machine (CPU, cores, memory, runtime, idle and frequency governors, load), the CPU placements it allows, and other programs' CPU use now.");
+    config.AddCommand<CompareCommand>("compare")
+        .WithDescription("Compare two JSON reports figure by figure (faster / slower / same, from confidence intervals or a noise band); --threshold exits 1 on a regression, for CI.")
+        .WithExample("compare", "baseline.json", "new.json", "--threshold", "10%")
+        .WithExample("compare", "baseline.json", "new.json", "--markdown", "comparison.md");
+    config.AddCommand<ReportCommand>("report")
+        .WithDescription("Render a stored JSON report again: summary tables, and --html, --markdown, --csv or --plots files.")
+        .WithExample("report", "run.json", "--html", "run.html");
     config.AddBranch("profile", profile =>
     {
         profile.SetDescription("Show what RPyC does on the wire: round trips, netrefs, call tree, timeline, slow calls and advice.");
@@ -56,7 +63,7 @@ app.Configure(config =>
     });
     config.SetExceptionHandler((ex, resolver) =>
     {
-        // Parse and validation errors are usage errors: say what is wrong, show the usage, exit 2.
+        // Parse and validation errors are usage errors: say what is wrong, point to --help, exit 2.
         if (ex is CommandParseException or CommandConfigurationException or CommandRuntimeException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] {ex.Message}");
@@ -82,14 +89,14 @@ if (args is ["profile"] && code == ExitCodes.Failed)
 bool passesExitCode = args is ["profile", "run", ..];
 if (code == ExitCodes.Usage && (usageError || !passesExitCode))
 {
-    Console.WriteLine();
-    string[] help = args switch
+    // The message, then one line: the full help would push the message off the screen.
+    string command = args switch
     {
-        ["serve", ..] => ["serve", "--help"],
-        ["profile", "scenario" or "run", ..] => ["profile", args[1], "--help"],
-        ["profile", ..] => ["profile", "--help"],
-        _ => ["--help"],
+        ["serve" or "compare" or "report", ..] => $"rpycbench {args[0]} --help",
+        ["profile", "scenario" or "run", ..] => $"rpycbench profile {args[1]} --help",
+        ["profile", ..] => "rpycbench profile --help",
+        _ => "rpycbench --help",
     };
-    app.Run(help, CancellationToken.None);
+    Console.WriteLine($"Run '{command}' for the options.");
 }
 return code;

@@ -61,11 +61,13 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--tcp-port", "18900")]
     [InlineData("--rpyc-host", "127.0.0.1", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("serve", "rpyc_threaded", "--receive-spin-us", "5000")]
-    public void Run_BadUsage_UsageAndExitCode2(params string[] args)
+    public void Run_BadUsage_MessageAndOneHelpLineAndExitCode2(params string[] args)
     {
         (int code, string stdout, _) = Run(args);
         Assert.Equal(2, code);
-        Assert.Contains("USAGE", stdout, StringComparison.Ordinal);
+        Assert.Contains("Error:", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"Run 'rpycbench (serve )?--help' for the options\.\n?$", stdout);
+        Assert.DoesNotContain("USAGE", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Equal(2, code);
         string text = Whitespace().Replace(stdout, " ");
         Assert.Contains("Unknown scenario 'nope'. Scenarios: ping, attribute-style, transfer, chunks, mixed.", text, StringComparison.Ordinal);
-        Assert.Contains("USAGE", stdout, StringComparison.Ordinal);
+        Assert.Contains("Run 'rpycbench profile scenario --help' for the options.", stdout, StringComparison.Ordinal);
     }
 
     // examples/Profiling runs its own ThreadedServer in-process and attaches its own telemetry to its

@@ -162,6 +162,14 @@ public sealed class TcpFloorTests : IDisposable
     }
 
     [Fact]
+    public void Server_BusyPort_BindFails()
+    {
+        // A second floor server on a busy port must fail, not share the port (SO_REUSEPORT).
+        var error = Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => new TcpRawServer("127.0.0.1", _server.Port, TimeSpan.Zero));
+        Assert.Equal(System.Net.Sockets.SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+    }
+
+    [Fact]
     public void Constructor_SpinOutOfRange_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TcpRawServer("127.0.0.1", 0, TimeSpan.FromMilliseconds(-1)));
@@ -285,11 +293,4 @@ internal sealed class OneConnectionServer : IDisposable
         Assert.True(_thread.Join(TimeSpan.FromSeconds(15)), "the fake server's thread stopped");
     }
 
-    [Fact]
-    public void Server_BusyPort_BindFails()
-    {
-        // A second floor server on a busy port must fail, not share the port (SO_REUSEPORT).
-        var error = Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => new TcpRawServer("127.0.0.1", _server.Port, TimeSpan.Zero));
-        Assert.Equal(System.Net.Sockets.SocketError.AddressAlreadyInUse, error.SocketErrorCode);
-    }
 }

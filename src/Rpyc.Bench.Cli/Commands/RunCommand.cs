@@ -149,6 +149,18 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Write PNG plots to DIR.")]
         public string? Plots { get; init; }
 
+        [CommandOption("--html <FILE>")]
+        [Description("Write a self-contained HTML report (metadata, tables, charts, definitions) to FILE.")]
+        public string? Html { get; init; }
+
+        [CommandOption("--markdown <FILE>")]
+        [Description("Write the summary tables as Markdown to FILE.")]
+        public string? Markdown { get; init; }
+
+        [CommandOption("--csv <FILE>")]
+        [Description("Write every figure as CSV (target, benchmark, figure, unit, value, 95% interval) to FILE.")]
+        public string? Csv { get; init; }
+
         [CommandOption("-q|--quiet")]
         [Description("Suppress the summary tables and the progress display (errors and written files are still printed).")]
         public bool Quiet { get; init; }
@@ -345,7 +357,8 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             AnsiConsole.Profile.Width = 200;
         }
         long start = Clock.Now;
-        BenchmarkReport report = Run(options, showProgress: !settings.Quiet && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive, cancellationToken);
+        bool interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        BenchmarkReport report = Run(options, showProgress: !settings.Quiet && interactive, progressLines: !settings.Quiet && !interactive, cancellationToken);
         if (settings.Quiet)
         {
             SummaryRenderer.RenderErrors(report);
@@ -365,13 +378,30 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             IReadOnlyList<string> files = PlotReporter.Write(report, settings.Plots);
             AnsiConsole.MarkupLineInterpolated($"Plots: {files.Count} PNG files in {settings.Plots}");
         }
+        ReportCommand.WriteExports(report, settings.Html, settings.Markdown, settings.Csv);
         return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted
             : report.AnyFailed ? ExitCodes.Failed
             : ExitCodes.Ok;
     }
 
-    private static BenchmarkReport Run(SuiteOptions options, bool showProgress, CancellationToken cancellationToken)
+    private static BenchmarkReport Run(SuiteOptions options, bool showProgress, bool progressLines, CancellationToken cancellationToken)
     {
+        if (progressLines)
+        {
+            // No terminal (a CI log, a pipe): one line per target and phase on stderr, so the log shows the run moving.
+            long start = Clock.Now;
+            string? last = null;
+            return BenchmarkSuite.RunAll(options, new Progress(p =>
+            {
+                string round = p.Runs > 1 ? $"run {p.Run + 1}/{p.Runs}, " : "";
+                string line = $"{p.Target} ({round}target {p.TargetIndex + 1}/{p.TargetCount}): {p.Phase}";
+                if (line != last)
+                {
+                    last = line;
+                    Console.Error.WriteLine($"[{Clock.SecondsSince(start).ToString("F1", CultureInfo.InvariantCulture),6} s] {line}");
+                }
+            }), cancellationToken);
+        }
         if (!showProgress)
         {
             return BenchmarkSuite.RunAll(options, null, cancellationToken);

@@ -8,7 +8,9 @@ internal static class SummaryRenderer
 {
     public static void Render(BenchmarkReport report)
     {
-        foreach (SummaryTable summary in SummaryTables.Build(report))
+        // A terminal's own width; 80 in a log or a pipe. A column takes its text, one space each side and a border.
+        int width = Console.IsOutputRedirected ? 80 : Math.Max(40, AnsiConsole.Profile.Width);
+        foreach (SummaryTable summary in SummaryTables.Build(report).SelectMany(t => SummaryTables.FitWidth(t, width - 2, 3)))
         {
             var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(summary.Title)}[/]");
             for (int i = 0; i < summary.Columns.Count; i++)

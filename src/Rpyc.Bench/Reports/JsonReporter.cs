@@ -13,6 +13,12 @@ namespace Rpyc.Bench;
 /// </summary>
 public static class JsonReporter
 {
+    /// <summary>
+    /// The version of the JSON layout, written as <c>metadata.schema_version</c>: raised when a field
+    /// changes meaning or moves, so that <see cref="ReportReader"/> refuses a report it would misread.
+    /// </summary>
+    public const int SchemaVersion = 1;
+
     /// <summary>Renders the report.</summary>
     /// <param name="report">The report.</param>
     /// <returns>Indented JSON.</returns>
@@ -43,6 +49,7 @@ public static class JsonReporter
     {
         w.WriteStartObject("metadata");
         w.WriteString("tool", "rpycbench");
+        w.WriteNumber("schema_version", SchemaVersion);
         w.WriteString("tool_version", m.ToolVersion);
         w.WriteString("start_time", m.StartTime.ToString("O", CultureInfo.InvariantCulture));
         Number(w, "duration", m.Seconds);
@@ -131,6 +138,7 @@ public static class JsonReporter
         w.WriteString("bandwidth", "bytes_per_second");
         w.WriteString("throughput", "requests_per_second");
         w.WriteString("cpu", "percent_of_one_core");
+        w.WriteString("success_rate", "fraction");
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -37,6 +37,7 @@ public static class SummaryTables
             Table("Connection time: new TCP connection to first valid reply", t,
                 Row("mean (ms)", t, r => Ms(r.Connection?.ConnectionTime, "mean")),
                 Row("p50 (ms)", t, r => Ms(r.Connection?.ConnectionTime, "p50")),
+                Row("p95 (ms)", t, r => Ms(r.Connection?.ConnectionTime.P95)),
                 Row("p99 (ms)", t, r => Ms(r.Connection?.ConnectionTime, "p99")),
                 Row("TCP connect mean (ms)", t, r => Ms(r.Connection?.TcpConnect.Mean)),
                 Row("round trips", t, r => F(r.Connection?.RoundTripsPerConnection, 1)),
@@ -61,6 +62,7 @@ public static class SummaryTables
             Row("throughput (req/s)", t, r => r.Concurrent is { } c ? WithInterval(c.Throughput, c.ThroughputCi95?.HalfWidth, 0) : Missing),
             Row("latency mean (µs)", t, r => Us(r.Concurrent?.Latency, "mean")),
             Row("latency p50 (µs)", t, r => Us(r.Concurrent?.Latency, "p50")),
+            Row("latency p95 (µs)", t, r => Us(r.Concurrent?.Latency.P95)),
             Row("latency p99 (µs)", t, r => Us(r.Concurrent?.Latency, "p99")),
             Row("success rate (%)", t, r => F(r.Concurrent is { } c ? c.SuccessRate * 100 : null, 1)),
             Row("slowest client (req/s)", t, r => F(r.Concurrent?.PerClient.Select(c => c.Throughput).DefaultIfEmpty().Min(), 0)),
@@ -87,6 +89,43 @@ public static class SummaryTables
                 : WithInterval(s.BytesPerSecond / (1024 * 1024), s.BytesPerSecondCi95?.HalfWidth / (1024 * 1024), s.BytesPerSecond < 10 * 1024 * 1024 ? 2 : 1);
         })).ToArray();
         return Table(title, t, rows);
+    }
+
+    /// <summary>
+    /// Splits a table whose targets would not fit <paramref name="width"/> columns into several tables,
+    /// each with the metric column and as many whole target columns as fit (at least one), so that no
+    /// target name or number is cut or wrapped.
+    /// </summary>
+    /// <param name="table">The table.</param>
+    /// <param name="width">The width to fit, in characters.</param>
+    /// <param name="columnOverhead">Characters each column takes beyond its text (padding and border).</param>
+    /// <returns>The table itself when it fits, otherwise its parts in target order.</returns>
+    public static IReadOnlyList<SummaryTable> FitWidth(SummaryTable table, int width, int columnOverhead)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int Width(int column) => Math.Max(table.Columns[column].Length, table.Rows.Select(r => r[column].Length).DefaultIfEmpty().Max()) + columnOverhead;
+        int first = Width(0) + 1;
+        var parts = new List<List<int>>();
+        int used = int.MaxValue;
+        for (int c = 1; c < table.Columns.Count; c++)
+        {
+            int w = Width(c);
+            if (parts.Count == 0 || used + w > width)
+            {
+                parts.Add([]);
+                used = first;
+            }
+            parts[^1].Add(c);
+            used += w;
+        }
+        if (parts.Count <= 1)
+        {
+            return [table];
+        }
+        return parts.Select((columns, i) => new SummaryTable(
+            i == 0 ? table.Title : $"{table.Title} (continued)",
+            [table.Columns[0], .. columns.Select(c => table.Columns[c])],
+            table.Rows.Select(r => (IReadOnlyList<string>)[r[0], .. columns.Select(c => r[c])]).ToArray())).ToArray();
     }
 
     /// <summary>A size as <c>1 KiB</c>, <c>10 KiB</c>, <c>1 MiB</c>, or bytes.</summary>
@@ -126,16 +165,19 @@ public static class SummaryTables
     private static string Mib(double? bytes) => F(bytes / (1024 * 1024), 1);
 }
 
-/// <summary>Renders the summary tables as plain text (fixed-width columns), a pure function of the report.</summary>
+/// <summary>Renders the summary tables as plain text (fixed-width columns, at most 80 wide), a pure function of the report.</summary>
 public static class TextReporter
 {
+    /// <summary>The widest line, in characters: targets that do not fit go to a continued table.</summary>
+    public const int Width = 80;
+
     /// <summary>Renders the report.</summary>
     /// <param name="report">The report.</param>
     /// <returns>The tables, separated by blank lines.</returns>
     public static string Render(BenchmarkReport report)
     {
         var text = new StringBuilder();
-        foreach (SummaryTable table in SummaryTables.Build(report))
+        foreach (SummaryTable table in SummaryTables.Build(report).SelectMany(t => SummaryTables.FitWidth(t, Width, 2)))
         {
             text.Append(table.Title).Append('\n');
             int[] widths = table.Columns.Select((c, i) => Math.Max(c.Length, table.Rows.Select(r => r[i].Length).DefaultIfEmpty().Max())).ToArray();

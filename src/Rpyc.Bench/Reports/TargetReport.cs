@@ -43,8 +43,17 @@ public sealed class TargetReport
     /// </summary>
     public bool Remote { get; init; }
 
-    /// <summary>How many runs these results combine (see <see cref="Runs"/>); 1 for a single run.</summary>
-    public int RunCount => Runs?.Count ?? 1;
+    /// <summary>
+    /// How many runs these results combine (see <see cref="Runs"/>); 1 for a single run. Set only by a
+    /// report read back from JSON (<see cref="ReportReader"/>), which keeps the count but not each run's report.
+    /// </summary>
+    public int RunCount
+    {
+        get => _runCount ?? Runs?.Count ?? 1;
+        init => _runCount = value;
+    }
+
+    private readonly int? _runCount;
 
     /// <summary>Each run's report, in run order, when this report combines several runs; otherwise <c>null</c>.</summary>
     public IReadOnlyList<TargetReport>? Runs { get; init; }

@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Rpyc.Bench;
+
+/// <summary>
+/// Renders a <see cref="ReportComparison"/> as an 80-column text table (one block per target, so a
+/// long target name is never cut), as Markdown (for a pull request) or as JSON (for tools). Pure
+/// functions; numbers use the invariant culture.
+/// </summary>
+public static class ComparisonReporter
+{
+    /// <summary>The widest line <see cref="RenderText"/> writes.</summary>
+    public const int TextWidth = 80;
+
+    private static readonly int[] s_widths = [16, 5, 17, 17, 7, 7];
+
+    /// <summary>Renders the comparison as plain text, no line wider than <see cref="TextWidth"/>.</summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <param name="thresholdPercent">The <c>--threshold</c>, in percent, or <c>null</c>.</param>
+    /// <returns>The text.</returns>
+    public static string RenderText(ReportComparison comparison, double? thresholdPercent = null)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        var text = new StringBuilder();
+        text.Append("base: ").Append(Describe(comparison.Base)).Append('\n');
+        text.Append("new:  ").Append(Describe(comparison.New)).Append('\n');
+        text.Append(Wrap(HowDecided(comparison), TextWidth)).Append('\n');
+        if (BusyWarning(comparison) is { } busy)
+        {
+            text.Append(Wrap(busy, TextWidth)).Append('\n');
+        }
+        foreach (IGrouping<string, FigureComparison> target in comparison.Figures.GroupBy(f => f.Target))
+        {
+            text.Append('\n').Append(target.Key).Append('\n');
+            Line(text, ["figure", "unit", "base", "new", "change", "verdict"]);
+            Line(text, s_widths.Select(w => new string('-', w)).ToArray());
+            foreach (FigureComparison f in target)
+            {
+                Line(text, [f.Figure, f.Unit, Value(f.Base, f.BaseCi95), Value(f.New, f.NewCi95), ReportComparison.Percent(f.ChangePercent), Name(f.Verdict)]);
+            }
+        }
+        if (comparison.Figures.Count == 0)
+        {
+            text.Append("\nNo figure is present in both reports.\n");
+        }
+        Others(text, comparison);
+        text.Append('\n').Append(Wrap(Summary(comparison, thresholdPercent), TextWidth)).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>Renders the comparison as a Markdown section.</summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <param name="thresholdPercent">The <c>--threshold</c>, in percent, or <c>null</c>.</param>
+    /// <returns>The Markdown.</returns>
+    public static string RenderMarkdown(ReportComparison comparison, double? thresholdPercent = null)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        var md = new StringBuilder();
+        md.Append("## rpycbench comparison\n\n");
+        md.Append("- base: ").Append(Describe(comparison.Base)).Append('\n');
+        md.Append("- new: ").Append(Describe(comparison.New)).Append('\n');
+        md.Append("- ").Append(HowDecided(comparison)).Append('\n');
+        if (BusyWarning(comparison) is { } busy)
+        {
+            md.Append("- **").Append(busy).Append("**\n");
+        }
+        md.Append('\n');
+        md.Append("| target | figure | unit | base | new | change | verdict |\n");
+        md.Append("| --- | --- | --- | ---: | ---: | ---: | --- |\n");
+        foreach (FigureComparison f in comparison.Figures)
+        {
+            string verdict = f.Verdict switch { Verdict.Slower => "**slower**", _ => Name(f.Verdict) };
+            md.Append($"| {f.Target} | {f.Figure} | {f.Unit} | {Value(f.Base, f.BaseCi95)} | {Value(f.New, f.NewCi95)} | {ReportComparison.Percent(f.ChangePercent)} | {verdict} |\n");
+        }
+        var others = new StringBuilder();
+        Others(others, comparison);
+        md.Append(others.Length > 0 ? others.ToString() : "").Append('\n').Append(Summary(comparison, thresholdPercent)).Append('\n');
+        return md.ToString();
+    }
+
+    /// <summary>Renders the comparison as JSON: both runs' identity, the rule, and every figure.</summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <param name="thresholdPercent">The <c>--threshold</c>, in percent, or <c>null</c>.</param>
+    /// <returns>Indented JSON.</returns>
+    public static string RenderJson(ReportComparison comparison, double? thresholdPercent = null)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("tool", "rpycbench-compare");
+            w.WriteNumber("schema_version", JsonReporter.SchemaVersion);
+            Run(w, "base", comparison.Base);
+            Run(w, "new", comparison.New);
+            w.WriteNumber("noise_band_percent", comparison.NoiseBandPercent);
+            if (thresholdPercent is double t)
+            {
+                w.WriteNumber("threshold_percent", t);
+                w.WriteNumber("regressions", comparison.Regressions(t).Count);
+            }
+            else
+            {
+                w.WriteNull("threshold_percent");
+            }
+            w.WriteStartArray("figures");
+            foreach (FigureComparison f in comparison.Figures)
+            {
+                w.WriteStartObject();
+                w.WriteString("target", f.Target);
+                w.WriteString("figure", f.Figure);
+                w.WriteString("unit", f.Unit);
+                w.WriteBoolean("higher_is_better", f.HigherIsBetter);
+                w.WriteNumber("base", f.Base);
+                w.WriteNumber("new", f.New);
+                Interval(w, "base_ci95", f.BaseCi95);
+                Interval(w, "new_ci95", f.NewCi95);
+                if (double.IsFinite(f.ChangePercent))
+                {
+                    w.WriteNumber("change_percent", f.ChangePercent);
+                }
+                else
+                {
+                    w.WriteNull("change_percent");
+                }
+                w.WriteString("verdict", Name(f.Verdict));
+                w.WriteString("basis", f.Basis == VerdictBasis.ConfidenceIntervals ? "ci95" : "noise_band");
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("only_in_base");
+            foreach (string name in comparison.OnlyInBase)
+            {
+                w.WriteStringValue(name);
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("only_in_new");
+            foreach (string name in comparison.OnlyInNew)
+            {
+                w.WriteStringValue(name);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>The verdict as written: <c>faster</c>, <c>slower</c> or <c>same</c>.</summary>
+    /// <param name="verdict">The verdict.</param>
+    /// <returns>The word.</returns>
+    public static string Name(Verdict verdict) => verdict.ToString().ToLowerInvariant();
+
+    private static void Run(Utf8JsonWriter w, string name, BenchmarkReport r)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("start_time", r.Metadata.StartTime.ToString("O", CultureInfo.InvariantCulture));
+        w.WriteString("hostname", r.Metadata.Machine);
+        w.WriteString("tool_version", r.Metadata.ToolVersion);
+        w.WriteNumber("runs", r.Targets.Select(t => t.RunCount).DefaultIfEmpty(1).Min());
+        w.WriteEndObject();
+    }
+
+    private static void Interval(Utf8JsonWriter w, string name, Interval? interval)
+    {
+        if (interval is { } i)
+        {
+            w.WriteStartArray(name);
+            w.WriteNumberValue(i.Low);
+            w.WriteNumberValue(i.High);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static string Describe(BenchmarkReport r)
+    {
+        int runs = r.Targets.Select(t => t.RunCount).DefaultIfEmpty(1).Min();
+        return $"{r.Metadata.StartTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC on {r.Metadata.Machine}, "
+            + $"rpycbench {r.Metadata.ToolVersion.Split('+')[0]}, {(runs > 1 ? $"{runs} runs" : "1 run")}";
+    }
+
+    /// <summary>
+    /// A warning when either run's machine was busy: a 1-minute load average (start or end) of at
+    /// least half its logical CPUs, so other programs competed with the benchmark; otherwise <c>null</c>.
+    /// </summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <returns>The warning, or <c>null</c>.</returns>
+    public static string? BusyWarning(ReportComparison comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        var busy = new List<string>();
+        foreach ((string name, RunMetadata m) in (ValueTuple<string, RunMetadata>[])[("base", comparison.Base.Metadata), ("new", comparison.New.Metadata)])
+        {
+            double load = m.LoadAverage.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+            if (m.ProcessorCount > 0 && load >= m.ProcessorCount / 2.0)
+            {
+                busy.Add($"{name} (load {load.ToString("0.0", CultureInfo.InvariantCulture)} on {m.ProcessorCount} CPUs)");
+            }
+        }
+        return busy.Count == 0 ? null
+            : $"Warning: the machine was busy during {string.Join(" and ", busy)}: other programs moved the figures, so verdicts are unreliable.";
+    }
+
+    private static string HowDecided(ReportComparison c)
+    {
+        string band = c.NoiseBandPercent.ToString("0.#", CultureInfo.InvariantCulture);
+        return c.Figures.All(f => f.Basis == VerdictBasis.ConfidenceIntervals) && c.Figures.Count > 0
+            ? "Verdicts: 95% confidence intervals of both runs (overlap = same)."
+            : c.Figures.Any(f => f.Basis == VerdictBasis.ConfidenceIntervals)
+                ? $"Verdicts: 95% confidence intervals where both runs have them (overlap = same), else a ±{band}% noise band."
+                : $"Verdicts: a ±{band}% noise band (single runs have no confidence interval; use --runs 3 or more for intervals).";
+    }
+
+    private static string Summary(ReportComparison c, double? threshold)
+    {
+        int slower = c.Figures.Count(f => f.Verdict == Verdict.Slower);
+        int faster = c.Figures.Count(f => f.Verdict == Verdict.Faster);
+        string counts = $"{c.Figures.Count} figures: {faster} faster, {slower} slower, {c.Figures.Count - faster - slower} same.";
+        if (threshold is not double t)
+        {
+            return counts;
+        }
+        IReadOnlyList<FigureComparison> regressions = c.Regressions(t);
+        string limit = t.ToString("0.#", CultureInfo.InvariantCulture);
+        return regressions.Count == 0
+            ? $"{counts} No figure is slower by more than {limit}%."
+            : $"{counts} {regressions.Count} slower by more than {limit}%:\n"
+                + string.Join("\n", regressions.Select(f => $"  {f.Target} {f.Figure} {ReportComparison.Percent(f.ChangePercent)}"));
+    }
+
+    private static void Others(StringBuilder text, ReportComparison c)
+    {
+        if (c.OnlyInBase.Count > 0)
+        {
+            text.Append("\nOnly in base (not compared): ").Append(string.Join(", ", c.OnlyInBase)).Append('\n');
+        }
+        if (c.OnlyInNew.Count > 0)
+        {
+            text.Append("\nOnly in new (not compared): ").Append(string.Join(", ", c.OnlyInNew)).Append('\n');
+        }
+    }
+
+    private static void Line(StringBuilder text, string[] cells)
+    {
+        var line = new StringBuilder();
+        for (int i = 0; i < cells.Length; i++)
+        {
+            if (i > 0)
+            {
+                line.Append("  ");
+            }
+            // Figure, unit and verdict read left to right; numbers line up on the right.
+            line.Append(i is 0 or 1 or 5 ? cells[i].PadRight(s_widths[i]) : cells[i].PadLeft(s_widths[i]));
+        }
+        text.Append(line.ToString().TrimEnd()).Append('\n');
+    }
+
+    private static string Value(double value, Interval? ci)
+    {
+        string v = Number(value);
+        return ci is { } i && double.IsFinite(i.HalfWidth) ? $"{v} ± {Number(i.HalfWidth, value)}" : v;
+    }
+
+    // Four significant digits or so, with the same decimals for a value and its half-width.
+    private static string Number(double value, double? like = null)
+    {
+        double magnitude = Math.Abs(like ?? value);
+        int decimals = magnitude >= 1000 ? 0 : magnitude >= 100 ? 1 : magnitude >= 10 ? 2 : 3;
+        return double.IsFinite(value) ? value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "-";
+    }
+
+    private static string Wrap(string text, int width) => string.Join("\n", text.Split('\n').Select(line => WrapLine(line, width)));
+
+    private static string WrapLine(string text, int width)
+    {
+        var lines = new StringBuilder();
+        var line = new StringBuilder();
+        foreach (string word in text.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                lines.Append(line).Append('\n');
+                line.Clear();
+            }
+            line.Append(line.Length > 0 ? " " : "").Append(word);
+        }
+        return lines.Append(line).ToString();
+    }
+}

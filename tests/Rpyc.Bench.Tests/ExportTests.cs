@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Rpyc.Bench.Tests;
+
+public class ExportTests
+{
+    private static BenchmarkReport Seven()
+    {
+        string[] names = ["rpyc_threaded", "rpyc_forking", "http_threaded", "tcp_raw", "py_rpyc_threaded", "py_rpyc_forking", "py_flask_threaded"];
+        BenchmarkReport sample = HtmlReportTests.ThreeTargets();
+        return new BenchmarkReport
+        {
+            Metadata = sample.Metadata,
+            Targets = names.Select((n, i) => CompareTests.Report(1 + (i * 300), n).Targets[0]).ToArray(),
+        };
+    }
+
+    [Fact]
+    public void TextReporter_SevenTargets_FitsEightyColumnsWithWholeNames()
+    {
+        BenchmarkReport report = Seven();
+        string text = TextReporter.Render(report);
+        Assert.All(text.Split('\n'), line => Assert.True(line.Length <= 80, $"{line.Length}: {line}"));
+        foreach (TargetReport t in report.Targets)
+        {
+            Assert.Matches($@"(^|\s){t.Name}(\s|$)", text);
+        }
+        Assert.Contains("(continued)", text, StringComparison.Ordinal);
+        Assert.Contains("p95 (ms)", text, StringComparison.Ordinal);
+        Assert.Contains("latency p95 (µs)", text, StringComparison.Ordinal);
+        Assert.Contains("Upload bandwidth per payload size (MiB/s)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FitWidth_EveryCellKeptOnce()
+    {
+        SummaryTable table = SummaryTables.Build(Seven())[2];
+        IReadOnlyList<SummaryTable> parts = SummaryTables.FitWidth(table, 80, 2);
+        Assert.True(parts.Count > 1);
+        Assert.Equal(table.Columns.Skip(1), parts.SelectMany(p => p.Columns.Skip(1)));
+        for (int r = 0; r < table.Rows.Count; r++)
+        {
+            Assert.Equal(table.Rows[r].Skip(1), parts.SelectMany(p => p.Rows[r].Skip(1)));
+        }
+    }
+
+    [Fact]
+    public void Markdown_HasEveryTableAndTarget()
+    {
+        BenchmarkReport report = Seven();
+        string md = MarkdownReporter.Render(report);
+        foreach (SummaryTable table in SummaryTables.Build(report))
+        {
+            Assert.Contains($"## {table.Title}\n\n| {string.Join(" | ", table.Columns)} |", md, StringComparison.Ordinal);
+        }
+        Assert.Contains("- **date**: 2025-01-02 03:04:05 UTC", md, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("de-DE")]
+    public void Csv_FiguresInJsonUnitsWithIntervals(string culture)
+    {
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
+            BenchmarkReport report = CompareTests.Report(1);
+            string[] lines = CsvReporter.Render(report).TrimEnd('\n').Split('\n');
+            Assert.Equal(CsvReporter.Header, lines[0]);
+            Assert.All(lines, l => Assert.Equal(7, l.Count(c => c == ',')));
+            Statistics latency = report.Targets[0].Latency!.Latency;
+            Interval ci = latency.Ci95!["p50"];
+            Assert.Contains($"rpyc_threaded,latency,p50,seconds,{latency.P50.ToString("R", CultureInfo.InvariantCulture)},{ci.Low.ToString("R", CultureInfo.InvariantCulture)},{ci.High.ToString("R", CultureInfo.InvariantCulture)},3", lines);
+            Assert.Contains(lines, l => l.StartsWith("rpyc_threaded,concurrent,success_rate,fraction,1,", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("rpyc_threaded,download_bandwidth,1048576,bytes_per_second,", StringComparison.Ordinal));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+}

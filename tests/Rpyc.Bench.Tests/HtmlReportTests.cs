@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Rpyc.Bench.Tests;
+
+// The HTML report rendered by a real browser: Debian's chromium, headless, installed by scripts/install-peers.sh.
+public partial class HtmlReportTests(ITestOutputHelper output)
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    internal static BenchmarkReport ThreeTargets()
+    {
+        BenchmarkReport sample = ReporterTests.Sample();
+        TargetReport first = sample.Targets[0];
+        BenchmarkReport runs = CompareTests.Report(1, "py_rpyc_threaded");
+        BenchmarkReport slow = CompareTests.Report(40, "py_flask_threaded", runs: 1);
+        return new BenchmarkReport { Metadata = sample.Metadata, Targets = [first, runs.Targets[0], slow.Targets[0]] };
+    }
+
+    [Fact]
+    public void Html_InHeadlessChromium_ShowsEveryTargetFigureAndChart()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run 'bash scripts/install-peers.sh' (apt-get install chromium).");
+        BenchmarkReport report = ThreeTargets();
+        string dir = Directory.CreateTempSubdirectory("rpycbench-html").FullName;
+        try
+        {
+            string page = Path.Combine(dir, "report.html");
+            HtmlReporter.Write(report, page);
+            string html = File.ReadAllText(page);
+            // Self-contained: nothing to fetch when the page is viewed.
+            Assert.DoesNotMatch(@"(src|href)\s*=\s*""(https?:)?//", html);
+            Assert.Equal(5, Regex.Matches(html, "<img [^>]*src=\"data:image/png;base64,").Count);
+
+            string dom = RunChromium(dir, "--dump-dom", new Uri(page).AbsoluteUri);
+            string text = WebUtility.HtmlDecode(Tags().Replace(dom, " "));
+            text = Spaces().Replace(text, " ");
+            foreach (TargetReport target in report.Targets)
+            {
+                Assert.Contains(target.Name, text, StringComparison.Ordinal);
+            }
+            foreach (SummaryTable table in SummaryTables.Build(report))
+            {
+                Assert.Contains(table.Title, text, StringComparison.Ordinal);
+                foreach (string cell in table.Rows.SelectMany(r => r))
+                {
+                    Assert.Contains(cell, text, StringComparison.Ordinal);
+                }
+            }
+            foreach ((string name, string meaning) in HtmlReporter.Definitions)
+            {
+                Assert.Contains(meaning, text, StringComparison.Ordinal);
+            }
+            Assert.Contains("host: cpu, 2 logical CPUs", text, StringComparison.Ordinal);
+            Assert.Contains("2025-01-02 03:04:05 UTC", text, StringComparison.Ordinal);
+
+            string png = Path.Combine(dir, "shot.png");
+            RunChromium(dir, $"--screenshot={png}", "--window-size=1280,3000", new Uri(page).AbsoluteUri);
+            byte[] bytes = File.ReadAllBytes(png);
+            Assert.True(bytes.Length > 20_000, $"screenshot of {bytes.Length} bytes");
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private string RunChromium(string dir, params string[] args)
+    {
+        var start = new ProcessStartInfo(Chromium) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string arg in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(dir, "profile")}", .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("chromium did not finish in 120 s");
+        }
+        output.WriteLine(stderr.Result);
+        Assert.Equal(0, process.ExitCode);
+        return stdout;
+    }
+
+    [GeneratedRegex("<[^>]*>")]
+    private static partial Regex Tags();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Spaces();
+}
