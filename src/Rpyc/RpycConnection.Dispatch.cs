@@ -69,6 +69,10 @@ public sealed partial class RpycConnection
         }
         if (!matched)
         {
+            // The reply to a one-way request (rpyc answers even a DEL): the peer may hold its next
+            // reply behind it until we ACK (Nagle on its side, a delayed ACK on ours: 40 ms per
+            // released netref against a stock Python server). ACK it now.
+            _transport.AckPromptly();
             // Telemetry still counts the bytes, so its totals equal what crossed the wire.
             _observer?.UnmatchedReplyReceived(this, frameLength);
         }

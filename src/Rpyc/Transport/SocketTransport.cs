@@ -77,6 +77,22 @@ internal sealed class SocketTransport : Transport
         }
     }
 
+    // TCP_QUICKACK (IPPROTO_TCP 6, option 12): with an ACK scheduled, Linux sends it at once.
+    public override void AckPromptly()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                _socket.SetRawSocketOption(6, 12, [1, 0, 0, 0]);
+            }
+            catch (SocketException)
+            {
+                // A closing socket: nothing to acknowledge.
+            }
+        }
+    }
+
     public override void Send(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)

@@ -19,5 +19,10 @@ internal abstract class Transport : IDisposable
     /// <summary>A description of the peer for logs and messages.</summary>
     public abstract string PeerName { get; }
 
+    /// <summary>Sends any delayed acknowledgement of received data now (TCP_QUICKACK); nothing where there is none.</summary>
+    public virtual void AckPromptly()
+    {
+    }
+
     public abstract void Dispose();
 }
