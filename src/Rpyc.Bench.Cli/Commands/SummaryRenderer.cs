@@ -34,6 +34,10 @@ internal static class SummaryRenderer
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{target.Name}[/]: {target.Error}");
         }
+        foreach (string note in SummaryTables.Notes(report))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Note:[/] {note}");
+        }
         if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
         {
             AnsiConsole.MarkupLine("[yellow]Note:[/] remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).");

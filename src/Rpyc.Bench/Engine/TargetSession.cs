@@ -21,6 +21,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private BenchTarget? _target;
     private BenchTarget? _direct;
     private string? _deadReason;
+    private bool _warmedOnce;
 
     public TargetInfo Info { get; } = info;
 
@@ -159,6 +160,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             KeepSamples = options.KeepSamples,
         }.Execute(cancellationToken));
         phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
+        _warmedOnce |= phases.Latency is { WarmupSettled: not false };
         phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
         {
             using BenchClient client = target.Connect();
@@ -193,10 +195,13 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }, new RunLimits(count, options.MaxPhaseDuration, options.WarmupRequests) { MinDuration = minimum })
         {
             Operation = "ping",
-            WarmupMinDuration = options.WarmupDuration,
+            // The first run warms for the whole rule; later runs meet a server whose JIT has
+            // settled, and warm the new connection (its thread, caches) for a fifth of it.
+            WarmupMinDuration = _warmedOnce ? options.WarmupDuration / 5 : options.WarmupDuration,
             // Warm until the JIT is quiet: ours (client, and a server in this process) and a
             // server process tree's tiered compiler (a Python server has none: only ours counts).
             JitActivity = JitProbe.For(ServerProcessId),
+            WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
             RoundTrips = () => client.RoundTrips,
             KeepSamples = options.KeepSamples,
         }.Execute(cancellationToken);

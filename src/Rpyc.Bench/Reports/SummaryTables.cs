@@ -69,6 +69,10 @@ public static class SummaryTables
             Row("sustained, ours (req/s)", t, r => F(r.Wrk?.RpycbenchRequestsPerSecond, 0)),
             Row("sustained, wrk (req/s)", t, r => F(r.Wrk?.RequestsPerSecond, 0)),
             Row("ours / wrk", t, r => F(r.Wrk?.Ratio, 2))));
+        if (t.Any(r => r.Scenarios is { Count: > 0 }))
+        {
+            tables.Add(ScenarioTable(report, t));
+        }
         tables.Add(Table("Resources during the benchmarks", t,
             Row("server CPU (s)", t, r => F(r.ServerResources?.CpuSeconds, 2)),
             Row("server CPU mean (% of a core)", t, r => F(r.ServerResources?.CpuPercentMean, 0)),
@@ -77,6 +81,60 @@ public static class SummaryTables
             Row("client CPU mean (% of a core)", t, r => F(r.ClientResources?.CpuPercentMean, 0)),
             Row("client RSS peak (MiB)", t, r => Mib(r.ClientResources?.RssPeakBytes))));
         return tables;
+    }
+
+    // One row per scenario variant: p50 time per operation and the round trips it made; through a
+    // network profile, also the model's prediction.
+    private static SummaryTable ScenarioTable(BenchmarkReport report, IReadOnlyList<TargetReport> t)
+    {
+        bool predicted = t.Any(r => r.Scenarios?.Any(x => x.PredictedSeconds is not null) == true);
+        string[] keys = DecisionScenario.All.Select(v => v.Key).Distinct().Where(k => t.Any(r => r.Scenarios?.Any(x => x.Key == k) == true)).ToArray();
+        var rows = keys.Select(key => Row(key, t, r =>
+        {
+            ScenarioResult? x = r.Scenarios?.FirstOrDefault(s => s.Key == key);
+            if (x is null)
+            {
+                return Missing;
+            }
+            if (x.Successes == 0)
+            {
+                return x.Failures > 0 ? "failed" : Missing;
+            }
+            string time = x.Latency.P50 >= 0.01 ? $"{F(x.Latency.P50 * 1e3, 1)} ms" : $"{F(x.Latency.P50 * 1e6, 0)} µs";
+            string prediction = x.PredictedSeconds is double p ? $" (model {F(p * 1e3, 1)} ms)" : "";
+            return $"{time} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
+        })).ToArray();
+        string network = report.Metadata.Network is { Profile.IsLoopback: false } n ? $", network {n.Profile.Spec}" : ", loopback";
+        return Table($"Decision scenarios: p50 per operation × round trips{(predicted ? " (model: loopback + round trips × RTT + bytes / rate)" : "")}{network}", t, rows);
+    }
+
+    /// <summary>
+    /// What a reader must know to trust the tables: a machine that was busy during a target,
+    /// a warmup that did not settle, a figure better than the raw TCP floor beyond noise.
+    /// </summary>
+    /// <param name="report">The report.</param>
+    /// <returns>One sentence per note.</returns>
+    public static IReadOnlyList<string> Notes(BenchmarkReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var notes = new List<string>();
+        foreach (TargetReport t in report.Targets)
+        {
+            if (t.NoiseCores is double noise && noise > MachineNoise.BusyCores)
+            {
+                notes.Add($"{t.Name}: other programs used {F(noise, 2)} cores while it was measured: its figures carry their noise.");
+            }
+            if (t.Latency is { WarmupSettled: false })
+            {
+                notes.Add($"{t.Name}: the JIT was still busy when the latency warmup's bound ran out.");
+            }
+            string[] beats = FloorComparison.Of(report, t).Where(f => f.BeatsFloor).Select(f => $"{f.Figure} {F(f.Ratio, 2)}x").ToArray();
+            if (beats.Length > 0)
+            {
+                notes.Add($"{t.Name} did better than the tcp_raw floor beyond noise on {string.Join(", ", beats)}: the floor is meant to be the fastest path, so read these as placement or noise, not as faster than TCP.");
+            }
+        }
+        return notes;
     }
 
     private static SummaryTable BandwidthTable(string title, IReadOnlyList<TargetReport> t, Func<TargetReport, IReadOnlyList<BandwidthSizeResult>?> select)

@@ -42,7 +42,8 @@ public static class ConfidenceInterval
 
     /// <summary>
     /// The 95 % interval of the mean of <paramref name="values"/>; values that are not finite are
-    /// left out. <c>null</c> with fewer than two finite values.
+    /// left out, and when none is negative the interval starts at zero at the lowest.
+    /// <c>null</c> with fewer than two finite values.
     /// </summary>
     /// <param name="values">One value per run.</param>
     /// <returns>The interval, or <c>null</c>.</returns>
@@ -50,11 +51,13 @@ public static class ConfidenceInterval
     {
         ArgumentNullException.ThrowIfNull(values);
         var moments = new Moments();
+        bool nonNegative = true;
         foreach (double v in values)
         {
             if (double.IsFinite(v))
             {
                 moments.Add(v);
+                nonNegative &= v >= 0;
             }
         }
         if (moments.Count < 2)
@@ -62,7 +65,9 @@ public static class ConfidenceInterval
             return null;
         }
         double half = T975((int)moments.Count - 1) * moments.SampleStdDev / Math.Sqrt(moments.Count);
-        return new Interval(moments.Mean - half, moments.Mean + half);
+        // Times and rates cannot be negative: the interval of values that are not is cut at zero.
+        double low = moments.Mean - half;
+        return new Interval(nonNegative && low < 0 ? 0 : low, moments.Mean + half);
     }
 
     /// <summary>The median of the finite values (the mean of the middle two for an even count), or NaN.</summary>
