@@ -93,6 +93,11 @@ public class ReporterTests
         {
             CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
             string json = JsonReporter.Render(Sample());
+            // RPYCBENCH_EXPECTED_OUT=DIR writes what the reporter renders now, to review and copy into Expected/.
+            if (Environment.GetEnvironmentVariable("RPYCBENCH_EXPECTED_OUT") is { Length: > 0 } outDir)
+            {
+                File.WriteAllText(Path.Combine(outDir, "report.json"), json);
+            }
             Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Expected", "report.json")), json);
         }
         finally

@@ -7,11 +7,18 @@ public class RunsArithmeticTests
     [Fact]
     public void Of95_ThreeRuns_StudentTWithTwoDegreesOfFreedom()
     {
-        // mean 2, s = 1, t(0.975, 2) = 4.303: half-width 4.303 / sqrt(3) = 2.4843.
-        Interval ci = ConfidenceInterval.Of95([1, 2, 3])!.Value;
-        Assert.Equal(2 - 2.48434, ci.Low, 4);
-        Assert.Equal(2 + 2.48434, ci.High, 4);
+        // mean 12, s = 1, t(0.975, 2) = 4.303: half-width 4.303 / sqrt(3) = 2.4843.
+        Interval ci = ConfidenceInterval.Of95([11, 12, 13])!.Value;
+        Assert.Equal(12 - 2.48434, ci.Low, 4);
+        Assert.Equal(12 + 2.48434, ci.High, 4);
         Assert.Equal(2.48434, ci.HalfWidth, 4);
+    }
+
+    [Fact]
+    public void Of95_NonNegativeValues_IntervalStartsAtZeroAtTheLowest()
+    {
+        Assert.Equal(0, ConfidenceInterval.Of95([1, 2, 3])!.Value.Low);
+        Assert.True(ConfidenceInterval.Of95([-1, 2, 3])!.Value.Low < 0);
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public class FrameMemoryTests
         transport.Add(new byte[200 * 1024]);
         using var source = new FrameSource(transport, s_limits, budget);
 
-        FrameSource.Result result = source.ReadFrame(TimeSpan.FromMilliseconds(1), out _);
+        FrameSource.Result result = source.ReadFrame(TimeSpan.FromSeconds(1), out _);
 
         Assert.Equal(FrameSource.Result.Timeout, result);
         Assert.Equal(5 + (200 * 1024), source.Buffered);
@@ -131,7 +131,7 @@ public class FrameMemoryTests
             var transport = new ScriptedTransport();
             transport.Add(Header(60 * MiB));
             var source = new FrameSource(transport, s_limits, budget);
-            Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromMilliseconds(1), out _));
+            Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromSeconds(1), out _));
             sources.Add(source);
         }
 
@@ -224,7 +224,7 @@ public class FrameMemoryTests
 
         // Another connection's frame in flight takes the budget past half.
         Assert.True(budget.TryReserve((2 * MiB) + 1));
-        Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromMilliseconds(1), out _));
+        Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromSeconds(1), out _));
 
         Assert.Equal((2 * MiB) + 1, budget.InUse);
         budget.Release((2 * MiB) + 1);

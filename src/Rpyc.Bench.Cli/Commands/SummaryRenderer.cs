@@ -34,17 +34,46 @@ internal static class SummaryRenderer
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{target.Name}[/]: {target.Error}");
         }
+        int width = Console.IsOutputRedirected ? 80 : Math.Max(40, AnsiConsole.Profile.Width);
         foreach (string note in SummaryTables.Notes(report))
         {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]Note:[/] {note}");
+            // Wrapped here: a log is read 80 columns wide.
+            string[] lines = Wrap("Note: " + note, width - 1);
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{lines[0]}[/]");
+            foreach (string line in lines.Skip(1))
+            {
+                AnsiConsole.MarkupLineInterpolated($"  {line}");
+            }
         }
         if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
         {
-            AnsiConsole.MarkupLine("[yellow]Note:[/] remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).");
+            foreach (string line in Wrap("Note: remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).", width - 1))
+            {
+                AnsiConsole.MarkupLineInterpolated($"{line}");
+            }
         }
         if (report.Metadata.Interrupted)
         {
             AnsiConsole.MarkupLine("[yellow]Interrupted: the report is partial.[/]");
         }
+    }
+
+    // Greedy word wrap; the continuation lines are indented by two by the caller.
+    private static string[] Wrap(string text, int width)
+    {
+        var lines = new List<string>();
+        var line = new System.Text.StringBuilder();
+        foreach (string word in text.Split(' '))
+        {
+            int limit = lines.Count == 0 ? width : width - 2;
+            if (line.Length > 0 && line.Length + 1 + word.Length > limit)
+            {
+                lines.Add(line.ToString());
+                line.Clear();
+            }
+            line.Append(line.Length > 0 ? " " : "").Append(word);
+        }
+        lines.Add(line.ToString());
+        return [.. lines];
     }
 }
