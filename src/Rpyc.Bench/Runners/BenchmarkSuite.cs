@@ -147,21 +147,23 @@ public static class BenchmarkSuite
         {
             peers["wrk"] = version;
         }
+        // One description of the machine (MachineInfo) feeds both the summary fields and the details.
+        MachineInfo machine = MachineInfo.Collect();
         return new RunMetadata
         {
             ToolVersion = typeof(BenchmarkSuite).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
             StartTime = startTime,
             Seconds = seconds,
-            Machine = Environment.MachineName,
+            Machine = machine.Hostname,
             OperatingSystem = RuntimeInformation.OSDescription,
-            CpuModel = ReadProcField("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
-            ProcessorCount = Environment.ProcessorCount,
-            MemoryBytes = ParseKiB(ReadProcField("/proc/meminfo", "MemTotal")),
-            Runtime = RuntimeInformation.FrameworkDescription,
+            CpuModel = machine.CpuModel,
+            ProcessorCount = machine.ProcessorCount,
+            MemoryBytes = machine.MemoryBytes,
+            Runtime = machine.Runtime,
             PeerVersions = peers,
             Parameters = options.ToParameters(),
             Interrupted = interrupted,
-            Details = MachineInfo.Collect().ToDictionary(),
+            Details = machine.ToDictionary(),
         };
     }
 
@@ -176,30 +178,5 @@ public static class BenchmarkSuite
         {
             return double.NaN;
         }
-    }
-
-    private static string? ReadProcField(string path, string key)
-    {
-        try
-        {
-            foreach (string line in File.ReadLines(path))
-            {
-                int colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon > 0 && line[..colon].Trim() == key)
-                {
-                    return line[(colon + 1)..].Trim();
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-        return null;
-    }
-
-    private static long ParseKiB(string? value)
-    {
-        string digits = new((value ?? "").TakeWhile(char.IsDigit).ToArray());
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long kib) ? kib * 1024 : 0;
     }
 }
