@@ -444,7 +444,7 @@ public static class JsonReporter
     }
 
     // A stats object; one that combines runs also has "runs" (each run's stats) and "ci95".
-    private static void Stats(Utf8JsonWriter w, Statistics s, long? failures)
+    internal static void Stats(Utf8JsonWriter w, Statistics s, long? failures)
     {
         w.WriteNumber("count", s.Count);
         if (failures is long f)
@@ -480,7 +480,7 @@ public static class JsonReporter
         }
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double? value)
+    internal static void Number(Utf8JsonWriter w, string name, double? value)
     {
         w.WritePropertyName(name);
         NumberValue(w, value);

@@ -92,32 +92,13 @@ internal static class ContextJson
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    // The report's own stats and number writers, so a context's JSON reads like a run's.
     private static void Stats(Utf8JsonWriter w, string name, Statistics s)
     {
         w.WriteStartObject(name);
-        w.WriteNumber("count", s.Count);
-        Number(w, "mean", s.Mean);
-        Number(w, "median", s.Median);
-        Number(w, "min", s.Min);
-        Number(w, "max", s.Max);
-        Number(w, "stdev", s.StdDev);
-        Number(w, "p50", s.P50);
-        Number(w, "p90", s.P90);
-        Number(w, "p95", s.P95);
-        Number(w, "p99", s.P99);
-        Number(w, "p999", s.P999);
+        JsonReporter.Stats(w, s, null);
         w.WriteEndObject();
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is double d && double.IsFinite(d))
-        {
-            w.WriteNumber(name, d);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
+    private static void Number(Utf8JsonWriter w, string name, double? value) => JsonReporter.Number(w, name, value);
 }
