@@ -57,7 +57,9 @@ public class MachineTests(ITestOutputHelper output)
         output.WriteLine($"{r} (spun {spun:0.00} s)");
         // Our spinning is counted as ours, so it is not left in the others' share.
         Assert.True(r.OurCores * r.Seconds >= spun - 0.05, $"ours {r.OurCores * r.Seconds:0.00} s < spun {spun:0.00} s");
-        Assert.True(r.OtherCores <= r.MachineCores - r.OurCores + 1e-9);
+        // /proc/stat counts in 10 ms ticks and a process's CPU finer, so the machine's total can read a
+        // tick below ours; the others' share is clamped at zero, never above what is left.
+        Assert.True(r.OtherCores <= Math.Max(0, r.MachineCores - r.OurCores) + (0.01 / r.Seconds) + 1e-9, $"{r}");
     }
 
     [Fact]
