@@ -38,8 +38,10 @@ public class LatencyWarmupTests
         LatencyResult result = Run(() => (clock ??= Stopwatch.StartNew()).ElapsedMilliseconds < 200 ? ++counter : counter,
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
         Assert.True(result.WarmupSettled);
-        // 200 ms busy + 100 ms quiet, less the clocks' read-order slack; a warmup that ignored the busy part would take 0.1 s.
-        Assert.InRange(result.WarmupSeconds ?? -1, 0.28, 10);
+        // 200 ms busy + 100 ms quiet; a warmup that ignored the busy part would take 0.1 s. The
+        // slack below 0.3 s: the last change seen may be one seen before 200 ms when the thread was
+        // preempted across that moment (277 ms seen on a loaded machine).
+        Assert.InRange(result.WarmupSeconds ?? -1, 0.2, 10);
     }
 
     [Fact]

@@ -22,6 +22,14 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private BenchTarget? _direct;
     private string? _deadReason;
     private bool _warmedOnce;
+    private bool _bandwidthWarmed;
+
+    // Bandwidth warmup per size and direction: the first run's, then each later run's (a new connection).
+    private static readonly TimeSpan s_bandwidthWarmup = TimeSpan.FromSeconds(0.08);
+    private static readonly TimeSpan s_bandwidthRewarm = TimeSpan.FromSeconds(0.02);
+
+    // The least measured time of the concurrent figure in each run (see its phase).
+    private static readonly TimeSpan s_concurrentMinimum = TimeSpan.FromSeconds(0.3);
 
     public TargetInfo Info { get; } = info;
 
@@ -166,12 +174,21 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             using BenchClient client = target.Connect();
             Settle();
             return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
-                new RunLimits(options.PerRun(options.TransfersPerSize), options.MaxSizeDuration, 3) { MinDuration = minimum }).Execute(cancellationToken);
+                new RunLimits(options.PerRun(options.TransfersPerSize), options.MaxSizeDuration, 3) { MinDuration = minimum })
+            {
+                // Each size warms by time, the first run until the server's JIT is quiet too (see
+                // BandwidthBenchmark.WarmupMinDuration); later runs meet warm code and a grown heap.
+                WarmupMinDuration = _bandwidthWarmed ? s_bandwidthRewarm : s_bandwidthWarmup,
+                JitActivity = _bandwidthWarmed ? null : JitProbe.For(ServerProcessId),
+            }.Execute(cancellationToken);
         });
+        _bandwidthWarmed |= phases.Bandwidth is not null;
         phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
         {
             MaxDuration = max,
-            MinDuration = minimum,
+            // Ten clients on two cores: the scheduler's pattern of who runs when holds for tens of
+            // milliseconds, so a run's throughput needs a longer window than one client's figures.
+            MinDuration = minimum < s_concurrentMinimum && minimum > TimeSpan.Zero ? s_concurrentMinimum : minimum,
             BeforeRelease = Settle,
             KeepSamples = options.KeepSamples,
         }.Execute(cancellationToken));
@@ -184,7 +201,56 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }
     }
 
-    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken)
+    // Connections one run's ping figure is spread over. Each connection is one draw of where its
+    // threads land (same CPU as the client's or not, on 2 cores the largest single cause of a
+    // run's p50 moving by 20-40 %): over three, a run's figure is their mix, not one draw's.
+    private const int PingConnections = 3;
+
+    // A connection after the first in a run: its thread and caches warm, the JIT already quiet.
+    private static readonly TimeSpan s_connectionRewarm = TimeSpan.FromSeconds(0.03);
+
+    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = PingConnections)
+    {
+        var recorder = new LatencyRecorder(options.KeepSamples);
+        LatencyResult? merged = null;
+        for (int c = 0; c < connections && !cancellationToken.IsCancellationRequested; c++)
+        {
+            // The counts add up to the run's exactly (7 = 3 + 2 + 2); a connection with none is skipped.
+            int share = count <= 0 ? count : (count / connections) + (c < count % connections ? 1 : 0);
+            if (count > 0 && share == 0)
+            {
+                break;
+            }
+            LatencyResult part = PingOnce(target, share, minimum / connections, c == 0, recorder, cancellationToken);
+            merged = merged is null ? part : Merge(merged, part);
+            if (part.Successes == 0)
+            {
+                break;
+            }
+        }
+        return merged!;
+    }
+
+    // The parts share one recorder, so the last part's statistics are of all of them.
+    private static LatencyResult Merge(LatencyResult first, LatencyResult next) => new()
+    {
+        Name = first.Name,
+        Operation = first.Operation,
+        Latency = next.Latency,
+        Successes = first.Successes + next.Successes,
+        Failures = first.Failures + next.Failures,
+        Seconds = first.Seconds + next.Seconds,
+        RoundTripsPerRequest = first.RoundTripsPerRequest is double a && next.RoundTripsPerRequest is double b && first.Successes + first.Failures + next.Successes + next.Failures > 0
+            ? ((a * (first.Successes + first.Failures)) + (b * (next.Successes + next.Failures))) / (first.Successes + first.Failures + next.Successes + next.Failures)
+            : first.RoundTripsPerRequest ?? next.RoundTripsPerRequest,
+        SampleTicks = next.SampleTicks,
+        FirstError = first.FirstError ?? next.FirstError,
+        WarmupSeconds = first.WarmupSeconds + next.WarmupSeconds,
+        WarmupSettled = first.WarmupSettled,
+        WarmupFailures = first.WarmupFailures + next.WarmupFailures,
+    };
+
+    private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken)
     {
         using BenchClient client = target.Connect();
         Settle();
@@ -192,18 +258,20 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             client.Ping();
             return true;
-        }, new RunLimits(count, options.MaxPhaseDuration, options.WarmupRequests) { MinDuration = minimum })
+        }, new RunLimits(count, options.MaxPhaseDuration, firstOfRun ? options.WarmupRequests : Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum })
         {
             Operation = "ping",
             // The first run warms for the whole rule; later runs meet a server whose JIT has
-            // settled, and warm the new connection (its thread, caches) for a fifth of it.
-            WarmupMinDuration = _warmedOnce ? options.WarmupDuration / 5 : options.WarmupDuration,
+            // settled, and warm the new connection (its thread, caches) for a fifth of it; the
+            // run's further connections, for a moment.
+            WarmupMinDuration = !firstOfRun ? s_connectionRewarm : _warmedOnce ? options.WarmupDuration / 5 : options.WarmupDuration,
             // Warm until the JIT is quiet: ours (client, and a server in this process) and a
             // server process tree's tiered compiler (a Python server has none: only ours counts).
-            JitActivity = JitProbe.For(ServerProcessId),
+            JitActivity = firstOfRun ? JitProbe.For(ServerProcessId) : null,
             WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
             RoundTrips = () => client.RoundTrips,
             KeepSamples = options.KeepSamples,
+            Into = into,
         }.Execute(cancellationToken);
     }
 
@@ -221,7 +289,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }
         BenchTarget direct = _guard.Wrap(_direct);
         IReadOnlyList<ScenarioResult> loopback = new ScenarioBenchmark(direct, options.Scenarios, limits).Execute(cancellationToken);
-        double loopbackPing = Ping(direct, 200, TimeSpan.Zero, cancellationToken).Latency.P50;
+        double loopbackPing = Ping(direct, 200, TimeSpan.Zero, cancellationToken, connections: 1).Latency.P50;
         return measured.Select(m => loopback.FirstOrDefault(l => l.Key == m.Key) is { Latency.Count: > 0 } l
             ? Predicted(m, NetworkModel.Predict(options.Network, l.Latency.P50, loopbackPing, l.RoundTripsPerOp ?? 0, l.BytesPerOp ?? 0))
             : m).ToArray();

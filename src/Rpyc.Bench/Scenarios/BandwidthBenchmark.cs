@@ -19,6 +19,20 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
     private readonly IReadOnlyList<int> _sizes = sizes ?? DefaultSizes;
     private readonly RunLimits _limits = limits ?? new RunLimits(50, TimeSpan.FromSeconds(3), 3);
 
+    /// <summary>
+    /// The least time each size and direction warms before it is measured, whatever the warmup
+    /// count. Three transfers are not a warmup at 100 KiB and up: a fresh server's copy loops are
+    /// still tier-0 code and its large-object budget still grows, and a first run measured at 179
+    /// MiB/s where the next two measured 1,171 and 1,259. Default 0.
+    /// </summary>
+    public TimeSpan WarmupMinDuration { get; init; }
+
+    /// <summary>As <see cref="LatencyBenchmark.JitActivity"/>: warm each size until the JIT has been quiet for <see cref="WarmupQuietPeriod"/>.</summary>
+    public Func<long>? JitActivity { get; init; }
+
+    /// <summary>How long <see cref="JitActivity"/> must stay still to end a size's warmup. Default 0.1 s.</summary>
+    public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.1);
+
     /// <inheritdoc />
     protected override BandwidthResult Run(CancellationToken cancellationToken)
     {
@@ -48,7 +62,12 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
         {
             transfer();
             return true;
-        }, _limits).Execute(cancellationToken);
+        }, _limits)
+        {
+            WarmupMinDuration = WarmupMinDuration,
+            JitActivity = JitActivity,
+            WarmupQuietPeriod = WarmupQuietPeriod,
+        }.Execute(cancellationToken);
         return new BandwidthSizeResult
         {
             SizeBytes = size,

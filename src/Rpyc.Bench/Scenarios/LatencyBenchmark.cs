@@ -57,11 +57,20 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// <summary>Keep every raw sample (exact percentiles).</summary>
     public bool KeepSamples { get; init; }
 
+    /// <summary>
+    /// Records into this recorder, which may already hold earlier samples (the result's statistics
+    /// are then of all of them, its counts and seconds of this execution only): one figure taken
+    /// over several connections in turn. Default <c>null</c>: a recorder of its own.
+    /// </summary>
+    public LatencyRecorder? Into { get; init; }
+
     /// <inheritdoc />
     protected override LatencyResult Run(CancellationToken cancellationToken)
     {
         (double warmupSeconds, bool? settled, long warmupFailures) = Warmup(cancellationToken);
-        var recorder = new LatencyRecorder(KeepSamples);
+        LatencyRecorder recorder = Into ?? new LatencyRecorder(KeepSamples);
+        long countBefore = recorder.Count;
+        long failuresBefore = recorder.Failures;
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
         long start = Clock.Now;
@@ -94,15 +103,17 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             }
         }
         double seconds = Clock.SecondsSince(start);
-        long requests = recorder.Count + recorder.Failures;
+        long successes = recorder.Count - countBefore;
+        long failures = recorder.Failures - failuresBefore;
+        long requests = successes + failures;
         double? roundTrips = RoundTrips is null || requests == 0 ? null : (double)(RoundTrips() - roundTripsBefore) / requests;
         return new LatencyResult
         {
             Name = Name,
             Operation = Operation,
             Latency = recorder.ToStatistics(),
-            Successes = recorder.Count,
-            Failures = recorder.Failures,
+            Successes = successes,
+            Failures = failures,
             Seconds = seconds,
             RoundTripsPerRequest = roundTrips,
             SampleTicks = recorder.SampleTicks,
