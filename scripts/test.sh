@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh || { echo "could not install the Python peers"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/install-test-peers.sh || { echo "could not install the test peers"; echo "0 passed, 1 failed"; exit 1; }
 results=artifacts/test-results
 rm -rf "$results"
 dotnet build Rpyc.slnx -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }

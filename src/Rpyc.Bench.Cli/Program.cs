@@ -50,6 +50,9 @@ app.Configure(config =>
     config.AddCommand<ReportCommand>("report")
         .WithDescription("Render a stored JSON report again: summary tables, and --html, --markdown, --csv or --plots files.")
         .WithExample("report", "run.json", "--html", "run.html");
+    config.AddCommand<LocustCommand>("locust")
+        .WithDescription("Drive each target's server with Locust's master and workers (Python users, every reply checked); latency from the workers' merged microsecond histograms, written as the report's distributed section.")
+        .WithExample("locust", "--targets", "rpyc_threaded,py_rpyc_threaded", "--workers", "2", "--users", "8", "--duration", "10", "-o", "locust.json");
     config.AddBranch("profile", profile =>
     {
         profile.SetDescription("Show what RPyC does on the wire: round trips, netrefs, call tree, timeline, slow calls and advice.");

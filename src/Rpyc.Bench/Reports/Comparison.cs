@@ -109,6 +109,14 @@ public sealed record ReportComparison(
             {
                 figures.Add(Decide(n.Name, "concurrent", "req/s", true, bc.Throughput, nc.Throughput, bc.ThroughputCi95, nc.ThroughputCi95, noiseBandPercent));
             }
+            if (b.Distributed is { Requests: > 0 } bd && n.Distributed is { Requests: > 0 } nd)
+            {
+                figures.Add(Decide(n.Name, "distributed", "req/s", true, bd.Throughput, nd.Throughput, null, null, noiseBandPercent));
+                foreach (string figure in (string[])["p50", "p99"])
+                {
+                    Add(figures, n.Name, $"distributed {figure}", "µs", false, bd.Latency, nd.Latency, figure, 1e6, noiseBandPercent);
+                }
+            }
         }
         return new ReportComparison(baseline, current, noiseBandPercent, figures,
             baseline.Targets.Select(t => t.Name).Except(current.Targets.Select(t => t.Name)).ToArray(),

@@ -304,6 +304,45 @@ public static class JsonReporter
             Number(w, "ratio", wrk.Ratio);
             w.WriteEndObject();
         }
+        if (t.Distributed is { } d)
+        {
+            Distributed(w, d);
+        }
+        w.WriteEndObject();
+    }
+
+    // rpycbench locust: Locust's counts, the merged latency, and each worker's share.
+    private static void Distributed(Utf8JsonWriter w, DistributedResult d)
+    {
+        w.WriteStartObject("distributed");
+        w.WriteString("engine", "locust");
+        w.WriteString("clients", d.Clients);
+        w.WriteString("operation", d.Operation);
+        w.WriteNumber("payload_bytes", d.PayloadBytes);
+        w.WriteNumber("workers", d.Workers);
+        w.WriteNumber("users", d.Users);
+        Number(w, "duration", d.Seconds);
+        w.WriteNumber("requests", d.Requests);
+        w.WriteNumber("failures", d.Failures);
+        w.WriteNumber("validated", d.Validated);
+        Number(w, "throughput", d.Throughput);
+        w.WriteStartObject("latency");
+        Stats(w, d.Latency, null);
+        w.WriteEndObject();
+        w.WriteStartArray("per_worker");
+        foreach (DistributedWorker x in d.PerWorker)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", x.Id);
+            w.WriteNumber("requests", x.Requests);
+            w.WriteNumber("failures", x.Failures);
+            Number(w, "throughput", x.Throughput);
+            w.WriteStartObject("latency");
+            Stats(w, x.Latency, null);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

@@ -63,6 +63,7 @@ public static class PlotReporter
                 ("concurrent benchmark", r => r.Concurrent?.Throughput, r => r.Concurrent?.ThroughputCi95),
                 ("sustained, rpycbench clients", r => r.Wrk?.RpycbenchRequestsPerSecond, _ => null),
                 ("sustained, wrk", r => r.Wrk?.RequestsPerSecond, _ => null),
+                ("distributed, Locust (Python clients)", r => r.Distributed?.Throughput, _ => null),
             ]),
         };
         return plots;

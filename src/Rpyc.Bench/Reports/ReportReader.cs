@@ -194,8 +194,26 @@ public static class ReportReader
                 Path = Str(wrk, "path") ?? "",
                 RpycbenchRequestsPerSecond = Num(wrk, "rpycbench_requests_per_second"),
             },
+            Distributed = Distributed(Obj(t, "distributed")),
         };
     }
+
+    private static DistributedResult? Distributed(JsonElement d) => d.ValueKind != JsonValueKind.Object ? null : new DistributedResult
+    {
+        Operation = Str(d, "operation") ?? "ping",
+        PayloadBytes = (int)(Num(d, "payload_bytes") ?? 0),
+        Users = (int)(Num(d, "users") ?? 0),
+        Seconds = Num(d, "duration") ?? 0,
+        Requests = (long)(Num(d, "requests") ?? 0),
+        Failures = (long)(Num(d, "failures") ?? 0),
+        Validated = (long)(Num(d, "validated") ?? 0),
+        Latency = Stats(Obj(d, "latency")),
+        PerWorker = d.TryGetProperty("per_worker", out JsonElement workers) && workers.ValueKind == JsonValueKind.Array
+            ? workers.EnumerateArray().Select(x => new DistributedWorker(Str(x, "id") ?? "", (long)(Num(x, "requests") ?? 0),
+                (long)(Num(x, "failures") ?? 0), Num(x, "throughput") ?? 0, Stats(Obj(x, "latency")))).ToArray()
+            : [],
+        Clients = Str(d, "clients") ?? "Python (Locust users)",
+    };
 
     private static BandwidthSizeResult[] Sizes(JsonElement sizes) =>
         sizes.ValueKind != JsonValueKind.Object ? [] : sizes.EnumerateObject().Select(p => Size(p.Value)).ToArray();

@@ -73,6 +73,18 @@ public static class SummaryTables
         {
             tables.Add(ScenarioTable(report, t));
         }
+        if (t.Any(r => r.Distributed is not null))
+        {
+            tables.Add(Table("Distributed load (Locust master and workers; the clients are Python users)", t,
+                Row("operation", t, r => r.Distributed is { } d ? (d.Operation == "echo" ? $"echo {SizeLabel(d.PayloadBytes)}" : d.Operation) : Missing),
+                Row("workers / users", t, r => r.Distributed is { } d ? $"{d.Workers} / {d.Users}" : Missing),
+                Row("throughput (req/s)", t, r => F(r.Distributed?.Throughput, 0)),
+                Row("requests / failed", t, r => r.Distributed is { } d ? $"{d.Requests} / {d.Failures}" : Missing),
+                Row("replies validated", t, r => r.Distributed is { } d ? d.Validated.ToString(CultureInfo.InvariantCulture) : Missing),
+                Row("latency p50 (µs)", t, r => Us(r.Distributed?.Latency, "p50")),
+                Row("latency p99 (µs)", t, r => Us(r.Distributed?.Latency, "p99")),
+                Row("slowest worker (req/s)", t, r => F(r.Distributed?.PerWorker.Select(w => w.Throughput).DefaultIfEmpty().Min(), 0))));
+        }
         tables.Add(Table("Resources during the benchmarks", t,
             Row("server CPU (s)", t, r => F(r.ServerResources?.CpuSeconds, 2)),
             Row("server CPU mean (% of a core)", t, r => F(r.ServerResources?.CpuPercentMean, 0)),
@@ -80,7 +92,9 @@ public static class SummaryTables
             Row("server RSS mean (MiB)", t, r => Mib(r.ServerResources?.RssMeanBytes)),
             Row("client CPU mean (% of a core)", t, r => F(r.ClientResources?.CpuPercentMean, 0)),
             Row("client RSS peak (MiB)", t, r => Mib(r.ClientResources?.RssPeakBytes))));
-        return tables;
+        // A table no target has a figure in (a Locust-only report has no latency table, a run of
+        // external endpoints no resources) says nothing: leave it out. The Targets table stays.
+        return tables.Where((table, i) => i == 0 || table.Rows.Any(row => row.Skip(1).Any(cell => cell != Missing))).ToArray();
     }
 
     // One row per scenario variant: p50 time per operation and the round trips it made; through a

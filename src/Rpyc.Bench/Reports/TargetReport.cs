@@ -98,10 +98,13 @@ public sealed class TargetReport
     /// <summary>wrk against the same server (HTTP targets, when wrk is installed), or <c>null</c>.</summary>
     public WrkResult? Wrk { get; init; }
 
+    /// <summary>Load from Locust's master and workers (<c>rpycbench locust</c>), or <c>null</c>.</summary>
+    public DistributedResult? Distributed { get; init; }
+
     /// <summary>Failed requests and connections over every benchmark.</summary>
     public long TotalFailures =>
         (Connection?.Failures ?? 0) + (Latency?.Failures ?? 0) + (Bandwidth?.Failures ?? 0) + (Concurrent?.Failures ?? 0)
-        + (Scenarios?.Sum(s => s.Failures) ?? 0);
+        + (Scenarios?.Sum(s => s.Failures) ?? 0) + (Distributed?.Failures ?? 0);
 }
 
 /// <summary>Facts about the run: machine, runtime, peer versions, parameters, start time.</summary>
