@@ -43,7 +43,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public double Duration { get; init; } = 10;
 
         [CommandOption("--operation <OP>")]
-        [Description("ping, or echo (of --payload-size bytes, checked byte for byte).")]
+        [Description("ping, echo (of --payload-size bytes, checked byte for byte), or a decision scenario: record, list, chain, callback; record_by_value, list_by_value, chain_by_value for RPyC targets.")]
         [DefaultValue("ping")]
         public string Operation { get; init; } = "ping";
 
@@ -77,6 +77,9 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         [CommandOption("-q|--quiet")]
         [Description("Do not print the summary tables.")]
         public bool Quiet { get; init; }
+
+        // ping and echo, and the decision scenarios (DecisionScenario) the locustfile knows.
+        private static readonly string[] s_operations = ["ping", "echo", "record", "list", "chain", "callback", "record_by_value", "list_by_value", "chain_by_value"];
 
         public IReadOnlyList<string> TargetList => Targets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -113,9 +116,13 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
             {
                 return ValidationResult.Error("--duration must be between 1 and 86400 seconds.");
             }
-            if (Operation is not ("ping" or "echo"))
+            if (!s_operations.Contains(Operation))
             {
-                return ValidationResult.Error("--operation must be ping or echo.");
+                return ValidationResult.Error($"--operation must be one of {string.Join(", ", s_operations)}.");
+            }
+            if (Operation.EndsWith("_by_value", StringComparison.Ordinal) && TargetList.FirstOrDefault(t => TargetCatalog.Get(t).Protocol != "rpyc") is string http)
+            {
+                return ValidationResult.Error($"--operation {Operation} is an RPyC style; '{http}' is an HTTP target (its REST form is '{Operation[..^"_by_value".Length]}').");
             }
             if (!RunCommand.Settings.TryParseSizes(PayloadSize, out List<int> sizes, out string? error) || sizes.Count != 1)
             {

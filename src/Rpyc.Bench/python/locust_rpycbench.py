@@ -3,7 +3,8 @@
 Started by `rpycbench locust` (master and workers), which sets the environment:
   RPYCBENCH_PROTOCOL   rpyc | http
   RPYCBENCH_HOST/PORT  the target's server
-  RPYCBENCH_OPERATION  ping | echo
+  RPYCBENCH_OPERATION  ping | echo, or a decision scenario: record, list, chain, callback (both
+                       protocols), record_by_value, list_by_value, chain_by_value (RPyC)
   RPYCBENCH_SIZE       echo's payload bytes
   RPYCBENCH_OUTPUT     (master) where the merged result is written as JSON at exit
 
@@ -142,6 +143,8 @@ class _Client:
             self.http = http.client.HTTPConnection(HOST, PORT, timeout=30)
 
     def call(self):
+        if OPERATION in _SCENARIOS:
+            return _SCENARIOS[OPERATION](self)
         if PROTOCOL == "rpyc":
             if OPERATION == "ping":
                 reply = self.root.ping()
@@ -164,11 +167,77 @@ class _Client:
             raise ValueError("the reply's body is not the expected one")
         return len(body)
 
+    def get_json(self, path):
+        self.http.request("GET", path)
+        response = self.http.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise ValueError(f"HTTP {response.status}")
+        return json.loads(body), len(body)
+
     def close(self):
         if PROTOCOL == "rpyc":
             self.conn.close()
         else:
             self.http.close()
+
+
+# The decision scenarios of the suite (Rpyc.Bench's DecisionScenario), the way each protocol is
+# used: RPyC netref style (a round trip per getattr or item) or by value, REST in one request.
+_FIELDS = "abcdefghij"
+_LIST_ITEMS = 100
+_CALLBACK_ITEMS = 10
+
+
+def _expect(value, expected):
+    if value != expected:
+        raise ValueError(f"answered {value!r}, expected {expected!r}")
+    return 1
+
+
+def _record(c):
+    if PROTOCOL == "rpyc":
+        record = c.root.get_record()
+        return _expect([getattr(record, name) for name in _FIELDS], list(range(10)))
+    body, length = c.get_json("/record")
+    _expect([body[name] for name in _FIELDS], list(range(10)))
+    return length
+
+
+def _list(c):
+    if PROTOCOL == "rpyc":
+        return _expect([x for x in c.root.get_list(_LIST_ITEMS)], list(range(_LIST_ITEMS)))
+    body, length = c.get_json(f"/list?n={_LIST_ITEMS}")
+    _expect(body, list(range(_LIST_ITEMS)))
+    return length
+
+
+def _chain(c):
+    if PROTOCOL == "rpyc":
+        return _expect(c.root.service.child.method(20), 41)
+    c.http.request("GET", "/chain?x=20")
+    response = c.http.getresponse()
+    body = response.read()
+    return _expect((response.status, body), (200, b"41"))
+
+
+def _callback(c):
+    if PROTOCOL == "rpyc":
+        return _expect(tuple(c.root.map_callback(lambda i: 3 * i, _CALLBACK_ITEMS)), tuple(3 * i for i in range(_CALLBACK_ITEMS)))
+    body, length = c.get_json(f"/map?n={_CALLBACK_ITEMS}")
+    _expect(body, [3 * i for i in range(_CALLBACK_ITEMS)])
+    return length
+
+
+_SCENARIOS = {
+    "record": _record,
+    "list": _list,
+    "chain": _chain,
+    "callback": _callback,
+    "record_by_value": lambda c: _expect(tuple(c.root.get_record_tuple()), tuple(range(10))),
+    "list_by_value": lambda c: _expect(tuple(c.root.get_list_tuple(_LIST_ITEMS)), tuple(range(_LIST_ITEMS))),
+    "chain_by_value": lambda c: _expect(c.root.chain_method(20), 41),
+}
 
 
 class BenchUser(User):
