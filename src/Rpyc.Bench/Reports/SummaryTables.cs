@@ -101,7 +101,9 @@ public static class SummaryTables
                 return x.Failures > 0 ? "failed" : Missing;
             }
             string time = x.Latency.P50 >= 0.01 ? $"{F(x.Latency.P50 * 1e3, 1)} ms" : $"{F(x.Latency.P50 * 1e6, 0)} µs";
-            string prediction = x.PredictedSeconds is double p ? $" (model {F(p * 1e3, 1)} ms)" : "";
+            string prediction = x.PredictedSeconds is double p
+                ? $" (model {F(p * 1e3, 1)} ms{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
+                : "";
             return $"{time} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
         })).ToArray();
         string network = report.Metadata.Network is { Profile.IsLoopback: false } n ? $", network {n.Profile.Spec}" : ", loopback";
@@ -127,6 +129,10 @@ public static class SummaryTables
             if (t.Latency is { WarmupSettled: false })
             {
                 notes.Add($"{t.Name}: the JIT was still busy when the latency warmup's bound ran out.");
+            }
+            foreach (ScenarioResult x in t.Scenarios?.Where(x => x.BeyondModel) ?? [])
+            {
+                notes.Add($"{t.Name} {x.Key}: measured {F(x.Latency.P50 * 1e3, 2)} ms is {F(x.ModelRatio, 1)}x the model's {F(x.PredictedSeconds * 1e3, 2)} ms (flagged past {F(NetworkModel.DeviationFactor, 0)}x either way): more than round trips and bytes is at play (Nagle and delayed ACKs, a connection per request, a busy machine).");
             }
             string[] beats = FloorComparison.Of(report, t).Where(f => f.BeatsFloor).Select(f => $"{f.Figure} {F(f.Ratio, 2)}x").ToArray();
             if (beats.Length > 0)
