@@ -35,6 +35,11 @@ public static class JsonReporter
                 w.WritePropertyName(target.Name);
                 WriteTarget(w, target, FloorComparison.Of(report, target));
             }
+            if (report.Sweep is { } sweep)
+            {
+                w.WritePropertyName("sweep");
+                NetworkSweepJson.Write(w, sweep);
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";

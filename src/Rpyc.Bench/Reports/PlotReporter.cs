@@ -65,6 +65,10 @@ public static class PlotReporter
                 ("sustained, wrk", r => r.Wrk?.RequestsPerSecond, _ => null),
             ]),
         };
+        if (report.Sweep is { } sweep)
+        {
+            plots.AddRange(NetworkSweepChart.Render(sweep, caption));
+        }
         return plots;
     }
 

@@ -80,6 +80,10 @@ public static class SummaryTables
             Row("server RSS mean (MiB)", t, r => Mib(r.ServerResources?.RssMeanBytes)),
             Row("client CPU mean (% of a core)", t, r => F(r.ClientResources?.CpuPercentMean, 0)),
             Row("client RSS peak (MiB)", t, r => Mib(r.ClientResources?.RssPeakBytes))));
+        if (report.Sweep is { } sweep)
+        {
+            tables.AddRange(NetworkSweepTables.Build(sweep));
+        }
         return tables;
     }
 
@@ -139,6 +143,10 @@ public static class SummaryTables
             {
                 notes.Add($"{t.Name} did better than the tcp_raw floor beyond noise on {string.Join(", ", beats)}: the floor is meant to be the fastest path, so read these as placement or noise, not as faster than TCP.");
             }
+        }
+        if (report.Sweep is { } sweep)
+        {
+            notes.AddRange(NetworkSweepTables.Notes(sweep));
         }
         return notes;
     }
