@@ -54,6 +54,15 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue("loopback")]
         public string Network { get; init; } = "loopback";
 
+        [CommandOption("--network-sweep <LIST>")]
+        [Description("Round-trip times to sweep, e.g. 0,0.2ms,1ms,10ms,40ms (0 = loopback, no relay): every figure is measured at the first point as with --network, then the ping and the scenarios at each point (other figures are not swept), each server started once. Prints the times by RTT and where RPyC style takes 2x REST's time; --plots draws sweep_*.png (log-log); JSON top-level 'sweep'.")]
+        public string? NetworkSweep { get; init; }
+
+        [CommandOption("--sweep-seconds <S>")]
+        [Description("With --network-sweep: the most time per point for the ping and for each scenario variant's warmup, measured phase and bytes sample (each makes at least one operation: a remote list iteration at 40 ms takes 4 s).")]
+        [DefaultValue(2.0)]
+        public double SweepSeconds { get; init; } = 2;
+
         [CommandOption("--runs <N>")]
         [Description("Measure every target N times in interleaved rounds (rotating order); each figure is then the median of the runs with a 95% confidence interval. Counts and --min-phase-seconds are per figure: each run makes its share.")]
         [DefaultValue(1)]
@@ -196,6 +205,25 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error(networkError!);
             }
+            if (NetworkSweep is not null)
+            {
+                try
+                {
+                    Bench.NetworkSweep.Parse(NetworkSweep);
+                }
+                catch (FormatException ex)
+                {
+                    return ValidationResult.Error($"--network-sweep: {ex.Message}");
+                }
+                if (!string.Equals(Network.Trim(), "loopback", StringComparison.OrdinalIgnoreCase))
+                {
+                    return ValidationResult.Error("--network and --network-sweep exclude each other: the sweep's first point is the network of every figure.");
+                }
+            }
+            if (!double.IsFinite(SweepSeconds) || SweepSeconds < 0.1 || SweepSeconds > 600)
+            {
+                return ValidationResult.Error("--sweep-seconds must be from 0.1 to 600.");
+            }
             if (Runs is < 1 or > 100)
             {
                 return ValidationResult.Error("--runs must be from 1 to 100.");
@@ -327,6 +355,8 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             Scenarios = settings.ScenarioNames(),
             Placement = CpuPlacement.ParseMode(settings.Pin),
             Network = NetworkProfile.Parse(settings.Network),
+            NetworkSweep = settings.NetworkSweep is null ? null : Bench.NetworkSweep.Parse(settings.NetworkSweep),
+            NetworkSweepSecondsPerVariant = TimeSpan.FromSeconds(settings.SweepSeconds),
             RpycHost = settings.RpycHost,
             RpycPort = settings.RpycPort,
             HttpHost = settings.HttpHost,
@@ -391,7 +421,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             // No terminal (a CI log, a pipe): one line per target and phase on stderr, so the log shows the run moving.
             long start = Clock.Now;
             string? last = null;
-            return BenchmarkSuite.RunAll(options, new Progress(p =>
+            return Bench.NetworkSweep.RunSuite(options, new Progress(p =>
             {
                 string round = p.Runs > 1 ? $"run {p.Run + 1}/{p.Runs}, " : "";
                 string line = $"{p.Target} ({round}target {p.TargetIndex + 1}/{p.TargetCount}): {p.Phase}";
@@ -404,11 +434,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         }
         if (!showProgress)
         {
-            return BenchmarkSuite.RunAll(options, null, cancellationToken);
+            return Bench.NetworkSweep.RunSuite(options, null, cancellationToken);
         }
         SuiteProgress? current = null;
         var progress = new Progress(p => Volatile.Write(ref current, p));
-        Task<BenchmarkReport> run = Task.Factory.StartNew(() => BenchmarkSuite.RunAll(options, progress, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task<BenchmarkReport> run = Task.Factory.StartNew(() => Bench.NetworkSweep.RunSuite(options, progress, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         AnsiConsole.Status().Spinner(Spinner.Known.Dots).Start("starting", status =>
         {
             while (!run.Wait(100, CancellationToken.None))

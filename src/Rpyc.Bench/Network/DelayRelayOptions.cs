@@ -29,11 +29,13 @@ public sealed class DelayRelayOptions
     /// <summary>
     /// Taken off each one-way delay, to cancel the relay's own path cost: a relayed chunk crosses
     /// loopback twice and wakes the relay's reader, so without compensation a round trip through the
-    /// relay costs the round-trip time plus roughly one extra loopback round trip (15-35 us measured on
-    /// a busy 2-core host). Calibrate it as half of (p50 ping through the relay at a round trip r) minus
-    /// (r plus the direct loopback p50). Default zero: the relay never delivers early.
+    /// relay costs the round-trip time plus the direct loopback round trip plus this hop (15-70 us
+    /// measured on a busy 2-core host). Default <c>null</c>: measured once per process before the
+    /// first relay starts (half the hop, at most 100 us; see <see cref="DelayRelay.DelayCompensation"/>),
+    /// so that a ping through a relay playing r costs r plus the direct loopback ping.
+    /// <see cref="TimeSpan.Zero"/>: the relay never delivers early.
     /// </summary>
-    public TimeSpan DelayCompensation { get; init; }
+    public TimeSpan? DelayCompensation { get; init; }
 
     /// <summary>Seeds the jitter, for a reproducible run; <c>null</c> draws a random seed.</summary>
     public int? Seed { get; init; }
@@ -52,7 +54,7 @@ public sealed class DelayRelayOptions
         {
             throw new ArgumentOutOfRangeException(nameof(QueueSlackBytes), QueueSlackBytes, "The queue slack must be at least 64 KiB, one chunk.");
         }
-        if (DelayCompensation < TimeSpan.Zero || DelayCompensation > TimeSpan.FromMilliseconds(1))
+        if (DelayCompensation is TimeSpan compensation && (compensation < TimeSpan.Zero || compensation > TimeSpan.FromMilliseconds(1)))
         {
             throw new ArgumentOutOfRangeException(nameof(DelayCompensation), DelayCompensation, "The delay compensation must be between 0 and 1 ms.");
         }

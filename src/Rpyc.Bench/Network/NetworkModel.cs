@@ -9,6 +9,12 @@ namespace Rpyc.Bench;
 /// </summary>
 public static class NetworkModel
 {
+    /// <summary>
+    /// How far a measurement may part from the model, either way, before reports flag it
+    /// (<see cref="ScenarioResult.BeyondModel"/>): 2, a factor no round-trip count error explains.
+    /// </summary>
+    public const double DeviationFactor = 2;
+
     /// <summary>The predicted seconds per operation.</summary>
     /// <param name="network">The network.</param>
     /// <param name="loopbackSeconds">The operation's time on loopback.</param>

@@ -15,6 +15,7 @@ namespace Rpyc.Bench;
 /// Its p50 and p99 are the accuracy figure.
 /// </param>
 /// <param name="SpinMargin">The writers' spin before each delivery, as it stands (see <see cref="DelayRelayOptions.SpinMargin"/>).</param>
+/// <param name="DelayCompensation">Taken off each one-way delay for the relay's own path cost (see <see cref="DelayRelay.DelayCompensation"/>).</param>
 public sealed record RelayStatistics(
     NetworkProfile Profile,
     long Connections,
@@ -26,4 +27,5 @@ public sealed record RelayStatistics(
     long ChunksDelivered,
     double CpuSeconds,
     Statistics Lateness,
-    TimeSpan SpinMargin);
+    TimeSpan SpinMargin,
+    TimeSpan DelayCompensation = default);

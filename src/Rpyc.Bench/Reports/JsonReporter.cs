@@ -35,6 +35,11 @@ public static class JsonReporter
                 w.WritePropertyName(target.Name);
                 WriteTarget(w, target, FloorComparison.Of(report, target));
             }
+            if (report.Sweep is { } sweep)
+            {
+                w.WritePropertyName("sweep");
+                NetworkSweepJson.Write(w, sweep);
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
@@ -127,6 +132,7 @@ public static class JsonReporter
                 Number(w, "lateness_p50", kv.Value.Lateness.P50);
                 Number(w, "lateness_p99", kv.Value.Lateness.P99);
                 Number(w, "spin_margin_seconds", kv.Value.SpinMargin.TotalSeconds);
+                Number(w, "delay_compensation_seconds", kv.Value.DelayCompensation.TotalSeconds);
                 w.WriteEndObject();
             }
             w.WriteEndObject();
@@ -276,6 +282,9 @@ public static class JsonReporter
                 Stats(w, x.Latency, x.Failures);
                 w.WriteEndObject();
                 Number(w, "predicted_seconds", x.PredictedSeconds);
+                // Measured p50 / predicted; beyond_model when it is past NetworkModel.DeviationFactor either way.
+                Number(w, "model_ratio", x.ModelRatio);
+                w.WriteBoolean("beyond_model", x.BeyondModel);
                 Number(w, "measured_seconds", x.Seconds);
                 w.WriteString("first_error", x.FirstError);
                 w.WriteEndObject();

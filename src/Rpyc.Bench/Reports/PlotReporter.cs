@@ -66,6 +66,10 @@ public static class PlotReporter
                 ("distributed, Locust (Python clients)", r => r.Distributed?.Throughput, _ => null),
             ]),
         };
+        if (report.Sweep is { } sweep)
+        {
+            plots.AddRange(NetworkSweepChart.Render(sweep, caption));
+        }
         return plots;
     }
 

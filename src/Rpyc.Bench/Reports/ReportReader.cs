@@ -77,7 +77,8 @@ public static class ReportReader
                 var targets = new List<TargetReport>();
                 foreach (JsonProperty p in root.EnumerateObject())
                 {
-                    if (p.Name != "metadata")
+                    // "sweep" (a network sweep's curves) is not read back: the targets are the sweep's first point.
+                    if (p.Name != "metadata" && p.Name != "sweep")
                     {
                         targets.Add(Target(p.Value));
                     }

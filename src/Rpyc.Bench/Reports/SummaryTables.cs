@@ -94,7 +94,12 @@ public static class SummaryTables
             Row("client RSS peak (MiB)", t, r => Mib(r.ClientResources?.RssPeakBytes))));
         // A table no target has a figure in (a Locust-only report has no latency table, a run of
         // external endpoints no resources) says nothing: leave it out. The Targets table stays.
-        return tables.Where((table, i) => i == 0 || table.Rows.Any(row => row.Skip(1).Any(cell => cell != Missing))).ToArray();
+        List<SummaryTable> shown = tables.Where((table, i) => i == 0 || table.Rows.Any(row => row.Skip(1).Any(cell => cell != Missing))).ToList();
+        if (report.Sweep is { } sweep)
+        {
+            shown.AddRange(NetworkSweepTables.Build(sweep));
+        }
+        return shown;
     }
 
     // One row per scenario variant: p50 time per operation and the round trips it made; through a
@@ -115,7 +120,9 @@ public static class SummaryTables
                 return x.Failures > 0 ? "failed" : Missing;
             }
             string time = x.Latency.P50 >= 0.01 ? $"{F(x.Latency.P50 * 1e3, 1)} ms" : $"{F(x.Latency.P50 * 1e6, 0)} µs";
-            string prediction = x.PredictedSeconds is double p ? $" (model {F(p * 1e3, 1)} ms)" : "";
+            string prediction = x.PredictedSeconds is double p
+                ? $" (model {F(p * 1e3, 1)} ms{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
+                : "";
             return $"{time} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
         })).ToArray();
         string network = report.Metadata.Network is { Profile.IsLoopback: false } n ? $", network {n.Profile.Spec}" : ", loopback";
@@ -142,11 +149,19 @@ public static class SummaryTables
             {
                 notes.Add($"{t.Name}: the JIT was still busy when the latency warmup's bound ran out.");
             }
+            foreach (ScenarioResult x in t.Scenarios?.Where(x => x.BeyondModel) ?? [])
+            {
+                notes.Add($"{t.Name} {x.Key}: measured {F(x.Latency.P50 * 1e3, 2)} ms is {F(x.ModelRatio, 1)}x the model's {F(x.PredictedSeconds * 1e3, 2)} ms (flagged past {F(NetworkModel.DeviationFactor, 0)}x either way): more than round trips and bytes is at play (Nagle and delayed ACKs, a connection per request, a busy machine).");
+            }
             string[] beats = FloorComparison.Of(report, t).Where(f => f.BeatsFloor).Select(f => $"{f.Figure} {F(f.Ratio, 2)}x").ToArray();
             if (beats.Length > 0)
             {
                 notes.Add($"{t.Name} did better than the tcp_raw floor beyond noise on {string.Join(", ", beats)}: the floor is meant to be the fastest path, so read these as placement or noise, not as faster than TCP.");
             }
+        }
+        if (report.Sweep is { } sweep)
+        {
+            notes.AddRange(NetworkSweepTables.Notes(sweep));
         }
         return notes;
     }

@@ -178,6 +178,9 @@ public sealed class BenchmarkReport
     /// <summary>One report per target, in run order.</summary>
     public required IReadOnlyList<TargetReport> Targets { get; init; }
 
+    /// <summary>The network sweep (<c>--network-sweep</c>), when one ran: <see cref="Targets"/> then hold the sweep's first point.</summary>
+    public NetworkSweepReport? Sweep { get; init; }
+
     /// <summary>Whether any target failed.</summary>
     public bool AnyFailed => Targets.Any(t => t.Status == TargetStatus.Failed);
 }

@@ -196,6 +196,19 @@ public sealed record SuiteOptions
     /// </summary>
     public NetworkProfile Network { get; init; } = NetworkProfile.Loopback;
 
+    /// <summary>
+    /// Round-trip times to sweep (<see cref="Rpyc.Bench.NetworkSweep"/>), increasing; zero is loopback. With a sweep,
+    /// <see cref="Rpyc.Bench.NetworkSweep.RunSuite"/> runs every figure at the first point and the ping and the
+    /// scenarios at each point. Default <c>null</c>: no sweep.
+    /// </summary>
+    public IReadOnlyList<TimeSpan>? NetworkSweep { get; init; }
+
+    /// <summary>
+    /// The most time per point of a sweep for the ping, and for each scenario variant's warmup,
+    /// measured phase and bytes sample (each at least one operation). Default 2 s.
+    /// </summary>
+    public TimeSpan NetworkSweepSecondsPerVariant { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Keep raw samples (exact percentiles; memory grows with the run).</summary>
     public bool KeepSamples { get; init; }
 
@@ -258,6 +271,8 @@ public sealed record SuiteOptions
         ["pin"] = CpuPlacement.ModeKey(Placement),
         ["network"] = Network.IsLoopback ? "loopback" : Network.Spec,
         ["scenario_operations"] = ScenarioOperations,
+        ["network_sweep"] = (NetworkSweep ?? []).Select(Rpyc.Bench.NetworkSweep.FormatRoundTrip).ToArray(),
+        ["network_sweep_seconds_per_variant"] = NetworkSweepSecondsPerVariant.TotalSeconds,
         ["runs"] = Runs,
         ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={e.Host}:{e.Port}").ToArray(),
         ["servers_in_process"] = ServerOptions.InProcess,

@@ -14,6 +14,13 @@ public sealed class ScenarioBenchmark(BenchTarget target, IEnumerable<string> sc
 {
     private const int BytesSampleOps = 10;
 
+    /// <summary>
+    /// Whether bytes per operation are sampled after the measured phase (default true). The sample
+    /// takes up to ten more operations and at most <see cref="RunLimits.MaxDuration"/>: at least one.
+    /// A network sweep samples them once, since bytes do not depend on the round-trip time.
+    /// </summary>
+    public bool SampleBytes { get; init; } = true;
+
     /// <inheritdoc />
     protected override IReadOnlyList<ScenarioResult> Run(CancellationToken cancellationToken)
     {
@@ -57,16 +64,21 @@ public sealed class ScenarioBenchmark(BenchTarget target, IEnumerable<string> sc
                 RoundTrips = () => client.RoundTrips,
             }.Execute(cancellationToken);
             double? bytesPerOp = null;
-            if (r.Failures == 0 && !cancellationToken.IsCancellationRequested)
+            if (SampleBytes && r.Failures == 0 && !cancellationToken.IsCancellationRequested)
             {
                 long before = client.Bytes;
+                long start = Clock.Now;
                 try
                 {
-                    for (int i = 0; i < BytesSampleOps; i++)
+                    // Bounded by the phase's duration too: at 40 ms a remote list iteration takes 4 s.
+                    int ops = 0;
+                    do
                     {
                         client.Run(variant);
+                        ops++;
                     }
-                    bytesPerOp = (double)(client.Bytes - before) / BytesSampleOps;
+                    while (ops < BytesSampleOps && (limits.MaxDuration == Timeout.InfiniteTimeSpan || Clock.SecondsSince(start) < limits.MaxDuration.TotalSeconds));
+                    bytesPerOp = (double)(client.Bytes - before) / ops;
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {

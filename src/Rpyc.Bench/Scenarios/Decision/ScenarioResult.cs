@@ -37,6 +37,19 @@ public sealed class ScenarioResult
     /// </summary>
     public double? PredictedSeconds { get; init; }
 
+    /// <summary>
+    /// The measured p50 over <see cref="PredictedSeconds"/>, or <c>null</c> without a prediction or
+    /// a measurement: 1 is the model exactly, 3 a measurement three times the model's time.
+    /// </summary>
+    public double? ModelRatio => PredictedSeconds is double p && p > 0 && Latency.Count > 0 ? Latency.P50 / p : null;
+
+    /// <summary>
+    /// Whether the measurement parts from the model by more than <see cref="NetworkModel.DeviationFactor"/>
+    /// either way: something besides round trips and bytes (Nagle and delayed ACKs, a new connection per
+    /// request, a busy machine) is at play, and the figure needs a look before it drives a decision.
+    /// </summary>
+    public bool BeyondModel => ModelRatio is double r && (r > NetworkModel.DeviationFactor || r < 1 / NetworkModel.DeviationFactor);
+
     /// <summary>The first failure's message, or <c>null</c>.</summary>
     public string? FirstError { get; init; }
 }
