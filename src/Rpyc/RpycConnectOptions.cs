@@ -1,3 +1,5 @@
+using Rpyc.Brine;
+
 namespace Rpyc;
 
 /// <summary>
@@ -62,8 +64,63 @@ public sealed class RpycConnectOptions
         }
     }
 
-    /// <summary>The deepest brine nesting accepted from the peer.</summary>
+    /// <summary>
+    /// The deepest brine nesting of one message from the peer, its envelope tuple included
+    /// (<see cref="BrineLimits.MaxDepth"/>); 0 or less refuses every message.
+    /// </summary>
     public int MaxBrineDepth { get; init; } = DefaultMaxBrineDepth;
+
+    /// <summary>
+    /// The most decimal digits of an int in a message from the peer, or 0 for no limit
+    /// (<see cref="BrineLimits.MaxIntDigits"/>). Default <see cref="BrineLimits.DefaultMaxIntDigits"/>,
+    /// Python's own limit for int to text conversion: brine sends ints as text, and converting a
+    /// million digits takes minutes. A message past the limit closes the connection.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxIntDigits
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    } = BrineLimits.DefaultMaxIntDigits;
+
+    /// <summary>
+    /// The most tuple and frozenset items, at every depth, of one message from the peer
+    /// (<see cref="BrineLimits.MaxItems"/>). Default <see cref="BrineLimits.DefaultMaxItems"/>.
+    /// A message past the limit closes the connection.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxBrineItems
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = BrineLimits.DefaultMaxItems;
+
+    // Built once per options instance (the properties are init-only), shared by its connections:
+    // each message is read without allocating limits.
+    private Brine.BrineLimits? _brineLimits;
+    private Brine.BrineLimits? _brineArgsLimits;
+
+    /// <summary>The brine limits of one message (<see cref="MaxBrineDepth"/>, <see cref="MaxIntDigits"/>, <see cref="MaxBrineItems"/>).</summary>
+    internal Brine.BrineLimits BrineLimits => _brineLimits ??= MakeBrineLimits();
+
+    /// <summary>The same, one level shallower: the args inside a message's envelope tuple.</summary>
+    internal Brine.BrineLimits BrineArgsLimits => _brineArgsLimits ??= Protocol.Envelope.ArgsLimits(BrineLimits);
+
+    private Brine.BrineLimits MakeBrineLimits()
+    {
+        int depth = Math.Max(MaxBrineDepth, 0);
+        return depth == Brine.BrineLimits.DefaultMaxDepth && MaxIntDigits == Brine.BrineLimits.DefaultMaxIntDigits && MaxBrineItems == Brine.BrineLimits.DefaultMaxItems
+            ? Brine.BrineLimits.Default
+            : new Brine.BrineLimits { MaxDepth = depth, MaxIntDigits = MaxIntDigits, MaxItems = MaxBrineItems };
+    }
 
     /// <summary><c>allow_public_attrs</c>: let the peer reach public members of objects this side passes by reference.</summary>
     public bool AllowPublicAttrs { get; init; }

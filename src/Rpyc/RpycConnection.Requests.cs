@@ -262,7 +262,7 @@ public sealed partial class RpycConnection
             _version = Envelope.Detect(payload) ?? throw ProtocolErrors.Message($"the first message starts with 0x{(payload.IsEmpty ? 0 : payload.FirstSpan[0]):x2}, which is neither a rpyc 5.x nor a 6.x envelope");
         }
         // Decoded while holding the reader role: the payload aliases the receive buffer.
-        message = Envelope.Read(payload, _version.Value, _options.MaxBrineDepth) with { FrameLength = _source.LastFrameLength };
+        message = Envelope.Read(payload, _version.Value, _options.BrineLimits, _options.BrineArgsLimits) with { FrameLength = _source.LastFrameLength };
         return true;
     }
 

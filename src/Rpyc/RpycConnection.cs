@@ -127,7 +127,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
                 }
                 if (KernelTimeouts.BoundConnect)
                 {
-                    ConnectWithSendTimeout(socket, new IPEndPoint(address, port), (int)Math.Min(left, int.MaxValue), timeout);
+                    socket = ConnectWithSendTimeout(socket, new IPEndPoint(address, port), deadline, timeout);
                 }
                 else
                 {
@@ -149,20 +149,100 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
-    private static void ConnectWithSendTimeout(Socket socket, IPEndPoint endpoint, int milliseconds, TimeSpan timeout)
+    // The longest a connect(2) blocks in the kernel at once (SO_SNDTIMEO). A signal interrupts a
+    // connect that has SO_SNDTIMEO (EINTR: such a connect is never restarted, signal(7)), and the
+    // runtime calls connect again at once; on a socket still connecting, Linux then waits the whole
+    // SO_SNDTIMEO over again and returns EALREADY if the handshake is still going, or 0 once it is
+    // done. The slice bounds that wait, so a signal cannot stretch ConnectTimeout by more than this.
+    private const int ConnectSliceMs = 250;
+
+    // A blocking connect(2) bounded by SO_SNDTIMEO. Most connects complete within the first slice, at
+    // the cost of one connect call; one that takes longer, or is interrupted, goes on in the kernel:
+    // wait for it with poll(2) until the deadline and take its outcome from SO_ERROR. Returns the
+    // connected socket, a new Socket object when the connect went on past the first call (see Adopt).
+    private static Socket ConnectWithSendTimeout(Socket socket, IPEndPoint endpoint, long deadline, TimeSpan timeout)
     {
-        KernelTimeouts.SetSend(socket, milliseconds);
+        KernelTimeouts.SetSend(socket, (int)Math.Clamp(deadline - Environment.TickCount64, 1, ConnectSliceMs));
         try
         {
             socket.Connect(endpoint);
         }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.InProgress or SocketError.WouldBlock)
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.InProgress or SocketError.WouldBlock
+            or SocketError.AlreadyInProgress or SocketError.Interrupted)
         {
-            throw TimedOut(timeout);
+            // The slice ran out (EINPROGRESS, which the runtime reports as a timeout), or a signal came
+            // (EINTR, then EALREADY): the handshake is still in progress.
+            AwaitPendingConnect(socket, deadline, timeout);
+            socket = Adopt(socket);
         }
-        // Sends never time out, as before: a slow reader is the peer's business, not an error.
-        KernelTimeouts.SetSend(socket, 0);
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.IsConnected)
+        {
+            // Interrupted, and the handshake completed before the runtime's retry (EISCONN).
+            socket = Adopt(socket);
+        }
+        try
+        {
+            // Sends never time out, as before: a slow reader is the peer's business, not an error.
+            KernelTimeouts.SetSend(socket, 0);
+        }
+        catch
+        {
+            // The caller disposes the socket it passed, which may not be this one.
+            socket.Dispose();
+            throw;
+        }
+        return socket;
     }
+
+    private static void AwaitPendingConnect(Socket socket, long deadline, TimeSpan timeout)
+    {
+        while (true)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                throw TimedOut(timeout);
+            }
+            bool writable;
+            try
+            {
+                // In slices of at most 100 ms: a refused handshake shows in SO_ERROR, not always as writability.
+                writable = socket.Poll((int)Math.Min(left, 100) * 1000, SelectMode.SelectWrite);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.Interrupted)
+            {
+                continue;
+            }
+            var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (error != SocketError.Success)
+            {
+                throw new SocketException((int)error);
+            }
+            if (writable)
+            {
+                return;
+            }
+        }
+    }
+
+    // The runtime's Socket saw its Connect fail, so it never learns the connection is up (Connected
+    // stays false, RemoteEndPoint null). A Socket made from a duplicate of the descriptor reads its
+    // state from the kernel, as a descriptor passed to a ForkingServer worker does; the descriptor
+    // stays blocking (see KernelTimeouts).
+    private static Socket Adopt(Socket socket)
+    {
+        const int F_DUPFD_CLOEXEC = 1030;
+        int fd = fcntl((int)socket.SafeHandle.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new SocketException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        }
+        socket.Dispose();
+        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd, int arg);
 
     private static void ConnectAndPoll(Socket socket, IPEndPoint endpoint, long leftMs, TimeSpan timeout)
     {

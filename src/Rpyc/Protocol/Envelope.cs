@@ -38,7 +38,15 @@ internal static class Envelope
         writer.WriteInt(seq);
     }
 
-    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
+    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth) =>
+        Read(payload, version, maxDepth == BrineLimits.DefaultMaxDepth ? BrineLimits.Default : BrineLimits.Default with { MaxDepth = Math.Max(maxDepth, 0) });
+
+    /// <summary>Decodes one message within <paramref name="limits"/>, which count the envelope's own tuple as one level.</summary>
+    /// <param name="payload">The frame's payload.</param>
+    /// <param name="version">The connection's envelope.</param>
+    /// <param name="limits">The message's limits.</param>
+    /// <param name="argsLimits">The same one level shallower (the connection keeps both), or <c>null</c> to derive them.</param>
+    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, BrineLimits limits, BrineLimits? argsLimits = null)
     {
         if (payload.IsEmpty)
         {
@@ -46,12 +54,12 @@ internal static class Envelope
         }
         // The envelope as every peer writes it is read by hand, so that only the args are objects;
         // anything else, and every error, goes through the general path and its messages.
-        if (maxDepth > 0 && TryReadHeader(payload, version, out MessageKind kind, out long seq, out int consumed))
+        if (limits.MaxDepth > 0 && TryReadHeader(payload, version, out MessageKind kind, out long seq, out int consumed))
         {
             try
             {
                 // The envelope's own tuple is one level of the depth limit, as in the general path.
-                var reader = new BrineReader(payload.Slice(consumed), ArgsLimits(maxDepth));
+                var reader = new BrineReader(payload.Slice(consumed), argsLimits ?? ArgsLimits(limits));
                 object? args = reader.Read();
                 if (reader.Remaining == 0)
                 {
@@ -62,14 +70,16 @@ internal static class Envelope
             {
             }
         }
-        return ReadGeneral(payload, version, maxDepth);
+        return ReadGeneral(payload, version, limits);
     }
 
-    // The args' limits: the default ones one level shallower (cached: the common case allocates nothing).
+    // The default args' limits are cached: the common case allocates nothing.
     private static readonly BrineLimits s_defaultArgsLimits = BrineLimits.Default with { MaxDepth = BrineLimits.DefaultMaxDepth - 1 };
 
-    private static BrineLimits ArgsLimits(int maxDepth) =>
-        maxDepth == BrineLimits.DefaultMaxDepth ? s_defaultArgsLimits : BrineLimits.Default with { MaxDepth = maxDepth - 1 };
+    /// <summary>The limits of a message's args: those of the message, one level shallower (its envelope tuple).</summary>
+    /// <param name="limits">The message's limits, whose depth is at least 1.</param>
+    public static BrineLimits ArgsLimits(BrineLimits limits) =>
+        ReferenceEquals(limits, BrineLimits.Default) ? s_defaultArgsLimits : limits with { MaxDepth = Math.Max(limits.MaxDepth - 1, 0) };
 
     // 5.x TAG_TUP3 | imm msg 1..3 | seq; 6.x msg byte 1..3 | TAG_TUP2 | seq; seq an immediate or TAG_INT_L1 decimal, not negative.
     private static bool TryReadHeader(ReadOnlySequence<byte> payload, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
@@ -127,7 +137,7 @@ internal static class Envelope
         return true;
     }
 
-    private static Message ReadGeneral(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
+    private static Message ReadGeneral(ReadOnlySequence<byte> payload, RpycProtocolVersion version, BrineLimits limits)
     {
         // The first byte tells a peer of the other version apart before brine reports it as garbage
         // (wire notes 4.1: 0x12 starts every 5.x message, 0x01..0x03 every 6.x one).
@@ -138,7 +148,7 @@ internal static class Envelope
             {
                 throw ProtocolErrors.Message(DescribeMismatch(payload, "a 5.x envelope (msg, seq, args)"));
             }
-            if (Brine.Brine.Load(payload, maxDepth) is not PyTuple { Count: 3 } t || t[0] is not long kind5)
+            if (Brine.Brine.Load(payload, limits) is not PyTuple { Count: 3 } t || t[0] is not long kind5)
             {
                 throw ProtocolErrors.Message("expected a 5.x envelope (msg, seq, args)");
             }
@@ -148,7 +158,7 @@ internal static class Envelope
         {
             throw ProtocolErrors.Message($"invalid message type: {first}" + (first == BrineTag.Tup3 ? " (the byte 0x12 starts a rpyc 5.x envelope: the peer speaks 5.x, this connection 6.x)" : ""));
         }
-        if (Brine.Brine.Load(payload.Slice(1), maxDepth) is not PyTuple { Count: 2 } t6)
+        if (Brine.Brine.Load(payload.Slice(1), limits) is not PyTuple { Count: 2 } t6)
         {
             throw ProtocolErrors.Message("expected a 6.x envelope: msg byte + (seq, args)");
         }

@@ -97,17 +97,31 @@ public sealed partial class ForkingServer
             reserved--;
             try
             {
+                InjectFault("start-worker");
                 StartWorker();
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (Exception ex)
             {
+                // Out of memory too: this runs on timer and thread-pool threads, where an exception
+                // would end the process; the next miss or hand-off tries again.
                 ReleaseStarts(throwOnFailure ? reserved + 1 : 1);
                 if (throwOnFailure)
                 {
                     throw;
                 }
-                RpycLog.Warn($"could not start a worker process: {ex.Message}");
+                LogStartFailure(ex);
             }
+        }
+    }
+
+    private void LogStartFailure(Exception ex)
+    {
+        try
+        {
+            RpycLog.Warn($"could not start a worker process: {ex.GetType().Name}: {ex.Message}");
+        }
+        catch (OutOfMemoryException)
+        {
         }
     }
 

@@ -262,11 +262,16 @@ public sealed partial class ForkingServer : RpycServer
         {
             _handOffs.Add(client);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex)
         {
-            // Stopped: the queue takes no more.
+            // Stopped (InvalidOperationException: the queue takes no more), or out of memory, which
+            // RpycServer logs once it has closed the connection.
             Interlocked.Decrement(ref _handingOff);
             client.Dispose();
+            if (ex is not InvalidOperationException)
+            {
+                throw;
+            }
         }
     }
 
@@ -282,9 +287,10 @@ public sealed partial class ForkingServer : RpycServer
                 {
                     HandOff(client);
                 }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
+                catch (Exception ex)
                 {
-                    RpycLog.Warn($"could not hand a connection to a worker: {ex.Message}");
+                    // Out of memory too: an exception escaping this thread would end the server.
+                    RecordConnectionFailure("a connection being handed to a worker", ex);
                 }
                 finally
                 {

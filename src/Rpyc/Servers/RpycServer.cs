@@ -22,10 +22,12 @@ public abstract class RpycServer : IDisposable
     private readonly BurstLog _evicted;
     private readonly BurstLog _idle;
     private readonly BurstLog _acceptFailed;
+    private readonly BurstLog _failed;
     private PendingConnections? _pending;
     private Thread? _acceptThread;
     private int _stopped;
     private string _lastAcceptError = "";
+    private string _lastFailure = "";
 
     /// <summary>Binds the listening socket (nothing is accepted before <see cref="Start"/>).</summary>
     /// <param name="options">The server settings.</param>
@@ -53,6 +55,7 @@ public abstract class RpycServer : IDisposable
         _evicted = new BurstLog(prefix, "closed", () => $"the oldest of MaxPendingConnections ({Options.MaxPendingConnections}) connections that had sent nothing, to make room", window);
         _idle = new BurstLog(prefix, "closed", () => $"no frame for IdleTimeout ({Seconds(Options.IdleTimeout)} s)", window);
         _acceptFailed = new BurstLog(prefix, "could not accept", () => Volatile.Read(ref _lastAcceptError), window);
+        _failed = new BurstLog(prefix, "closed", () => Volatile.Read(ref _lastFailure), window);
     }
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
@@ -154,6 +157,15 @@ public abstract class RpycServer : IDisposable
     {
     }
 
+    /// <summary>
+    /// Tests only: called with the stage's name (<c>accept</c>, <c>first-bytes</c>, <c>start-worker</c>)
+    /// on the server's own threads, so a test can make a stage throw (an <see cref="OutOfMemoryException"/>
+    /// above all) and check that the failure ends one connection and never the server.
+    /// </summary>
+    internal Action<string>? FaultInjection { get; set; }
+
+    private protected void InjectFault(string stage) => FaultInjection?.Invoke(stage);
+
     private void AcceptLoop()
     {
         // Out of descriptors (EMFILE) or buffers, accept fails at once until something closes:
@@ -161,53 +173,91 @@ public abstract class RpycServer : IDisposable
         TimeSpan backoff = TimeSpan.Zero;
         while (!IsStopped)
         {
-            Socket client;
+            Socket? client = null;
             try
             {
                 client = _listener.Accept();
                 backoff = TimeSpan.Zero;
+                InjectFault("accept");
+                client.NoDelay = Options.ConnectionOptions.NoDelay;
+                _pending!.Add(client);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex)
             {
+                // Whatever it is (EMFILE, an OutOfMemoryException under a heap limit, a bug), it ends
+                // this connection: an exception escaping this thread would end the process.
+                client?.Dispose();
                 if (IsStopped)
                 {
                     break;
                 }
-                Volatile.Write(ref _lastAcceptError, ex.Message);
-                _acceptFailed.Record();
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
-                Thread.Sleep(backoff);
-                continue;
-            }
-            try
-            {
-                client.NoDelay = Options.ConnectionOptions.NoDelay;
-                _pending!.Add(client);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Volatile.Write(ref _lastAcceptError, ex.Message);
-                _acceptFailed.Record();
-                client.Dispose();
+                RecordAcceptFailure(ex);
+                if (client is null)
+                {
+                    backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                    Thread.Sleep(backoff);
+                }
             }
         }
     }
 
-    // On the pending connections' thread: it must not block.
+    // Logging allocates, and may fail as the accept did (out of memory): the loop goes on regardless.
+    private void RecordAcceptFailure(Exception ex)
+    {
+        try
+        {
+            Volatile.Write(ref _lastAcceptError, $"{ex.GetType().Name}: {ex.Message}");
+            _acceptFailed.Record();
+        }
+        catch (OutOfMemoryException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Records, once per burst in the log, that serving one connection failed with
+    /// <paramref name="exception"/> and the connection was closed; never throws, since it runs in
+    /// the handlers that keep such a failure from ending the process.
+    /// </summary>
+    /// <param name="peer">The peer's address, or <c>?</c>.</param>
+    /// <param name="exception">What ended the connection.</param>
+    private protected void RecordConnectionFailure(string peer, Exception exception)
+    {
+        try
+        {
+            Volatile.Write(ref _lastFailure, $"{exception.GetType().Name} while serving {peer}: {exception.Message}");
+            _failed.Record();
+        }
+        catch (OutOfMemoryException)
+        {
+        }
+    }
+
+    // On the pending connections' thread: it must not block, and nothing may escape it (one
+    // connection's failure, even out of memory, must not stop the others' first bytes).
     private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout)
     {
-        if (IsStopped)
+        try
+        {
+            if (IsStopped)
+            {
+                client.Dispose();
+                return;
+            }
+            if (ServedConnections >= Options.MaxConnections)
+            {
+                client.Dispose();
+                _refused.Record();
+                return;
+            }
+            InjectFault("first-bytes");
+            OnAccepted(client, firstFrameTimeout);
+        }
+        catch (Exception ex)
         {
             client.Dispose();
-            return;
+            RecordConnectionFailure("a new connection", ex);
         }
-        if (ServedConnections >= Options.MaxConnections)
-        {
-            client.Dispose();
-            _refused.Record();
-            return;
-        }
-        OnAccepted(client, firstFrameTimeout);
     }
 
     /// <summary>
@@ -249,6 +299,7 @@ public abstract class RpycServer : IDisposable
         _evicted.Dispose();
         _idle.Dispose();
         _acceptFailed.Dispose();
+        _failed.Dispose();
     }
 
     /// <summary>Hook that closes the concrete server's connections.</summary>

@@ -71,39 +71,55 @@ public sealed class ThreadedServer : RpycServer
     }
 
     // The service is created on the connection's own thread: a slow constructor must not hold up
-    // the thread that watches every pending connection.
+    // the thread that watches every pending connection. Nothing escapes this method: an exception
+    // on a thread of its own would end the process, so any failure (an OutOfMemoryException under a
+    // heap limit, a service constructor that throws, a bug) closes this connection only, and is
+    // logged once per burst.
     private void Serve(Socket client, string peer, TimeSpan firstFrameTimeout)
     {
-        RpycConnection connection;
+        RpycConnection? connection = null;
         try
         {
             connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RpycLog.Warn($"could not serve {peer}: {ex.Message}");
-            client.Dispose();
-            Interlocked.Decrement(ref _served);
-            return;
-        }
-        _connections[connection] = Thread.CurrentThread;
-        try
-        {
+            _connections[connection] = Thread.CurrentThread;
             // Stop may have listed the connections before this one was added.
             if (!IsStopped)
             {
                 Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
             }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex)
         {
-            // A failing connection must never take the server down.
-            RpycLog.Warn($"connection {connection.PeerName} ended: {ex.Message}");
+            RecordConnectionFailure(peer, ex);
         }
         finally
         {
-            connection.Close();
-            _connections.TryRemove(connection, out _);
+            End(client, connection);
+        }
+    }
+
+    private void End(Socket client, RpycConnection? connection)
+    {
+        try
+        {
+            if (connection is null)
+            {
+                client.Dispose();
+            }
+            else
+            {
+                _connections.TryRemove(connection, out _);
+                connection.Close();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Close sends CLOSE, which allocates: out of memory, the socket must still go.
+            client.Dispose();
+            RecordConnectionFailure(connection?.PeerName ?? "?", ex);
+        }
+        finally
+        {
             Interlocked.Decrement(ref _served);
         }
     }

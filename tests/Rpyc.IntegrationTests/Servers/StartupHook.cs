@@ -17,6 +17,10 @@ internal static class StartupHook
         {
             Environment.Exit(HeapLimitServer.Run());
         }
+        if (Environment.GetEnvironmentVariable(FaultyServer.Variable) is { Length: > 0 } kind)
+        {
+            Environment.Exit(FaultyServer.Run(kind));
+        }
     }
 }
 
