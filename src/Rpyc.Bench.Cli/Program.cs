@@ -13,6 +13,7 @@ Console.CancelKeyPress += (_, e) =>
     if (interrupt.IsCancellationRequested)
     {
         ServerHost.StopAll();
+        RemoteDeployment.StopAll();
         return;
     }
     e.Cancel = true;
@@ -23,6 +24,7 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     if (interrupt.IsCancellationRequested)
     {
         ServerHost.StopAll();
+        RemoteDeployment.StopAll();
         return;
     }
     // Keep the process alive until the partial report is written.

@@ -88,6 +88,16 @@ public static class JsonReporter
             Value(w, kv.Value);
         }
         w.WriteEndObject();
+        if (m.RemoteMachine is { } remote)
+        {
+            w.WriteStartObject("remote_machine");
+            foreach (KeyValuePair<string, object> kv in remote)
+            {
+                w.WritePropertyName(kv.Key);
+                Value(w, kv.Value);
+            }
+            w.WriteEndObject();
+        }
         if (m.Placement is { } placement)
         {
             w.WriteStartObject("placement");
