@@ -163,7 +163,7 @@ public static class JsonReporter
         w.WriteEndObject();
     }
 
-    private static void Value(Utf8JsonWriter w, object value)
+    internal static void Value(Utf8JsonWriter w, object value)
     {
         switch (value)
         {
