@@ -63,17 +63,21 @@ public sealed partial class RemoteDeployment
         {
             _log($"warning: the remote servers bind {Address}: RPyC has no authentication, and anyone who can reach that address can call them while the run lasts.");
         }
+        // Checked before publishing, so a bad --remote-dir fails at once. The copy's 'mkdir' (no -p)
+        // refuses a folder that appeared meanwhile: one that exists is never overwritten or removed.
+        string parent = Path.GetDirectoryName(RemoteDirectory.TrimEnd('/')) is { Length: > 0 } p ? p : "/";
+        _ssh.Run($"mkdir -p {Quote(parent)} && [ ! -e {Quote(RemoteDirectory)} ] || {{ echo {Quote(RemoteDirectory + " exists already: give --remote-dir a new folder")} >&2; exit 3; }}",
+            "preparing the remote folder", cancellationToken);
         (string folder, string description) = RemotePublisher.Publish(Options, SelfContained, rid, _log, cancellationToken);
         Deployment = description;
         _runner = SelfContained ? $"{Quote(RemoteDirectory + "/rpycbench")}" : $"{Quote(dotnet)} {Quote(RemoteDirectory + "/rpycbench.dll")}";
         _log($"copying the {(SelfContained ? "self-contained" : "framework-dependent")} build to {Options.Destination}:{RemoteDirectory}");
-        // 'mkdir' without -p: a folder that exists is refused, never overwritten or removed afterwards.
-        string parent = Path.GetDirectoryName(RemoteDirectory.TrimEnd('/')) is { Length: > 0 } p ? p : "/";
-        _ssh.Run($"mkdir -p {Quote(parent)} && [ ! -e {Quote(RemoteDirectory)} ] || {{ echo {Quote(RemoteDirectory + " exists already: give --remote-dir a new folder")} >&2; exit 3; }}",
+        _ssh.Run($"mkdir {Quote(RemoteDirectory)} || {{ echo {Quote(RemoteDirectory + " could not be created (or exists already): give --remote-dir a new folder")} >&2; exit 3; }}",
             "preparing the remote folder", cancellationToken);
+        // Ours from here on: the cleanup removes it.
         _created = true;
-        _ssh.CopyFolder(folder, RemoteDirectory, cancellationToken);
         _ssh.Run($"mkdir {Quote(RemoteDirectory + "/run")}", "preparing the remote folder", cancellationToken);
+        _ssh.CopyFolder(folder, RemoteDirectory, cancellationToken);
         string machineJson = _ssh.Run($"{_runner} machine --json --seconds 0", "describing the remote machine", cancellationToken);
         var machine = new Dictionary<string, object>(ParseMachine(machineJson))
         {

@@ -92,11 +92,11 @@ internal sealed class SshRunner(RemoteOptions options)
         return stdout.Result;
     }
 
-    // Copies a local folder's content into a remote folder that must not exist yet, as one gzip'd
-    // tar stream over one ssh connection (file modes kept: the self-contained build's executable).
+    // Copies a local folder's content into an existing remote folder, as one gzip'd tar stream over
+    // one ssh connection (file modes kept: the self-contained build's executable).
     public void CopyFolder(string localDirectory, string remoteDirectory, CancellationToken cancellationToken)
     {
-        string command = $"mkdir {Quote(remoteDirectory)} && tar xzf - -C {Quote(remoteDirectory)}";
+        string command = $"tar xzf - -C {Quote(remoteDirectory)}";
         Run(command, $"copying {localDirectory} to {remoteDirectory}", cancellationToken, input =>
         {
             using var gzip = new GZipStream(input, CompressionLevel.Fastest, leaveOpen: true);
