@@ -13,6 +13,7 @@ Console.CancelKeyPress += (_, e) =>
     if (interrupt.IsCancellationRequested)
     {
         ServerHost.StopAll();
+        RemoteDeployment.StopAll();
         return;
     }
     e.Cancel = true;
@@ -23,6 +24,7 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     if (interrupt.IsCancellationRequested)
     {
         ServerHost.StopAll();
+        RemoteDeployment.StopAll();
         return;
     }
     // Keep the process alive until the partial report is written.
@@ -41,6 +43,9 @@ app.Configure(config =>
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Run one target's server until stopped, so a suite elsewhere can measure it (--rpyc-host/--http-host).")
         .WithExample("serve", "rpyc_threaded", "--host", "0.0.0.0", "--port", "18812");
+    config.AddCommand<SweepCommand>("sweep")
+        .WithDescription("Run the suite at every point of a grid (--clients, --payload-sizes), with --description; one JSON of every point's full report, plots of each figure against each swept parameter, one line per target.")
+        .WithExample("sweep", "--clients", "1,8,32,128", "--targets", "rpyc_threaded,http_threaded,tcp_raw", "--description", "clients on the LAN", "-o", "sweep.json", "--plots", "sweep-plots");
     config.AddCommand<MachineCommand>("machine")
         .WithDescription("Describe this machine (CPU, cores, memory, runtime, idle and frequency governors, load), the CPU placements it allows, and other programs' CPU use now.");
     config.AddCommand<CompareCommand>("compare")
@@ -95,7 +100,7 @@ if (code == ExitCodes.Usage && (usageError || !passesExitCode))
     // The message, then one line: the full help would push the message off the screen.
     string command = args switch
     {
-        ["serve" or "compare" or "report", ..] => $"rpycbench {args[0]} --help",
+        ["serve" or "compare" or "report" or "sweep", ..] => $"rpycbench {args[0]} --help",
         ["profile", "scenario" or "run", ..] => $"rpycbench profile {args[1]} --help",
         ["profile", ..] => "rpycbench profile --help",
         _ => "rpycbench --help",

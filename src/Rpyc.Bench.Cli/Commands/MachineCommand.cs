@@ -17,6 +17,10 @@ internal sealed class MachineCommand : Command<MachineCommand.Settings>
         [DefaultValue(2.0)]
         public double Seconds { get; init; } = 2.0;
 
+        [CommandOption("--json")]
+        [Description("Print the machine's description (the report's machine_details) as one JSON object instead of the table; --remote-host collects the remote machine's this way.")]
+        public bool Json { get; init; }
+
         public override ValidationResult Validate() =>
             Seconds is >= 0 and <= 600 ? ValidationResult.Success() : ValidationResult.Error("--seconds must be between 0 and 600.");
     }
@@ -24,6 +28,11 @@ internal sealed class MachineCommand : Command<MachineCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         MachineInfo info = MachineInfo.Collect();
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(MachineJson(info));
+            return ExitCodes.Ok;
+        }
         var table = new Table().Border(TableBorder.Simple).AddColumn("machine").AddColumn("value");
         foreach ((string key, object value) in info.ToDictionary())
         {
@@ -53,6 +62,45 @@ internal sealed class MachineCommand : Command<MachineCommand.Settings>
         }
         AnsiConsole.Write(table);
         return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+
+    private static string MachineJson(MachineInfo info)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            foreach ((string key, object value) in info.ToDictionary())
+            {
+                switch (value)
+                {
+                    case string text:
+                        w.WriteString(key, text);
+                        break;
+                    case bool flag:
+                        w.WriteBoolean(key, flag);
+                        break;
+                    case int or long:
+                        w.WriteNumber(key, Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                        break;
+                    case int[] ints:
+                        w.WriteStartArray(key);
+                        Array.ForEach(ints, w.WriteNumberValue);
+                        w.WriteEndArray();
+                        break;
+                    case double[] doubles:
+                        w.WriteStartArray(key);
+                        Array.ForEach(doubles, d => w.WriteNumberValue(double.IsFinite(d) ? d : 0));
+                        w.WriteEndArray();
+                        break;
+                    default:
+                        w.WriteString(key, Format(value));
+                        break;
+                }
+            }
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static string Format(object value) => value switch

@@ -9,7 +9,7 @@ namespace Rpyc.Bench.Cli.Commands;
 // rpycbench [options]: runs the suite, renders the summary, writes JSON and plots.
 internal sealed class RunCommand : Command<RunCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : RemoteSettings
     {
         [CommandOption("--rpyc-host <HOST>")]
         [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it.")]
@@ -255,6 +255,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error(ex.Message);
             }
+            ValidationResult remote = ValidateRemote(SelectedTargets(), InProcess, new SuiteOptions { Endpoints = ToEndpoints(), RpycHost = RpycHost, HttpHost = HttpHost, TcpHost = TcpHost }.RemoteEndpoints());
+            if (!remote.Successful)
+            {
+                return remote;
+            }
             if (!TryParseSizes(PayloadSizes, out _, out string? sizeError))
             {
                 return ValidationResult.Error(sizeError!);
@@ -369,11 +374,26 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
             ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },
         };
-        if (targets.Any(t => TargetCatalog.Get(t).UsesPython))
+        // --remote-host: the servers run there, each target measured at its endpoint; stopped at the end, whatever happens.
+        using RemoteDeployment? remote = settings.Deploy(targets, cancellationToken, out bool remoteFailed);
+        if (remoteFailed)
+        {
+            return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Failed;
+        }
+        if (remote is not null)
+        {
+            options = remote.Apply(options);
+            if (options.EffectiveTargets().Count == 0)
+            {
+                AnsiConsole.MarkupLine("[red]Error:[/] no target could run on the remote host.");
+                return ExitCodes.Failed;
+            }
+        }
+        if (options.Targets.Any(t => TargetCatalog.Get(t).UsesPython))
         {
             try
             {
-                PythonPeers.EnsureAvailable(options.ServerOptions.PythonPath, targets.Contains(TargetCatalog.PyFlaskThreaded));
+                PythonPeers.EnsureAvailable(options.ServerOptions.PythonPath, options.Targets.Contains(TargetCatalog.PyFlaskThreaded));
             }
             catch (PythonPeerMissingException ex)
             {

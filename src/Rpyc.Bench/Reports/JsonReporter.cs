@@ -93,6 +93,16 @@ public static class JsonReporter
             Value(w, kv.Value);
         }
         w.WriteEndObject();
+        if (m.RemoteMachine is { } remote)
+        {
+            w.WriteStartObject("remote_machine");
+            foreach (KeyValuePair<string, object> kv in remote)
+            {
+                w.WritePropertyName(kv.Key);
+                Value(w, kv.Value);
+            }
+            w.WriteEndObject();
+        }
         if (m.Placement is { } placement)
         {
             w.WriteStartObject("placement");
@@ -159,7 +169,7 @@ public static class JsonReporter
         w.WriteEndObject();
     }
 
-    private static void Value(Utf8JsonWriter w, object value)
+    internal static void Value(Utf8JsonWriter w, object value)
     {
         switch (value)
         {

@@ -152,6 +152,9 @@ public sealed class RunMetadata
     /// <summary>The full description of the machine (<see cref="MachineInfo"/>): kernel, hypervisor, idle and frequency governors, GC mode…</summary>
     public IReadOnlyDictionary<string, object> Details { get; init; } = new Dictionary<string, object>();
 
+    /// <summary>The remote machine the servers ran on (<c>--remote-host</c>), as <see cref="SuiteOptions.RemoteMachine"/>; <c>null</c> otherwise.</summary>
+    public IReadOnlyDictionary<string, object>? RemoteMachine { get; init; }
+
     /// <summary>Where the threads ran: the placement chosen and, left to the scheduler, the CPUs seen per target.</summary>
     public PlacementInfo? Placement { get; init; }
 

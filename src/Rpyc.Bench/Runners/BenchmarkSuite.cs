@@ -97,6 +97,7 @@ public static class BenchmarkSuite
                 Parameters = metadata.Parameters,
                 Interrupted = metadata.Interrupted,
                 Details = metadata.Details,
+                RemoteMachine = options.RemoteMachine,
                 Placement = new PlacementInfo(placement, targets.Where(t => t.Placement is not null).ToDictionary(t => t.Name, t => t.Placement!)),
                 Network = new NetworkInfo(options.Network, relays),
             },

@@ -104,6 +104,13 @@ public sealed record SuiteOptions
     /// <summary>The port of <see cref="TcpHost"/>. Default 18900.</summary>
     public int? TcpPort { get; init; }
 
+    /// <summary>
+    /// The description of the remote machine the endpoints are served on (see
+    /// <see cref="RemoteDeployment.Machine"/>), written to the report as <c>metadata.remote_machine</c>;
+    /// <c>null</c> when the servers run here or on a machine not described.
+    /// </summary>
+    public IReadOnlyDictionary<string, object>? RemoteMachine { get; init; }
+
     /// <summary>The default port of an RPyC server elsewhere, as rpyc's own.</summary>
     public const int DefaultRpycPort = 18812;
 
