@@ -13,7 +13,8 @@ public sealed class ForkingServerOptions
 
     /// <summary>
     /// The most idle workers the pool grows to while clients keep finding none ready (each costs
-    /// about 39 MB of memory while it waits). Default 8, or <see cref="PrestartedWorkers"/> when that is larger.
+    /// about 40 MB of memory while it waits on the JIT <c>rpyc-worker.dll</c>, about 8 MB as a NativeAOT
+    /// worker: <see cref="WorkerPath"/>). Default 8, or <see cref="PrestartedWorkers"/> when that is larger.
     /// </summary>
     public int MaxPrestartedWorkers
     {
