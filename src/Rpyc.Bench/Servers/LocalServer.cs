@@ -121,7 +121,7 @@ public static class LocalServer
             {
                 // The workers, not this process, serve the connections: they get the connection options
                 // through ForkingWorker.WorkerArguments.
-                ForkingServer server = ForkingServer.Create<BenchService>(RpycOptions(host, port, receiveSpin));
+                ForkingServer server = ForkingServer.Create<BenchService>(RpycOptions(host, port, receiveSpin), new ForkingServerOptions { WorkerPath = BenchWorkerLocator.Find() });
                 server.Start();
                 boundPort = server.Port;
                 return server;

@@ -13,7 +13,8 @@ public sealed class ForkingServerOptions
 
     /// <summary>
     /// The most idle workers the pool grows to while clients keep finding none ready (each costs
-    /// about 39 MB of memory while it waits). Default 8, or <see cref="PrestartedWorkers"/> when that is larger.
+    /// about 40 MB of memory while it waits on the JIT <c>rpyc-worker.dll</c>, about 8 MB as a NativeAOT
+    /// worker: <see cref="WorkerPath"/>). Default 8, or <see cref="PrestartedWorkers"/> when that is larger.
     /// </summary>
     public int MaxPrestartedWorkers
     {
@@ -40,7 +41,15 @@ public sealed class ForkingServerOptions
     /// <summary>How long after a worker takes a connection the pool is topped up again. Default 20 ms.</summary>
     public TimeSpan ReplacementDelay { get; init; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>The worker program (<c>rpyc-worker.dll</c>); by default found beside the application or the Rpyc assembly.</summary>
+    /// <summary>
+    /// The worker program; by default <c>rpyc-worker.dll</c>, found beside the application or the
+    /// Rpyc assembly, which loads the service's assembly and runs on the <c>dotnet</c> host (a
+    /// runtime start and a JIT warmup per worker: about 0.2 s of CPU and 40 MB each). A path that does
+    /// not end in <c>.dll</c> is run as a program of its own: a worker that calls
+    /// <see cref="Servers.ForkingWorker.Run{TService}(string[])"/>, published with NativeAOT (a few
+    /// milliseconds of CPU and under 10 MB each), or the application itself when its entry point
+    /// recognises the worker's command line (<see cref="Servers.ForkingWorker.IsWorkerCommandLine(string[])"/>).
+    /// </summary>
     public string? WorkerPath { get; init; }
 
     internal void Validate(string paramName)

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Reflection;
@@ -9,9 +10,18 @@ namespace Rpyc.Servers;
 /// <summary>
 /// The entry point of a <see cref="ForkingServer"/> worker process: loads the service type, warms
 /// the protocol path up, then waits for exactly one connection and serves it until it closes.
-/// Called by the <c>rpyc-worker</c> executable; not for application code.
+/// <see cref="Run(string[])"/> is the <c>rpyc-worker</c> executable's; <see cref="Run{TService}(string[])"/>
+/// is the entry point of a worker that an application compiles with its service, for example a
+/// NativeAOT-published one, which starts in milliseconds instead of a runtime start and JIT.
 /// </summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
+/// <example>
+/// A worker program for <c>CalculatorService</c>, published with <c>PublishAot</c> and named by
+/// <see cref="ForkingServerOptions.WorkerPath"/>:
+/// <code>
+/// return Rpyc.Servers.ForkingWorker.Run&lt;CalculatorService&gt;(args);
+/// </code>
+/// </example>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
 public static class ForkingWorker
 {
     /// <summary>Runs the worker with the arguments <see cref="ForkingServer"/> passes.</summary>
@@ -19,17 +29,74 @@ public static class ForkingWorker
     /// <returns>The process exit code.</returns>
     public static int Run(string[] args)
     {
-        WorkerArguments parsed;
-        try
+        ArgumentNullException.ThrowIfNull(args);
+        if (!TryParse(args, out WorkerArguments? parsed))
         {
-            parsed = WorkerArguments.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"rpyc-worker: {ex.Message}");
             return 2;
         }
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
+        return Serve(parsed, factory, serviceType);
+    }
+
+    /// <summary>
+    /// Runs the worker for a service compiled into this program, loading no assembly: the entry
+    /// point of a worker published with NativeAOT, or of an application that runs itself as its
+    /// own worker (<see cref="ForkingServerOptions.WorkerPath"/>).
+    /// </summary>
+    /// <typeparam name="TService">The service the <see cref="ForkingServer"/> serves; its name must match the server's.</typeparam>
+    /// <param name="args">The command line.</param>
+    /// <returns>The process exit code: 0 once the connection closed, 2 for a command line that is not the server's.</returns>
+    public static int Run<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] TService>(string[] args)
+        where TService : RpycService, new()
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (!TryParse(args, out WorkerArguments? parsed))
+        {
+            return 2;
+        }
+        if (!string.Equals(parsed.TypeName, typeof(TService).FullName, StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"rpyc-worker: this worker serves {typeof(TService).FullName}, not {parsed.TypeName}.");
+            return 2;
+        }
+        return Serve(parsed, static () => new TService(), typeof(TService));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="args"/> is the command line a <see cref="ForkingServer"/> starts its
+    /// workers with: an application that is its own worker (<see cref="ForkingServerOptions.WorkerPath"/>
+    /// naming its executable) checks this first in <c>Main</c>, as Python's multiprocessing <c>spawn</c> does.
+    /// </summary>
+    /// <param name="args">The command line.</param>
+    /// <returns><c>true</c> when the process should run <see cref="Run{TService}(string[])"/>.</returns>
+    /// <example>
+    /// <code>
+    /// if (ForkingWorker.IsWorkerCommandLine(args))
+    /// {
+    ///     return ForkingWorker.Run&lt;CalculatorService&gt;(args);
+    /// }
+    /// </code>
+    /// </example>
+    public static bool IsWorkerCommandLine(string[] args) =>
+        args is [WorkerArguments.Marker, WorkerArguments.MarkerVersion, ..];
+
+    private static bool TryParse(string[] args, [NotNullWhen(true)] out WorkerArguments? parsed)
+    {
+        try
+        {
+            parsed = WorkerArguments.Parse(args);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+        {
+            Console.Error.WriteLine($"rpyc-worker: {ex.Message}");
+            parsed = null;
+            return false;
+        }
+    }
+
+    private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType)
+    {
         Warmup(serviceType);
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -139,7 +206,9 @@ public static class ForkingWorker
         { IsBackground = true };
         serving.Start();
         // The paths a Python client takes: GETROOT, INSPECT, GETATTR + CALL + DEL, CALLATTR, PING.
-        for (int i = 0; i < 20; i++)
+        // Precompiled code (NativeAOT) has nothing to JIT: one pass runs the lazy initialisations.
+        int passes = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled ? 20 : 1;
+        for (int i = 0; i < passes; i++)
         {
             Netref root = client.RootNetref;
             client.SyncRequest(Protocol.HandlerId.Inspect, new PyTuple(root.IdPack.ToTuple()));
@@ -159,8 +228,13 @@ public static class ForkingWorker
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
             Format(controlPath, serviceType, o, new RpycServerOptions().HandshakeTimeout, Timeout.InfiniteTimeSpan);
 
+        // First on every worker command line, so a program that is also its own worker can tell.
+        public const string Marker = "--rpyc-worker";
+        public const string MarkerVersion = "1";
+
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o, TimeSpan handshakeTimeout, TimeSpan idleTimeout) =>
         [
+            Marker, MarkerVersion,
             "--handshake-ms", ((long)handshakeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             "--idle-ms", (idleTimeout == Timeout.InfiniteTimeSpan ? -1 : (long)idleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             "--control", controlPath,

@@ -7,25 +7,35 @@ internal static class WorkerLauncher
 {
     private const string WorkerFile = "rpyc-worker.dll";
 
+    // A .dll runs on the dotnet host; any other file is a program of its own (an apphost, a
+    // NativeAOT-published worker, or the application running itself as its worker).
     public static ProcessStartInfo StartInfo(string? configuredPath)
     {
         string worker = configuredPath ?? FindWorker();
-        var start = new ProcessStartInfo(DotnetHost())
+        if (!File.Exists(worker))
+        {
+            throw new FileNotFoundException($"The ForkingServer worker {worker} (ForkingServerOptions.WorkerPath) does not exist.", worker);
+        }
+        bool managed = worker.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(managed ? DotnetHost() : Path.GetFullPath(worker))
         {
             UseShellExecute = false,
             RedirectStandardError = true,
             RedirectStandardInput = false,
             RedirectStandardOutput = false,
         };
-        start.ArgumentList.Add("exec");
-        string runtimeConfig = Path.ChangeExtension(worker, ".runtimeconfig.json");
-        if (!File.Exists(runtimeConfig))
+        if (managed)
         {
-            runtimeConfig = WriteRuntimeConfig();
+            start.ArgumentList.Add("exec");
+            string runtimeConfig = Path.ChangeExtension(worker, ".runtimeconfig.json");
+            if (!File.Exists(runtimeConfig))
+            {
+                runtimeConfig = WriteRuntimeConfig();
+            }
+            start.ArgumentList.Add("--runtimeconfig");
+            start.ArgumentList.Add(runtimeConfig);
+            start.ArgumentList.Add(worker);
         }
-        start.ArgumentList.Add("--runtimeconfig");
-        start.ArgumentList.Add(runtimeConfig);
-        start.ArgumentList.Add(worker);
         return start;
     }
 
@@ -68,11 +78,13 @@ internal static class WorkerLauncher
     private static string WriteRuntimeConfig()
     {
         Version v = Environment.Version;
-        string path = Path.Combine(Path.GetTempPath(), $"rpyc-worker-{v.Major}.{v.Minor}.runtimeconfig.json");
+        string path = Path.Combine(Path.GetTempPath(), $"rpyc-worker-{v.Major}.{v.Minor}-2.runtimeconfig.json");
         if (!File.Exists(path))
         {
             string version = $"{v.Major}.{v.Minor}";
-            File.WriteAllText(path, "{\"runtimeOptions\":{\"tfm\":\"net" + version + "\",\"framework\":{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + version + ".0\"}}}");
+            // The settings of src/Rpyc.Worker's project file.
+            File.WriteAllText(path, "{\"runtimeOptions\":{\"tfm\":\"net" + version + "\",\"framework\":{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + version
+                + ".0\"},\"configProperties\":{\"System.Runtime.TieredPGO\":false,\"System.GC.Concurrent\":false,\"System.GC.Server\":false}}}");
         }
         return path;
     }

@@ -51,4 +51,45 @@ public sealed class WorkerArgumentsTests
         Assert.True(parsed.Options.IncludeLocalTraceback);
         Assert.False(parsed.Options.AllowPublicAttrs);
     }
+
+    [Fact]
+    public void IsWorkerCommandLine_ServersCommandLine_True()
+    {
+        Assert.True(ForkingWorker.IsWorkerCommandLine(ForkingWorker.WorkerArguments.Format("@c", typeof(RpycService), RpycConnectOptions.Default)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("--rpyc-worker")]
+    [InlineData("--rpyc-worker 2 --control @c")]
+    [InlineData("serve --rpyc-worker 1")]
+    public void IsWorkerCommandLine_OtherCommandLines_False(string commandLine)
+    {
+        string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.False(ForkingWorker.IsWorkerCommandLine(args));
+    }
+
+    [Fact]
+    public void RunGeneric_ServerNamesAnotherService_ExitsWithUsageCode()
+    {
+        string[] args = ForkingWorker.WorkerArguments.Format("@rpyc-test-no-server", typeof(OtherService), RpycConnectOptions.Default);
+
+        Assert.Equal(2, ForkingWorker.Run<RpycService>(args));
+    }
+
+    [Fact]
+    public void RunGeneric_MalformedCommandLine_ExitsWithUsageCode()
+    {
+        string[] args = ForkingWorker.WorkerArguments.Format("@rpyc-test-no-server", typeof(RpycService), RpycConnectOptions.Default);
+        args[Array.IndexOf(args, "--timeout-ms") + 1] = "soon";
+
+        Assert.Equal(2, ForkingWorker.Run<RpycService>(args));
+        Assert.Equal(2, ForkingWorker.Run<RpycService>(["--rpyc-worker", "1"]));
+    }
+
+    /// <summary>A service the worker under test was not compiled with.</summary>
+    public sealed class OtherService : RpycService
+    {
+    }
 }
