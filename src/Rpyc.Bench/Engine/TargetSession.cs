@@ -127,7 +127,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Name = Info.Name,
             Protocol = Info.Protocol,
             ServerMode = Info.ServerMode,
-            Implementation = Info.Implementation,
+            Implementation = Implementation(),
             Client = _target?.ClientDescription,
             Endpoint = EndpointText(),
             Remote = Endpoint.IsRemote,
@@ -200,6 +200,11 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             phases.Scenarios = Step(errors, "scenarios", _direct is null ? budget : 2 * budget, report, Cancelled, () => Scenarios(target, minimum, cancellationToken));
         }
     }
+
+    // Which worker program a ForkingServer started here runs says how fast its connections start.
+    private string Implementation() => Info.Server == TargetCatalog.RpycForking && !Endpoint.IsRemote
+        ? $"{Info.Implementation} ({(BenchWorkerLocator.Find() is null ? "JIT worker" : "NativeAOT worker")})"
+        : Info.Implementation;
 
     // Connections one run's ping figure is spread over. Each connection is one draw of where its
     // threads land (same CPU as the client's or not, on 2 cores the largest single cause of a
