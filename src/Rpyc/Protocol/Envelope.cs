@@ -38,7 +38,7 @@ internal static class Envelope
         writer.WriteInt(seq);
     }
 
-    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth)
+    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, int maxDepth, BytesLender? lender = null)
     {
         if (payload.IsEmpty)
         {
@@ -51,7 +51,7 @@ internal static class Envelope
             try
             {
                 // The envelope's own tuple is one level of the depth limit, as in the general path.
-                var reader = new BrineReader(payload.Slice(consumed), ArgsLimits(maxDepth));
+                var reader = new BrineReader(payload.Slice(consumed), ArgsLimits(maxDepth), lender);
                 object? args = reader.Read();
                 if (reader.Remaining == 0)
                 {
@@ -61,6 +61,7 @@ internal static class Envelope
             catch (RpycProtocolException)
             {
             }
+            lender?.ReleaseAll();
         }
         return ReadGeneral(payload, version, maxDepth);
     }
