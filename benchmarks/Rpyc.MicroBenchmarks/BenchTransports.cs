@@ -158,6 +158,10 @@ public sealed class MicroService : RpycService
     [Exposed]
     public static long Upload(byte[] data) => data.Length;
 
+    /// <summary><c>upload_memory(data) → len(data)</c>: a large argument borrowed from the pool (<see cref="PooledBytes"/>).</summary>
+    [Exposed]
+    public static long UploadMemory(ReadOnlyMemory<byte> data) => data.Length;
+
     /// <summary><c>download(n) → n bytes</c>, the same array each time.</summary>
     [Exposed]
     public byte[] Download(int n)

@@ -11,7 +11,7 @@ internal sealed class ClientRig : IDisposable
 {
     private static readonly object s_rootRef = new PyTuple(BoxLabel.RemoteRefBoxed, new PyTuple("MicroService", 1L, 2L));
 
-    public ClientRig(int compressionThreshold = -1)
+    public ClientRig(int compressionThreshold = -1, int pooledBytesThreshold = 0)
     {
         var transport = new ReplyingTransport(
             handler => handler switch
@@ -21,7 +21,7 @@ internal sealed class ClientRig : IDisposable
                 _ => null,
             },
             compressionThreshold);
-        Connection = new RpycConnection(transport, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(5) }, null, RpycProtocolVersion.V5);
+        Connection = new RpycConnection(transport, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(5), PooledBytesThreshold = pooledBytesThreshold }, null, RpycProtocolVersion.V5);
         Root = Connection.RootNetref;
     }
 
@@ -145,15 +145,19 @@ public class PingBenchmarks
 }
 
 /// <summary>
-/// Allocation per large message on the client: sending <see cref="Size"/> bytes (<c>upload</c>) and
-/// receiving them (<c>download</c>), with the reply compressed or not (a Python peer compresses
-/// anything over 3000 bytes). The received payload array is the caller's; nothing else should be
-/// allocated per message in steady state.
+/// Allocation per large message on the client: sending <see cref="Size"/> bytes (<c>upload</c>),
+/// receiving them (<c>download</c>) and both (<c>echo</c>), with the reply compressed or not (a
+/// Python peer compresses anything over 3000 bytes). Without lending, the received payload is a
+/// new array (on the large object heap from 85,000 bytes); the <c>_Lent</c> twins receive it as a
+/// <see cref="PooledBytes"/> (<see cref="RpycConnectOptions.PooledBytesThreshold"/>) and give it
+/// back, so nothing should be allocated per message in steady state.
 /// </summary>
+/// <example>dotnet run -c Release --project benchmarks/Rpyc.MicroBenchmarks -- --filter '*TransferBenchmarks*' --job short</example>
 [MemoryDiagnoser]
 public class ClientTransferBenchmarks
 {
     private ClientRig _client = null!;
+    private ClientRig _lending = null!;
     private byte[] _upload = null!;
     private object _uploadReply = null!;
     private object _downloadReply = null!;
@@ -170,15 +174,26 @@ public class ClientTransferBenchmarks
     public void Setup()
     {
         _client = new ClientRig(Compressed ? FrameWriter.PythonCompressionThreshold : -1);
+        _lending = new ClientRig(Compressed ? FrameWriter.PythonCompressionThreshold : -1, pooledBytesThreshold: 64 * 1024);
         _upload = BenchmarkData.RandomBytes(Size);
         _uploadReply = new PyTuple(BoxLabel.ValueBoxed, (long)Size);
         _downloadReply = new PyTuple(BoxLabel.ValueBoxed, BenchmarkData.RepeatingBytes(Size));
         ClientRig.Check(Upload() is long n && n == Size, "upload");
         ClientRig.Check(Download() is byte[] b && b.AsSpan().SequenceEqual(BenchmarkData.RepeatingBytes(Size)), "download");
+        _lending.CallAttrReply = _downloadReply;
+        using (var lease = (PooledBytes)_lending.Root.CallMethod("download", Size)!)
+        {
+            ClientRig.Check(lease.Span.SequenceEqual(BenchmarkData.RepeatingBytes(Size)), "download (lent)");
+        }
+        ClientRig.Check(Download_Lent() == Size && Echo() == Size && Echo_Lent() == Size, "echo");
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _client.Dispose();
+    public void Cleanup()
+    {
+        _client.Dispose();
+        _lending.Dispose();
+    }
 
     /// <summary>Send <see cref="Size"/> bytes; the reply is a small int.</summary>
     [Benchmark]
@@ -195,6 +210,32 @@ public class ClientTransferBenchmarks
         _client.CallAttrReply = _downloadReply;
         return _client.Root.CallMethod("download", Size);
     }
+
+    /// <summary>Receive <see cref="Size"/> bytes lent from the pool, and give them back.</summary>
+    [Benchmark]
+    public int Download_Lent()
+    {
+        _lending.CallAttrReply = _downloadReply;
+        using var lease = (PooledBytes)_lending.Root.CallMethod("download", Size)!;
+        return lease.Length;
+    }
+
+    /// <summary>Send <see cref="Size"/> bytes and receive as many: one round trip each way.</summary>
+    [Benchmark]
+    public int Echo()
+    {
+        _client.CallAttrReply = _downloadReply;
+        return ((byte[])_client.Root.CallMethod("echo", _upload)!).Length;
+    }
+
+    /// <summary><see cref="Echo"/> with the reply lent from the pool.</summary>
+    [Benchmark]
+    public int Echo_Lent()
+    {
+        _lending.CallAttrReply = _downloadReply;
+        using var lease = (PooledBytes)_lending.Root.CallMethod("echo", _upload)!;
+        return lease.Length;
+    }
 }
 
 /// <summary>Allocation per large message on a server connection: an <c>upload</c> request received, a <c>download</c> reply sent.</summary>
@@ -203,6 +244,7 @@ public class ServerTransferBenchmarks
 {
     private ServerRig _server = null!;
     private byte[] _upload = null!;
+    private byte[] _uploadMemory = null!;
     private byte[] _download = null!;
 
     /// <summary>Payload bytes.</summary>
@@ -214,15 +256,20 @@ public class ServerTransferBenchmarks
     {
         _server = new ServerRig();
         _upload = _server.CallAttr("upload", BenchmarkData.RandomBytes(Size));
+        _uploadMemory = _server.CallAttr("upload_memory", BenchmarkData.RandomBytes(Size));
         _download = _server.CallAttr("download", (long)Size);
     }
 
     [GlobalCleanup]
     public void Cleanup() => _server.Dispose();
 
-    /// <summary>Receive <see cref="Size"/> bytes and call the handler (its array is inherent).</summary>
+    /// <summary>Receive <see cref="Size"/> bytes and call a handler taking <c>byte[]</c> (its array is inherent).</summary>
     [Benchmark]
     public bool Upload() => _server.ServeOne(_upload);
+
+    /// <summary>Receive <see cref="Size"/> bytes and call a handler taking <c>ReadOnlyMemory&lt;byte&gt;</c>: lent from the pool.</summary>
+    [Benchmark]
+    public bool Upload_Memory() => _server.ServeOne(_uploadMemory);
 
     /// <summary>Send <see cref="Size"/> bytes as the reply.</summary>
     [Benchmark]

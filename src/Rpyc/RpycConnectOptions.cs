@@ -39,6 +39,20 @@ public sealed class RpycConnectOptions
     /// </summary>
     public int CompressionThreshold { get; init; } = -1;
 
+    /// <summary>
+    /// <c>bytes</c> values of at least this many bytes in a reply arrive as a <see cref="PooledBytes"/>
+    /// lent from the array pool, which the caller disposes, instead of a new <c>byte[]</c>. Default 0:
+    /// never (every <c>bytes</c> value is a <c>byte[]</c>). Values under 256 bytes are always arrays.
+    /// A service needs no option: a parameter typed <see cref="ReadOnlyMemory{T}"/> of <see cref="byte"/>
+    /// or <see cref="PooledBytes"/> receives a large argument without a new array.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int PooledBytesThreshold
+    {
+        get;
+        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(PooledBytesThreshold), value, "PooledBytesThreshold must be 0 (never) or positive.");
+    }
+
     /// <summary>The largest frame body accepted from the peer; a larger header closes the connection.</summary>
     public int MaxFrameLength { get; init; } = DefaultMaxFrameLength;
 

@@ -1,3 +1,4 @@
+using Rpyc.Brine;
 using Rpyc.Netrefs;
 using Rpyc.Protocol;
 using Rpyc.Telemetry;
@@ -7,19 +8,22 @@ namespace Rpyc;
 
 public sealed partial class RpycConnection
 {
-    private void Dispatch(Message message)
+    // A request's leases go back to the pool once its reply is sent (unless a service took one);
+    // a reply's belong to whoever waited for it, or go back when nobody does.
+    private void Dispatch(Message message, List<PooledBytes>? leases)
     {
+        bool release = true;
         try
         {
             switch (message.Kind)
             {
                 case MessageKind.Request:
-                    DispatchRequest(message.Seq, message.Args, message.FrameLength);
+                    DispatchRequest(message.Seq, message.Args, message.FrameLength, leases is not null);
                     break;
                 case MessageKind.Reply:
                     int createdBefore = NetrefCache.CreatedOnThisThread;
                     object? value = Unbox(message.Args);
-                    CompletePending(message.Seq, value, error: null, message.FrameLength, NetrefCache.CreatedOnThisThread != createdBefore);
+                    release = !CompletePending(message.Seq, value, error: null, message.FrameLength, NetrefCache.CreatedOnThisThread != createdBefore);
                     break;
                 case MessageKind.Exception:
                     CompletePending(message.Seq, value: null, error: Vinegar.Load(message.Args), message.FrameLength, createdNetref: false);
@@ -43,9 +47,17 @@ public sealed partial class RpycConnection
             RpycLog.Warn($"closing the connection to {PeerName}: {ex.GetType().Name} while handling {message.Kind} seq {message.Seq}: {ex.Message}");
             Teardown(new RpycConnectionException($"Handling {message.Kind} seq {message.Seq} from {PeerName} failed: {ex.Message}", ex));
         }
+        finally
+        {
+            if (release)
+            {
+                BytesLender.Release(leases);
+            }
+        }
     }
 
-    private void CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
+    // Whether a waiter took the value.
+    private bool CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
     {
         bool matched = false;
         lock (_sync)
@@ -76,9 +88,10 @@ public sealed partial class RpycConnection
             // Telemetry still counts the bytes, so its totals equal what crossed the wire.
             _observer?.UnmatchedReplyReceived(this, frameLength);
         }
+        return matched;
     }
 
-    private void DispatchRequest(long seq, object? args, long frameLength)
+    private void DispatchRequest(long seq, object? args, long frameLength, bool lent)
     {
         if (args is not PyTuple { Count: 2 } request || request[0] is not long handlerCode)
         {
@@ -94,6 +107,10 @@ public sealed partial class RpycConnection
             if (Unbox(request[1]) is not PyTuple handlerArgs)
             {
                 throw ProtocolErrors.Message($"request seq {seq} ({handler}) has arguments that are not a tuple");
+            }
+            if (lent)
+            {
+                handlerArgs = SettleLeases(handler, handlerArgs);
             }
             if (observer is not null)
             {
@@ -144,6 +161,27 @@ public sealed partial class RpycConnection
         {
             observer?.IncomingCompleted(token, replyBytes, sendError);
         }
+    }
+
+    // Only a call's own arguments reach a parameter that may take a lease: everything else sees byte[].
+    private static PyTuple SettleLeases(HandlerId handler, PyTuple args)
+    {
+        int callArgs = handler switch
+        {
+            HandlerId.Call => 1,
+            HandlerId.CallAttr => 2,
+            _ => -1,
+        };
+        if (callArgs < 0 || callArgs >= args.Count || args[callArgs] is not PyTuple positional)
+        {
+            return (PyTuple)BytesLender.Settle(args)!;
+        }
+        var items = new object?[args.Count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = i == callArgs ? BytesLender.SettleNested(positional) : BytesLender.Settle(args[i]);
+        }
+        return PyTuple.Wrap(items);
     }
 
     private int SendReply(long seq, object? result)

@@ -193,10 +193,11 @@ public sealed partial class RpycConnection
     private bool ReadAndDispatchOne(TimeSpan timeout)
     {
         Message message;
+        List<PooledBytes>? leases = null;
         bool got = false;
         try
         {
-            got = TryReadMessage(timeout, out message);
+            got = TryReadMessage(timeout, out message, out leases);
         }
         catch (Exception ex) when (ex is RpycProtocolException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -232,14 +233,15 @@ public sealed partial class RpycConnection
         }
         if (got)
         {
-            Dispatch(message);
+            Dispatch(message, leases);
         }
         return got;
     }
 
-    private bool TryReadMessage(TimeSpan timeout, out Message message)
+    private bool TryReadMessage(TimeSpan timeout, out Message message, out List<PooledBytes>? leases)
     {
         message = default;
+        leases = null;
         if (IsClosed)
         {
             return false;
@@ -261,9 +263,36 @@ public sealed partial class RpycConnection
         {
             _version = Envelope.Detect(payload) ?? throw ProtocolErrors.Message($"the first message starts with 0x{(payload.IsEmpty ? 0 : payload.FirstSpan[0]):x2}, which is neither a rpyc 5.x nor a 6.x envelope");
         }
-        // Decoded while holding the reader role: the payload aliases the receive buffer.
-        message = Envelope.Read(payload, _version.Value, _options.BrineLimits, _options.BrineArgsLimits) with { FrameLength = _source.LastFrameLength };
+        // Decoded while holding the reader role: the payload aliases the receive buffer, and the
+        // lender's leases are this message's alone until taken.
+        _lender.Threshold = PeekKind(payload, _version.Value) switch
+        {
+            MessageKind.Request => RequestLendThreshold,
+            MessageKind.Reply => _options.PooledBytesThreshold,
+            _ => 0,
+        };
+        message = Envelope.Read(payload, _version.Value, _options.BrineLimits, _options.BrineArgsLimits, _lender) with { FrameLength = _source.LastFrameLength };
+        leases = _lender.Take();
         return true;
+    }
+
+    // Arguments of at least this many bytes are lent from the pool: a service parameter typed
+    // ReadOnlyMemory<byte> or PooledBytes then takes them without a new array, and every other
+    // receiver gets a byte[] as before (BytesLender.Settle; the pool's array itself when its size
+    // is exact). The large object heap starts at 85,000 bytes; smaller arrays are cheap garbage.
+    internal const int RequestLendThreshold = 85_000;
+
+    private readonly BytesLender _lender = new();
+
+    // 5.x TAG_TUP3 | imm msg; 6.x msg byte: which kind of message the args belong to.
+    private static MessageKind PeekKind(System.Buffers.ReadOnlySequence<byte> payload, RpycProtocolVersion version)
+    {
+        ReadOnlySpan<byte> head = payload.FirstSpan;
+        if (version == RpycProtocolVersion.V5)
+        {
+            return head.Length >= 2 && head[0] == BrineTag.Tup3 ? (MessageKind)(head[1] - BrineTag.ImmIntBias) : default;
+        }
+        return head.Length >= 1 ? (MessageKind)head[0] : default;
     }
 
     private void TrySendCloseOnProtocolError()

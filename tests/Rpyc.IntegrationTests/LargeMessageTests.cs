@@ -128,4 +128,31 @@ public sealed class PythonLargeMessageTests(PythonServerFixture server, ITestOut
         }
         output.WriteLine($"{size} bytes echoed twice by Python rpyc {server.RpycVersion} (threshold {compressionThreshold}); {client.Counters.BytesReceived} bytes received");
     }
+
+    [Theory]
+    [InlineData(100 * 1024, -1)]
+    [InlineData(MiB, -1)]
+    [InlineData(MiB, 3000)]
+    public void Echo_LargeBytes_PythonServer_ReplyLentFromPool(int size, int compressionThreshold)
+    {
+        RpycConnectOptions defaults = PythonServerFixture.Options(TimeSpan.FromSeconds(60), compressionThreshold);
+        var options = new RpycConnectOptions
+        {
+            ProtocolVersion = defaults.ProtocolVersion,
+            SyncRequestTimeout = defaults.SyncRequestTimeout,
+            CompressionThreshold = compressionThreshold,
+            PooledBytesThreshold = 64 * 1024,
+        };
+        using RpycConnection client = server.Connect(options);
+        Netref root = client.RootNetref;
+        for (int round = 0; round < 3; round++)
+        {
+            byte[] data = LargeMessageTests.Pattern(size, size + round);
+            using var echo = Assert.IsType<PooledBytes>(root.CallMethod("echo", data));
+            Assert.Equal(data, echo.ToArray());
+            // Sent back as it came: Python sees bytes, equal to the original.
+            Assert.Equal(data, Assert.IsType<PooledBytes>(root.CallMethod("echo", echo)).ToArray());
+        }
+        Assert.IsType<byte[]>(root.CallMethod("echo", new byte[1000]));
+    }
 }

@@ -253,7 +253,7 @@ public sealed record SuiteOptions
     internal ServerHostOptions EffectiveServerOptions => ServerOptions.WithReceiveSpin(ReceiveSpin);
 
     internal RpycConnectOptions ClientConnectOptions =>
-        ReceiveSpin == TimeSpan.Zero ? RpycConnectOptions.Default : new RpycConnectOptions { ReceiveSpin = ReceiveSpin };
+        new() { ReceiveSpin = ReceiveSpin, PooledBytesThreshold = RpycBenchClient.PooledBytesThreshold };
 
     internal BenchTarget ClientTarget(TargetInfo info, string host, int port) =>
         BenchTarget.Create(info.Name, info.Protocol, host, port, ClientConnectOptions);

@@ -18,11 +18,13 @@ internal ref struct BrineReader
     private readonly int _maxDepth;
     private readonly int _maxItems;
     private readonly int _maxIntDigits;
+    private readonly BytesLender? _lender;
     private int _depth;
     private int _items;
 
-    public BrineReader(ReadOnlySequence<byte> input, BrineLimits limits)
+    public BrineReader(ReadOnlySequence<byte> input, BrineLimits limits, BytesLender? lender = null)
     {
+        _lender = lender;
         _reader = new SequenceReader<byte>(input);
         _maxDepth = limits.MaxDepth;
         _maxItems = limits.MaxItems;
@@ -49,7 +51,7 @@ internal ref struct BrineReader
             case BrineTag.Unicode: return ReadUnicode();
             case >= BrineTag.Str1 and <= BrineTag.Str4: return ReadBytes(tag - BrineTag.Str1 + 1);
             case BrineTag.StrL1: return ReadBytes(ReadByte());
-            case BrineTag.StrL4: return ReadBytes(ReadLength());
+            case BrineTag.StrL4: return ReadLargeBytes(ReadLength());
             case >= BrineTag.Tup1 and <= BrineTag.Tup4: return ReadTuple(tag - BrineTag.Tup1 + 1);
             case BrineTag.TupL1: return ReadTuple(ReadByte());
             case BrineTag.TupL4: return ReadTuple(ReadLength());
@@ -107,6 +109,19 @@ internal ref struct BrineReader
         _reader.TryCopyTo(result);
         _reader.Advance(length);
         return result;
+    }
+
+    // TAG_STR_L4 values may be lent from the pool instead (see BytesLender).
+    private object ReadLargeBytes(int length)
+    {
+        if (_lender is null || !_lender.Lends(length))
+        {
+            return ReadBytes(length);
+        }
+        Need(length);
+        PooledBytes lease = _lender.Lend(_reader.UnreadSequence.Slice(0, length));
+        _reader.Advance(length);
+        return lease;
     }
 
     private string ReadUnicode()

@@ -16,7 +16,7 @@ internal ref struct BrineWriter
     {
         null or bool or string or double or float or Complex or BigInteger => true,
         long or int or short or sbyte or ulong or uint or ushort or byte => true,
-        byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte> => true,
+        byte[] or ReadOnlyMemory<byte> or Memory<byte> or ArraySegment<byte> or PooledBytes => true,
         PyEllipsis or PyNotImplemented => true,
         PyTuple t => AllDumpable(t.AsSpan()),
         PyFrozenSet s => AllDumpable(s.AsSpan()),
@@ -49,6 +49,7 @@ internal ref struct BrineWriter
             case ReadOnlyMemory<byte> rom: WriteBytes(rom.Span); break;
             case Memory<byte> mem: WriteBytes(mem.Span); break;
             case ArraySegment<byte> seg: WriteBytes(seg); break;
+            case PooledBytes pooled: WriteBytes(pooled.Span); break;
             case PyTuple t: WriteTuple(t.AsSpan()); break;
             case double d: WriteFloat(d); break;
             case float f: WriteFloat(f); break;

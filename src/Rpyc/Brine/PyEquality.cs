@@ -114,6 +114,7 @@ internal static class PyEquality
             case ReadOnlyMemory<byte> rom: bytes = rom; return true;
             case Memory<byte> mem: bytes = mem; return true;
             case ArraySegment<byte> segment: bytes = segment; return true;
+            case PooledBytes pooled: bytes = pooled.Memory; return true;
             default: bytes = default; return false;
         }
     }

@@ -59,6 +59,7 @@ public static class PyValue
             case bool b: sb.Append(b ? "True" : "False"); break;
             case string s: AppendStringRepr(sb, s); break;
             case byte[] bytes: AppendBytesRepr(sb, bytes); break;
+            case PooledBytes { IsDisposed: false } pooled: AppendBytesRepr(sb, pooled.ToArray()); break;
             case double d: sb.Append(FloatRepr(d)); break;
             case float f: sb.Append(FloatRepr(f)); break;
             case Complex c: sb.Append(ComplexRepr(c)); break;

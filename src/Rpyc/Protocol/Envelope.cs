@@ -46,7 +46,8 @@ internal static class Envelope
     /// <param name="version">The connection's envelope.</param>
     /// <param name="limits">The message's limits.</param>
     /// <param name="argsLimits">The same one level shallower (the connection keeps both), or <c>null</c> to derive them.</param>
-    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, BrineLimits limits, BrineLimits? argsLimits = null)
+    /// <param name="lender">Lends large bytes values from a pool instead of allocating them, or <c>null</c>.</param>
+    public static Message Read(ReadOnlySequence<byte> payload, RpycProtocolVersion version, BrineLimits limits, BrineLimits? argsLimits = null, BytesLender? lender = null)
     {
         if (payload.IsEmpty)
         {
@@ -59,7 +60,7 @@ internal static class Envelope
             try
             {
                 // The envelope's own tuple is one level of the depth limit, as in the general path.
-                var reader = new BrineReader(payload.Slice(consumed), argsLimits ?? ArgsLimits(limits));
+                var reader = new BrineReader(payload.Slice(consumed), argsLimits ?? ArgsLimits(limits), lender);
                 object? args = reader.Read();
                 if (reader.Remaining == 0)
                 {
@@ -69,6 +70,7 @@ internal static class Envelope
             catch (RpycProtocolException)
             {
             }
+            lender?.ReleaseAll();
         }
         return ReadGeneral(payload, version, limits);
     }

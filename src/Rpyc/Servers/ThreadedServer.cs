@@ -21,6 +21,7 @@ public sealed class ThreadedServer : RpycServer
 {
     private readonly Func<RpycService> _serviceFactory;
     private readonly ConcurrentDictionary<RpycConnection, Thread> _connections = new();
+    private readonly ConnectionThreads _threads = new("rpyc-conn");
     // Connections handed to a thread and not yet ended, including those whose service is being created.
     private int _served;
 
@@ -61,7 +62,7 @@ public sealed class ThreadedServer : RpycServer
         Interlocked.Increment(ref _served);
         try
         {
-            new Thread(() => Serve(client, peer, firstFrameTimeout)) { IsBackground = true, Name = $"rpyc-conn:{peer}" }.Start();
+            _threads.Run(() => Serve(client, peer, firstFrameTimeout));
         }
         catch
         {
@@ -127,6 +128,8 @@ public sealed class ThreadedServer : RpycServer
     /// <inheritdoc />
     protected override void OnStopping()
     {
+        // First, so that the threads of the connections closed below end instead of waiting for more.
+        _threads.Dispose();
         foreach (RpycConnection connection in _connections.Keys)
         {
             connection.Close();

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Rpyc.Brine;
 using Rpyc.Protocol;
 
 namespace Rpyc.Services;
@@ -66,7 +67,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
     public object? Call(object? obj, PyTuple args, PyTuple kwargs) => obj switch
     {
         BoundMethod m => ValueBinder.Invoke(m.Overloads, m.Target, args, kwargs, m.Name),
-        DunderMethod d => Dunders.Invoke(d.Target, d.Name, args),
+        DunderMethod d => Dunders.Invoke(d.Target, d.Name, (PyTuple)BytesLender.Settle(args)!),
         Delegate fn => ValueBinder.Invoke([fn.GetType().GetMethod("Invoke")!], fn, args, kwargs, fn.Method.Name),
         _ => throw new RemoteTypeErrorException($"'{obj?.GetType().Name ?? "NoneType"}' object is not callable"),
     };
@@ -79,7 +80,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         }
         if (Dunders.IsSafe(name))
         {
-            return Dunders.Invoke(obj, name, args);
+            return Dunders.Invoke(obj, name, (PyTuple)BytesLender.Settle(args)!);
         }
         MemberGroup members = Resolve(obj, name);
         if (members.First is MethodInfo)

@@ -9,6 +9,10 @@ internal static class ValueBinder
 {
     public static bool TryConvert(object? value, Type type, out object? result)
     {
+        if (value is PooledBytes lease)
+        {
+            return TryConvertLease(lease, type, out result);
+        }
         result = value;
         if (type == typeof(object) || type.IsInstanceOfType(value))
         {
@@ -83,9 +87,28 @@ internal static class ValueBinder
         return result is not null;
     }
 
+    // A large bytes argument arrives lent (RpycConnection.RequestLendThreshold): a PooledBytes
+    // parameter takes it over, a ReadOnlyMemory<byte> one borrows it for the call, anything else
+    // gets the byte[] it always had.
+    private static bool TryConvertLease(PooledBytes lease, Type type, out object? result)
+    {
+        if (type == typeof(PooledBytes))
+        {
+            result = lease.HandOff();
+            return true;
+        }
+        if (type == typeof(ReadOnlyMemory<byte>) || type == typeof(ReadOnlyMemory<byte>?))
+        {
+            result = lease.Memory;
+            return true;
+        }
+        return TryConvert(lease.Detach(), type, out result);
+    }
+
     private static bool TryConvertBytes(byte[] bytes, Type type, out object? result)
     {
         result = type == typeof(ReadOnlyMemory<byte>) ? new ReadOnlyMemory<byte>(bytes)
+            : type == typeof(PooledBytes) ? new PooledBytes(bytes, bytes.Length, pooled: false)
             : type == typeof(Memory<byte>) ? new Memory<byte>(bytes)
             : type == typeof(ArraySegment<byte>) ? new ArraySegment<byte>(bytes)
             : (object?)null;
@@ -291,7 +314,7 @@ internal static class ValueBinder
         long or BigInteger => "int",
         double => "float",
         string => "str",
-        byte[] => "bytes",
+        byte[] or PooledBytes => "bytes",
         PyTuple => "tuple",
         Netref n => n.RemoteTypeName,
         ICollection => value.GetType().Name,

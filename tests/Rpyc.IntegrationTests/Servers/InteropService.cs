@@ -25,6 +25,18 @@ public sealed class InteropService : RpycService
     [Exposed]
     public long Upload(byte[] data) => data.Length;
 
+    /// <summary>A large argument borrowed from the connection's pool for the call (PooledBytes).</summary>
+    [Exposed]
+    public static long MemorySum(ReadOnlyMemory<byte> data)
+    {
+        long sum = 0;
+        foreach (byte b in data.Span)
+        {
+            sum += b;
+        }
+        return sum;
+    }
+
     [Exposed]
     public byte[] Download(int n)
     {

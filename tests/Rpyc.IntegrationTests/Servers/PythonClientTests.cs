@@ -96,6 +96,14 @@ public sealed class PythonClientTests(InteropServersFixture servers, ITestOutput
     [Theory]
     [InlineData(ServerKind.Threaded)]
     [InlineData(ServerKind.Forking)]
+    public async Task PythonClient_LargeBytes_LentArgumentsBindWhole(ServerKind kind)
+    {
+        await RunScriptAsync("client_large_bytes.py", kind, minimumChecks: 15);
+    }
+
+    [Theory]
+    [InlineData(ServerKind.Threaded)]
+    [InlineData(ServerKind.Forking)]
     public async Task PythonClient_DroppedNetrefs_ReleasedOnDotNetSide(ServerKind kind)
     {
         JsonElement json = await RunScriptAsync("client_netrefs.py", kind, minimumChecks: 8);

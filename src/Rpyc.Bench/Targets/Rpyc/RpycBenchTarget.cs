@@ -45,6 +45,14 @@ public sealed class RpycBenchClient : BenchClient
         Connection = connection;
     }
 
+    /// <summary>
+    /// The <see cref="RpycConnectOptions.PooledBytesThreshold"/> the suite's clients use: replies of
+    /// 64 KiB and more arrive lent from the pool, are checked and given back, as an application
+    /// that cares about large transfers would do. The 64 KiB figure stays below the runtime's large
+    /// object threshold (85,000 bytes), so no size of the bandwidth phase lands on that heap.
+    /// </summary>
+    public const int PooledBytesThreshold = 64 * 1024;
+
     /// <summary>The underlying connection.</summary>
     public RpycConnection Connection { get; }
 
@@ -71,7 +79,8 @@ public sealed class RpycBenchClient : BenchClient
     public override void Echo(byte[] data)
     {
         object? reply = Root.CallMethod("echo", data);
-        if (reply is not byte[] bytes || !bytes.AsSpan().SequenceEqual(data))
+        using Lease lease = new(reply);
+        if (!lease.IsBytes || !lease.Span.SequenceEqual(data))
         {
             Invalid($"echo of {data.Length} bytes returned {Describe(reply)}.");
         }
@@ -91,7 +100,8 @@ public sealed class RpycBenchClient : BenchClient
     public override void Download(int length)
     {
         object? reply = Root.CallMethod("download", length);
-        if (reply is not byte[] bytes || bytes.Length != length || !Payload.Matches(bytes))
+        using Lease lease = new(reply);
+        if (!lease.IsBytes || lease.Span.Length != length || !Payload.Matches(lease.Span))
         {
             Invalid($"download({length}) returned {Describe(reply)}, not payload({length}).");
         }
@@ -151,7 +161,9 @@ public sealed class RpycBenchClient : BenchClient
         int offset = 0;
         foreach (object? item in tuple)
         {
-            if (item is not byte[] chunk || chunk.Length > chunkSize || offset + chunk.Length > length || !chunk.AsSpan().SequenceEqual(expected.Slice(offset, chunk.Length)))
+            using Lease lease = new(item);
+            ReadOnlySpan<byte> chunk = lease.Span;
+            if (!lease.IsBytes || chunk.Length > chunkSize || offset + chunk.Length > length || !chunk.SequenceEqual(expected.Slice(offset, chunk.Length)))
             {
                 Invalid($"download_chunks({length}, {chunkSize}) returned a wrong chunk at offset {offset}.");
                 return;
@@ -164,10 +176,26 @@ public sealed class RpycBenchClient : BenchClient
         }
     }
 
+    // A bytes reply, lent (disposed with this) or not.
+    private readonly ref struct Lease(object? reply)
+    {
+        public bool IsBytes => reply is byte[] or PooledBytes { IsDisposed: false };
+
+        public ReadOnlySpan<byte> Span => reply switch
+        {
+            byte[] bytes => bytes,
+            PooledBytes { IsDisposed: false } pooled => pooled.Span,
+            _ => default,
+        };
+
+        public void Dispose() => (reply as PooledBytes)?.Dispose();
+    }
+
     private static string Describe(object? value) => value switch
     {
         null => "None",
         byte[] b => $"{b.Length} bytes",
+        PooledBytes p => $"{p.Length} bytes (pooled)",
         string s when s.Length > 40 => $"'{s[..40]}…'",
         string s => $"'{s}'",
         _ => $"{value} ({value.GetType().Name})",
