@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Reflection;
@@ -29,6 +30,8 @@ public static class ForkingWorker
             Console.Error.WriteLine($"rpyc-worker: {ex.Message}");
             return 2;
         }
+        // Read first: the server writes the TLS settings as the process starts and closes the pipe.
+        Transport.ServerTls? tls = parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
         Warmup(serviceType);
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -47,7 +50,13 @@ public static class ForkingWorker
             // The server stopped before giving this worker a connection.
             return 0;
         }
-        using var connection = RpycConnection.Accept(client, parsed.Options, factory());
+        TimeSpan firstFrame = parsed.HandshakeTimeout;
+        RpycConnection? accepted = tls is null ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);
+        if (accepted is null)
+        {
+            return 0;
+        }
+        using RpycConnection connection = accepted;
         // The server closes the control channel when it stops: close this connection gracefully then.
         var watcher = new Thread(() =>
         {
@@ -64,13 +73,50 @@ public static class ForkingWorker
         watcher.Start();
         try
         {
-            ServeLoop.Run(connection, parsed.HandshakeTimeout, parsed.IdleTimeout);
+            ServeLoop.Run(connection, firstFrame, parsed.IdleTimeout);
         }
         finally
         {
             connection.Close();
         }
         return 0;
+    }
+
+    // The TLS handshake, here in the worker (see ForkingServer.Tls.cs), within the first frame's
+    // budget; null when it failed, which is logged through the server (this process's stderr).
+    private static RpycConnection? AcceptTls(Socket client, Transport.ServerTls tls, WorkerArguments parsed, ref TimeSpan firstFrame, Func<RpycService> factory)
+    {
+        string peer;
+        try
+        {
+            peer = client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            peer = "?";
+        }
+        long start = Stopwatch.GetTimestamp();
+        Transport.TlsTransport transport;
+        try
+        {
+            transport = Transport.TlsTransport.Accept(client, tls, parsed.HandshakeTimeout, peer);
+        }
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return null;
+        }
+        TimeSpan left = parsed.HandshakeTimeout - Stopwatch.GetElapsedTime(start);
+        firstFrame = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        try
+        {
+            return new RpycConnection(transport, parsed.Options, factory(), version: null);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
     }
 
     // A control address starting with '@' names a socket in Linux's abstract namespace ('\0' in
@@ -156,6 +202,9 @@ public static class ForkingWorker
 
     internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options, TimeSpan HandshakeTimeout, TimeSpan IdleTimeout)
     {
+        /// <summary>Whether the server passes TLS settings on standard input (<c>--tls stdin</c>).</summary>
+        public bool Tls { get; init; }
+
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
             Format(controlPath, serviceType, o, new RpycServerOptions().HandshakeTimeout, Timeout.InfiniteTimeSpan);
 
@@ -219,7 +268,10 @@ public static class ForkingWorker
             long idleMs = long.Parse(Get("--idle-ms"), CultureInfo.InvariantCulture);
             return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options,
                 TimeSpan.FromMilliseconds(long.Parse(Get("--handshake-ms"), CultureInfo.InvariantCulture)),
-                idleMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(idleMs));
+                idleMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(idleMs))
+            {
+                Tls = map.TryGetValue("--tls", out string? tls) && tls == "stdin",
+            };
         }
     }
 }

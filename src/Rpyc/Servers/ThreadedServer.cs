@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Rpyc.Servers;
+using Rpyc.Transport;
 
 namespace Rpyc;
 
@@ -23,6 +26,10 @@ public sealed class ThreadedServer : RpycServer
     private readonly ConcurrentDictionary<RpycConnection, Thread> _connections = new();
     // Connections handed to a thread and not yet ended, including those whose service is being created.
     private int _served;
+    // RpycServerOptions.Tls made ready once, and the failed handshakes, logged once per burst.
+    private readonly ServerTls? _tls;
+    private readonly BurstLog? _tlsFailed;
+    private string _lastTlsError = "";
 
     /// <summary>Creates a server whose connections each get a new service from <paramref name="serviceFactory"/>.</summary>
     /// <param name="serviceFactory">Creates the service of one connection.</param>
@@ -32,6 +39,11 @@ public sealed class ThreadedServer : RpycServer
     {
         ArgumentNullException.ThrowIfNull(serviceFactory);
         _serviceFactory = serviceFactory;
+        if (Options.Tls is not null)
+        {
+            _tls = new ServerTls(Options.Tls);
+            _tlsFailed = new BurstLog($"port {Port}: ", "closed", () => $"the TLS handshake failed (last: {Volatile.Read(ref _lastTlsError)})", BurstLog.DefaultWindow);
+        }
     }
 
     /// <summary>Creates a server whose connections all share one service instance.</summary>
@@ -77,7 +89,17 @@ public sealed class ThreadedServer : RpycServer
         RpycConnection connection;
         try
         {
-            connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
+            connection = _tls is null
+                ? RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory())
+                : AcceptTls(client, peer, ref firstFrameTimeout);
+        }
+        catch (AuthenticationException ex) when (_tls is not null)
+        {
+            Volatile.Write(ref _lastTlsError, ex.Message);
+            _tlsFailed!.Record();
+            client.Dispose();
+            Interlocked.Decrement(ref _served);
+            return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -108,9 +130,29 @@ public sealed class ThreadedServer : RpycServer
         }
     }
 
+    // The handshake on this connection's thread, within the first frame's budget; the service is
+    // created only for a client that completed it.
+    private RpycConnection AcceptTls(Socket client, string peer, ref TimeSpan firstFrameTimeout)
+    {
+        long start = Stopwatch.GetTimestamp();
+        TlsTransport transport = TlsTransport.Accept(client, _tls!, firstFrameTimeout, peer);
+        TimeSpan left = firstFrameTimeout - Stopwatch.GetElapsedTime(start);
+        firstFrameTimeout = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        try
+        {
+            return new RpycConnection(transport, Options.ConnectionOptions, _serviceFactory(), version: null);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     protected override void OnStopping()
     {
+        _tlsFailed?.Dispose();
         foreach (RpycConnection connection in _connections.Keys)
         {
             connection.Close();
