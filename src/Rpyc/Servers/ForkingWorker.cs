@@ -34,6 +34,10 @@ public static class ForkingWorker
         Transport.ServerTls? tls = parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
         Warmup(serviceType);
+        if (tls is not null)
+        {
+            WarmupTls(tls);
+        }
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -198,6 +202,48 @@ public static class ForkingWorker
         }
         client.Close();
         serving.Join(TimeSpan.FromSeconds(2));
+    }
+
+    // One TLS handshake and round trip over loopback with this server's settings, so the client's
+    // handshake does not pay for loading OpenSSL and compiling SslStream (Python's ssl_connect gives
+    // the whole handshake its 3 s connect timeout). A server that requires client certificates
+    // refuses this anonymous client after most of the work is done; that is enough.
+    private static void WarmupTls(Transport.ServerTls tls)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var serving = new Thread(() =>
+        {
+            try
+            {
+                using Socket accepted = listener.Accept();
+                Transport.TlsTransport transport = Transport.TlsTransport.Accept(accepted, tls, TimeSpan.FromSeconds(10), "warmup");
+                using var server = new RpycConnection(transport, RpycConnectOptions.Default, new RpycService(), version: null);
+                server.ServeAll();
+            }
+            catch (Exception ex) when (ex is RpycException or System.Security.Authentication.AuthenticationException or SocketException or IOException)
+            {
+            }
+        })
+        { IsBackground = true };
+        serving.Start();
+        var options = new RpycConnectOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            SyncRequestTimeout = TimeSpan.FromSeconds(10),
+            Tls = new RpycTlsClientOptions { DangerousAcceptAnyServerCertificate = true },
+        };
+        try
+        {
+            using RpycConnection client = RpycConnection.Connect("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port, options);
+            client.Ping();
+            client.Close();
+        }
+        catch (RpycException)
+        {
+        }
+        serving.Join(TimeSpan.FromSeconds(10));
     }
 
     internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options, TimeSpan HandshakeTimeout, TimeSpan IdleTimeout)
