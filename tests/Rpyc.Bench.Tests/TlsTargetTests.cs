@@ -18,7 +18,7 @@ public sealed class TlsTargetTests(ITestOutputHelper output)
         client.Echo(Payload.Create(100_000));
         Assert.True(client.Connection.IsEncrypted);
         Assert.Equal(BenchTls.Certificate.RawData, client.Connection.RemoteCertificate!.RawData);
-        Assert.NotNull(client.Connection.Options.Tls!.CertificateAuthorities);
+        Assert.NotNull(client.Connection.Options.Tls!.ServerCertificateValidation);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public static class BenchTls
         start.Environment[SharedCertificateVariable] = Convert.ToBase64String(Certificate.Export(X509ContentType.Pkcs12));
     }
 
-    /// <summary>Client options of <c>rpyc_threaded_tls</c>: <paramref name="baseOptions"/> with TLS pinned to <see cref="PinnedCertificate"/>.</summary>
+    /// <summary>Client options of <c>rpyc_threaded_tls</c>: <paramref name="baseOptions"/> with TLS pinned to <see cref="PinnedCertificate"/> (that exact certificate).</summary>
     /// <param name="baseOptions">Other settings, or <c>null</c> for the defaults.</param>
     /// <returns>The options.</returns>
     public static RpycConnectOptions ClientOptions(RpycConnectOptions? baseOptions)
@@ -68,19 +68,20 @@ public static class BenchTls
             NoDelay = o.NoDelay,
             // Kept so the report's settings hold for every target; TLS connections do not spin.
             ReceiveSpin = o.ReceiveSpin,
-            Tls = new RpycTlsClientOptions { CertificateAuthorities = [X509CertificateLoader.LoadCertificate(PinnedCertificate.RawData)] },
+            Tls = new RpycTlsClientOptions { ServerCertificateValidation = IsPinned },
         };
     }
+
+    // The exact certificate, byte for byte: that alone authenticates the server, so the name a
+    // remote client dials (an address the certificate does not list) does not matter.
+    private static bool IsPinned(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(PinnedCertificate.RawData);
 
     /// <summary>The HttpClient TLS settings of <c>http_threaded_tls</c>: the server's certificate must be <see cref="PinnedCertificate"/>, byte for byte.</summary>
     /// <returns>The options.</returns>
     public static SslClientAuthenticationOptions HttpClientOptions()
     {
-        byte[] pinned = PinnedCertificate.RawData;
-        return new SslClientAuthenticationOptions
-        {
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(pinned),
-        };
+        return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = IsPinned };
     }
 
     /// <summary>
@@ -154,7 +155,7 @@ public static class BenchTls
         string path = Path.Combine(Path.GetTempPath(), $"rpycbench-{target}-{port.ToString(CultureInfo.InvariantCulture)}.pem");
         File.WriteAllText(path, Certificate.ExportCertificatePem());
         error.WriteLine($"TLS certificate (self-signed, made at start; SHA-256 {Certificate.GetCertHashString(HashAlgorithmName.SHA256)}) written to {path}.");
-        error.WriteLine($"Clients pin it: copy the file, then run with {PinnedCaVariable}=<file> rpycbench run --targets {target} ...");
+        error.WriteLine($"Clients pin it: copy the file, then run {PinnedCaVariable}=<file> rpycbench --endpoint {target}=<this host>:{port.ToString(CultureInfo.InvariantCulture)}");
         error.Flush();
         return path;
     }
