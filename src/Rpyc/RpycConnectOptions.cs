@@ -177,6 +177,25 @@ public sealed class RpycConnectOptions
         }
     }
 
+    private readonly RpycTlsClientOptions? _tls;
+
+    /// <summary>
+    /// TLS for connections made with these options (<see cref="RpycConnection.Connect"/>), as Python's
+    /// <c>rpyc.ssl_connect</c>; the handshake counts against <see cref="ConnectTimeout"/>. Default
+    /// <c>null</c>: plain TCP. <see cref="ReceiveSpin"/> does not apply to TLS connections. Servers
+    /// take their TLS settings from <see cref="RpycServerOptions.Tls"/> and ignore this one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The TLS options contradict each other (see <see cref="RpycTlsClientOptions"/>).</exception>
+    public RpycTlsClientOptions? Tls
+    {
+        get => _tls;
+        init
+        {
+            value?.Validate();
+            _tls = value;
+        }
+    }
+
     internal Channel.ChannelLimits Limits => new(MaxFrameLength, MaxDecompressedLength, MaxBrineDepth);
 }
 

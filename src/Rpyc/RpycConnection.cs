@@ -55,7 +55,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     /// <param name="options">Connection options, or <c>null</c> for the defaults.</param>
     /// <param name="service">The local service the peer may call (callbacks), or <c>null</c> for an empty one.</param>
     /// <returns>The open connection.</returns>
-    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time.</exception>
+    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time, or the TLS handshake failed (<see cref="RpycConnectOptions.Tls"/>).</exception>
     public static RpycConnection Connect(string host, int port, RpycConnectOptions? options = null, RpycService? service = null) =>
         ConnectCore(host, port, options ?? RpycConnectOptions.Default, service, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
@@ -66,7 +66,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     /// <param name="service">The local service the peer may call (callbacks), or <c>null</c> for an empty one.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <returns>The open connection.</returns>
-    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time.</exception>
+    /// <exception cref="RpycConnectionException">The TCP connection could not be made in time, or the TLS handshake failed (<see cref="RpycConnectOptions.Tls"/>).</exception>
     public static Task<RpycConnection> ConnectAsync(string host, int port, RpycConnectOptions? options = null, RpycService? service = null, CancellationToken cancellationToken = default) =>
         ConnectCore(host, port, options ?? RpycConnectOptions.Default, service, async: true, cancellationToken);
 
@@ -103,7 +103,10 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
         }
-        return new RpycConnection(new Transport.SocketTransport(socket, options.NoDelay, options.ReceiveSpin), options, service, options.ProtocolVersion);
+        Transport.Transport transport = options.Tls is null
+            ? new Transport.SocketTransport(socket, options.NoDelay, options.ReceiveSpin)
+            : await TlsTransport.ConnectAsync(socket, host, port, options, async, cancellationToken).ConfigureAwait(false);
+        return new RpycConnection(transport, options, service, options.ProtocolVersion);
     }
 
     // A blocking connect(2) bounded by the kernel's SO_SNDTIMEO on Linux (elsewhere a non-blocking
@@ -291,7 +294,12 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     internal LocalObjectTable LocalObjects { get; }
 
     /// <summary>The socket under a TCP connection, or <c>null</c> (in-memory transports in tests).</summary>
-    internal Socket? Socket => (_transport as SocketTransport)?.Socket;
+    internal Socket? Socket => _transport switch
+    {
+        SocketTransport plain => plain.Socket,
+        TlsTransport tls => tls.Socket,
+        _ => null,
+    };
 
     /// <summary>Round trips, one-way messages, frames and bytes of this connection so far.</summary>
     public RpycConnectionCounters Counters { get; } = new();

@@ -77,7 +77,7 @@ public class SuiteTests(ITestOutputHelper output)
     {
         SuiteOptions options = Short(TimeSpan.FromMicroseconds(50));
         using IDisposable server = LocalServer.Start(TargetCatalog.RpycThreaded, "127.0.0.1", 0, out int port);
-        foreach (TargetInfo info in TargetCatalog.All.Where(t => t.Protocol == "rpyc" && t.Client != TargetClient.Python))
+        foreach (TargetInfo info in TargetCatalog.All.Where(t => t.Protocol == "rpyc" && t.Client != TargetClient.Python && !BenchTls.IsTlsTarget(t.Name)))
         {
             using var client = (RpycBenchClient)options.ClientTarget(info, "127.0.0.1", port).Connect();
             client.Ping();

@@ -12,7 +12,9 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
     internal sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<TARGET>")]
-        [Description("rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking or py_flask_threaded.")]
+        [Description("rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking, py_flask_threaded, or over TLS rpyc_threaded_tls and http_threaded_tls. " +
+            "A TLS target makes a self-signed certificate at start and writes it to <temp>/rpycbench-<target>-<port>.pem (the path is printed on stderr); " +
+            "the measuring side pins it: RPYCBENCH_TLS_CA=<file> rpycbench --endpoint rpyc_threaded_tls=HOST:PORT.")]
         public string Target { get; init; } = "";
 
         [CommandOption("--host <HOST>")]
@@ -90,6 +92,7 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
             Console.Out.WriteLine($"PORT {port}");
             Console.Out.Flush();
             Console.Error.WriteLine($"rpycbench: serving {info.Name} ({info.Implementation}) on {settings.Host}:{port}; Ctrl-C stops.");
+            BenchTls.Announce(info.Name, port, Console.Error);
             stop.Token.WaitHandle.WaitOne();
         }
         return ExitCodes.Ok;

@@ -192,9 +192,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             BeforeRelease = Settle,
             KeepSamples = options.KeepSamples,
         }.Execute(cancellationToken));
-        // Client variants (another client on a server measured already) leave the scenarios to the main target.
+        // Client variants (another client on a server measured already) leave the scenarios to the main
+        // target, as do the HttpClient targets (the scenarios' HTTP client counts raw bytes).
         int variants = DecisionScenario.For(Info.Protocol, options.Scenarios).Count;
-        if (variants > 0 && Info.Client == TargetClient.Dotnet && Info.Server == Info.Name && Info.Name != TargetCatalog.HttpThreadedHttpClient)
+        if (variants > 0 && Info.Client == TargetClient.Dotnet && Info.Server == Info.Name && Info.Name is not (TargetCatalog.HttpThreadedHttpClient or TargetCatalog.HttpThreadedTls))
         {
             TimeSpan budget = (variants * (max + warmupBound)) + s_grace;
             phases.Scenarios = Step(errors, "scenarios", _direct is null ? budget : 2 * budget, report, Cancelled, () => Scenarios(target, minimum, cancellationToken));

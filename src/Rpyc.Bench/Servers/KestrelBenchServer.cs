@@ -27,7 +27,8 @@ public sealed class KestrelBenchServer : IDisposable
     /// <summary>Builds and starts the server.</summary>
     /// <param name="host">Address to bind, e.g. 127.0.0.1.</param>
     /// <param name="port">Port, 0 for a free one.</param>
-    public KestrelBenchServer(string host, int port)
+    /// <param name="certificate">Serve HTTPS with this certificate (http_threaded_tls), or <c>null</c> for HTTP.</param>
+    public KestrelBenchServer(string host, int port, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -44,7 +45,13 @@ public sealed class KestrelBenchServer : IDisposable
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(LargeBlockPoolFactory.Instance);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host), port);
+            options.Listen(IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host), port, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             options.Limits.MaxRequestBodySize = MaxRequestBody;
             options.AddServerHeader = false;
         });

@@ -81,6 +81,7 @@ public static class LocalServer
             output.Flush();
             error.WriteLine($"serving {info.Name} ({info.Implementation}) on {host}:{bound}; Ctrl-C stops.");
             error.Flush();
+            BenchTls.Announce(info.Name, bound, error);
             stop.Token.WaitHandle.WaitOne();
         }
         return 0;
@@ -139,6 +140,9 @@ public static class LocalServer
                 boundPort = server.Port;
                 return server;
             }
+            case TargetCatalog.RpycThreadedTls:
+            case TargetCatalog.HttpThreadedTls:
+                return BenchTls.Start(target, host, port, receiveSpin, out boundPort);
             default:
                 throw new ArgumentException($"'{target}' is not a .NET target.", nameof(target));
         }

@@ -249,6 +249,10 @@ public abstract class ServerHost : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
+        if (BenchTls.IsTlsTarget(info.Name))
+        {
+            BenchTls.ShareWith(start);
+        }
         if (info.Protocol == "rpyc" && options.ReceiveSpin > TimeSpan.Zero)
         {
             start.ArgumentList.Add("--receive-spin-us");

@@ -90,6 +90,12 @@ public static class TargetCatalog
     /// <summary>rpyc's Python client against <see cref="PyRpycForking"/>'s Python server: the reference of <see cref="PyClientRpycForking"/>.</summary>
     public const string PyClientPyRpycForking = "pyclient_py_rpyc_forking";
 
+    /// <summary><see cref="RpycThreaded"/>'s server over TLS (<see cref="BenchTls"/>): beside it, the cost of TLS.</summary>
+    public const string RpycThreadedTls = "rpyc_threaded_tls";
+
+    /// <summary>Kestrel over HTTPS, called through <see cref="HttpClient"/>: beside <see cref="HttpThreadedHttpClient"/>, the cost of TLS.</summary>
+    public const string HttpThreadedTls = "http_threaded_tls";
+
     /// <summary>Every target, in the suite's default order.</summary>
     public static IReadOnlyList<TargetInfo> All { get; } =
     [
@@ -107,6 +113,8 @@ public static class TargetCatalog
         new(PyClientPyRpycThreaded, "rpyc", "threaded", true, "rpyc 5 ThreadedServer, rpyc 5 Python client") { Server = PyRpycThreaded, Client = TargetClient.Python },
         new(PyClientRpycForking, "rpyc", "forking", false, ".NET ForkingServer, rpyc 5 Python client") { Server = RpycForking, Client = TargetClient.Python },
         new(PyClientPyRpycForking, "rpyc", "forking", true, "rpyc 5 ForkingServer, rpyc 5 Python client") { Server = PyRpycForking, Client = TargetClient.Python },
+        new(RpycThreadedTls, "rpyc", "threaded", false, ".NET ThreadedServer over TLS (pinned self-signed certificate)"),
+        new(HttpThreadedTls, "http", "threaded", false, "Kestrel minimal API over HTTPS, HttpClient client (pinned self-signed certificate)"),
     ];
 
     /// <summary>
@@ -119,7 +127,7 @@ public static class TargetCatalog
     /// <param name="rpycOptions">Connection options of a .NET RPyC client, or <c>null</c>.</param>
     /// <returns>The target, or <c>null</c> for the protocol's plain client.</returns>
     public static BenchTarget? CreateVariantTarget(string name, string host, int port, RpycConnectOptions? rpycOptions = null) =>
-        All.FirstOrDefault(t => t.Name == name)?.Client switch
+        BenchTls.CreateTarget(name, host, port, rpycOptions) ?? All.FirstOrDefault(t => t.Name == name)?.Client switch
         {
             TargetClient.DotnetProfiled => new RpycBenchTarget(name, host, port, rpycOptions) { Profiled = true },
             TargetClient.Python => new PythonClientBenchTarget(name, host, port),

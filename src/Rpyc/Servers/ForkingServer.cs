@@ -53,6 +53,7 @@ public sealed partial class ForkingServer : RpycServer
     {
         _serviceType = serviceType;
         _forking = forking ?? new ForkingServerOptions();
+        _tlsSettings = Options.Tls is null ? null : new Transport.ServerTls(Options.Tls).Serialize();
         _target = _forking.PrestartedWorkers;
         _shrinkTimer = new Timer(OnShrinkTimer);
         _workersBusy = new BurstLog($"port {Port}: ", "refused", () => $"all MaxWorkers ({_forking.MaxWorkers}) worker processes are serving", BurstLog.DefaultWindow);
@@ -114,6 +115,7 @@ public sealed partial class ForkingServer : RpycServer
             throw new ArgumentException($"{serviceType} must be a public RpycService with a public parameterless constructor.", nameof(serviceType));
         }
         forking?.Validate(nameof(forking));
+        CheckTls(options);
         return options ?? new RpycServerOptions();
     }
 
@@ -163,6 +165,7 @@ public sealed partial class ForkingServer : RpycServer
         {
             start.ArgumentList.Add(arg);
         }
+        PrepareTls(start);
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -173,6 +176,7 @@ public sealed partial class ForkingServer : RpycServer
         };
         process.Exited += (_, _) => OnWorkerExited(process);
         process.Start();
+        SendTls(process);
         process.BeginErrorReadLine();
         lock (_pool)
         {

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.Sockets;
@@ -34,6 +35,8 @@ public static class ForkingWorker
         {
             return 2;
         }
+        // Read first: the server writes the TLS settings as the process starts and closes the pipe.
+        Transport.ServerTls? tls = parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
         return Serve(parsed, factory, serviceType);
     }
@@ -98,6 +101,10 @@ public static class ForkingWorker
     private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType)
     {
         Warmup(serviceType);
+        if (tls is not null)
+        {
+            WarmupTls(tls);
+        }
         using var control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -114,7 +121,13 @@ public static class ForkingWorker
             // The server stopped before giving this worker a connection.
             return 0;
         }
-        using var connection = RpycConnection.Accept(client, parsed.Options, factory());
+        TimeSpan firstFrame = parsed.HandshakeTimeout;
+        RpycConnection? accepted = tls is null ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);
+        if (accepted is null)
+        {
+            return 0;
+        }
+        using RpycConnection connection = accepted;
         // The server closes the control channel when it stops: close this connection gracefully then.
         var watcher = new Thread(() =>
         {
@@ -131,13 +144,50 @@ public static class ForkingWorker
         watcher.Start();
         try
         {
-            ServeLoop.Run(connection, parsed.HandshakeTimeout, parsed.IdleTimeout);
+            ServeLoop.Run(connection, firstFrame, parsed.IdleTimeout);
         }
         finally
         {
             connection.Close();
         }
         return 0;
+    }
+
+    // The TLS handshake, here in the worker (see ForkingServer.Tls.cs), within the first frame's
+    // budget; null when it failed, which is logged through the server (this process's stderr).
+    private static RpycConnection? AcceptTls(Socket client, Transport.ServerTls tls, WorkerArguments parsed, ref TimeSpan firstFrame, Func<RpycService> factory)
+    {
+        string peer;
+        try
+        {
+            peer = client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            peer = "?";
+        }
+        long start = Stopwatch.GetTimestamp();
+        Transport.TlsTransport transport;
+        try
+        {
+            transport = Transport.TlsTransport.Accept(client, tls, parsed.HandshakeTimeout, peer);
+        }
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return null;
+        }
+        TimeSpan left = parsed.HandshakeTimeout - Stopwatch.GetElapsedTime(start);
+        firstFrame = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        try
+        {
+            return new RpycConnection(transport, parsed.Options, factory(), version: null);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
     }
 
     // A control address starting with '@' names a socket in Linux's abstract namespace ('\0' in
@@ -223,8 +273,53 @@ public static class ForkingWorker
         serving.Join(TimeSpan.FromSeconds(2));
     }
 
+    // One TLS handshake and round trip over loopback with this server's settings, so the client's
+    // handshake does not pay for loading OpenSSL and compiling SslStream (Python's ssl_connect gives
+    // the whole handshake its 3 s connect timeout). A server that requires client certificates
+    // refuses this anonymous client after most of the work is done; that is enough.
+    private static void WarmupTls(Transport.ServerTls tls)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var serving = new Thread(() =>
+        {
+            try
+            {
+                using Socket accepted = listener.Accept();
+                Transport.TlsTransport transport = Transport.TlsTransport.Accept(accepted, tls, TimeSpan.FromSeconds(10), "warmup");
+                using var server = new RpycConnection(transport, RpycConnectOptions.Default, new RpycService(), version: null);
+                server.ServeAll();
+            }
+            catch (Exception ex) when (ex is RpycException or System.Security.Authentication.AuthenticationException or SocketException or IOException)
+            {
+            }
+        })
+        { IsBackground = true };
+        serving.Start();
+        var options = new RpycConnectOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            SyncRequestTimeout = TimeSpan.FromSeconds(10),
+            Tls = new RpycTlsClientOptions { DangerousAcceptAnyServerCertificate = true },
+        };
+        try
+        {
+            using RpycConnection client = RpycConnection.Connect("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port, options);
+            client.Ping();
+            client.Close();
+        }
+        catch (RpycException)
+        {
+        }
+        serving.Join(TimeSpan.FromSeconds(10));
+    }
+
     internal sealed record WorkerArguments(string ControlPath, string AssemblyPath, string TypeName, RpycConnectOptions Options, TimeSpan HandshakeTimeout, TimeSpan IdleTimeout)
     {
+        /// <summary>Whether the server passes TLS settings on standard input (<c>--tls stdin</c>).</summary>
+        public bool Tls { get; init; }
+
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o) =>
             Format(controlPath, serviceType, o, new RpycServerOptions().HandshakeTimeout, Timeout.InfiniteTimeSpan);
 
@@ -297,7 +392,10 @@ public static class ForkingWorker
             long idleMs = long.Parse(Get("--idle-ms"), CultureInfo.InvariantCulture);
             return new WorkerArguments(Get("--control"), Get("--assembly"), Get("--type"), options,
                 TimeSpan.FromMilliseconds(long.Parse(Get("--handshake-ms"), CultureInfo.InvariantCulture)),
-                idleMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(idleMs));
+                idleMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(idleMs))
+            {
+                Tls = map.TryGetValue("--tls", out string? tls) && tls == "stdin",
+            };
         }
     }
 }

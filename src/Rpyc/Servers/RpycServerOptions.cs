@@ -55,8 +55,16 @@ public sealed class RpycServerOptions
     /// <summary>Per-connection protocol settings (<c>protocol_config</c>); the envelope is detected per connection.</summary>
     public RpycConnectOptions ConnectionOptions { get; init; } = RpycConnectOptions.Default;
 
+    /// <summary>
+    /// TLS for every connection, as Python's <c>SSLAuthenticator</c>: the handshake runs on the
+    /// connection's thread (a <see cref="ForkingServer"/>'s worker process) within
+    /// <see cref="HandshakeTimeout"/>. Default <c>null</c>: plain TCP.
+    /// </summary>
+    public RpycTlsServerOptions? Tls { get; init; }
+
     internal void Validate(string paramName)
     {
+        Tls?.Validate(paramName);
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentException($"Port must be between 0 and 65535, not {Port}.", paramName);

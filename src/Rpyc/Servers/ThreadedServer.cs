@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Rpyc.Servers;
+using Rpyc.Transport;
 
 namespace Rpyc;
 
@@ -24,6 +27,10 @@ public sealed class ThreadedServer : RpycServer
     private readonly ConnectionThreads _threads = new("rpyc-conn");
     // Connections handed to a thread and not yet ended, including those whose service is being created.
     private int _served;
+    // RpycServerOptions.Tls made ready once, and the failed handshakes, logged once per burst.
+    private readonly ServerTls? _tls;
+    private readonly BurstLog? _tlsFailed;
+    private string _lastTlsError = "";
 
     /// <summary>Creates a server whose connections each get a new service from <paramref name="serviceFactory"/>.</summary>
     /// <param name="serviceFactory">Creates the service of one connection.</param>
@@ -33,6 +40,11 @@ public sealed class ThreadedServer : RpycServer
     {
         ArgumentNullException.ThrowIfNull(serviceFactory);
         _serviceFactory = serviceFactory;
+        if (Options.Tls is not null)
+        {
+            _tls = new ServerTls(Options.Tls);
+            _tlsFailed = new BurstLog($"port {Port}: ", "closed", () => $"the TLS handshake failed (last: {Volatile.Read(ref _lastTlsError)})", BurstLog.DefaultWindow);
+        }
     }
 
     /// <summary>Creates a server whose connections all share one service instance.</summary>
@@ -81,13 +93,21 @@ public sealed class ThreadedServer : RpycServer
         RpycConnection? connection = null;
         try
         {
-            connection = RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory());
+            connection = _tls is null
+                ? RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory())
+                : AcceptTls(client, peer, ref firstFrameTimeout);
             _connections[connection] = Thread.CurrentThread;
             // Stop may have listed the connections before this one was added.
             if (!IsStopped)
             {
                 Report(ServeLoop.Run(connection, firstFrameTimeout, Options.IdleTimeout));
             }
+        }
+        catch (AuthenticationException ex) when (_tls is not null && connection is null)
+        {
+            // A failed TLS handshake: counted, and logged once per burst with its reason.
+            Volatile.Write(ref _lastTlsError, ex.Message);
+            _tlsFailed!.Record();
         }
         catch (Exception ex)
         {
@@ -125,11 +145,31 @@ public sealed class ThreadedServer : RpycServer
         }
     }
 
+    // The handshake on this connection's thread, within the first frame's budget; the service is
+    // created only for a client that completed it.
+    private RpycConnection AcceptTls(Socket client, string peer, ref TimeSpan firstFrameTimeout)
+    {
+        long start = Stopwatch.GetTimestamp();
+        TlsTransport transport = TlsTransport.Accept(client, _tls!, firstFrameTimeout, peer);
+        TimeSpan left = firstFrameTimeout - Stopwatch.GetElapsedTime(start);
+        firstFrameTimeout = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        try
+        {
+            return new RpycConnection(transport, Options.ConnectionOptions, _serviceFactory(), version: null);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     protected override void OnStopping()
     {
         // First, so that the threads of the connections closed below end instead of waiting for more.
         _threads.Dispose();
+        _tlsFailed?.Dispose();
         foreach (RpycConnection connection in _connections.Keys)
         {
             connection.Close();

@@ -24,7 +24,10 @@ public sealed class HttpClientBenchTarget(string name, string host, int port)
     public override string ClientDescription => Description;
 
     /// <inheritdoc />
-    public override BenchClient Connect() => new HttpClientBenchClient(Host, Port);
+    public override BenchClient Connect() => new HttpClientBenchClient(Host, Port, Tls);
+
+    /// <summary>HTTPS with these settings (http_threaded_tls), or <c>null</c> for HTTP.</summary>
+    public System.Net.Security.SslClientAuthenticationOptions? Tls { get; init; }
 }
 
 /// <summary>
@@ -50,11 +53,12 @@ public sealed class HttpClientBenchClient : BenchClient
     /// <summary>Opens the TCP connection the first request will use.</summary>
     /// <param name="host">Server host.</param>
     /// <param name="port">Server port.</param>
+    /// <param name="tls">HTTPS with these settings (the handler runs TLS over the connected socket), or <c>null</c> for HTTP.</param>
     /// <exception cref="SocketException">The connect failed.</exception>
-    public HttpClientBenchClient(string host, int port)
+    public HttpClientBenchClient(string host, int port, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
         ArgumentNullException.ThrowIfNull(host);
-        _base = new UriBuilder(Uri.UriSchemeHttp, host, port).Uri;
+        _base = new UriBuilder(tls is null ? Uri.UriSchemeHttp : Uri.UriSchemeHttps, host, port).Uri;
         _connected = OpenSocket(host, port);
         var handler = new SocketsHttpHandler
         {
@@ -63,6 +67,7 @@ public sealed class HttpClientBenchClient : BenchClient
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
+            SslOptions = tls ?? new System.Net.Security.SslClientAuthenticationOptions(),
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             ConnectCallback = (context, cancellationToken) =>
