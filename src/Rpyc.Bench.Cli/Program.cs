@@ -60,6 +60,9 @@ app.Configure(config =>
         profile.AddCommand<ProfileRunCommand>("run")
             .WithDescription("Run an unmodified .NET program (given after --: COMMAND [[ARGS...]]) with every RPyC connection it opens profiled, then print the report it wrote at exit.")
             .WithExample("profile", "run", "--", "dotnet", "MyApp.dll", "--my-arg");
+        profile.AddCommand<ProfileProxyCommand>("proxy")
+            .WithDescription("Relay clients to an RPyC server (any language, 5.x or 6.x), forwarding every byte unchanged, and profile them from the frames; report on Ctrl-C, --duration or --exit-when-idle.")
+            .WithExample("profile", "proxy", "--listen", "18870", "--target", "127.0.0.1:18861", "--exit-when-idle", "-o", "profile.json");
     });
     config.SetExceptionHandler((ex, resolver) =>
     {
@@ -93,7 +96,7 @@ if (code == ExitCodes.Usage && (usageError || !passesExitCode))
     string command = args switch
     {
         ["serve" or "compare" or "report", ..] => $"rpycbench {args[0]} --help",
-        ["profile", "scenario" or "run", ..] => $"rpycbench profile {args[1]} --help",
+        ["profile", "scenario" or "run" or "proxy", ..] => $"rpycbench profile {args[1]} --help",
         ["profile", ..] => "rpycbench profile --help",
         _ => "rpycbench --help",
     };
