@@ -10,6 +10,9 @@ internal static class ProcessProfiling
 {
     public const string ReportPathVariable = "RPYC_PROFILE_REPORT";
 
+    // Optional: the slow-call threshold in milliseconds (rpycbench profile run --slow-ms).
+    public const string SlowMsVariable = "RPYC_PROFILE_SLOW_MS";
+
     private static readonly Lazy<RpycTelemetry?> s_telemetry = new(Create);
 
     // Called by every connection's constructor: one cached read when profiling is off.
@@ -24,7 +27,17 @@ internal static class ProcessProfiling
         }
         // Only this process writes the report: child processes it starts must not overwrite it.
         Environment.SetEnvironmentVariable(ReportPathVariable, null);
-        var telemetry = new RpycTelemetry();
+        string? slowMs = Environment.GetEnvironmentVariable(SlowMsVariable);
+        RpycTelemetryOptions options = RpycTelemetryOptions.Default;
+        if (double.TryParse(slowMs, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms >= 0)
+        {
+            options = new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(ms) };
+        }
+        else if (!string.IsNullOrWhiteSpace(slowMs))
+        {
+            RpycLog.Warn($"{SlowMsVariable}={slowMs} is not a number of milliseconds (0 or more): slow calls use the default 100 ms.");
+        }
+        var telemetry = new RpycTelemetry(options);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
