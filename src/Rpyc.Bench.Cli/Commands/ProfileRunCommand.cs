@@ -16,11 +16,12 @@ namespace Rpyc.Bench.Cli.Commands;
 // RPYCBENCH_PROXY_PORT), and prints the wire report when it exits.
 internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
 {
-    // The variables Rpyc.Telemetry.ProcessProfiling (internal to Rpyc) reads: when the first names a
-    // file, every RpycConnection the process opens is profiled and the full report is written to
-    // that file at process exit. Keep in step with ProcessProfiling.
+    // The variables Rpyc.Telemetry.ProcessProfiling (internal to Rpyc.Profiling, run as the program's
+    // startup hook) reads: when the first names a file, every RpycConnection the process opens is
+    // profiled and the full report is written to that file at process exit. Keep in step with it.
     internal const string ReportPathVariable = "RPYC_PROFILE_REPORT";
     internal const string SlowMsVariable = "RPYC_PROFILE_SLOW_MS";
+    internal const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
 
     // What a program run --via-proxy is told: where to connect instead of the server.
     internal const string ProxyHostVariable = "RPYCBENCH_PROXY_HOST";
@@ -80,7 +81,12 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
         string reportPath = Path.Combine(directory, "report.txt");
         try
         {
-            var environment = new Dictionary<string, string> { [ReportPathVariable] = reportPath };
+            var environment = new Dictionary<string, string>
+            {
+                [ReportPathVariable] = reportPath,
+                // Process-wide profiling is opt-in and lives in Rpyc.Profiling, loaded as a startup hook.
+                [StartupHooksVariable] = StartupHooks(),
+            };
             if (settings.SlowMs is double slowMs)
             {
                 environment[SlowMsVariable] = slowMs.ToString(CultureInfo.InvariantCulture);
@@ -203,6 +209,14 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] cannot run {command[0]}: {ex.Message}");
             return false;
         }
+    }
+
+    // Rpyc.Profiling.dll beside this program, after any hooks the user already set.
+    private static string StartupHooks()
+    {
+        string hook = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        string? existing = Environment.GetEnvironmentVariable(StartupHooksVariable);
+        return string.IsNullOrEmpty(existing) ? hook : existing + Path.PathSeparator + hook;
     }
 
     private static string CommandLine(IReadOnlyList<string> command) =>

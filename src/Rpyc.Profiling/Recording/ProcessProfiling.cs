@@ -1,10 +1,11 @@
 namespace Rpyc.Telemetry;
 
 /// <summary>
-/// Profiling of a whole, unmodified program: when the environment variable
-/// <see cref="ReportPathVariable"/> names a file (as <c>rpycbench profile -- COMMAND</c> sets it),
-/// every connection the process opens is attached to one telemetry, and the full report is written
-/// to that file when the process exits.
+/// Profiling of a whole, unmodified program, opt-in: when the environment variable
+/// <see cref="ReportPathVariable"/> names a file and this assembly is loaded as a startup hook
+/// (<c>DOTNET_STARTUP_HOOKS=/path/to/Rpyc.Profiling.dll</c>, as <c>rpycbench profile run</c> sets
+/// both), every connection the process opens is attached to one telemetry, and the full report is
+/// written to that file when the process exits. The protocol library itself reads no environment.
 /// </summary>
 internal static class ProcessProfiling
 {
@@ -13,10 +14,20 @@ internal static class ProcessProfiling
     // Optional: the slow-call threshold in milliseconds (rpycbench profile run --slow-ms).
     public const string SlowMsVariable = "RPYC_PROFILE_SLOW_MS";
 
-    private static readonly Lazy<RpycTelemetry?> s_telemetry = new(Create);
+    private static RpycTelemetry? s_telemetry;
 
-    // Called by every connection's constructor: one cached read when profiling is off.
-    public static void OnConnectionCreated(RpycConnection connection) => s_telemetry.Value?.Attach(connection);
+    /// <summary>Turns process-wide profiling on when <see cref="ReportPathVariable"/> is set (once).</summary>
+    public static void EnableFromEnvironment()
+    {
+        if (Volatile.Read(ref s_telemetry) is not null || Create() is not { } telemetry)
+        {
+            return;
+        }
+        if (Interlocked.CompareExchange(ref s_telemetry, telemetry, null) is null)
+        {
+            ConnectionHooks.Created = telemetry.Attach;
+        }
+    }
 
     private static RpycTelemetry? Create()
     {
