@@ -78,7 +78,7 @@ public sealed partial class RpycConnection
         {
             Netref n => n.RemoteTypeName,
             null => null,
-            object local => local.GetType().Name,
+            object local => TypeNames.Readable(local.GetType()),
         } : null;
         string? name = handler switch
         {

@@ -22,7 +22,7 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
         string[] lines = writer.ToString().Split('\n');
         Assert.Contains("RPyC TELEMETRY SUMMARY", lines);
         Assert.Contains("Network Round Trips:      2", lines);
-        Assert.Contains("Slow Calls (>5.0s): 0", lines);
+        Assert.Contains("Slow Calls (>5.0s):       0", lines);
         Assert.Equal(TimeSpan.FromSeconds(5), telemetry.Options.SlowCallThreshold);
 
         root.CallMethod("ping");
