@@ -22,6 +22,7 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
     internal const string ReportPathVariable = "RPYC_PROFILE_REPORT";
     internal const string SlowMsVariable = "RPYC_PROFILE_SLOW_MS";
     internal const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
+    internal const string StacksVariable = "RPYC_PROFILE_STACKS";
 
     // What a program run --via-proxy is told: where to connect instead of the server.
     internal const string ProxyHostVariable = "RPYCBENCH_PROXY_HOST";
@@ -32,6 +33,10 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
         [CommandOption("--slow-ms <MS>")]
         [Description("Calls lasting at least this long are slow calls. Default: 100.")]
         public double? SlowMs { get; init; }
+
+        [CommandOption("--stacks")]
+        [Description("In-process: keep the whole stack of the user's code for each call (shown on slow calls); the call site (file:line) is always shown.")]
+        public bool Stacks { get; init; }
 
         [CommandOption("-o|--output <FILE>")]
         [Description("Also write the report to FILE (JSON with --via-proxy, text otherwise).")]
@@ -87,6 +92,10 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
                 // Process-wide profiling is opt-in and lives in Rpyc.Profiling, loaded as a startup hook.
                 [StartupHooksVariable] = StartupHooks(),
             };
+            if (settings.Stacks)
+            {
+                environment[StacksVariable] = "1";
+            }
             if (settings.SlowMs is double slowMs)
             {
                 environment[SlowMsVariable] = slowMs.ToString(CultureInfo.InvariantCulture);

@@ -14,6 +14,9 @@ internal static class ProcessProfiling
     // Optional: the slow-call threshold in milliseconds (rpycbench profile run --slow-ms).
     public const string SlowMsVariable = "RPYC_PROFILE_SLOW_MS";
 
+    // Optional: "1" keeps each call's whole stack (rpycbench profile run --stacks).
+    public const string StacksVariable = "RPYC_PROFILE_STACKS";
+
     private static RpycTelemetry? s_telemetry;
 
     /// <summary>Turns process-wide profiling on when <see cref="ReportPathVariable"/> is set (once).</summary>
@@ -39,10 +42,12 @@ internal static class ProcessProfiling
         // Only this process writes the report: child processes it starts must not overwrite it.
         Environment.SetEnvironmentVariable(ReportPathVariable, null);
         string? slowMs = Environment.GetEnvironmentVariable(SlowMsVariable);
-        RpycTelemetryOptions options = RpycTelemetryOptions.Default;
+        // A whole-program profile says where each call was made; RPYC_PROFILE_STACKS=1 keeps the stacks too.
+        bool stacks = Environment.GetEnvironmentVariable(StacksVariable) == "1";
+        var options = new RpycTelemetryOptions { CaptureCallSites = true, CaptureStacks = stacks };
         if (double.TryParse(slowMs, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms >= 0)
         {
-            options = new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(ms) };
+            options = new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(ms), CaptureCallSites = true, CaptureStacks = stacks };
         }
         else if (!string.IsNullOrWhiteSpace(slowMs))
         {

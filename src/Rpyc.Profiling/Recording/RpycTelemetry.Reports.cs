@@ -71,6 +71,18 @@ public sealed partial class RpycTelemetry
                 Line(text, string.Create(CultureInfo.InvariantCulture, $"    Duration:    {call.Duration.TotalMilliseconds,8:F2}ms"));
                 Line(text, $"    Stack Depth: {call.Depth}");
                 Line(text, $"    Thread:      {call.ThreadId}");
+                if (call.CallSite is not null)
+                {
+                    Line(text, $"    Called from: {call.CallSite}");
+                }
+                if (call.Stack is { Count: > 1 } stack)
+                {
+                    Line(text, "    Stack:");
+                    foreach (string frame in stack)
+                    {
+                        Line(text, $"      at {frame}");
+                    }
+                }
                 if (call.Error is not null)
                 {
                     Line(text, $"    Error:       {call.Error}");
@@ -241,7 +253,8 @@ public sealed partial class RpycTelemetry
                 {
                     timing = $" [{TelemetryFormat.Duration(call.Duration)}]";
                 }
-                Line(text, $"{prefix}{connector}{call.DisplayName} ({Kind(call)}){netref}{timing}{bytes}{error}{thread}");
+                string site = run == 1 && call.CallSite is not null ? $" @ {call.CallSite}" : "";
+                Line(text, $"{prefix}{connector}{call.DisplayName} ({Kind(call)}){netref}{timing}{bytes}{error}{thread}{site}");
                 if (run == 1)
                 {
                     Print(call.Id, depth + 1, prefix + extension);
@@ -368,6 +381,10 @@ public sealed partial class RpycTelemetry
         foreach (CallRecord call in top)
         {
             Line(text, $"{Truncate(call.DisplayName, 40),-40} {TelemetryFormat.Duration(call.Duration),-12} {call.Handler,-10} {call.Depth,-8}");
+            if (call.CallSite is not null)
+            {
+                Line(text, $"  called from {call.CallSite}");
+            }
         }
         Line(text, s_rule);
         Line(text, $"Total Slow Calls: {slow.Count} (showing top {top.Count})");
