@@ -71,9 +71,8 @@ public static class AdvancedExample
             }
         }
 
+        // FormatCallTree prints its own "RPYC CALL TREE" banner.
         Console.WriteLine();
-        Console.WriteLine(new string('=', 80));
-        Console.WriteLine("CALL TREE VISUALIZATION");
         Console.WriteLine(telemetry.FormatCallTree(maxDepth: 10));
 
         Console.WriteLine();

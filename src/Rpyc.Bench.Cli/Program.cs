@@ -68,6 +68,9 @@ app.Configure(config =>
         profile.AddCommand<ProfileRunCommand>("run")
             .WithDescription("Run an unmodified .NET program (given after --: COMMAND [[ARGS...]]) with every RPyC connection it opens profiled, then print the report it wrote at exit.")
             .WithExample("profile", "run", "--", "dotnet", "MyApp.dll", "--my-arg");
+        profile.AddCommand<ProfileProxyCommand>("proxy")
+            .WithDescription("Relay clients to an RPyC server (any language, 5.x or 6.x), forwarding every byte unchanged, and profile them from the frames; report on Ctrl-C, --duration or --exit-when-idle.")
+            .WithExample("profile", "proxy", "--listen", "18870", "--target", "127.0.0.1:18861", "--exit-when-idle", "-o", "profile.json");
     });
     config.SetExceptionHandler((ex, resolver) =>
     {
@@ -100,8 +103,8 @@ if (code == ExitCodes.Usage && (usageError || !passesExitCode))
     // The message, then one line: the full help would push the message off the screen.
     string command = args switch
     {
-        ["serve" or "compare" or "report" or "sweep", ..] => $"rpycbench {args[0]} --help",
-        ["profile", "scenario" or "run", ..] => $"rpycbench profile {args[1]} --help",
+        ["serve" or "compare" or "report" or "sweep" or "locust", ..] => $"rpycbench {args[0]} --help",
+        ["profile", "scenario" or "run" or "proxy", ..] => $"rpycbench profile {args[1]} --help",
         ["profile", ..] => "rpycbench profile --help",
         _ => "rpycbench --help",
     };

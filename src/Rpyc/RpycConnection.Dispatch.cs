@@ -99,7 +99,7 @@ public sealed partial class RpycConnection
         }
         var handler = (HandlerId)handlerCode;
         Counters.IncomingRequest();
-        ConnectionObserver? observer = _observer;
+        ConnectionObserver? observer = Observer;
         object? token = null;
         object? result;
         try

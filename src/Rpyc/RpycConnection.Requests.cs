@@ -13,10 +13,10 @@ public sealed partial class RpycConnection
     private bool _readerBusy;
     private volatile ConnectionObserver? _observer;
 
-    /// <summary>The telemetry attached to this connection, or <c>null</c>.</summary>
+    /// <summary>The recorder attached to this connection; else, while someone listens to the Rpyc source or meter, the instrumentation; else <c>null</c>.</summary>
     internal ConnectionObserver? Observer
     {
-        get => _observer;
+        get => _observer ?? InstrumentationObserver.IfListening;
         set => _observer = value;
     }
     private long _nextSeq = -1;
@@ -35,7 +35,7 @@ public sealed partial class RpycConnection
         {
             _pending[seq] = pending;
         }
-        ConnectionObserver? observer = _observer;
+        ConnectionObserver? observer = Observer;
         object? token = observer is null ? null : StartObserving(observer, handler, args, sync: true);
         try
         {
@@ -78,7 +78,7 @@ public sealed partial class RpycConnection
         {
             Netref n => n.RemoteTypeName,
             null => null,
-            object local => local.GetType().Name,
+            object local => TypeNames.Readable(local.GetType()),
         } : null;
         string? name = handler switch
         {
@@ -101,7 +101,7 @@ public sealed partial class RpycConnection
     // A request nobody waits for: counted and reported complete as soon as its frame is written.
     private void SendOneWay(HandlerId handler, string? target, string? name, Func<int> write)
     {
-        ConnectionObserver? observer = _observer;
+        ConnectionObserver? observer = Observer;
         object? token = observer?.RequestStarting(this, handler, target, name, sync: false);
         int bytes;
         try

@@ -42,7 +42,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         Netrefs = new NetrefCache(this);
         _sendBuffer = new PooledBufferWriter(FrameWriter.HeaderLength, 4096);
         _sendScratch = new PooledBufferWriter(FrameWriter.HeaderLength, 256);
-        Telemetry.ProcessProfiling.OnConnectionCreated(this);
+        Telemetry.ConnectionHooks.Created?.Invoke(this);
         if (_localRoot is RpycService rpycService)
         {
             rpycService.OnConnect(this);

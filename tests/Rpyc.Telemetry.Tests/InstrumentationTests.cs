@@ -20,11 +20,46 @@ public sealed class InstrumentationTests : IDisposable
 
     public InstrumentationTests()
     {
-        _server = new ThreadedServer(() => new TelemetryTestService(), new RpycServerOptions { Port = 0 });
+        // Every connection feeds the source and meter by itself now: the server side of these
+        // in-process tests is silenced by a recorder that emits nothing, so only the client shows.
+        _server = new ThreadedServer(() => new TelemetryTestService(Silence), new RpycServerOptions { Port = 0 });
         _server.Start();
     }
 
     public void Dispose() => _server.Dispose();
+
+    private static void Silence(RpycConnection connection) =>
+        new RpycTelemetry(new RpycTelemetryOptions { Enabled = false, EmitActivities = false, EmitMetrics = false }).Attach(connection);
+
+    [Fact]
+    public void NoRecorderAttached_TheConnectionFeedsSourceAndMeter()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var longs = new ConcurrentDictionary<string, long>();
+        using (ActivityListener activities = Listen(stopped))
+        using (var meter = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == RpycInstrumentation.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        })
+        {
+            ActivitySource.AddActivityListener(activities);
+            meter.SetMeasurementEventCallback<long>((instrument, value, _, _) => longs.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value));
+            meter.Start();
+            using RpycConnection connection = RpycConnection.Connect("127.0.0.1", _server.Port);
+            connection.RootNetref.CallMethod("ping");
+            connection.RootNetref.CallMethod("ping");
+            Assert.Equal(connection.Counters.SyncRequests, longs[RpycInstrumentation.RoundTripsInstrument]);
+            Assert.Equal(connection.Counters.BytesSent, longs[RpycInstrumentation.BytesSentInstrument]);
+        }
+        Assert.Equal(2, stopped.Count(a => a.DisplayName == "TelemetryTestService/ping" && a.Kind == ActivityKind.Client));
+        Assert.Single(stopped, a => a.DisplayName == "getroot");
+    }
 
     private static ActivityListener Listen(ConcurrentQueue<Activity> stopped) => new()
     {
@@ -48,6 +83,7 @@ public sealed class InstrumentationTests : IDisposable
             Func<long, long> twice = x => 2 * x;
             root.CallMethod("call_and_release", twice, 5L);
             telemetry.Detach(connection);
+            listener.Dispose();
         }
         // Client activities of this connection, and the server side's activities for the callbacks.
         Activity ping = Assert.Single(stopped, a => a.DisplayName == "TelemetryTestService/ping");
@@ -125,8 +161,9 @@ public sealed class InstrumentationTests : IDisposable
             roundTrips = connection.Counters.SyncRequests;
             bytesSent = connection.Counters.BytesSent;
             telemetry.Detach(connection);
+            // Detached, the connection still feeds the meter itself (its CLOSE would count): stop listening first.
+            listener.Dispose();
         }
-        listener.Dispose();
 
         Assert.Equal(roundTrips, longs[RpycInstrumentation.RoundTripsInstrument]);
         Assert.Equal(1, longs[RpycInstrumentation.OneWayMessagesInstrument]);

@@ -22,7 +22,7 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
         string[] lines = writer.ToString().Split('\n');
         Assert.Contains("RPyC TELEMETRY SUMMARY", lines);
         Assert.Contains("Network Round Trips:      2", lines);
-        Assert.Contains("Slow Calls (>5.0s): 0", lines);
+        Assert.Contains("Slow Calls (>5.0s):       0", lines);
         Assert.Equal(TimeSpan.FromSeconds(5), telemetry.Options.SlowCallThreshold);
 
         root.CallMethod("ping");
@@ -205,5 +205,31 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
         Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromSeconds(-1) }));
         Assert.Throws<ArgumentException>(() => new RpycTelemetry().Section(""));
+    }
+
+    [Fact]
+    public void CaptureCallSites_SlowCall_NamesTheUserLineAndStack()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.Zero, CaptureCallSites = true, CaptureStacks = true });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+
+        CallRecord ping = telemetry.Records.Single(r => r.Name == "ping");
+        Assert.NotNull(ping.CallSite);
+        Assert.Matches(@"^ProfilerTests\.cs:\d+ \(ProfilerTests\.CaptureCallSites_SlowCall_NamesTheUserLineAndStack\)$", ping.CallSite);
+        Assert.NotNull(ping.Stack);
+        Assert.Equal(ping.CallSite, ping.Stack[0]);
+        string summary = telemetry.FormatSummary();
+        Assert.Contains($"    Called from: {ping.CallSite}", summary, StringComparison.Ordinal);
+        Assert.Contains($" @ {ping.CallSite}", telemetry.FormatCallTree(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CaptureCallSites_Off_NoneRecorded()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+        Assert.All(telemetry.Records, r => Assert.Null(r.CallSite));
     }
 }

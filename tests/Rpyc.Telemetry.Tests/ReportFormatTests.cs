@@ -58,8 +58,8 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
             ├── getroot (GETROOT) → [NetRef] [T]
             ├── TelemetryTestService.ping (CALLATTR) [NetRef #1] [T]
             ├── TelemetryTestService.call_and_release (CALLATTR) [NetRef #1] [T]
-            │   ├── Func`2() (CALL from peer) [T]
-            │   └── del(Func`2) (DEL from peer) [T]
+            │   ├── Func<long, long>() (CALL from peer) [T]
+            │   └── del(Func<long, long>) (DEL from peer) [T]
             ├── TelemetryTestService.get_list (CALLATTR) [NetRef #1] → [NetRef] [T]
             ├── List.__iter__ (CALLATTR) [NetRef #3] → [NetRef] [T]
             ├── LocalIterator.__next__ (CALLATTR) [NetRef #4] ×5 [total T, avg T]
@@ -102,7 +102,7 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
         });
         Assert.StartsWith("█", bars[0], StringComparison.Ordinal);
         Assert.EndsWith(" getroot (T)", bars[0], StringComparison.Ordinal);
-        Assert.EndsWith("   Func`2() (T)", bars[3], StringComparison.Ordinal);
+        Assert.EndsWith("   Func<long, long>() (T)", bars[3], StringComparison.Ordinal);
         Assert.EndsWith(" TelemetryTestService.call_and_release (T)", bars[2], StringComparison.Ordinal);
         Assert.Equal("Total time: T", lines[^3]);
     }
@@ -126,7 +126,7 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
             "Active NetRefs:           4",
             "Current Stack Depth:      0",
             "Max Stack Depth:          2",
-            "Slow Calls (>T): 0",
+            "Slow Calls (>T):    0",
             "Avg Call Duration:        T",
             "One-way Messages:         2",
             "Incoming Requests:        2",
@@ -135,8 +135,8 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
         int deep = Array.IndexOf(lines, "DEEP CALL STACKS (>=2 levels):");
         Assert.True(deep > 0);
         Assert.Equal(
-            ["  Depth: 2", "    → TelemetryTestService.call_and_release (callattr)", "    → Func`2() (call, from peer)", "",
-             "  Depth: 2", "    → TelemetryTestService.call_and_release (callattr)", "    → del(Func`2) (del, from peer)"],
+            ["  Depth: 2", "    → TelemetryTestService.call_and_release (callattr)", "    → Func<long, long>() (call, from peer)", "",
+             "  Depth: 2", "    → TelemetryTestService.call_and_release (callattr)", "    → del(Func<long, long>) (del, from peer)"],
             lines[(deep + 2)..(deep + 9)]);
         Assert.Contains("ACTIVE NETREFS:", lines);
         Assert.Equal(4, lines.Count(l => l.StartsWith("  NetRef<", StringComparison.Ordinal)));
@@ -152,7 +152,7 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
     {
         RpycTelemetry telemetry = RunKnownScenario(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.Zero });
         string[] lines = Lines(Mask(telemetry.FormatSummary()));
-        Assert.Contains("Slow Calls (>T): 19", lines);
+        Assert.Contains("Slow Calls (>T):       19", lines);
         Assert.Contains("SLOW CALLS (>T):", lines);
         // The last ten slow calls; none of them nested, so no call stack.
         Assert.Equal(10, lines.Count(l => l.StartsWith("    Duration:", StringComparison.Ordinal)));

@@ -1,8 +1,14 @@
 namespace Rpyc.Telemetry.Tests;
 
 /// <summary>The .NET service the wire tests run against.</summary>
-public sealed class TelemetryTestService : RpycService
+public sealed class TelemetryTestService(Action<RpycConnection>? onConnect = null) : RpycService
 {
+    public override void OnConnect(RpycConnection connection)
+    {
+        base.OnConnect(connection);
+        onConnect?.Invoke(connection);
+    }
+
     [Exposed] public string Ping() => "pong";
 
     [Exposed] public long Add(long a, long b) => a + b;

@@ -129,6 +129,15 @@ public sealed class CallRecord
     /// <summary>The request's frame on the wire, header and trailer included (received, for incoming requests).</summary>
     public long RequestBytes { get; internal set; }
 
+    /// <summary>
+    /// Where the request was made: <c>File.cs:42 (Type.Method)</c> of the first frame outside the RPyC
+    /// libraries, or <c>Type.Method</c> without symbols; <c>null</c> unless <see cref="RpycTelemetryOptions.CaptureCallSites"/>.
+    /// </summary>
+    public string? CallSite { get; internal set; }
+
+    /// <summary>The user's frames when the request was made, innermost first; <c>null</c> unless <see cref="RpycTelemetryOptions.CaptureStacks"/>.</summary>
+    public IReadOnlyList<string>? Stack { get; internal set; }
+
     /// <summary>The reply's frame on the wire (sent, for incoming requests); 0 for one-way messages.</summary>
     public long ReplyBytes { get; internal set; }
 

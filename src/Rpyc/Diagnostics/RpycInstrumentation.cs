@@ -4,10 +4,10 @@ using System.Diagnostics.Metrics;
 namespace Rpyc.Telemetry;
 
 /// <summary>
-/// The <c>Rpyc</c> <see cref="ActivitySource"/> and <see cref="Meter"/>, fed by every attached
-/// <see cref="RpycTelemetry"/>: OpenTelemetry (<c>AddSource("Rpyc")</c>, <c>AddMeter("Rpyc")</c>) and
-/// <c>dotnet-counters monitor --counters Rpyc</c> see RPyC traffic without this library's reports.
-/// Nothing is created or recorded while nobody listens.
+/// The <c>Rpyc</c> <see cref="ActivitySource"/> and <see cref="Meter"/>, fed by every connection
+/// itself (and by the Rpyc.Profiling recorder when one is attached): OpenTelemetry
+/// (<c>AddSource("Rpyc")</c>, <c>AddMeter("Rpyc")</c>) and <c>dotnet-counters monitor --counters Rpyc</c>
+/// see RPyC traffic with nothing else installed. Nothing is created or recorded while nobody listens.
 /// </summary>
 /// <example>
 /// <code>
@@ -84,6 +84,49 @@ public static class RpycInstrumentation
     internal static bool AnyEnabled =>
         RoundTrips.Enabled || OneWayMessages.Enabled || IncomingRequests.Enabled || BytesSent.Enabled
         || BytesReceived.Enabled || NetrefsCreated.Enabled || NetrefsReleased.Enabled || CallDuration.Enabled;
+
+    internal static Activity? StartActivity(ActivityKind kind, string handler, string? target, string? name, string peer)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+        string? type = target is null ? null : target[(target.LastIndexOf('.') + 1)..];
+        string displayName = name is null ? (type is null ? handler : $"{handler} {type}") : $"{type}/{name}";
+        Activity? activity = Source.StartActivity(displayName, kind);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "rpyc");
+            activity.SetTag("rpc.service", target);
+            activity.SetTag("rpc.method", name);
+            activity.SetTag(HandlerTag, handler);
+            activity.SetTag("network.peer.address", peer);
+        }
+        return activity;
+    }
+
+    internal static void StopActivity(Activity? activity, long requestBytes, long replyBytes, bool createdNetref, Exception? error)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag("rpyc.request_bytes", requestBytes);
+            activity.SetTag("rpyc.reply_bytes", replyBytes);
+            if (createdNetref)
+            {
+                activity.SetTag("rpyc.created_netref", true);
+            }
+        }
+        if (error is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity.AddException(error);
+        }
+        activity.Stop();
+    }
 
     internal const string HandlerTag = "rpyc.handler";
     internal const string DirectionTag = "rpyc.direction";

@@ -21,6 +21,17 @@ public sealed class RpycTelemetryOptions
     /// <summary>Operations nested at least this deep (1 = top level) are reported with their stack.</summary>
     public int DeepStackThreshold { get; init; } = 5;
 
+    /// <summary>
+    /// Record where each request was made: the file and line of the first frame outside the RPyC
+    /// libraries (and the dynamic binder), shown on slow calls and in the call tree. Line numbers need
+    /// the program's symbols (.pdb). Costs a stack walk per request (tens of µs): off by default,
+    /// on in <c>rpycbench profile run</c>.
+    /// </summary>
+    public bool CaptureCallSites { get; init; }
+
+    /// <summary>With <see cref="CaptureCallSites"/>, also keep the whole stack of the user's code (shown on slow calls).</summary>
+    public bool CaptureStacks { get; init; }
+
     /// <summary>How many operation records (and netref entries) to keep; later ones are counted but not kept.</summary>
     public int MaxRecords { get; init; } = 100_000;
 

@@ -37,7 +37,7 @@ public sealed partial class RpycTelemetry
         Line(text, $"Active NetRefs:           {stats.ActiveNetrefs}");
         Line(text, $"Current Stack Depth:      {stats.CurrentStackDepth}");
         Line(text, $"Max Stack Depth:          {stats.MaxStackDepth}");
-        Line(text, $"Slow Calls (>{TelemetryFormat.Seconds(_options.SlowCallThreshold)}): {stats.SlowCalls}");
+        Line(text, $"{$"Slow Calls (>{TelemetryFormat.Seconds(_options.SlowCallThreshold)}):",-26}{stats.SlowCalls}");
         Line(text, $"Avg Call Duration:        {TelemetryFormat.Milliseconds(stats.AverageCallDuration)}");
         Line(text, $"One-way Messages:         {stats.OneWayMessages}");
         Line(text, $"Incoming Requests:        {stats.IncomingRequests}");
@@ -71,6 +71,18 @@ public sealed partial class RpycTelemetry
                 Line(text, string.Create(CultureInfo.InvariantCulture, $"    Duration:    {call.Duration.TotalMilliseconds,8:F2}ms"));
                 Line(text, $"    Stack Depth: {call.Depth}");
                 Line(text, $"    Thread:      {call.ThreadId}");
+                if (call.CallSite is not null)
+                {
+                    Line(text, $"    Called from: {call.CallSite}");
+                }
+                if (call.Stack is { Count: > 1 } stack)
+                {
+                    Line(text, "    Stack:");
+                    foreach (string frame in stack)
+                    {
+                        Line(text, $"      at {frame}");
+                    }
+                }
                 if (call.Error is not null)
                 {
                     Line(text, $"    Error:       {call.Error}");
@@ -223,6 +235,9 @@ public sealed partial class RpycTelemetry
                     netref += call.CreatedNetref ? " → [NetRef]" : "";
                 }
                 string error = call.Error is null ? "" : $" ⚠ {Truncate(call.Error, 30)}";
+                // Transfers show what they carried: frames of 1 KiB or more.
+                long carried = Math.Max(call.RequestBytes, call.ReplyBytes);
+                string bytes = run == 1 && carried >= 1024 ? $" ({TelemetryFormat.Bytes(carried)})" : "";
                 string thread = manyThreads && depth == 0 ? $" (thread {call.ThreadId})" : "";
                 string timing;
                 if (run > 1)
@@ -238,7 +253,8 @@ public sealed partial class RpycTelemetry
                 {
                     timing = $" [{TelemetryFormat.Duration(call.Duration)}]";
                 }
-                Line(text, $"{prefix}{connector}{call.DisplayName} ({Kind(call)}){netref}{timing}{error}{thread}");
+                string site = run == 1 && call.CallSite is not null ? $" @ {call.CallSite}" : "";
+                Line(text, $"{prefix}{connector}{call.DisplayName} ({Kind(call)}){netref}{timing}{bytes}{error}{thread}{site}");
                 if (run == 1)
                 {
                     Print(call.Id, depth + 1, prefix + extension);
@@ -365,6 +381,10 @@ public sealed partial class RpycTelemetry
         foreach (CallRecord call in top)
         {
             Line(text, $"{Truncate(call.DisplayName, 40),-40} {TelemetryFormat.Duration(call.Duration),-12} {call.Handler,-10} {call.Depth,-8}");
+            if (call.CallSite is not null)
+            {
+                Line(text, $"  called from {call.CallSite}");
+            }
         }
         Line(text, s_rule);
         Line(text, $"Total Slow Calls: {slow.Count} (showing top {top.Count})");
@@ -387,12 +407,14 @@ public sealed partial class RpycTelemetry
             Line(text, s_rule);
             return text.ToString();
         }
-        Line(text, $"{"Section",-16} {"Runs",-5} {"RoundTrips",-10} {"RT/run",-7} {"One-way",-7} {"NetRefs",-7} {"Freed",-5} {"Time",-10}");
+        // As wide as the longest name (at least 16): names are not cut.
+        int nameWidth = Math.Max(16, sections.Max(s => s.Name.Length));
+        Line(text, $"{"Section".PadRight(nameWidth)} {"Runs",-5} {"RoundTrips",-10} {"RT/run",-7} {"One-way",-7} {"NetRefs",-7} {"Freed",-5} {"Time",-10}");
         Line(text, s_thinRule);
         foreach (SectionStatistics s in sections)
         {
             Line(text, string.Create(CultureInfo.InvariantCulture,
-                $"{Truncate(s.Name, 16),-16} {s.Runs,-5} {s.RoundTrips,-10} {s.RoundTripsPerRun,-7:F1} {s.OneWayMessages,-7} {s.NetrefsCreated,-7} {s.NetrefsReleased,-5} {TelemetryFormat.Duration(s.Elapsed),-10}"));
+                $"{s.Name.PadRight(nameWidth)} {s.Runs,-5} {s.RoundTrips,-10} {s.RoundTripsPerRun,-7:F1} {s.OneWayMessages,-7} {s.NetrefsCreated,-7} {s.NetrefsReleased,-5} {TelemetryFormat.Duration(s.Elapsed),-10}"));
         }
         Line(text, s_rule);
         return text.ToString();

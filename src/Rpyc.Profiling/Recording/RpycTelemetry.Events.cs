@@ -50,6 +50,10 @@ public sealed partial class RpycTelemetry
             SectionScope = section,
             State = state,
         };
+        if (kept && _options.CaptureCallSites)
+        {
+            (record.CallSite, record.Stack) = CallSites.Capture(_options.CaptureStacks);
+        }
         if (via is not null)
         {
             record.TargetNetrefId = via.Id;

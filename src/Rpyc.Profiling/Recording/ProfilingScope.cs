@@ -16,7 +16,8 @@ public sealed class ProfilingScope : IDisposable
         Connection = connection;
         Telemetry = telemetry;
         _output = output;
-        _previous = connection.Observer;
+        // The instrumentation stands in only while nobody is attached: it is not given back.
+        _previous = connection.Observer is InstrumentationObserver ? null : connection.Observer;
         telemetry.Attach(connection);
     }
 
