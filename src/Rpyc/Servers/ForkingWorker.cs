@@ -36,9 +36,9 @@ public static class ForkingWorker
             return 2;
         }
         // Read first: the server writes the TLS settings as the process starts and closes the pipe.
-        Transport.ServerTls? tls = parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
+        Transport.ServerTls? tls = ReadTls(parsed);
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
-        return Serve(parsed, factory, serviceType);
+        return Serve(parsed, factory, serviceType, tls);
     }
 
     /// <summary>
@@ -62,7 +62,7 @@ public static class ForkingWorker
             Console.Error.WriteLine($"rpyc-worker: this worker serves {typeof(TService).FullName}, not {parsed.TypeName}.");
             return 2;
         }
-        return Serve(parsed, static () => new TService(), typeof(TService));
+        return Serve(parsed, static () => new TService(), typeof(TService), ReadTls(parsed));
     }
 
     /// <summary>
@@ -98,7 +98,10 @@ public static class ForkingWorker
         }
     }
 
-    private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType)
+    private static Transport.ServerTls? ReadTls(WorkerArguments parsed) =>
+        parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
+
+    private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType, Transport.ServerTls? tls)
     {
         Warmup(serviceType);
         if (tls is not null)
