@@ -41,6 +41,30 @@ public class VariantTargetTests(ITestOutputHelper output)
         Assert.Equal(2, profiled.Telemetry!.GetStatistics().RoundTrips);
     }
 
+    [Fact]
+    public void Otel_ListenersSeeEveryCallWhileItsClientIsOpen_AndOnlyThen()
+    {
+        using ServerHost host = ServerHost.Start(TargetCatalog.RpycThreaded);
+        var suite = new SuiteOptions();
+        (long activitiesBefore, long measurementsBefore) = InstrumentationListening.Seen;
+        using (var otel = (RpycBenchClient)suite.ClientTarget(TargetCatalog.Get(TargetCatalog.RpycThreadedOtel), "127.0.0.1", host.Port).Connect())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                otel.Ping();
+            }
+            // No recorder: only the source and meter the connection feeds by itself.
+            Assert.Null(otel.Telemetry);
+        }
+        (long activities, long measurements) = InstrumentationListening.Seen;
+        Assert.True(activities - activitiesBefore >= 10, $"{activities - activitiesBefore} activities seen");
+        Assert.True(measurements > measurementsBefore);
+        // Closed: a plain client's calls reach no listener of ours.
+        using var plain = (RpycBenchClient)suite.ClientTarget(TargetCatalog.Get(TargetCatalog.RpycThreaded), "127.0.0.1", host.Port).Connect();
+        plain.Ping();
+        Assert.Equal(activities, InstrumentationListening.Seen.Activities);
+    }
+
     [Theory]
     [InlineData(TargetCatalog.PyClientRpycThreaded, false)]
     [InlineData(TargetCatalog.PyClientPyRpycThreaded, true)]

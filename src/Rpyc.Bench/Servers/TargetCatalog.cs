@@ -31,6 +31,9 @@ public enum TargetClient
     /// <summary>This library's RPyC client with an <see cref="RpycTelemetry"/> recording every call: beside the same server unprofiled, the overhead of telemetry.</summary>
     DotnetProfiled,
 
+    /// <summary>This library's RPyC client with only OpenTelemetry-style listeners on the <c>Rpyc</c> ActivitySource and Meter (no recorder).</summary>
+    DotnetInstrumented,
+
     /// <summary>rpyc's own Python client (Debian's python3-rpyc), driven by <see cref="PythonClientBenchTarget"/>.</summary>
     Python,
 }
@@ -96,6 +99,9 @@ public static class TargetCatalog
     /// <summary>Kestrel over HTTPS, called through <see cref="HttpClient"/>: beside <see cref="HttpThreadedHttpClient"/>, the cost of TLS.</summary>
     public const string HttpThreadedTls = "http_threaded_tls";
 
+    /// <summary><see cref="RpycThreaded"/>'s server, its client with only an OpenTelemetry-style listener on the <c>Rpyc</c> source and meter: beside it and <see cref="RpycThreadedProfiled"/>, what instrumentation costs.</summary>
+    public const string RpycThreadedOtel = "rpyc_threaded_otel";
+
     /// <summary>Every target, in the suite's default order.</summary>
     public static IReadOnlyList<TargetInfo> All { get; } =
     [
@@ -108,6 +114,7 @@ public static class TargetCatalog
         new(PyFlaskThreaded, "http", "threaded", true, "Flask, werkzeug threaded"),
         new(TcpRaw, "tcp", null, false, "raw TCP, .NET"),
         new(RpycThreadedProfiled, "rpyc", "threaded", false, ".NET ThreadedServer, client with telemetry on") { Server = RpycThreaded, Client = TargetClient.DotnetProfiled },
+        new(RpycThreadedOtel, "rpyc", "threaded", false, ".NET ThreadedServer, client with an OpenTelemetry listener only") { Server = RpycThreaded, Client = TargetClient.DotnetInstrumented },
         new(PyRpycThreadedProfiled, "rpyc", "threaded", true, "rpyc 5 ThreadedServer, client with telemetry on") { Server = PyRpycThreaded, Client = TargetClient.DotnetProfiled },
         new(PyClientRpycThreaded, "rpyc", "threaded", false, ".NET ThreadedServer, rpyc 5 Python client") { Server = RpycThreaded, Client = TargetClient.Python },
         new(PyClientPyRpycThreaded, "rpyc", "threaded", true, "rpyc 5 ThreadedServer, rpyc 5 Python client") { Server = PyRpycThreaded, Client = TargetClient.Python },
@@ -130,6 +137,7 @@ public static class TargetCatalog
         BenchTls.CreateTarget(name, host, port, rpycOptions) ?? All.FirstOrDefault(t => t.Name == name)?.Client switch
         {
             TargetClient.DotnetProfiled => new RpycBenchTarget(name, host, port, rpycOptions) { Profiled = true },
+            TargetClient.DotnetInstrumented => new RpycBenchTarget(name, host, port, rpycOptions) { InstrumentationListened = true },
             TargetClient.Python => new PythonClientBenchTarget(name, host, port),
             _ => null,
         };

@@ -17,9 +17,29 @@ public sealed class RpycBenchTarget(string name, string host, int port, RpycConn
     /// </summary>
     public bool Profiled { get; init; }
 
+    /// <summary>
+    /// While a client is open, listen to the <c>Rpyc</c> ActivitySource and Meter as an
+    /// OpenTelemetry SDK does (every activity sampled, every measurement read), with no recorder
+    /// attached: the cost of OpenTelemetry alone. Default <c>false</c>.
+    /// </summary>
+    public bool InstrumentationListened { get; init; }
+
     /// <inheritdoc />
     public override BenchClient Connect()
     {
+        if (InstrumentationListened)
+        {
+            IDisposable listening = InstrumentationListening.Start();
+            try
+            {
+                return new RpycBenchClient(RpycConnection.Connect(Host, Port, options)) { Listening = listening };
+            }
+            catch
+            {
+                listening.Dispose();
+                throw;
+            }
+        }
         if (!Profiled)
         {
             return new RpycBenchClient(RpycConnection.Connect(Host, Port, options));
@@ -58,6 +78,9 @@ public sealed class RpycBenchClient : BenchClient
 
     /// <summary>The telemetry recording the connection's calls (a profiled target's clients), or <c>null</c>.</summary>
     public RpycTelemetry? Telemetry { get; init; }
+
+    // The instrumentation listeners this client keeps on (InstrumentationListened), or null.
+    internal IDisposable? Listening { get; init; }
 
     // The first call also fetches the root (HANDLE_GETROOT), as Python's conn.root does.
     private Netref Root => _root ??= Connection.RootNetref;
@@ -207,6 +230,7 @@ public sealed class RpycBenchClient : BenchClient
         if (disposing)
         {
             Connection.Dispose();
+            Listening?.Dispose();
         }
     }
 }
