@@ -304,6 +304,7 @@ public static class JsonReporter
             Number(w, "ratio", wrk.Ratio);
             w.WriteEndObject();
         }
+        BinaryTransferJson.Write(w, t.BinaryTransfer);
         w.WriteEndObject();
     }
 

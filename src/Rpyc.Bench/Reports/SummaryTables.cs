@@ -73,6 +73,7 @@ public static class SummaryTables
         {
             tables.Add(ScenarioTable(report, t));
         }
+        tables.AddRange(BinaryTransferTables.Build(t));
         tables.Add(Table("Resources during the benchmarks", t,
             Row("server CPU (s)", t, r => F(r.ServerResources?.CpuSeconds, 2)),
             Row("server CPU mean (% of a core)", t, r => F(r.ServerResources?.CpuPercentMean, 0)),

@@ -98,6 +98,9 @@ public sealed class TargetReport
     /// <summary>wrk against the same server (HTTP targets, when wrk is installed), or <c>null</c>.</summary>
     public WrkResult? Wrk { get; init; }
 
+    /// <summary>Binary file transfers (<c>--test-binary-transfer</c>), measured in the first run only; <c>null</c> when not run.</summary>
+    public BinaryTransferResult? BinaryTransfer { get; init; }
+
     /// <summary>Failed requests and connections over every benchmark.</summary>
     public long TotalFailures =>
         (Connection?.Failures ?? 0) + (Latency?.Failures ?? 0) + (Bandwidth?.Failures ?? 0) + (Concurrent?.Failures ?? 0)
