@@ -33,8 +33,8 @@ internal static class BinaryTransferTables
         }
         string[] columns = ["transfer", .. t.Select(r => r.Name)];
         yield return new SummaryTable(
-            $"Binary transfers (MiB/s; SHA-256 checked by the receiver; {SummaryTables.SizeLabel(first.ChunkSize)} chunks, {first.Iterations} iterations)", columns, speed);
-        yield return new SummaryTable("Binary transfers: peak RSS, client / server (MiB)", columns, memory);
+            $"Binary transfers (MiB/s): {SummaryTables.SizeLabel(first.ChunkSize)} chunks, {first.Iterations} iterations", columns, speed);
+        yield return new SummaryTable("Binary transfers: peak RSS client / server (MiB)", columns, memory);
     }
 
     private static BinaryWayResult? Find(TargetReport r, long size, string mode, bool upload) =>
