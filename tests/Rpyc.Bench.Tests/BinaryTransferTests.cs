@@ -154,7 +154,7 @@ public class BinaryTransferTests(ITestOutputHelper output)
             output.WriteLine(stdout);
             output.WriteLine(await stderr);
             Assert.Equal(0, process.ExitCode);
-            Assert.Contains("Binary transfers (MiB/s): 32 KiB chunks, 2 iterations", stdout, StringComparison.Ordinal);
+            Assert.Contains("Binary transfers (MiB/s): 32 KiB chunks", stdout, StringComparison.Ordinal);
             Assert.Contains("Binary transfers: peak RSS client / server (MiB)", stdout, StringComparison.Ordinal);
             Assert.Contains("1 MiB generator down", stdout, StringComparison.Ordinal);
             using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));

@@ -132,7 +132,7 @@ public class ExamplesTests(ITestOutputHelper output)
     public async Task AutoBench_Quick_UnmodifiedProgramTimedAndProfiled()
     {
         string stdout = await RunAsync("AutoBench", "--quick");
-        Assert.Contains("  | Completed 5 pings", stdout, StringComparison.Ordinal);
+        Assert.Contains("  |   Completed 5 pings", stdout, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Matches(stdout, @"^run \d: +[\d.]+ ms wall, +\d+ ms CPU, peak RSS [\d.]+ MiB$", RegexOptions.Multiline).Count);
         Assert.Matches(@"(?m)^  runs             2$", stdout);
         // 5 pings, get_list, __iter__ and 21 __next__, three steps of service.child.method, download.
