@@ -92,6 +92,56 @@ public class ExamplesTests(ITestOutputHelper output)
         Assert.Contains("The benchmark suite works on this machine.", stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BinaryTransfer_Quick_EveryTargetEveryModeVerified()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rpycbench-binary-example-{Guid.NewGuid():N}.json");
+        try
+        {
+            string stdout = await RunAsync("BinaryTransfer", "--quick", "--output", path);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+            foreach ((string target, int modes) in new[] { (TargetCatalog.RpycThreaded, 3), (TargetCatalog.HttpThreaded, 2), (TargetCatalog.TcpRaw, 2) })
+            {
+                JsonElement sizes = doc.RootElement.GetProperty(target).GetProperty("binary_transfer").GetProperty("sizes");
+                Assert.Equal(["1048576", "4194304"], sizes.EnumerateObject().Select(p => p.Name));
+                foreach (JsonProperty size in sizes.EnumerateObject())
+                {
+                    Assert.Equal(modes, size.Value.EnumerateObject().Count());
+                    Assert.All(size.Value.EnumerateObject().SelectMany(m => new[] { m.Value.GetProperty("upload"), m.Value.GetProperty("download") }),
+                        w => Assert.True(w.GetProperty("sha256_ok").GetBoolean() && w.GetProperty("status").GetString() == "ok"));
+                }
+                Assert.Matches($@"(?m)^{target}\s+4 MiB\s+chunked\s+[\d.]+\s+[\d.]+\s+ok/ok$", stdout);
+            }
+            Assert.Contains($"Results saved to {path}", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task BinaryTransfer_Custom_BenchmarkAndContextBandwidth()
+    {
+        string stdout = await RunAsync("BinaryTransfer", "--custom", "--chunk-size", "64K");
+        Assert.Equal(6, Regex.Matches(stdout, @"^  (whole|chunked|generator) (upload|download)\s+:\s+5\.0 MiB @\s+[\d.]+ MiB/s \([\d.]+ s\), SHA-256 ok$", RegexOptions.Multiline).Count);
+        Assert.Matches(@"uploads: 5 ok, 0 failed, [\d.]+ MiB/s overall", stdout);
+    }
+
+    [Fact]
+    public async Task AutoBench_Quick_UnmodifiedProgramTimedAndProfiled()
+    {
+        string stdout = await RunAsync("AutoBench", "--quick");
+        Assert.Contains("  |   Completed 5 pings", stdout, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(stdout, @"^run \d: +[\d.]+ ms wall, +\d+ ms CPU, peak RSS [\d.]+ MiB$", RegexOptions.Multiline).Count);
+        Assert.Matches(@"(?m)^  runs             2$", stdout);
+        // 5 pings, get_list, __iter__ and 21 __next__, three steps of service.child.method, download.
+        Match trips = Regex.Match(stdout, @"RPyC round trips (\d+) \(counted by the profiler\)");
+        Assert.True(trips.Success, "no round-trip count");
+        Assert.True(int.Parse(trips.Groups[1].Value, CultureInfo.InvariantCulture) >= 32, trips.Value);
+        Assert.Contains("RPYC TELEMETRY REPORT", stdout, StringComparison.Ordinal);
+    }
+
     // Runs a built example (exit code 0 asserted) and returns its standard output.
     private async Task<string> RunAsync(string example, params string[] args)
     {

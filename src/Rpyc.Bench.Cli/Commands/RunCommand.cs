@@ -133,6 +133,36 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue(20.0)]
         public double MaxPhaseSeconds { get; init; } = 20;
 
+        [CommandOption("--test-binary-transfer")]
+        [Description("Also send binary files whole, in chunks and (RPyC) through an iterator, both ways, SHA-256 checked, on every target that can.")]
+        public bool TestBinaryTransfer { get; init; }
+
+        [CommandOption("--binary-file-sizes <LIST>")]
+        [Description("Comma-separated binary file sizes: bytes, or with K, M, G (1024-based), up to 16G.")]
+        [DefaultValue("1M,10M")]
+        public string BinaryFileSizes { get; init; } = "1M,10M";
+
+        [CommandOption("--binary-chunk-size <SIZE>")]
+        [Description("Bytes per chunk of the chunked and iterator transfers (K, M suffixes).")]
+        [DefaultValue("64K")]
+        public string BinaryChunkSize { get; init; } = "64K";
+
+        [CommandOption("--binary-iterations <N>")]
+        [Description("Transfers per binary file size, mode and direction.")]
+        [DefaultValue(3)]
+        public int BinaryIterations { get; init; } = 3;
+
+        public BinaryTransferOptions? ToBinaryTransfer()
+        {
+            if (!TestBinaryTransfer)
+            {
+                return null;
+            }
+            BinarySizes.TryParseList(BinaryFileSizes, out List<long> sizes, out _);
+            BinarySizes.TryParse(BinaryChunkSize, out long chunk);
+            return new BinaryTransferOptions { Sizes = sizes, ChunkSize = (int)chunk, Iterations = BinaryIterations };
+        }
+
         [CommandOption("--keep-samples")]
         [Description("Keep raw samples for exact percentiles (memory grows with the run).")]
         public bool KeepSamples { get; init; }
@@ -264,6 +294,14 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error(sizeError!);
             }
+            if (!BinarySizes.TryParseList(BinaryFileSizes, out _, out string? binaryError))
+            {
+                return ValidationResult.Error(binaryError!);
+            }
+            if (!BinarySizes.TryParse(BinaryChunkSize, out long binaryChunk) || binaryChunk > 256L << 20 || BinaryIterations < 1)
+            {
+                return ValidationResult.Error($"--binary-chunk-size must be 1 B to 256M (not '{BinaryChunkSize}') and --binary-iterations at least 1.");
+            }
             string? unknown = ParseTargets(Targets).FirstOrDefault(t => !TargetCatalog.IsKnown(t));
             return unknown is null ? ValidationResult.Success()
                 : ValidationResult.Error($"Unknown target '{unknown}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.");
@@ -370,6 +408,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             TcpPort = settings.TcpPort,
             Endpoints = settings.ToEndpoints(),
             KeepSamples = settings.KeepSamples,
+            BinaryTransfer = settings.ToBinaryTransfer(),
             RunWrk = !settings.NoWrk,
             ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
             ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },

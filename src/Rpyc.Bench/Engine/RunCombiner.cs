@@ -50,6 +50,7 @@ public static class RunCombiner
             ServerResources = Resources(runs.Select(r => r.ServerResources).OfType<ResourceUsage>().ToArray()),
             ClientResources = Resources(runs.Select(r => r.ClientResources).OfType<ResourceUsage>().ToArray()),
             Wrk = runs.Select(r => r.Wrk).FirstOrDefault(w => w is not null),
+            BinaryTransfer = runs.Select(r => r.BinaryTransfer).FirstOrDefault(b => b is not null),
         };
     }
 

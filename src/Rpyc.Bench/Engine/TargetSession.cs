@@ -53,6 +53,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         ResourceUsage? serverUsage = null;
         ResourceUsage? clientUsage = null;
         WrkResult? wrk = null;
+        BinaryTransferResult? binary = null;
         MachineNoiseResult? noise = null;
         ObservedPlacement? observed = null;
         try
@@ -73,6 +74,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 else
                 {
                     Measure(target, phases, errors, report, cancellationToken);
+                }
+                if (round == 0 && options.BinaryTransfer is { } binaryOptions && BinaryTransferBenchmark.Applies(Info))
+                {
+                    binary = MeasureBinary(target, binaryOptions, errors, report, cancellationToken);
                 }
             }
             finally
@@ -144,7 +149,23 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             ServerResources = serverUsage,
             ClientResources = clientUsage,
             Wrk = wrk,
+            BinaryTransfer = binary,
         };
+    }
+
+    // Binary transfers bound themselves (each transfer has a deadline from its size), so the guard
+    // only watches for a stall past the sum of those deadlines.
+    private BinaryTransferResult? MeasureBinary(BenchTarget target, BinaryTransferOptions binary, List<string> errors, Action<string> report, CancellationToken cancellationToken)
+    {
+        int ways = binary.Sizes.Count * BinaryTransferModes.All.Count * 2;
+        TimeSpan budget = TimeSpan.FromTicks(binary.Sizes.Sum(s => BinaryClient.TimeoutFor(s).Ticks) * BinaryTransferModes.All.Count * 2 * binary.Iterations) + s_grace;
+        BinaryTransferResult? result = Step(errors, "binary transfer", budget, report, () => cancellationToken.IsCancellationRequested, () =>
+            new BinaryTransferBenchmark(Info, target.Host, target.Port, binary, ServerProcessId).Execute(cancellationToken));
+        if (result is { Failures: > 0 })
+        {
+            errors.Add($"binary transfer: {result.Failures} of {ways} ways failed; first: {result.FirstError}");
+        }
+        return result;
     }
 
     private string? EndpointText()

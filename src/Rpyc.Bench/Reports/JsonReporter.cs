@@ -327,6 +327,7 @@ public static class JsonReporter
         {
             Distributed(w, d);
         }
+        BinaryTransferJson.Write(w, t.BinaryTransfer);
         w.WriteEndObject();
     }
 

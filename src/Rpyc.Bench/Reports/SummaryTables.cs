@@ -85,6 +85,7 @@ public static class SummaryTables
                 Row("latency p99 (µs)", t, r => Us(r.Distributed?.Latency, "p99")),
                 Row("slowest worker (req/s)", t, r => F(r.Distributed?.PerWorker.Select(w => w.Throughput).DefaultIfEmpty().Min(), 0))));
         }
+        tables.AddRange(BinaryTransferTables.Build(t));
         tables.Add(Table("Resources during the benchmarks", t,
             Row("server CPU (s)", t, r => F(r.ServerResources?.CpuSeconds, 2)),
             Row("server CPU mean (% of a core)", t, r => F(r.ServerResources?.CpuPercentMean, 0)),

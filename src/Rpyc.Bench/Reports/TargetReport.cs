@@ -100,6 +100,8 @@ public sealed class TargetReport
 
     /// <summary>Load from Locust's master and workers (<c>rpycbench locust</c>), or <c>null</c>.</summary>
     public DistributedResult? Distributed { get; init; }
+    /// <summary>Binary file transfers (<c>--test-binary-transfer</c>), measured in the first run only; <c>null</c> when not run.</summary>
+    public BinaryTransferResult? BinaryTransfer { get; init; }
 
     /// <summary>Failed requests and connections over every benchmark.</summary>
     public long TotalFailures =>

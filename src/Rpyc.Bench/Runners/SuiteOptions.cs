@@ -219,6 +219,12 @@ public sealed record SuiteOptions
     /// <summary>Keep raw samples (exact percentiles; memory grows with the run).</summary>
     public bool KeepSamples { get; init; }
 
+    /// <summary>
+    /// Binary file transfers (<c>--test-binary-transfer</c>) on every target that can do them
+    /// (<see cref="BinaryTransferBenchmark.Applies"/>), in the first round only; <c>null</c> (the default): none.
+    /// </summary>
+    public BinaryTransferOptions? BinaryTransfer { get; init; }
+
     /// <summary>Run <c>wrk</c> against HTTP targets after the concurrent benchmark, when installed. Default on.</summary>
     public bool RunWrk { get; init; } = true;
 
@@ -285,6 +291,9 @@ public sealed record SuiteOptions
         ["servers_in_process"] = ServerOptions.InProcess,
         ["receive_spin_us"] = ReceiveSpin.TotalMicroseconds,
         ["keep_samples"] = KeepSamples,
+        ["binary_file_sizes"] = BinaryTransfer?.Sizes.ToArray() ?? [],
+        ["binary_chunk_size"] = BinaryTransfer?.ChunkSize ?? 0,
+        ["binary_iterations"] = BinaryTransfer?.Iterations ?? 0,
     };
 }
 

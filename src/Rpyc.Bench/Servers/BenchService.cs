@@ -8,7 +8,7 @@ namespace Rpyc.Bench;
 /// <c>download_chunks</c>, and the decision scenarios' members (see <see cref="ScenarioData"/>).
 /// Python's equivalent is <c>python/rpyc_server.py</c>.
 /// </summary>
-public sealed class BenchService : RpycService
+public sealed partial class BenchService : RpycService
 {
     /// <summary><c>get_record() → record</c> by reference: ten attributes <c>a</c> … <c>j</c>, one round trip each.</summary>
     /// <returns>A new record.</returns>

@@ -58,6 +58,7 @@ public sealed class KestrelBenchServer : IDisposable
         _app = builder.Build();
         MapRoutes(_app);
         _app.MapScenarioRoutes();
+        _app.MapBinaryRoutes();
         _app.StartAsync().GetAwaiter().GetResult();
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Port = new Uri(address).Port;

@@ -18,7 +18,7 @@ namespace Rpyc.Bench;
 /// per size, and after each reply the thread polls briefly for the next request before it blocks
 /// (while that pays: see <c>SpinForNextRequest</c>).
 /// </summary>
-public sealed class TcpRawServer : IDisposable
+public sealed partial class TcpRawServer : IDisposable
 {
     /// <summary>How long a connection's thread polls for the next request before blocking, by default.</summary>
     public static readonly TimeSpan DefaultReceiveSpin = TimeSpan.FromMicroseconds(50);
@@ -219,7 +219,7 @@ public sealed class TcpRawServer : IDisposable
     // A serving thread's connection state, kept from one connection to the next so that a new
     // connection allocates nothing: the receive buffer (requests are read through it, so a client
     // that pipelines is served correctly), the body of a large request, the reply scratch.
-    private sealed class Connection(long spinTicks)
+    private sealed partial class Connection(long spinTicks)
     {
         private readonly byte[] _in = new byte[SinkLength];
         private readonly byte[] _reply = new byte[TcpRawProtocol.ReplyHeaderLength + TcpRawProtocol.CopyThreshold];
@@ -260,6 +260,11 @@ public sealed class TcpRawServer : IDisposable
                 if (length < 0 || length > TcpRawProtocol.MaxBody)
                 {
                     throw new InvalidDataException($"A raw TCP request announced {length} bytes.");
+                }
+                if (op >= TcpRawProtocol.BinaryAppend && op <= TcpRawProtocol.BinaryDownload)
+                {
+                    ServeBinary(op, length);
+                    continue;
                 }
                 if (op == TcpRawProtocol.Upload)
                 {

@@ -31,3 +31,65 @@ def payload(n):
 
 def compute(n):
     return sum(i * i for i in range(n))
+
+
+# Binary transfers: the byte at offset o is payload(PERIOD)[o % PERIOD]; PERIOD is a prime, so a
+# chunk's bytes depend on its offset. Must match Rpyc.Bench's BinaryContent byte for byte.
+BINARY_PERIOD = 1_000_003
+
+
+def binary_chunk(offset, n):
+    """n bytes of a binary transfer's content from offset on."""
+    if offset < 0 or n < 0:
+        raise ValueError("offset and n must be >= 0")
+    block = payload(BINARY_PERIOD)
+    start = offset % BINARY_PERIOD
+    if start + n <= BINARY_PERIOD:
+        return block[start:start + n]
+    parts = [block[start:]]
+    n -= BINARY_PERIOD - start
+    while n > 0:
+        parts.append(block[:min(n, BINARY_PERIOD)])
+        n -= BINARY_PERIOD
+    return b"".join(parts)
+
+
+def binary_chunks(size, chunk_size):
+    """The chunks of a binary file of size bytes, generated one at a time."""
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be > 0")
+    for offset in range(0, size, chunk_size):
+        yield binary_chunk(offset, min(chunk_size, size - offset))
+
+
+class BinarySink:
+    """The server side of chunked uploads: a SHA-256 per upload id, as each chunk arrives."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._uploads = {}
+
+    def append(self, upload_id, data):
+        with self._lock:
+            entry = self._uploads.get(upload_id)
+            if entry is None:
+                entry = self._uploads[upload_id] = [hashlib.sha256(), 0]
+        entry[0].update(data)
+        entry[1] += len(data)
+        return entry[1]
+
+    def finish(self, upload_id):
+        with self._lock:
+            entry = self._uploads.pop(upload_id, None)
+        if entry is None:
+            return hashlib.sha256().hexdigest(), 0
+        return entry[0].hexdigest(), entry[1]
+
+
+def sha256_of_chunks(chunks):
+    h = hashlib.sha256()
+    total = 0
+    for c in chunks:
+        h.update(c)
+        total += len(c)
+    return h.hexdigest(), total

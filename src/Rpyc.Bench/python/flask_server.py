@@ -15,7 +15,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_payload import compute, payload  # noqa: E402
+from bench_payload import BinarySink, binary_chunk, compute, payload  # noqa: E402
 
 app = Flask(__name__)
 
@@ -71,6 +71,61 @@ def chain():
 def map_route():
     # The work of the RPyC callback scenario, done on the server: one request for every item.
     return jsonify([3 * i for i in range(int(request.args["n"]))])
+
+
+# Binary transfers (rpycbench --test-binary-transfer): bodies are streamed and hashed as they come,
+# never held whole; downloads are generated as they are sent.
+BINARY_SINK = BinarySink()
+BINARY_READ = 1 << 20
+
+
+def _hash_body(upload_id):
+    stream = request.stream
+    while True:
+        data = stream.read(BINARY_READ)
+        if not data:
+            break
+        BINARY_SINK.append(upload_id, data)
+    digest, total = BINARY_SINK.finish(upload_id)
+    return jsonify({"sha256": digest, "bytes": total})
+
+
+@app.post("/binary/upload")
+def binary_upload():
+    return _hash_body("whole-" + request.args.get("id", ""))
+
+
+@app.post("/binary/append")
+def binary_append():
+    upload_id = request.args["id"]
+    total = 0
+    stream = request.stream
+    while True:
+        data = stream.read(BINARY_READ)
+        if not data:
+            break
+        total = BINARY_SINK.append(upload_id, data)
+    return Response(str(total), mimetype="text/plain")
+
+
+@app.post("/binary/finish")
+def binary_finish():
+    digest, total = BINARY_SINK.finish(request.args["id"])
+    return jsonify({"sha256": digest, "bytes": total})
+
+
+@app.get("/binary/download")
+def binary_download():
+    offset = int(request.args["offset"])
+    n = int(request.args["n"])
+
+    def generate():
+        for start in range(0, n, BINARY_READ):
+            yield binary_chunk(offset + start, min(BINARY_READ, n - start))
+
+    response = Response(generate(), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(n)
+    return response
 
 
 def watch_stdin():

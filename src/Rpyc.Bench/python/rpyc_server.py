@@ -14,7 +14,10 @@ import rpyc
 from rpyc.utils.server import ForkingServer, ThreadedServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_payload import compute, payload  # noqa: E402
+from bench_payload import BinarySink, binary_chunk, binary_chunks, compute, payload, sha256_of_chunks  # noqa: E402
+
+# Chunked binary uploads of every connection (a ForkingServer child has its own).
+BINARY_SINK = BinarySink()
 
 
 RECORD_FIELDS = "abcdefghij"
@@ -83,6 +86,25 @@ class BenchService(rpyc.Service):
     def exposed_download_chunks(self, n, chunk_size):
         data = payload(n)
         return tuple(data[i:i + chunk_size] for i in range(0, n, chunk_size))
+
+    # Binary transfers (rpycbench --test-binary-transfer): the receiver checks SHA-256.
+    def exposed_binary_upload(self, data):
+        return sha256_of_chunks([data])
+
+    def exposed_binary_download(self, offset, n):
+        return binary_chunk(offset, n)
+
+    def exposed_binary_append(self, upload_id, data):
+        return BINARY_SINK.append(upload_id, data)
+
+    def exposed_binary_finish(self, upload_id):
+        return BINARY_SINK.finish(upload_id)
+
+    def exposed_binary_upload_iter(self, chunks):
+        return sha256_of_chunks(chunks)
+
+    def exposed_binary_download_iter(self, size, chunk_size):
+        return binary_chunks(size, chunk_size)
 
 
 def watch_stdin():

@@ -23,6 +23,13 @@ internal static class TcpRawProtocol
     public const byte Download = 4;
     public const byte Compute = 5;
     public const byte Sleep = 6;
+
+    // Binary transfers (TcpRawServer.Binary.cs): append(count: i64 BE) then count raw bytes → i64 BE
+    // total so far; finish → SHA-256[32] + i64 BE total; download(offset: i64 BE, count: i64 BE) →
+    // count raw bytes of BinaryContent, no header.
+    public const byte BinaryAppend = 7;
+    public const byte BinaryFinish = 8;
+    public const byte BinaryDownload = 9;
     public const int RequestHeaderLength = 5;
     public const int ReplyHeaderLength = 4;
     public const int MaxBody = 256 * 1024 * 1024;
