@@ -380,6 +380,16 @@ public sealed partial class ForkingServer : RpycServer
             worker.Channel?.Dispose();
         }
         _serving.TryRemove(id, out _);
+        try
+        {
+            // Exited can run before the last stderr lines (a FailFast message, a crash's stack)
+            // were read; disposing now would drop them. The process is gone, so this only waits
+            // for the pipe's end.
+            process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+        }
         process.Dispose();
     }
 
