@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: the default rpycbench run with the Python peers beside the .NET targets, three
 # interleaved runs (medians with 95 % intervals), 60 connections per connection figure (20 a run: a
-# ForkingServer connection is a process start), within 3 minutes from a fresh clone on 2 cores.
+# ForkingServer connection is a process start), wrk and our clients' sustained load 1 s each (the
+# NativeAOT worker's publish below costs its time), within 3 minutes from a fresh clone on 2 cores.
 # Installs the peers (python3-rpyc, python3-flask, wrk) when missing, then runs the CLI in Release.
 # Extra arguments go to rpycbench, e.g. `bash scripts/bench.sh --quiet`.
 set -euo pipefail
@@ -14,4 +15,4 @@ dotnet build -c Release src/Rpyc.Bench.Cli -v q --nologo
 # (~200 ms). Without it (no clang) the suite runs the JIT rpyc-worker.dll.
 dotnet publish src/Rpyc.Bench.Worker -c Release -o src/Rpyc.Bench.Cli/bin/Release/net10.0/aot-worker -v q --nologo \
   || echo "bench.sh: the NativeAOT worker did not build (it needs clang); rpyc_forking runs the JIT rpyc-worker.dll" >&2
-exec dotnet run --no-build -c Release --project src/Rpyc.Bench.Cli -- --python --runs 3 --num-connections 60 -o artifacts/rpycbench.json --plots artifacts/plots "$@"
+exec dotnet run --no-build -c Release --project src/Rpyc.Bench.Cli -- --python --runs 3 --num-connections 60 --wrk-seconds 1 -o artifacts/rpycbench.json --plots artifacts/plots "$@"

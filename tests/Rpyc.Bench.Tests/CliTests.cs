@@ -55,6 +55,7 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--receive-spin-us", "fast")]
     [InlineData("--runs", "0")]
     [InlineData("--min-phase-seconds", "-1")]
+    [InlineData("--wrk-seconds", "0")]
     [InlineData("--endpoint", "rpyc_threaded")]
     [InlineData("--endpoint", "nope=127.0.0.1:1")]
     [InlineData("--endpoint", "rpyc_threaded=127.0.0.1:0")]

@@ -171,6 +171,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Do not run wrk against the HTTP targets.")]
         public bool NoWrk { get; init; }
 
+        [CommandOption("--wrk-seconds <S>")]
+        [Description("How long wrk, and rpycbench's own clients before it, load each HTTP target (whole seconds, wrk's unit).")]
+        [DefaultValue(3)]
+        public int WrkSeconds { get; init; } = 3;
+
         [CommandOption("--in-process")]
         [Description("Run the .NET servers inside this process (not recommended: they share the client's runtime).")]
         public bool InProcess { get; init; }
@@ -213,6 +218,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             if (MaxPhaseSeconds <= 0)
             {
                 return ValidationResult.Error("--max-phase-seconds must be positive.");
+            }
+            if (WrkSeconds is < 1 or > 3600)
+            {
+                return ValidationResult.Error("--wrk-seconds must be between 1 and 3600.");
             }
             if (!double.IsFinite(MinPhaseSeconds) || MinPhaseSeconds < 0 || MinPhaseSeconds > MaxPhaseSeconds)
             {
@@ -410,6 +419,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             KeepSamples = settings.KeepSamples,
             BinaryTransfer = settings.ToBinaryTransfer(),
             RunWrk = !settings.NoWrk,
+            WrkDuration = TimeSpan.FromSeconds(settings.WrkSeconds),
             ReceiveSpin = TimeSpan.FromMicroseconds(settings.ReceiveSpinUs),
             ServerOptions = new ServerHostOptions { InProcess = settings.InProcess },
         };
