@@ -190,19 +190,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }.Execute(cancellationToken));
         phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };
-        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled, () =>
-        {
-            using BenchClient client = target.Connect();
-            Settle();
-            return new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
-                new RunLimits(options.PerRun(options.TransfersPerSize), options.MaxSizeDuration, 3) { MinDuration = minimum })
-            {
-                // Each size warms by time, the first run until the server's JIT is quiet too (see
-                // BandwidthBenchmark.WarmupMinDuration); later runs meet warm code and a grown heap.
-                WarmupMinDuration = _bandwidthWarmed ? s_bandwidthRewarm : s_bandwidthWarmup,
-                JitActivity = _bandwidthWarmed ? null : JitProbe.For(ServerProcessId),
-            }.Execute(cancellationToken);
-        });
+        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * PingConnections * sizeBound) + s_grace, report, Cancelled,
+            () => Bandwidth(target, minimum, cancellationToken));
         _bandwidthWarmed |= phases.Bandwidth is not null;
         phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
         {
@@ -227,6 +216,56 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private string Implementation() => Info.Server == TargetCatalog.RpycForking && !Endpoint.IsRemote
         ? $"{Info.Implementation} ({(BenchWorkerLocator.Find() is null ? "JIT worker" : "NativeAOT worker")})"
         : Info.Implementation;
+
+    // Each run's bandwidth figures, like its ping, are spread over connections (see PingConnections):
+    // a 1 KiB transfer's rate moved 12 <-> 21 MiB/s between runs with the connection's placement.
+    // Each size's count and least time are split between them; the first connection of the first
+    // run warms by time and JIT, the others by count (the code is warm by then).
+    private BandwidthResult Bandwidth(BenchTarget target, TimeSpan minimum, CancellationToken cancellationToken)
+    {
+        var recorders = new Dictionary<(int Size, bool Upload), LatencyRecorder>();
+        BandwidthResult? merged = null;
+        int count = options.PerRun(options.TransfersPerSize);
+        for (int c = 0; c < PingConnections && !cancellationToken.IsCancellationRequested; c++)
+        {
+            int share = (count / PingConnections) + (c < count % PingConnections ? 1 : 0);
+            if (share == 0)
+            {
+                break;
+            }
+            using BenchClient client = target.Connect();
+            Settle();
+            BandwidthResult part = new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
+                new RunLimits(share, options.MaxSizeDuration, 3) { MinDuration = minimum / PingConnections })
+            {
+                // Each size warms by time, the first run until the server's JIT is quiet too (see
+                // BandwidthBenchmark.WarmupMinDuration); later runs meet warm code and a grown heap.
+                WarmupMinDuration = c > 0 ? TimeSpan.Zero : _bandwidthWarmed ? s_bandwidthRewarm : s_bandwidthWarmup,
+                JitActivity = c > 0 || _bandwidthWarmed ? null : JitProbe.For(ServerProcessId),
+                Into = recorders,
+            }.Execute(cancellationToken);
+            merged = merged is null ? part : Merge(merged, part);
+        }
+        return merged ?? new BandwidthResult { Name = $"{Info.Name} bandwidth", Upload = [], Download = [] };
+    }
+
+    // The parts share their recorders, so the later part's statistics are of both.
+    private static BandwidthResult Merge(BandwidthResult first, BandwidthResult next)
+    {
+        static IReadOnlyList<BandwidthSizeResult> Sizes(IReadOnlyList<BandwidthSizeResult> a, IReadOnlyList<BandwidthSizeResult> b) =>
+            b.Select(n => a.FirstOrDefault(x => x.SizeBytes == n.SizeBytes) is { } f
+                ? new BandwidthSizeResult
+                {
+                    SizeBytes = n.SizeBytes,
+                    Transfers = f.Transfers + n.Transfers,
+                    Failures = f.Failures + n.Failures,
+                    Seconds = f.Seconds + n.Seconds,
+                    Latency = n.Latency,
+                    FirstError = f.FirstError ?? n.FirstError,
+                }
+                : n).Concat(a.Where(f => b.All(n => n.SizeBytes != f.SizeBytes))).ToArray();
+        return new BandwidthResult { Name = first.Name, Upload = Sizes(first.Upload, next.Upload), Download = Sizes(first.Download, next.Download) };
+    }
 
     // Connections one run's ping figure is spread over. Each connection is one draw of where its
     // threads land (same CPU as the client's or not, on 2 cores the largest single cause of a

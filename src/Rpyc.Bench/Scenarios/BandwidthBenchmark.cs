@@ -33,6 +33,14 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
     /// <summary>How long <see cref="JitActivity"/> must stay still to end a size's warmup. Default 0.1 s.</summary>
     public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.1);
 
+    /// <summary>
+    /// Records each size and direction into these recorders (keyed by size and <c>true</c> for
+    /// upload), which may hold earlier samples: one figure taken over several connections in turn.
+    /// A result's counts and seconds are this execution's, its statistics those of all the samples.
+    /// Default <c>null</c>: recorders of its own.
+    /// </summary>
+    public IDictionary<(int Size, bool Upload), LatencyRecorder>? Into { get; init; }
+
     /// <inheritdoc />
     protected override BandwidthResult Run(CancellationToken cancellationToken)
     {
@@ -46,18 +54,25 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
                 break;
             }
             byte[] data = Payload.Create(size);
-            upload.Add(Measure(size, () => client.Upload(data), cancellationToken));
+            upload.Add(Measure(size, true, () => client.Upload(data), cancellationToken));
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
-            download.Add(Measure(size, () => client.Download(size), cancellationToken));
+            download.Add(Measure(size, false, () => client.Download(size), cancellationToken));
         }
         return new BandwidthResult { Name = Name, Upload = upload, Download = download };
     }
 
-    private BandwidthSizeResult Measure(int size, Action transfer, CancellationToken cancellationToken)
+    private BandwidthSizeResult Measure(int size, bool isUpload, Action transfer, CancellationToken cancellationToken)
     {
+        LatencyRecorder? into = null;
+        if (Into is not null && !Into.TryGetValue((size, isUpload), out into))
+        {
+            into = new LatencyRecorder();
+            Into[(size, isUpload)] = into;
+        }
+        double before = into is null ? 0 : TotalSeconds(into.ToStatistics());
         LatencyResult r = new LatencyBenchmark($"{Name} {size}", () =>
         {
             transfer();
@@ -67,15 +82,20 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
             WarmupMinDuration = WarmupMinDuration,
             JitActivity = JitActivity,
             WarmupQuietPeriod = WarmupQuietPeriod,
+            Into = into,
         }.Execute(cancellationToken);
         return new BandwidthSizeResult
         {
             SizeBytes = size,
             Transfers = r.Successes,
             Failures = r.Failures,
-            Seconds = r.Latency.Count > 0 ? r.Latency.Mean * r.Latency.Count : 0,
+            // This execution's own time (the recorder may hold earlier connections' samples too).
+            Seconds = into is null ? TotalSeconds(r.Latency) : TotalSeconds(into.ToStatistics()) - before,
             Latency = r.Latency,
             FirstError = r.FirstError,
         };
     }
+
+    // The transfers' summed time: count x exact mean.
+    private static double TotalSeconds(Statistics s) => s.Count > 0 ? s.Mean * s.Count : 0;
 }
