@@ -190,7 +190,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }.Execute(cancellationToken));
         phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };
-        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * PingConnections * sizeBound) + s_grace, report, Cancelled,
+        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled,
             () => Bandwidth(target, minimum, cancellationToken));
         _bandwidthWarmed |= phases.Bandwidth is not null;
         phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
@@ -236,7 +236,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             using BenchClient client = target.Connect();
             Settle();
             BandwidthResult part = new BandwidthBenchmark($"{Info.Name} bandwidth", client, options.PayloadSizes,
-                new RunLimits(share, options.MaxSizeDuration, 3) { MinDuration = minimum / PingConnections })
+                // --max-phase-seconds bounds the figure, so each connection gets its share of it.
+                new RunLimits(share, options.MaxSizeDuration / PingConnections, 3) { MinDuration = minimum / PingConnections })
             {
                 // Each size warms by time, the first run until the server's JIT is quiet too (see
                 // BandwidthBenchmark.WarmupMinDuration); later runs meet warm code and a grown heap.
@@ -287,7 +288,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             {
                 break;
             }
-            LatencyResult part = PingOnce(target, share, minimum / connections, c == 0, recorder, cancellationToken);
+            // --max-phase-seconds bounds the figure, so each connection gets its share of it.
+            LatencyResult part = PingOnce(target, share, minimum / connections, options.MaxPhaseDuration / connections, c == 0, recorder, cancellationToken);
             merged = merged is null ? part : Merge(merged, part);
             if (part.Successes == 0)
             {
@@ -316,7 +318,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         WarmupFailures = first.WarmupFailures + next.WarmupFailures,
     };
 
-    private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken)
+    private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, TimeSpan maxDuration, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken)
     {
         using BenchClient client = target.Connect();
         Settle();
@@ -324,7 +326,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             client.Ping();
             return true;
-        }, new RunLimits(count, options.MaxPhaseDuration, firstOfRun ? options.WarmupRequests : Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum })
+        }, new RunLimits(count, maxDuration, firstOfRun ? options.WarmupRequests : Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum })
         {
             Operation = "ping",
             // The first run warms for the whole rule; later runs meet a server whose JIT has
