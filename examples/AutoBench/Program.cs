@@ -1,7 +1,8 @@
 // Automatic benchmarking of an existing program: an RPyC client program (ExistingProgram.cs, which
 // holds no benchmark or profiling code) is run unmodified, several times with its wall time, CPU
 // and peak memory measured from outside (/proc), then once more with every RPyC connection it opens
-// profiled through the environment (RPYC_PROFILE_REPORT, what `rpycbench profile run -- COMMAND`
+// profiled through the environment (RPYC_PROFILE_REPORT and Rpyc.Profiling as a startup hook, what
+// `rpycbench profile run -- COMMAND`
 // sets): round trips, netrefs, call tree and advice, without a line changed in the program.
 //
 //   dotnet run --project examples/AutoBench -c Release [-- --runs 5] [--quick]
@@ -93,6 +94,11 @@ static (double Seconds, ResourceUsage Usage, string Output) Run(string[] command
     if (profileReport is not null)
     {
         start.Environment["RPYC_PROFILE_REPORT"] = profileReport;
+        // Process-wide profiling is opt-in and lives in Rpyc.Profiling, loaded into the program as a
+        // .NET startup hook, as `rpycbench profile run` does.
+        string hook = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        string? hooks = Environment.GetEnvironmentVariable("DOTNET_STARTUP_HOOKS");
+        start.Environment["DOTNET_STARTUP_HOOKS"] = string.IsNullOrEmpty(hooks) ? hook : hooks + Path.PathSeparator + hook;
     }
     long begin = Stopwatch.GetTimestamp();
     using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{command[0]} did not start.");
