@@ -96,6 +96,38 @@ internal abstract class RemoteSettings : CommandSettings
         _ => null,
     };
 
+    // After Deploy, for the run and sweep commands alike: the suite pointed at the remote servers,
+    // and the Python peers checked. Null to go on, else the exit code.
+    public int? PrepareTargets(RemoteDeployment? remote, bool remoteFailed, ref SuiteOptions options, CancellationToken cancellationToken)
+    {
+        if (remoteFailed)
+        {
+            return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Failed;
+        }
+        if (remote is not null)
+        {
+            options = remote.Apply(options);
+            if (options.EffectiveTargets().Count == 0)
+            {
+                AnsiConsole.MarkupLine("[red]Error:[/] no target could run on the remote host.");
+                return ExitCodes.Failed;
+            }
+        }
+        if (options.Targets.Any(t => TargetCatalog.Get(t).UsesPython))
+        {
+            try
+            {
+                PythonPeers.EnsureAvailable(options.ServerOptions.PythonPath, options.Targets.Contains(TargetCatalog.PyFlaskThreaded));
+            }
+            catch (PythonPeerMissingException ex)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] {ex.Message}");
+                return ExitCodes.Failed;
+            }
+        }
+        return null;
+    }
+
     // Deploys to the remote host and returns the live deployment (null without --remote-host); a
     // failed deployment prints why and returns null with failed set. Progress goes to stderr.
     public RemoteDeployment? Deploy(IReadOnlyList<string> targets, CancellationToken cancellationToken, out bool failed)

@@ -229,30 +229,9 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         };
         // --remote-host: deployed once, its servers kept across every point, stopped at the end whatever happens.
         using RemoteDeployment? remote = settings.Deploy(targets, cancellationToken, out bool remoteFailed);
-        if (remoteFailed)
+        if (settings.PrepareTargets(remote, remoteFailed, ref options, cancellationToken) is int exit)
         {
-            return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Failed;
-        }
-        if (remote is not null)
-        {
-            options = remote.Apply(options);
-            if (options.EffectiveTargets().Count == 0)
-            {
-                AnsiConsole.MarkupLine("[red]Error:[/] no target could run on the remote host.");
-                return ExitCodes.Failed;
-            }
-        }
-        if (options.Targets.Any(t => TargetCatalog.Get(t).UsesPython))
-        {
-            try
-            {
-                PythonPeers.EnsureAvailable(options.ServerOptions.PythonPath, options.Targets.Contains(TargetCatalog.PyFlaskThreaded));
-            }
-            catch (PythonPeerMissingException ex)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]Error:[/] {ex.Message}");
-                return ExitCodes.Failed;
-            }
+            return exit;
         }
         if (Console.IsOutputRedirected)
         {
