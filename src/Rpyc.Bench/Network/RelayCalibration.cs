@@ -5,9 +5,10 @@ namespace Rpyc.Bench;
 
 /// <summary>
 /// Measures the relay's own path cost once per process: the extra round-trip time a relay adds on top
-/// of the delay it plays. A relayed byte crosses loopback twice and wakes the relay's reader, so a
-/// round trip through a relay playing r costs r plus the direct loopback round trip plus this hop
-/// (15-70 us on a busy 2-core host, which alone missed the accuracy budget at rtt=1ms). Measured
+/// of the delay it plays. A relayed byte crosses loopback twice, so a round trip through a relay
+/// playing r costs r plus the direct loopback round trip plus this hop (the reader's wake-up is no
+/// longer part of it: chunks are scheduled from the kernel's arrival stamp, see
+/// <see cref="ArrivalStampedReceive"/>; with it, the hop was 15-70 us on a busy 2-core host). Measured
 /// with 64-byte pings to an echo server of its own, interleaving blocks straight to it and through a
 /// relay playing <see cref="ProbeRoundTrip"/>, so both paths see the same load; the relay then takes
 /// half the hop off each one-way delay (<see cref="DelayRelayOptions.DelayCompensation"/>).

@@ -53,6 +53,8 @@ internal sealed class RelayConnection
             try
             {
                 socket.LingerState = new LingerOption(true, 0);
+                // Wakes a reader blocked in its receive (a close alone does not, on Linux).
+                socket.Shutdown(SocketShutdown.Receive);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -117,14 +119,17 @@ internal sealed class RelayConnection
             DelayRelay relay = owner._relay;
             var schedule = new LinkSchedule(relay.Profile, PreciseTimer.TicksPerSecond, relay.Options.BurstBytes, relay.NewRandom(), relay.DelayCompensation);
             int chunkBytes = relay.ChunkBytes;
+            bool stamped = ArrivalStampedReceive.Enable(source);
             while (true)
             {
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
                 int read;
+                long arrival;
                 ChunkKind kind = ChunkKind.Data;
                 try
                 {
-                    read = source.Receive(buffer, 0, chunkBytes, SocketFlags.None);
+                    // Stamped by the kernel when the bytes arrived, so the reader's own wake-up is not delay.
+                    read = ArrivalStampedReceive.Receive(source, stamped, buffer, chunkBytes, out arrival);
                     if (read > 0)
                     {
                         AckPromptly(source);
@@ -133,9 +138,9 @@ internal sealed class RelayConnection
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
                     read = 0;
+                    arrival = PreciseTimer.Now;
                     kind = ChunkKind.Reset;
                 }
-                long arrival = PreciseTimer.Now;
                 if (read == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
