@@ -7,12 +7,12 @@ using Rpyc.Bench;
 // finds rpyc-worker.dll): serves one target, prints "PORT <n>" once it answers, and exits when its
 // standard input closes, on SIGTERM or on Ctrl-C. Exit codes: 0 stopped, 1 failed to start, 2 bad usage.
 // The optional verb keeps its command line that of 'rpycbench serve TARGET …', which it replaces as the suite's child.
-const string Usage = "usage: rpycbench-host [serve] TARGET [--host 127.0.0.1] [--port 0] [--receive-spin-us 0] [--watch-stdin]";
+const string Usage = "usage: rpycbench-host [serve] TARGET [--host 127.0.0.1] [--port 0] [--receive-spin-us 50] [--watch-stdin]";
 
 string? target = null;
 string host = "127.0.0.1";
 int port = 0;
-double spinUs = 0;
+double spinUs = 50; // serve's default (SuiteOptions.DefaultReceiveSpin); the suite always passes its own
 bool watchStdin = false;
 for (int i = args is ["serve", ..] ? 1 : 0; i < args.Length; i++)
 {

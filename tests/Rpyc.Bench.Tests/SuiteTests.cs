@@ -86,6 +86,18 @@ public class SuiteTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Defaults_ReceiveSpin_EverySuiteClientPollsAlikeButHttpClient()
+    {
+        var options = new SuiteOptions();
+        Assert.Equal(TimeSpan.FromMicroseconds(50), options.ReceiveSpin);
+        Assert.Equal(options.ReceiveSpin, ServerHostOptions.Default.ReceiveSpin);
+        Assert.Contains("polls 50 us", options.ClientTarget(TargetCatalog.Get(TargetCatalog.TcpRaw), "127.0.0.1", 1).ClientDescription, StringComparison.Ordinal);
+        Assert.Contains("polls 50 us", options.ClientTarget(TargetCatalog.Get(TargetCatalog.HttpThreaded), "127.0.0.1", 1).ClientDescription, StringComparison.Ordinal);
+        Assert.DoesNotContain("polls", options.ClientTarget(TargetCatalog.Get(TargetCatalog.HttpThreadedHttpClient), "127.0.0.1", 1).ClientDescription, StringComparison.Ordinal);
+        Assert.DoesNotContain("polls", (options with { ReceiveSpin = TimeSpan.Zero }).ClientTarget(TargetCatalog.Get(TargetCatalog.TcpRaw), "127.0.0.1", 1).ClientDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RunAll_PythonPeers_MeasuredLikeTheOthers()
     {
         BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking, TargetCatalog.PyFlaskThreaded));

@@ -181,9 +181,9 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public bool InProcess { get; init; }
 
         [CommandOption("--receive-spin-us <US>")]
-        [Description("Microseconds an RPyC connection polls for the next message before it blocks (RpycConnectOptions.ReceiveSpin), on the RPyC clients and the .NET RPyC servers started here: lower latency for more CPU. 0 to 1000.")]
-        [DefaultValue(0.0)]
-        public double ReceiveSpinUs { get; init; }
+        [Description("Microseconds the suite's clients (RPyC, raw TCP, lean HTTP) and the .NET RPyC and raw TCP servers started here poll for the next message before they block: a waiting CPU kept awake, for steadier and lower latency at some CPU. 0 blocks at once. 0 to 1000.")]
+        [DefaultValue(50.0)]
+        public double ReceiveSpinUs { get; init; } = 50;
 
         [CommandOption("-o|--output <FILE>")]
         [Description("Write the JSON report to FILE.")]

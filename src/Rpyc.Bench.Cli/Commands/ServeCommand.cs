@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Runtime.InteropServices;
 using Rpyc.Bench;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -28,9 +27,9 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
         public int Port { get; init; }
 
         [CommandOption("--receive-spin-us <US>")]
-        [Description("Microseconds an RPyC server connection polls for the next message before it blocks (RpycConnectOptions.ReceiveSpin): lower latency for more CPU. 0 to 1000; .NET RPyC targets only.")]
-        [DefaultValue(0.0)]
-        public double ReceiveSpinUs { get; init; }
+        [Description("Microseconds a server connection polls for the next request before it blocks (RpycConnectOptions.ReceiveSpin), as the suite's own servers do: lower latency for more CPU. 0 to 1000; the .NET RPyC and raw TCP targets only.")]
+        [DefaultValue(50.0)]
+        public double ReceiveSpinUs { get; init; } = 50;
 
         [CommandOption("--watch-stdin", IsHidden = true)]
         [Description("Exit when standard input closes (set by the suite's server hosts).")]
@@ -43,58 +42,9 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
             : ValidationResult.Success();
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-    {
-        TargetInfo info = TargetCatalog.Get(settings.Target);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (settings.WatchStdin)
-        {
-            new Thread(() =>
-            {
-                try
-                {
-                    Console.In.ReadToEnd();
-                }
-                finally
-                {
-                    stop.Cancel();
-                }
-            })
-            { IsBackground = true, Name = "stdin-watch" }.Start();
-        }
-        // SIGTERM (kill, systemd, a container stop) ends the server as Ctrl-C does.
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        });
-        IDisposable server;
-        int port;
-        try
-        {
-            if (info.IsPython)
-            {
-                var host = ServerHost.Start(info.Name, settings.Host, settings.Port);
-                (server, port) = (host, host.Port);
-            }
-            else
-            {
-                server = LocalServer.Start(info.Name, settings.Host, settings.Port, TimeSpan.FromMicroseconds(settings.ReceiveSpinUs), out port);
-            }
-        }
-        catch (Exception ex) when (ex is ServerStartException or PythonPeerMissingException or System.Net.Sockets.SocketException or IOException)
-        {
-            Console.Error.WriteLine($"rpycbench serve: {ex.Message}");
-            return ExitCodes.Failed;
-        }
-        using (server)
-        {
-            Console.Out.WriteLine($"PORT {port}");
-            Console.Out.Flush();
-            Console.Error.WriteLine($"rpycbench: serving {info.Name} ({info.Implementation}) on {settings.Host}:{port}; Ctrl-C stops.");
-            BenchTls.Announce(info.Name, port, Console.Error);
-            stop.Token.WaitHandle.WaitOne();
-        }
-        return ExitCodes.Ok;
-    }
+    // The serve loop is the library's, shared with rpycbench-host (the suite's server child), so a
+    // target served here for a remote run is the same process setup as one the suite starts.
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        LocalServer.Serve(settings.Target, settings.Host, settings.Port, TimeSpan.FromMicroseconds(settings.ReceiveSpinUs), settings.WatchStdin,
+            Console.Out, Console.Error, cancellationToken) == 0 ? ExitCodes.Ok : ExitCodes.Failed;
 }

@@ -212,10 +212,25 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }
     }
 
-    // Which worker program a ForkingServer started here runs says how fast its connections start.
-    private string Implementation() => Info.Server == TargetCatalog.RpycForking && !Endpoint.IsRemote
-        ? $"{Info.Implementation} ({(BenchWorkerLocator.Find() is null ? "JIT worker" : "NativeAOT worker")})"
-        : Info.Implementation;
+    // Which worker program a ForkingServer started here runs says how fast its connections start,
+    // and a server started here that polls for requests says so (SuiteOptions.ReceiveSpin).
+    private string Implementation()
+    {
+        if (Endpoint.IsRemote)
+        {
+            return Info.Implementation;
+        }
+        var notes = new List<string>(2);
+        if (Info.Server == TargetCatalog.RpycForking)
+        {
+            notes.Add(BenchWorkerLocator.Find() is null ? "JIT worker" : "NativeAOT worker");
+        }
+        if (Info.Server is TargetCatalog.RpycThreaded or TargetCatalog.RpycForking or TargetCatalog.TcpRaw && options.ReceiveSpin > TimeSpan.Zero)
+        {
+            notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
+        }
+        return notes.Count == 0 ? Info.Implementation : $"{Info.Implementation} ({string.Join(", ", notes)})";
+    }
 
     // Each run's bandwidth figures, like its ping, are spread over connections (see PingConnections):
     // a 1 KiB transfer's rate moved 12 <-> 21 MiB/s between runs with the connection's placement.
@@ -276,8 +291,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // A connection after the first in a run: its thread and caches warm, the JIT already quiet.
     private static readonly TimeSpan s_connectionRewarm = TimeSpan.FromSeconds(0.03);
 
-    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = PingConnections)
+    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = 0)
     {
+        connections = connections > 0 ? connections : PingConnections;
         var recorder = new LatencyRecorder(options.KeepSamples);
         LatencyResult? merged = null;
         for (int c = 0; c < connections && !cancellationToken.IsCancellationRequested; c++)

@@ -37,7 +37,11 @@ public sealed class KestrelBenchServer : IDisposable
         // The socket transport's default waits for data with a zero-byte receive before it takes a
         // buffer, to save memory on idle connections: a second syscall for every read, which on a
         // streaming upload means one more per 4 KiB block. A benchmark has few connections, all busy.
-        builder.WebHost.UseSockets(options => options.WaitForDataBeforeAllocatingBuffer = false);
+        builder.WebHost.UseSockets(options =>
+        {
+            options.WaitForDataBeforeAllocatingBuffer = false;
+            options.UnsafePreferInlineScheduling = true;
+        });
         // Kestrel's own pool hands out 4 KiB blocks, and the socket transport receives into one block
         // at a time: a 1 MiB upload took 256 receives and as many pipe wake-ups, which made its upload
         // 2.6 times slower than its download (issue 11). Blocks of 64 KiB read an upload as fast as

@@ -253,7 +253,8 @@ public abstract class ServerHost : IDisposable
         {
             BenchTls.ShareWith(start);
         }
-        if (info.Protocol == "rpyc" && options.ReceiveSpin > TimeSpan.Zero)
+        // Always passed (zero included): the host's own default is serve's, not the suite's option.
+        if (info.Protocol is "rpyc" or "tcp")
         {
             start.ArgumentList.Add("--receive-spin-us");
             start.ArgumentList.Add(options.ReceiveSpin.TotalMicroseconds.ToString(CultureInfo.InvariantCulture));

@@ -37,12 +37,14 @@ public sealed class ServerHostOptions
     /// <summary>How long a server may take to answer its first request. Default 60 s.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    private readonly TimeSpan _receiveSpin;
+    private readonly TimeSpan _receiveSpin = TcpRawServer.DefaultReceiveSpin;
 
     /// <summary>
-    /// <see cref="RpycConnectOptions.ReceiveSpin"/> of the .NET RPyC servers' connections
-    /// (<c>rpyc_threaded</c>, <c>rpyc_forking</c>), in or out of process. Default zero (off). Other
-    /// servers ignore it, and so do the clients of <see cref="ServerHost.Target"/>.
+    /// How long the .NET RPyC servers' connections (<c>rpyc_threaded</c>, <c>rpyc_forking</c>:
+    /// <see cref="RpycConnectOptions.ReceiveSpin"/>) and the raw TCP server's poll for the next
+    /// request before they block, in or out of process. Default 50 us, the suite's
+    /// (<see cref="SuiteOptions.DefaultReceiveSpin"/>); zero blocks at once. Other servers ignore it,
+    /// and so do the clients of <see cref="ServerHost.Target"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
     public TimeSpan ReceiveSpin

@@ -142,7 +142,7 @@ public abstract class BenchTarget
     /// <param name="protocol"><c>rpyc</c>, <c>http</c> or <c>tcp</c>.</param>
     /// <param name="host">Server host.</param>
     /// <param name="port">Server port.</param>
-    /// <param name="rpycOptions">The connection options of an <c>rpyc</c> target, or <c>null</c> for the defaults; other protocols ignore them.</param>
+    /// <param name="rpycOptions">The connection options of an <c>rpyc</c> target, or <c>null</c> for the defaults; the raw TCP and lean HTTP clients take their <see cref="RpycConnectOptions.ReceiveSpin"/> and ignore the rest.</param>
     /// <returns>The target.</returns>
     /// <exception cref="ArgumentException">Unknown protocol.</exception>
     public static BenchTarget Create(string name, string protocol, string host, int port, RpycConnectOptions? rpycOptions = null) =>
@@ -150,8 +150,9 @@ public abstract class BenchTarget
     {
         "rpyc" => new RpycBenchTarget(name, host, port, rpycOptions),
         "http" when name == TargetCatalog.HttpThreadedHttpClient => new HttpClientBenchTarget(name, host, port),
-        "http" => new HttpBenchTarget(name, host, port),
-        "tcp" => new TcpRawBenchTarget(name, host, port),
+        // The suite's clients wait for a reply alike whatever the protocol: rpycOptions.ReceiveSpin.
+        "http" => new HttpBenchTarget(name, host, port, rpycOptions?.ReceiveSpin ?? TimeSpan.Zero),
+        "tcp" => new TcpRawBenchTarget(name, host, port, rpycOptions?.ReceiveSpin ?? TimeSpan.Zero),
         _ => throw new ArgumentException($"Unknown protocol '{protocol}'.", nameof(protocol)),
     };
 

@@ -10,6 +10,13 @@ internal sealed class SocketTransport : Transport
 
     private readonly long _spinTicks;
 
+    // Receives that block at once after a spin that found nothing: spinning pays only while the
+    // peer answers within it. A peer that thinks between messages (an idle connection, a server
+    // thread waiting for its client's next request, more runnable threads than CPUs) would
+    // otherwise cost a whole spin of CPU per message.
+    private const int SpinBackoff = 16;
+    private int _skipSpins;
+
     public SocketTransport(Socket socket, bool noDelay, TimeSpan receiveSpin = default)
     {
         _socket = socket;
@@ -30,9 +37,16 @@ internal sealed class SocketTransport : Transport
     // SO_RCVTIMEO (see KernelTimeouts), not poll(2) first, which would cost a second syscall per reply.
     public override int Receive(Span<byte> buffer, TimeSpan timeout)
     {
-        if (_spinTicks > 0 && !SpinUntilReadable(timeout))
+        if (_spinTicks > 0)
         {
-            return -1;
+            if (_skipSpins > 0)
+            {
+                _skipSpins--;
+            }
+            else if (!SpinUntilReadable(timeout))
+            {
+                return -1;
+            }
         }
         SetReceiveTimeout(timeout);
         try
@@ -56,6 +70,7 @@ internal sealed class SocketTransport : Transport
         {
             if (Stopwatch.GetTimestamp() - start >= spin)
             {
+                _skipSpins = SpinBackoff;
                 return spin == _spinTicks;
             }
             Thread.Yield();

@@ -9,14 +9,17 @@ namespace Rpyc.Bench;
 /// <param name="name">The report key.</param>
 /// <param name="host">Server host.</param>
 /// <param name="port">Server port.</param>
-public sealed class TcpRawBenchTarget(string name, string host, int port)
+/// <param name="receiveSpin">How long the client polls for a reply before it blocks (<see cref="SuiteOptions.ReceiveSpin"/>); zero blocks at once.</param>
+public sealed class TcpRawBenchTarget(string name, string host, int port, TimeSpan receiveSpin = default)
     : BenchTarget(name, "tcp", host, port)
 {
     /// <inheritdoc />
-    public override string ClientDescription => "raw TCP client (blocking socket, one send per message)";
+    public override string ClientDescription => receiveSpin > TimeSpan.Zero
+        ? $"raw TCP client (blocking socket, one send per message, polls {receiveSpin.TotalMicroseconds:0} us for a reply)"
+        : "raw TCP client (blocking socket, one send per message)";
 
     /// <inheritdoc />
-    public override BenchClient Connect() => new TcpRawBenchClient(Host, Port);
+    public override BenchClient Connect() => new TcpRawBenchClient(Host, Port, receiveSpin);
 }
 
 /// <summary>
@@ -35,13 +38,16 @@ public sealed class TcpRawBenchClient : BenchClient
     private byte[] _small = new byte[64];
     private byte[] _reply = new byte[1024];
     private long _roundTrips;
+    private ReplySpin _spin;
 
     /// <summary>Opens the TCP connection.</summary>
     /// <param name="host">Server host.</param>
     /// <param name="port">Server port.</param>
+    /// <param name="receiveSpin">How long to poll for a reply before blocking; zero blocks at once.</param>
     /// <exception cref="SocketException">The connect failed.</exception>
-    public TcpRawBenchClient(string host, int port)
+    public TcpRawBenchClient(string host, int port, TimeSpan receiveSpin = default)
     {
+        _spin = new ReplySpin(receiveSpin);
         _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         // The kernel's timeouts, as the RPyC client uses (Transport.KernelTimeouts): Socket.ReceiveTimeout
         // would make .NET emulate blocking calls in its epoll engine and wake its threads on every reply,
@@ -156,6 +162,8 @@ public sealed class TcpRawBenchClient : BenchClient
     private ReadOnlySpan<byte> ReceiveReply()
     {
         int got = 0;
+        // The reply's start is awaited with the suite's reply spin; a large body streams in behind it.
+        _spin.BeforeReceive(_socket);
         while (got < TcpRawProtocol.ReplyHeaderLength)
         {
             int n = _socket.Receive(_reply.AsSpan(got), SocketFlags.None);
