@@ -4,6 +4,7 @@ payload(n) = first n bytes of concat(SHA256(b"rpycbench" + i.to_bytes(8, "big"))
 Incompressible, and checkable by the receiver. Must match Rpyc.Bench's Payload class byte for byte.
 """
 import hashlib
+import sys
 import threading
 
 _lock = threading.Lock()
@@ -93,3 +94,16 @@ def sha256_of_chunks(chunks):
         h.update(c)
         total += len(c)
     return h.hexdigest(), total
+
+
+def uncompressed_wire():
+    """Make rpyc send frames as the .NET side does: uncompressed.
+
+    rpyc's Channel zlib-compresses every frame over 3000 bytes (level 1) by default; Rpyc (.NET)
+    never compresses by default (RpycConnectOptions.CompressionThreshold). On the suite's
+    incompressible payloads compression only burns CPU: a 1 MiB reply from the Python server took
+    about 20 ms of zlib (44-50 MiB/s against 2,000+ upload). Both peers read either kind of frame.
+    """
+    from rpyc.core.channel import Channel
+
+    Channel.COMPRESSION_THRESHOLD = sys.maxsize

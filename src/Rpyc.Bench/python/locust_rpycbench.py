@@ -136,6 +136,10 @@ class _Client:
         self.data = _payload(SIZE) if OPERATION == "echo" else None
         if PROTOCOL == "rpyc":
             import rpyc
+
+            from bench_payload import uncompressed_wire
+
+            uncompressed_wire()
             self.conn = rpyc.connect(HOST, PORT, config={"sync_request_timeout": 30})
             self.root = self.conn.root
         else:

@@ -24,7 +24,9 @@ import time
 import rpyc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_payload import compute, payload  # noqa: E402
+from bench_payload import compute, payload, uncompressed_wire  # noqa: E402
+
+uncompressed_wire()
 
 
 def make_call(conn, op):

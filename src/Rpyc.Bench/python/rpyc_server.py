@@ -14,7 +14,7 @@ import rpyc
 from rpyc.utils.server import ForkingServer, ThreadedServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_payload import BinarySink, binary_chunk, binary_chunks, compute, payload, sha256_of_chunks  # noqa: E402
+from bench_payload import BinarySink, uncompressed_wire, binary_chunk, binary_chunks, compute, payload, sha256_of_chunks  # noqa: E402
 
 # Chunked binary uploads of every connection (a ForkingServer child has its own).
 BINARY_SINK = BinarySink()
@@ -120,7 +120,10 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--forking", action="store_true")
     parser.add_argument("--watch-stdin", action="store_true")
+    parser.add_argument("--compress", action="store_true", help="keep rpyc's default zlib compression of frames over 3000 bytes")
     args = parser.parse_args()
+    if not args.compress:
+        uncompressed_wire()
     server_type = ForkingServer if args.forking else ThreadedServer
     server = server_type(BenchService, hostname=args.host, port=args.port, reuse_addr=True)
     if args.watch_stdin:
