@@ -99,6 +99,10 @@ def main():
     server_type = ForkingServer if args.forking else ThreadedServer
     server = server_type(DemoService, hostname=args.host, port=args.port, reuse_addr=True,
                          protocol_config={"allow_public_attrs": False})
+    # rpyc binds in the constructor but listens only in start(): a client told the port before
+    # that is refused (seen in CI: "Connection refused" on a fixture's first connect). Listen first;
+    # start() skips listening again (Server.active).
+    server._listen()
     print(f"PORT {server.port}", flush=True)
     server.start()
 

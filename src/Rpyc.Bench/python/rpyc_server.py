@@ -128,6 +128,10 @@ def main():
     server = server_type(BenchService, hostname=args.host, port=args.port, reuse_addr=True)
     if args.watch_stdin:
         threading.Thread(target=watch_stdin, daemon=True).start()
+    # rpyc binds in the constructor but listens only in start(): a client told the port before
+    # that is refused (seen in CI: "Connection refused" on a fixture's first connect). Listen first;
+    # start() skips listening again (Server.active).
+    server._listen()
     print(f"PORT {server.port}", flush=True)
     server.start()
 
