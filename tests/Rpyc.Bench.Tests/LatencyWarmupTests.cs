@@ -61,4 +61,28 @@ public class LatencyWarmupTests
         Assert.Equal(12, calls);
         Assert.Equal(5, result.Successes);
     }
+
+    [Fact]
+    public void Execute_EveryRequestFails_StopsAfterTheConsecutiveFailureLimit()
+    {
+        int calls = 0;
+        LatencyResult result = new LatencyBenchmark("dead", () => ++calls < 0 ? true : throw new IOException("gone"), new RunLimits(1_000_000, TimeSpan.FromSeconds(30), 5)).Execute();
+
+        Assert.Equal(0, result.Successes);
+        Assert.Equal(LatencyBenchmark.MaxConsecutiveFailures, result.Failures);
+        Assert.Equal(5, result.WarmupFailures);
+        Assert.Contains("gone", result.FirstError, StringComparison.Ordinal);
+        Assert.Equal(LatencyBenchmark.MaxConsecutiveFailures + 5, calls);
+    }
+
+    [Fact]
+    public void Execute_FailuresBetweenSuccesses_DoNotEndThePhase()
+    {
+        int calls = 0;
+        // Every other request fails: never 100 in a row, so all 400 are made.
+        LatencyResult result = new LatencyBenchmark("flaky", () => ++calls % 2 == 0, new RunLimits(400, TimeSpan.FromSeconds(30), 0)).Execute();
+
+        Assert.Equal(400, result.Successes + result.Failures);
+        Assert.Equal(200, result.Failures);
+    }
 }

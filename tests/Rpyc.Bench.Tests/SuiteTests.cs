@@ -98,6 +98,17 @@ public class SuiteTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LargestPayload_UploadAndDownloadOverTheSuitesRpycClientAndServer()
+    {
+        // Rpyc's default frame limit is exactly 64 MiB: a 64 MiB payload's frame was refused and its
+        // connection closed, so the largest --payload-sizes entry could never be measured.
+        using IDisposable server = LocalServer.Start(TargetCatalog.RpycThreaded, "127.0.0.1", 0, out int port);
+        using BenchClient client = new SuiteOptions().ClientTarget(TargetCatalog.Get(TargetCatalog.RpycThreaded), "127.0.0.1", port).Connect();
+        client.Upload(Payload.Create(BenchLimits.MaxPayloadBytes));
+        client.Download(BenchLimits.MaxPayloadBytes);
+    }
+
+    [Fact]
     public void RunAll_PythonPeers_MeasuredLikeTheOthers()
     {
         BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking, TargetCatalog.PyFlaskThreaded));

@@ -366,7 +366,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
                     "M" or "MB" or "MIB" => 1024 * 1024,
                     _ => 0,
                 };
-                if (scale == 0 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n * scale < 1 || n * scale > 64 * 1024 * 1024)
+                if (scale == 0 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n * scale < 1 || n * scale > BenchLimits.MaxPayloadBytes)
                 {
                     error = $"Bad payload size '{item}': use bytes or K/KiB/M/MiB, from 1 B to 64 MiB.";
                     return false;

@@ -272,7 +272,7 @@ public sealed record SuiteOptions
     internal ServerHostOptions EffectiveServerOptions => ServerOptions.WithReceiveSpin(ReceiveSpin);
 
     internal RpycConnectOptions ClientConnectOptions =>
-        new() { ReceiveSpin = ReceiveSpin, PooledBytesThreshold = RpycBenchClient.PooledBytesThreshold };
+        new() { ReceiveSpin = ReceiveSpin, PooledBytesThreshold = RpycBenchClient.PooledBytesThreshold, MaxFrameLength = BenchLimits.MaxFrameLength, MaxDecompressedLength = BenchLimits.MaxFrameLength };
 
     internal BenchTarget ClientTarget(TargetInfo info, string host, int port) =>
         BenchTarget.Create(info.Name, info.Protocol, host, port, ClientConnectOptions);

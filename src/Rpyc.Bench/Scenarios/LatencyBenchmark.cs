@@ -14,6 +14,14 @@ namespace Rpyc.Bench;
 /// </example>
 public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
 {
+    /// <summary>
+    /// Failures in a row after which a phase ends early: a connection that is gone (a server that
+    /// died, a frame the server refused) fails every later request at once, and a 20 s phase then
+    /// counted some 160,000 failures for one broken connection. The failures are still counted and
+    /// the first error reported.
+    /// </summary>
+    public const int MaxConsecutiveFailures = 100;
+
     private readonly Func<bool> _request;
     private readonly RunLimits _limits;
 
@@ -74,10 +82,11 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
         long start = Clock.Now;
+        int consecutiveFailures = 0;
         for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
         {
             long t0 = Clock.Now;
-            if (!_limits.GoesOn(i, start, t0))
+            if (!_limits.GoesOn(i, start, t0) || consecutiveFailures >= MaxConsecutiveFailures)
             {
                 break;
             }
@@ -96,10 +105,12 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             if (ok)
             {
                 recorder.Record(elapsed);
+                consecutiveFailures = 0;
             }
             else
             {
                 recorder.RecordFailure();
+                consecutiveFailures++;
             }
         }
         double seconds = Clock.SecondsSince(start);
@@ -139,6 +150,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         long lastActive = start;
         bool quiet = JitActivity is null;
         long failures = 0;
+        int consecutiveFailures = 0;
         for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
         {
             long now = Clock.Now;
@@ -156,16 +168,26 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             {
                 break;
             }
+            bool ok;
             try
             {
-                if (!_request())
-                {
-                    failures++;
-                }
+                ok = _request();
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                ok = false;
+            }
+            if (ok)
+            {
+                consecutiveFailures = 0;
+            }
+            else
+            {
                 failures++;
+                if (++consecutiveFailures >= MaxConsecutiveFailures)
+                {
+                    break;
+                }
             }
         }
         return (Clock.SecondsSince(start), JitActivity is null ? null : quiet, failures);

@@ -118,7 +118,7 @@ public static class BenchTls
                 {
                     Host = host,
                     Port = port,
-                    ConnectionOptions = receiveSpin == TimeSpan.Zero ? RpycConnectOptions.Default : new RpycConnectOptions { ReceiveSpin = receiveSpin },
+                    ConnectionOptions = new RpycConnectOptions { ReceiveSpin = receiveSpin, MaxFrameLength = BenchLimits.MaxFrameLength, MaxDecompressedLength = BenchLimits.MaxFrameLength },
                     Tls = new RpycTlsServerOptions { Certificate = Certificate },
                 });
                 server.Start();

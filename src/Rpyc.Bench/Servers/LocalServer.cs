@@ -171,6 +171,6 @@ public static class LocalServer
     {
         Host = host,
         Port = port,
-        ConnectionOptions = receiveSpin == TimeSpan.Zero ? RpycConnectOptions.Default : new RpycConnectOptions { ReceiveSpin = receiveSpin },
+        ConnectionOptions = new RpycConnectOptions { ReceiveSpin = receiveSpin, MaxFrameLength = BenchLimits.MaxFrameLength, MaxDecompressedLength = BenchLimits.MaxFrameLength },
     };
 }
