@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 
 namespace Rpyc.Bench.Tests;
@@ -10,7 +9,7 @@ public class ArrivalStampedReceiveTests
     [Fact]
     public void Receive_BytesThatWaited_ReportsWhenTheyArrivedNotWhenTheyWereRead()
     {
-        (Socket sender, Socket receiver) = ConnectedPair();
+        (Socket sender, Socket receiver) = LoopbackPair.Connect();
         using (sender)
         using (receiver)
         {
@@ -41,7 +40,7 @@ public class ArrivalStampedReceiveTests
     [Fact]
     public void Receive_PeerClosed_ReturnsZero()
     {
-        (Socket sender, Socket receiver) = ConnectedPair();
+        (Socket sender, Socket receiver) = LoopbackPair.Connect();
         using (receiver)
         {
             ArrivalStampedReceive.Enable(receiver);
@@ -55,7 +54,7 @@ public class ArrivalStampedReceiveTests
     [Fact]
     public async Task Receive_BlockedReaderOfAShutDownSocket_Wakes()
     {
-        (Socket sender, Socket receiver) = ConnectedPair();
+        (Socket sender, Socket receiver) = LoopbackPair.Connect();
         using (sender)
         using (receiver)
         {
@@ -67,16 +66,5 @@ public class ArrivalStampedReceiveTests
             receiver.Shutdown(SocketShutdown.Receive);
             Assert.Equal(0, await reader.WaitAsync(TimeSpan.FromSeconds(5)));
         }
-    }
-
-    private static (Socket Sender, Socket Receiver) ConnectedPair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        sender.Connect(listener.LocalEndPoint!);
-        Socket receiver = listener.Accept();
-        return (sender, receiver);
     }
 }

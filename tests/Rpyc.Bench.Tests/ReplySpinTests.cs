@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Rpyc.Bench.Tests;
@@ -11,7 +10,7 @@ public class ReplySpinTests
     [Fact]
     public void BeforeReceive_NothingArrives_SpinsOnceThenBacksOff()
     {
-        (Socket a, Socket b) = ConnectedPair();
+        (Socket a, Socket b) = LoopbackPair.Connect();
         using (a)
         using (b)
         {
@@ -37,7 +36,7 @@ public class ReplySpinTests
     [Fact]
     public void BeforeReceive_DataThere_ReturnsAtOnce()
     {
-        (Socket a, Socket b) = ConnectedPair();
+        (Socket a, Socket b) = LoopbackPair.Connect();
         using (a)
         using (b)
         {
@@ -49,15 +48,5 @@ public class ReplySpinTests
             Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromMilliseconds(500));
             Assert.Equal(1, b.Receive(new byte[4]));
         }
-    }
-
-    private static (Socket A, Socket B) ConnectedPair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var a = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        a.Connect(listener.LocalEndPoint!);
-        return (a, listener.Accept());
     }
 }

@@ -16,7 +16,7 @@ namespace Rpyc.Bench;
 /// 4 MiB buffers (<c>TcpRawProtocol.SetBuffers</c>), an upload is
 /// read into a reused 256 KiB sink and counted, a download is one send(2) of a reply framed once
 /// per size, and after each reply the thread polls briefly for the next request before it blocks
-/// (while that pays: see <c>SpinForNextRequest</c>).
+/// (while that pays: see <see cref="ReplySpin"/>).
 /// </summary>
 public sealed partial class TcpRawServer : IDisposable
 {
@@ -24,9 +24,6 @@ public sealed partial class TcpRawServer : IDisposable
     public static readonly TimeSpan DefaultReceiveSpin = TimeSpan.FromMicroseconds(50);
 
     private const int SinkLength = 256 * 1024;
-
-    // Requests served without spinning after a spin that found nothing to read.
-    private const int SpinBackoff = 16;
 
     // Threads kept waiting in accept(2) after their connection ends: enough for the suite's
     // concurrent clients to reconnect without a thread start; an idle thread costs only its stack.
@@ -38,7 +35,6 @@ public sealed partial class TcpRawServer : IDisposable
     private readonly Socket _listener;
     private readonly HashSet<Socket> _clients = [];
     private readonly Lock _sync = new();
-    private readonly long _spinTicks;
     private int _idleThreads;
     private int _threads;
     private volatile bool _stopped;
@@ -63,7 +59,6 @@ public sealed partial class TcpRawServer : IDisposable
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(receiveSpin, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(receiveSpin, RpycConnectOptions.MaxReceiveSpin);
-        _spinTicks = (long)(receiveSpin.TotalSeconds * Stopwatch.Frequency);
         ReceiveSpin = receiveSpin;
         IPAddress address = IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -133,7 +128,7 @@ public sealed partial class TcpRawServer : IDisposable
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartThread(), this, preferLocal: false);
                 }
-                Serve(client, connection ??= new Connection(_spinTicks));
+                Serve(client, connection ??= new Connection(ReceiveSpin));
                 if (Interlocked.Increment(ref _idleThreads) > MaxIdleThreads)
                 {
                     Interlocked.Decrement(ref _idleThreads);
@@ -219,7 +214,7 @@ public sealed partial class TcpRawServer : IDisposable
     // A serving thread's connection state, kept from one connection to the next so that a new
     // connection allocates nothing: the receive buffer (requests are read through it, so a client
     // that pipelines is served correctly), the body of a large request, the reply scratch.
-    private sealed partial class Connection(long spinTicks)
+    private sealed partial class Connection(TimeSpan receiveSpin)
     {
         private readonly byte[] _in = new byte[SinkLength];
         private readonly byte[] _reply = new byte[TcpRawProtocol.ReplyHeaderLength + TcpRawProtocol.CopyThreshold];
@@ -227,14 +222,16 @@ public sealed partial class TcpRawServer : IDisposable
         private readonly byte[] _count = new byte[8];
         private byte[] _body = [];
         private Socket _socket = null!;
-        private int _skipSpins;
+        // Polls for the next request while that pays (the suite's clients wait for replies alike).
+        private ReplySpin _spin;
         private int _start;
         private int _end;
 
         public void Serve(Socket socket, TcpRawServer server)
         {
             _socket = socket;
-            _start = _end = _skipSpins = 0;
+            _start = _end = 0;
+            _spin = new ReplySpin(receiveSpin);
             try
             {
                 Run(server);
@@ -304,27 +301,6 @@ public sealed partial class TcpRawServer : IDisposable
             }
         }
 
-        // Spins only while spinning pays: after a spin that ended with nothing to read (a client
-        // that thinks between requests, or CPUs crowded by more runnable threads than they have,
-        // where a yielding thread may wait a whole time slice), the next SpinBackoff requests
-        // block at once.
-        private void SpinForNextRequest()
-        {
-            if (spinTicks <= 0)
-            {
-                return;
-            }
-            if (_skipSpins > 0)
-            {
-                _skipSpins--;
-                return;
-            }
-            if (!TcpRawProtocol.SpinUntilReadable(_socket, spinTicks))
-            {
-                _skipSpins = SpinBackoff;
-            }
-        }
-
         private static int ReadInt32(ReadOnlySpan<byte> arg) => arg.Length == 4
             ? BinaryPrimitives.ReadInt32BigEndian(arg)
             : throw new InvalidDataException($"The argument is a 4-byte integer, not {arg.Length} bytes.");
@@ -350,7 +326,7 @@ public sealed partial class TcpRawServer : IDisposable
             {
                 if (_end == 0)
                 {
-                    SpinForNextRequest();
+                    _spin.BeforeReceive(_socket);
                 }
                 int n = _socket.Receive(_in.AsSpan(_end), SocketFlags.None);
                 if (n == 0)

@@ -7,7 +7,8 @@ namespace Rpyc.Bench;
 /// How the suite's own clients wait for a reply (<see cref="SuiteOptions.ReceiveSpin"/>): poll the
 /// socket for up to the spin, yielding between polls, before the blocking receive; after a spin that
 /// found nothing, the next 16 waits block at once. The RPyC client does the same in its transport
-/// (<see cref="RpycConnectOptions.ReceiveSpin"/>); the raw TCP and HTTP clients use this, so every
+/// (<see cref="RpycConnectOptions.ReceiveSpin"/>); the raw TCP and HTTP clients, and the raw TCP
+/// server for its next request, use this, so every
 /// target is measured with the same client method. A waiting thread that keeps its CPU out of idle
 /// takes the reply without a wake-up of a halted vCPU, which on the 2-core VM moved a ping's p50
 /// between 22 and 37 us from one minute to the next.
