@@ -11,6 +11,13 @@ internal sealed class ClientRig : IDisposable
 {
     private static readonly object s_rootRef = new PyTuple(BoxLabel.RemoteRefBoxed, new PyTuple("MicroService", 1L, 2L));
 
+    /// <summary>Room for a 64 MiB payload and its envelope: the default limit is exactly 64 MiB.</summary>
+    internal const int MaxFrameLength = 65 * 1024 * 1024;
+
+    // Each rig's connection has a budget of its own, so that what one benchmark class's other rig
+    // keeps for its next message does not decide whether this one may keep its buffers.
+    private const long OwnBudget = 256L * 1024 * 1024;
+
     public ClientRig(int compressionThreshold = -1, int pooledBytesThreshold = 0)
     {
         var transport = new ReplyingTransport(
@@ -21,7 +28,7 @@ internal sealed class ClientRig : IDisposable
                 _ => null,
             },
             compressionThreshold);
-        Connection = new RpycConnection(transport, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(5), PooledBytesThreshold = pooledBytesThreshold }, null, RpycProtocolVersion.V5);
+        Connection = new RpycConnection(transport, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(5), PooledBytesThreshold = pooledBytesThreshold, MaxFrameLength = MaxFrameLength, MaxDecompressedLength = MaxFrameLength, MemoryBudget = new RpycMemoryBudget(OwnBudget) }, null, RpycProtocolVersion.V5);
         Root = Connection.RootNetref;
     }
 
@@ -52,7 +59,7 @@ internal sealed class ServerRig : IDisposable
 
     public ServerRig()
     {
-        _server = new RpycConnection(_transport, RpycConnectOptions.Default, new MicroService(), version: null);
+        _server = new RpycConnection(_transport, new RpycConnectOptions { MaxFrameLength = ClientRig.MaxFrameLength, MemoryBudget = new RpycMemoryBudget(256L * 1024 * 1024) }, new MicroService(), version: null);
         Message reply = Serve(Encode(0, new PyTuple((long)HandlerId.GetRoot, new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty))));
         _rootRef = new PyTuple(BoxLabel.LocalRefBoxed, ((PyTuple)reply.Args!)[1]);
     }
@@ -81,7 +88,7 @@ internal sealed class ServerRig : IDisposable
         ServeOne(request);
         _transport.Capture = false;
         var buffer = new ReadOnlySequence<byte>(_transport.LastSent!);
-        if (!FrameReader.TryReadFrame(ref buffer, ChannelLimits.Default, out ReadOnlySequence<byte> payload))
+        if (!FrameReader.TryReadFrame(ref buffer, new ChannelLimits(ClientRig.MaxFrameLength, ClientRig.MaxFrameLength, 256), out ReadOnlySequence<byte> payload))
         {
             throw new InvalidOperationException("The server sent an incomplete frame.");
         }
@@ -163,7 +170,7 @@ public class ClientTransferBenchmarks
     private object _downloadReply = null!;
 
     /// <summary>Payload bytes.</summary>
-    [Params(100 * 1024, BenchmarkData.OneMiB)]
+    [Params(100 * 1024, BenchmarkData.OneMiB, 8 * BenchmarkData.OneMiB, 64 * BenchmarkData.OneMiB)]
     public int Size { get; set; }
 
     /// <summary>Whether the peer compresses its replies.</summary>
@@ -248,7 +255,7 @@ public class ServerTransferBenchmarks
     private byte[] _download = null!;
 
     /// <summary>Payload bytes.</summary>
-    [Params(100 * 1024, BenchmarkData.OneMiB)]
+    [Params(100 * 1024, BenchmarkData.OneMiB, 8 * BenchmarkData.OneMiB, 64 * BenchmarkData.OneMiB)]
     public int Size { get; set; }
 
     [GlobalSetup]

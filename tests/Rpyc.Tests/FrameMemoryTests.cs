@@ -212,6 +212,43 @@ public class FrameMemoryTests
     }
 
     [Fact]
+    public void ReadFrame_RepeatedFramesOverTheRetainLimit_ReuseTheirBuffersUntilSmallFramesFollow()
+    {
+        var budget = new RpycMemoryBudget(long.MaxValue);
+        var transport = new ScriptedTransport();
+        using var source = new FrameSource(transport, s_limits, budget);
+        // Twice the 8 MiB a connection keeps for any message: kept too, while such frames keep coming.
+        byte[] large = RawFrame(Pattern(16 * MiB), false);
+        byte[] small = RawFrame(Pattern(100), false);
+
+        for (int i = 0; i < 3; i++)
+        {
+            transport.Add(large);
+            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out ReadOnlySequence<byte> read));
+            Assert.Equal(16 * MiB, read.Length);
+        }
+        long peak = budget.Peak;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            transport.Add(large);
+            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out _));
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(peak, budget.Peak);
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated by 5 frames of 16 MiB.");
+
+        // Small frames after the large ones: after a few, the connection keeps at most 8 MiB again.
+        for (int i = 0; i < 6; i++)
+        {
+            transport.Add(small);
+            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out _));
+        }
+        Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromMilliseconds(10), out _));
+        Assert.InRange(budget.InUse, 1, 8 * MiB);
+    }
+
+    [Fact]
     public void ReadFrame_BudgetMoreThanHalfUsed_IdleBuffersGivenBack()
     {
         var budget = new RpycMemoryBudget(4 * MiB);
