@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -24,6 +25,7 @@ public abstract class RpycServer : IDisposable
     private readonly BurstLog _acceptFailed;
     private readonly BurstLog _failed;
     private PendingConnections? _pending;
+    private int _handedOnAtAccept;
     private Thread? _acceptThread;
     private int _stopped;
     private string _lastAcceptError = "";
@@ -130,6 +132,9 @@ public abstract class RpycServer : IDisposable
     /// </summary>
     public int ActiveConnections => ServedConnections + PendingConnections;
 
+    /// <summary>Connections whose first bytes were there at accept (or within the receive spin), handed on without the pending connections' thread (tests and diagnostics).</summary>
+    internal int HandedOnAtAccept => Volatile.Read(ref _handedOnAtAccept);
+
     /// <summary>Accepted connections that have not sent anything yet; each costs a descriptor, nothing more.</summary>
     public int PendingConnections => _pending?.Count ?? 0;
 
@@ -180,7 +185,15 @@ public abstract class RpycServer : IDisposable
                 backoff = TimeSpan.Zero;
                 InjectFault("accept");
                 client.NoDelay = Options.ConnectionOptions.NoDelay;
-                _pending!.Add(client);
+                if (FirstBytesArrived(client))
+                {
+                    Interlocked.Increment(ref _handedOnAtAccept);
+                    OnFirstBytes(client, Options.HandshakeTimeout);
+                }
+                else
+                {
+                    _pending!.Add(client);
+                }
             }
             catch (Exception ex)
             {
@@ -199,6 +212,27 @@ public abstract class RpycServer : IDisposable
                 }
             }
         }
+    }
+
+    // A client speaks at once (rpyc's first request follows its connect), so its first bytes are
+    // often here by the time accept returns, or within the server's ReceiveSpin: such a connection
+    // goes straight to its thread (or the ForkingServer's hand-off) instead of through the pending
+    // connections' thread, one thread wake-up less on every connection. The poll lasts at most
+    // ReceiveSpin (0 by default: one look), so a silent peer holds up the next accept no longer
+    // than that, and still goes to the pending connections as before.
+    private bool FirstBytesArrived(Socket client)
+    {
+        long spin = (long)(Options.ConnectionOptions.ReceiveSpin.TotalSeconds * Stopwatch.Frequency);
+        long start = Stopwatch.GetTimestamp();
+        while (client.Available == 0)
+        {
+            if (Stopwatch.GetTimestamp() - start >= spin)
+            {
+                return false;
+            }
+            Thread.Yield();
+        }
+        return true;
     }
 
     // Logging allocates, and may fail as the accept did (out of memory): the loop goes on regardless.
@@ -233,7 +267,7 @@ public abstract class RpycServer : IDisposable
         }
     }
 
-    // On the pending connections' thread: it must not block, and nothing may escape it (one
+    // On the accept thread or the pending connections' thread: it must not block, and nothing may escape it (one
     // connection's failure, even out of memory, must not stop the others' first bytes).
     private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout)
     {
