@@ -118,7 +118,11 @@ public static class ForkingWorker
             // The server stopped while this worker was starting: nothing to serve.
             return 0;
         }
-        Socket? client = FdPassing.Receive(control);
+        Socket? client;
+        using (HeapWarmup.Start())
+        {
+            client = FdPassing.Receive(control);
+        }
         if (client is null)
         {
             // The server stopped before giving this worker a connection.
