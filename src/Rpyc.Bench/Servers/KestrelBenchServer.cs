@@ -151,11 +151,25 @@ public sealed class KestrelBenchServer : IDisposable
         }
     }
 
+    // A large body goes out in slices, each write awaiting Kestrel's flush: one write of a whole
+    // 64 MiB body had Kestrel copy all of it into its output pipe first (a thousand 64 KiB blocks
+    // live at once, more than the array pool keeps), and 64 MiB downloads ran at 0.15x raw TCP
+    // while 8 MiB ones ran at 0.70x. A REST handler streaming a large body would write it so.
+    private const int WriteSlice = 1024 * 1024;
+
     private static Task WriteAsync(HttpContext context, string contentType, byte[] body)
     {
         context.Response.ContentType = contentType;
         context.Response.ContentLength = body.Length;
-        return context.Response.Body.WriteAsync(body, 0, body.Length);
+        return body.Length <= WriteSlice ? context.Response.Body.WriteAsync(body, 0, body.Length) : WriteSlicedAsync(context.Response.Body, body);
+    }
+
+    private static async Task WriteSlicedAsync(Stream stream, byte[] body)
+    {
+        for (int offset = 0; offset < body.Length; offset += WriteSlice)
+        {
+            await stream.WriteAsync(body.AsMemory(offset, Math.Min(WriteSlice, body.Length - offset))).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops the server.</summary>
