@@ -16,7 +16,7 @@ internal sealed class ClientRig : IDisposable
 
     // Each rig's connection has a budget of its own, so that what one benchmark class's other rig
     // keeps for its next message does not decide whether this one may keep its buffers.
-    private const long OwnBudget = 256L * 1024 * 1024;
+    internal const long OwnBudget = 256L * 1024 * 1024;
 
     public ClientRig(int compressionThreshold = -1, int pooledBytesThreshold = 0)
     {
@@ -59,7 +59,7 @@ internal sealed class ServerRig : IDisposable
 
     public ServerRig()
     {
-        _server = new RpycConnection(_transport, new RpycConnectOptions { MaxFrameLength = ClientRig.MaxFrameLength, MemoryBudget = new RpycMemoryBudget(256L * 1024 * 1024) }, new MicroService(), version: null);
+        _server = new RpycConnection(_transport, new RpycConnectOptions { MaxFrameLength = ClientRig.MaxFrameLength, MemoryBudget = new RpycMemoryBudget(ClientRig.OwnBudget) }, new MicroService(), version: null);
         Message reply = Serve(Encode(0, new PyTuple((long)HandlerId.GetRoot, new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty))));
         _rootRef = new PyTuple(BoxLabel.LocalRefBoxed, ((PyTuple)reply.Args!)[1]);
     }

@@ -400,34 +400,18 @@ public sealed partial class RpycConnection
         }
     }
 
-    // Sends in a row whose message used under a quarter of a large send buffer.
-    private int _smallSendsOnLargeBuffer;
+    private Channel.LargeBufferRetention _sendRetention;
 
     private void ShrinkSendBuffers()
     {
         // A 100 MB upload must not pin 100 MB per connection afterwards, but repeated large
-        // transfers must not regrow (allocate, page in and recopy) their buffer on every message
-        // either: shrinking after each 8 MiB message cut 8 MiB uploads to 150 MiB/s, against
-        // 2,970 MiB/s (0.76x raw TCP) with the buffer kept. So a buffer above Keep stays while
-        // messages keep using it, and goes after SmallSendsBeforeShrink messages that did not.
+        // transfers must not regrow their buffer on every message either (LargeBufferRetention).
         const int Keep = 8 * 1024 * 1024;
-        const int SmallSendsBeforeShrink = 4;
         int largest = Math.Max(_sendBuffer.Buffer.Length, _sendScratch.Buffer.Length);
-        if (largest <= Keep)
-        {
-            _smallSendsOnLargeBuffer = 0;
-            return;
-        }
-        if (_sendBuffer.Length >= largest / 4 || _sendScratch.Length >= largest / 4)
-        {
-            _smallSendsOnLargeBuffer = 0;
-            return;
-        }
-        if (++_smallSendsOnLargeBuffer < SmallSendsBeforeShrink)
+        if (!_sendRetention.ShouldShrink(largest, Math.Max(_sendBuffer.Length, _sendScratch.Length), Keep))
         {
             return;
         }
-        _smallSendsOnLargeBuffer = 0;
         if (_sendBuffer.Buffer.Length > Keep)
         {
             _sendBuffer.Shrink(4096);

@@ -103,6 +103,18 @@ public class FrameMemoryTests
         return body.ToArray();
     }
 
+    // Feeds the frame count times, reading each as it comes; returns the bytes this thread allocated meanwhile.
+    private static long ReadRepeatedly(ScriptedTransport transport, FrameSource source, byte[] frame, int count)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            transport.Add(frame);
+            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out _));
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     [Fact]
     public void ReadFrame_HeaderAnnouncing60MiBThenFewBytes_HoldsMemoryForBytesReceivedOnly()
     {
@@ -198,13 +210,7 @@ public class FrameMemoryTests
                 GC.Collect();
             }
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            transport.Add(frame);
-            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(1), out _));
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = ReadRepeatedly(transport, source, frame, 10);
 
         // The segments of the first frames are reused: no new reservation, and no buffer allocated per frame.
         Assert.Equal(afterFirst, budget.Peak);
@@ -228,22 +234,12 @@ public class FrameMemoryTests
             Assert.Equal(16 * MiB, read.Length);
         }
         long peak = budget.Peak;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            transport.Add(large);
-            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out _));
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = ReadRepeatedly(transport, source, large, 5);
         Assert.Equal(peak, budget.Peak);
         Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated by 5 frames of 16 MiB.");
 
         // Small frames after the large ones: after a few, the connection keeps at most 8 MiB again.
-        for (int i = 0; i < 6; i++)
-        {
-            transport.Add(small);
-            Assert.Equal(FrameSource.Result.Frame, source.ReadFrame(TimeSpan.FromSeconds(5), out _));
-        }
+        ReadRepeatedly(transport, source, small, 6);
         Assert.Equal(FrameSource.Result.Timeout, source.ReadFrame(TimeSpan.FromMilliseconds(10), out _));
         Assert.InRange(budget.InUse, 1, 8 * MiB);
     }

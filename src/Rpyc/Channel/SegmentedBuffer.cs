@@ -27,10 +27,6 @@ internal sealed class SegmentedBuffer : IDisposable
     // Below this much free room at the tail, a read that needs more gets a new segment (or a compaction).
     private const int MinFree = 4 * 1024;
 
-    // Idle trims in a row after messages that took under a quarter of what is kept, before the kept
-    // bytes fall back to the retain limit: the same rule as the connection's send buffer.
-    private const int SmallMessagesBeforeShrink = 4;
-
     private readonly RpycMemoryBudget _budget;
     private readonly long _retainLimit;
     private readonly string _purpose;
@@ -49,7 +45,7 @@ internal sealed class SegmentedBuffer : IDisposable
 
     // Counted bytes an idle trim keeps: the retain limit, or more while messages keep needing more.
     private long _keep;
-    private int _smallMessages;
+    private LargeBufferRetention _retention;
 
     /// <param name="budget">Where segments past the base are counted.</param>
     /// <param name="withBase">Keep an uncounted <see cref="BaseSize"/> segment for the connection's life (the receive buffer).</param>
@@ -183,12 +179,10 @@ internal sealed class SegmentedBuffer : IDisposable
         if (_takenSinceIdle > _retainLimit)
         {
             _keep = _takenSinceIdle;
-            _smallMessages = 0;
         }
-        else if (_keep > _retainLimit && _takenSinceIdle < _keep / 4 && ++_smallMessages >= SmallMessagesBeforeShrink)
+        if (_retention.ShouldShrink(_keep, _takenSinceIdle, _retainLimit))
         {
             _keep = _retainLimit;
-            _smallMessages = 0;
         }
         _takenSinceIdle = 0;
         bool keep = _budget.RoomToRetain;
