@@ -121,6 +121,9 @@ public class RunsArithmeticTests
         Assert.Equal(ConfidenceInterval.Of95([100, 200, 400]), combined.Concurrent.ThroughputCi95);
         Assert.Equal(30, combined.Latency!.Latency.Count);
         Assert.Equal(6, combined.Latency.WarmupFailures);
+        Assert.Equal(3, combined.Connection!.WarmupFailures);
+        Assert.Equal(1.5, combined.Connection.WarmupSeconds!.Value, 9);
+        Assert.True(combined.Connection.WarmupSettled);
     }
 
     [Fact]
@@ -218,7 +221,7 @@ public class RunsArithmeticTests
             Status = status,
             Error = status == TargetStatus.Ok ? null : "broke",
             Seconds = 1,
-            Connection = new ConnectionResult { Name = "c", ConnectionTime = latency, TcpConnect = latency, Successes = 10, Failures = 0, Seconds = 1 },
+            Connection = new ConnectionResult { Name = "c", ConnectionTime = latency, TcpConnect = latency, Successes = 10, Failures = 0, Seconds = 1, WarmupSeconds = 0.5, WarmupSettled = true, WarmupFailures = 1 },
             Latency = new LatencyResult { Name = "l", Operation = "ping", Latency = latency, Successes = 10, Failures = 0, Seconds = 1, WarmupFailures = 2 },
             Bandwidth = new BandwidthResult
             {

@@ -64,6 +64,9 @@ public static class RunCombiner
         RoundTripsPerConnection = MedianOrNull(runs.Select(r => r.RoundTripsPerConnection)),
         Seconds = runs.Sum(r => r.Seconds),
         FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
+        WarmupSeconds = runs.Any(r => r.WarmupSeconds is not null) ? runs.Sum(r => r.WarmupSeconds ?? 0) : null,
+        WarmupSettled = runs.Any(r => r.WarmupSettled is not null) ? runs.All(r => r.WarmupSettled != false) : null,
+        WarmupFailures = runs.Sum(r => r.WarmupFailures),
     };
 
     private static LatencyResult? Latency(LatencyResult[] runs) => runs.Length == 0 ? null : new LatencyResult

@@ -124,6 +124,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             errors.Add($"{phases.Latency.WarmupFailures} warmup requests failed");
         }
+        if (phases.Connection is { WarmupFailures: > 0 })
+        {
+            errors.Add($"{phases.Connection.WarmupFailures} warmup connections failed");
+        }
         TargetStatus status = cancellationToken.IsCancellationRequested ? TargetStatus.Interrupted
             : errors.Count > 0 ? TargetStatus.Failed
             : TargetStatus.Ok;
@@ -187,6 +191,13 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             new RunLimits(options.PerRun(options.NumConnections), max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
         {
             KeepSamples = options.KeepSamples,
+            // The warmup rule of the latency phase: the first run's connections go on until the
+            // JIT of both sides has been quiet for 0.5 s (a quiet 0.1 s comes before tier-1
+            // compiles begin, after the runtime's 100 ms call-counting delay); later runs' check
+            // it stays so. The first target measured settles the client too: 5-6 s of connections.
+            JitActivity = JitProbe.For(ServerProcessId),
+            WarmupMinDuration = _warmedOnce ? TimeSpan.Zero : options.WarmupDuration / 5,
+            WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
         }.Execute(cancellationToken));
         phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };

@@ -228,6 +228,7 @@ public static class JsonReporter
             Number(w, "round_trips_per_connection", c.RoundTripsPerConnection);
             Number(w, "measured_seconds", c.Seconds);
             w.WriteString("first_error", c.FirstError);
+            Warmup(w, c.WarmupSeconds, c.WarmupSettled, c.WarmupFailures);
             w.WriteEndObject();
         }
         else
@@ -242,16 +243,7 @@ public static class JsonReporter
             Number(w, "throughput", l.Throughput);
             Number(w, "measured_seconds", l.Seconds);
             w.WriteString("first_error", l.FirstError);
-            // Present only when measured, so reports of hand-built results keep their shape.
-            if (l.WarmupSeconds is double warmup)
-            {
-                Number(w, "warmup_seconds", warmup);
-            }
-            if (l.WarmupSettled is bool settled)
-            {
-                w.WriteBoolean("warmup_settled", settled);
-            }
-            w.WriteNumber("warmup_failures", l.WarmupFailures);
+            Warmup(w, l.WarmupSeconds, l.WarmupSettled, l.WarmupFailures);
             w.WriteEndObject();
         }
         else
@@ -332,6 +324,20 @@ public static class JsonReporter
     }
 
     // rpycbench locust: Locust's counts, the merged latency, and each worker's share.
+    // Present only when measured, so reports of hand-built results keep their shape.
+    private static void Warmup(Utf8JsonWriter w, double? seconds, bool? settled, long failures)
+    {
+        if (seconds is double warmup)
+        {
+            Number(w, "warmup_seconds", warmup);
+        }
+        if (settled is bool quiet)
+        {
+            w.WriteBoolean("warmup_settled", quiet);
+        }
+        w.WriteNumber("warmup_failures", failures);
+    }
+
     private static void Distributed(Utf8JsonWriter w, DistributedResult d)
     {
         w.WriteStartObject("distributed");

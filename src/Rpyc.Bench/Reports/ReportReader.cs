@@ -162,6 +162,9 @@ public static class ReportReader
                 RoundTripsPerConnection = Num(connection, "round_trips_per_connection"),
                 Seconds = Num(connection, "measured_seconds") ?? 0,
                 FirstError = Str(connection, "first_error"),
+                WarmupSeconds = Num(connection, "warmup_seconds"),
+                WarmupSettled = Settled(connection),
+                WarmupFailures = (long)(Num(connection, "warmup_failures") ?? 0),
             },
             Latency = latency.ValueKind != JsonValueKind.Object ? null : new LatencyResult
             {
@@ -174,7 +177,7 @@ public static class ReportReader
                 RoundTripsPerRequest = Num(t, "round_trips_per_request"),
                 FirstError = Str(latency, "first_error"),
                 WarmupSeconds = Num(latency, "warmup_seconds"),
-                WarmupSettled = latency.TryGetProperty("warmup_settled", out JsonElement settled) && settled.ValueKind is JsonValueKind.True or JsonValueKind.False ? settled.GetBoolean() : null,
+                WarmupSettled = Settled(latency),
                 WarmupFailures = (long)(Num(latency, "warmup_failures") ?? 0),
             },
             Bandwidth = upload.ValueKind != JsonValueKind.Object && download.ValueKind != JsonValueKind.Object ? null : new BandwidthResult
@@ -307,6 +310,9 @@ public static class ReportReader
 
     private static double? Num(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    private static bool? Settled(JsonElement phase) =>
+        phase.TryGetProperty("warmup_settled", out JsonElement v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
     private static bool Bool(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.True;

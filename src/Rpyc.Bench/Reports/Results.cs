@@ -26,6 +26,15 @@ public sealed class ConnectionResult
 
     /// <summary>The first failure's message, or <c>null</c>.</summary>
     public string? FirstError { get; init; }
+
+    /// <summary>Wall time of the warmup connections, in seconds, or <c>null</c> when not measured.</summary>
+    public double? WarmupSeconds { get; init; }
+
+    /// <summary>With a JIT probe: whether the JIT went quiet before the warmup's bound; otherwise <c>null</c>.</summary>
+    public bool? WarmupSettled { get; init; }
+
+    /// <summary>Warmup connections that failed (not in <see cref="Failures"/>; the report names them).</summary>
+    public long WarmupFailures { get; init; }
 }
 
 /// <summary>Latency of one operation on a warm connection.</summary>

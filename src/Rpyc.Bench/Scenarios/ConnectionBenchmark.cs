@@ -16,22 +16,29 @@ public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimi
     /// <summary>Keep every raw sample (exact percentiles).</summary>
     public bool KeepSamples { get; init; }
 
+    /// <summary>The least time the warmup connections last, whatever their count; as <see cref="LatencyBenchmark.WarmupMinDuration"/>. Default 0.</summary>
+    public TimeSpan WarmupMinDuration { get; init; }
+
+    /// <summary>
+    /// As <see cref="LatencyBenchmark.JitActivity"/>: when set, warmup connections go on until the
+    /// JIT has been still for <see cref="WarmupQuietPeriod"/>. A connection runs code no ping does
+    /// (accept, the connection's set-up and teardown), which a fresh server compiles first.
+    /// </summary>
+    public Func<long>? JitActivity { get; init; }
+
+    /// <summary>How long <see cref="JitActivity"/> must stay still to end the warmup. Default 0.5 s.</summary>
+    public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.5);
+
     /// <inheritdoc />
     protected override ConnectionResult Run(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        for (int i = 0; i < _limits.Warmup && !cancellationToken.IsCancellationRequested; i++)
+        (double warmupSeconds, bool? settled, long warmupFailures) = new WarmupRule(_limits, WarmupMinDuration, JitActivity, WarmupQuietPeriod).Run(() =>
         {
-            try
-            {
-                using BenchClient client = target.Connect();
-                client.Ping();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Not counted: the measured phase shows failures.
-            }
-        }
+            using BenchClient client = target.Connect();
+            client.Ping();
+            return true;
+        }, cancellationToken);
         var total = new LatencyRecorder(KeepSamples);
         var tcp = new LatencyRecorder(KeepSamples);
         string? firstError = null;
@@ -71,6 +78,9 @@ public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimi
             RoundTripsPerConnection = total.Count > 0 ? (double)roundTrips / total.Count : null,
             Seconds = Clock.SecondsSince(start),
             FirstError = firstError,
+            WarmupSeconds = warmupSeconds,
+            WarmupSettled = settled,
+            WarmupFailures = warmupFailures,
         };
     }
 }

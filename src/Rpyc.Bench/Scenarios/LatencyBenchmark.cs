@@ -75,7 +75,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// <inheritdoc />
     protected override LatencyResult Run(CancellationToken cancellationToken)
     {
-        (double warmupSeconds, bool? settled, long warmupFailures) = Warmup(cancellationToken);
+        (double warmupSeconds, bool? settled, long warmupFailures) = new WarmupRule(_limits, WarmupMinDuration, JitActivity, WarmupQuietPeriod).Run(_request, cancellationToken);
         LatencyRecorder recorder = Into ?? new LatencyRecorder(KeepSamples);
         long countBefore = recorder.Count;
         long failuresBefore = recorder.Failures;
@@ -133,63 +133,5 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             WarmupSettled = settled,
             WarmupFailures = warmupFailures,
         };
-    }
-
-    // Returns how long the warmup took, with a JIT probe whether the JIT went quiet before the
-    // bound, and how many warmup requests failed (a server that fails while warming is reported).
-    private (double Seconds, bool? Settled, long Failures) Warmup(CancellationToken cancellationToken)
-    {
-        // A phase without a duration (InfiniteTimeSpan) still bounds its warmup.
-        double phaseSeconds = _limits.MaxDuration == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : _limits.MaxDuration.TotalSeconds;
-        double boundSeconds = JitActivity is null ? Math.Min(phaseSeconds, 10) : Math.Min(phaseSeconds, 20);
-        long start = Clock.Now;
-        long deadline = start + Clock.FromSeconds(boundSeconds);
-        long minimum = start + Clock.FromSeconds(Math.Min(WarmupMinDuration.TotalSeconds, boundSeconds));
-        long quietTicks = Clock.FromSeconds(WarmupQuietPeriod.TotalSeconds);
-        long activity = JitActivity?.Invoke() ?? 0;
-        long lastActive = start;
-        bool quiet = JitActivity is null;
-        long failures = 0;
-        int consecutiveFailures = 0;
-        for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
-        {
-            long now = Clock.Now;
-            if (JitActivity is not null)
-            {
-                long current = JitActivity();
-                if (current != activity)
-                {
-                    activity = current;
-                    lastActive = now;
-                }
-                quiet = now - lastActive >= quietTicks;
-            }
-            if ((i >= _limits.Warmup && now >= minimum && quiet) || now >= deadline)
-            {
-                break;
-            }
-            bool ok;
-            try
-            {
-                ok = _request();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                ok = false;
-            }
-            if (ok)
-            {
-                consecutiveFailures = 0;
-            }
-            else
-            {
-                failures++;
-                if (++consecutiveFailures >= MaxConsecutiveFailures)
-                {
-                    break;
-                }
-            }
-        }
-        return (Clock.SecondsSince(start), JitActivity is null ? null : quiet, failures);
     }
 }

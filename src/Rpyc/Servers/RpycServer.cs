@@ -15,7 +15,7 @@ namespace Rpyc;
 /// <see cref="RpycServerOptions.MaxConnections"/> are served, and every kind of refusal is logged
 /// once per burst. Stopping closes the listener and every connection.
 /// </summary>
-public abstract class RpycServer : IDisposable
+public abstract partial class RpycServer : IDisposable
 {
     private readonly Socket _listener;
     private readonly BurstLog _refused;
@@ -26,7 +26,7 @@ public abstract class RpycServer : IDisposable
     private readonly BurstLog _failed;
     private PendingConnections? _pending;
     private int _handedOnAtAccept;
-    private Thread? _acceptThread;
+    private int _started;
     private int _stopped;
     private string _lastAcceptError = "";
     private string _lastFailure = "";
@@ -145,7 +145,7 @@ public abstract class RpycServer : IDisposable
     /// <exception cref="InvalidOperationException">The server was already started or stopped.</exception>
     public void Start()
     {
-        if (_acceptThread is not null || IsStopped)
+        if (IsStopped || Interlocked.Exchange(ref _started, 1) != 0)
         {
             throw new InvalidOperationException("The server was already started.");
         }
@@ -153,8 +153,7 @@ public abstract class RpycServer : IDisposable
         _pending = new PendingConnections($"rpyc-pending:{Port}", Options.HandshakeTimeout, Options.MaxPendingConnections,
             OnFirstBytes, _silent.Record, _evicted.Record);
         OnStarting();
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"rpyc-accept:{Port}" };
-        _acceptThread.Start();
+        StartAcceptor();
     }
 
     /// <summary>Hook run after the listener opens and before the first accept.</summary>
@@ -170,70 +169,6 @@ public abstract class RpycServer : IDisposable
     internal Action<string>? FaultInjection { get; set; }
 
     private protected void InjectFault(string stage) => FaultInjection?.Invoke(stage);
-
-    private void AcceptLoop()
-    {
-        // Out of descriptors (EMFILE) or buffers, accept fails at once until something closes:
-        // back off instead of spinning, as Go's net/http does.
-        TimeSpan backoff = TimeSpan.Zero;
-        while (!IsStopped)
-        {
-            Socket? client = null;
-            try
-            {
-                client = _listener.Accept();
-                backoff = TimeSpan.Zero;
-                InjectFault("accept");
-                client.NoDelay = Options.ConnectionOptions.NoDelay;
-                if (FirstBytesArrived(client))
-                {
-                    Interlocked.Increment(ref _handedOnAtAccept);
-                    OnFirstBytes(client, Options.HandshakeTimeout);
-                }
-                else
-                {
-                    _pending!.Add(client);
-                }
-            }
-            catch (Exception ex)
-            {
-                // Whatever it is (EMFILE, an OutOfMemoryException under a heap limit, a bug), it ends
-                // this connection: an exception escaping this thread would end the process.
-                client?.Dispose();
-                if (IsStopped)
-                {
-                    break;
-                }
-                RecordAcceptFailure(ex);
-                if (client is null)
-                {
-                    backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
-                    Thread.Sleep(backoff);
-                }
-            }
-        }
-    }
-
-    // A client speaks at once (rpyc's first request follows its connect), so its first bytes are
-    // often here by the time accept returns, or within the server's ReceiveSpin: such a connection
-    // goes straight to its thread (or the ForkingServer's hand-off) instead of through the pending
-    // connections' thread, one thread wake-up less on every connection. The poll lasts at most
-    // ReceiveSpin (0 by default: one look), so a silent peer holds up the next accept no longer
-    // than that, and still goes to the pending connections as before.
-    private bool FirstBytesArrived(Socket client)
-    {
-        long spin = (long)(Options.ConnectionOptions.ReceiveSpin.TotalSeconds * Stopwatch.Frequency);
-        long start = Stopwatch.GetTimestamp();
-        while (client.Available == 0)
-        {
-            if (Stopwatch.GetTimestamp() - start >= spin)
-            {
-                return false;
-            }
-            Thread.Yield();
-        }
-        return true;
-    }
 
     // Logging allocates, and may fail as the accept did (out of memory): the loop goes on regardless.
     private void RecordAcceptFailure(Exception ex)
@@ -267,9 +202,12 @@ public abstract class RpycServer : IDisposable
         }
     }
 
-    // On the accept thread or the pending connections' thread: it must not block, and nothing may escape it (one
-    // connection's failure, even out of memory, must not stop the others' first bytes).
-    private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout)
+    // On an accepting thread or the pending connections' thread: nothing may escape it (one
+    // connection's failure, even out of memory, must not stop the others' first bytes). It must not
+    // block, except with serveHere, where the accepting thread serves the connection itself.
+    private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout) => OnFirstBytes(client, firstFrameTimeout, serveHere: false);
+
+    private void OnFirstBytes(Socket client, TimeSpan firstFrameTimeout, bool serveHere)
     {
         try
         {
@@ -285,7 +223,14 @@ public abstract class RpycServer : IDisposable
                 return;
             }
             InjectFault("first-bytes");
-            OnAccepted(client, firstFrameTimeout);
+            if (serveHere)
+            {
+                ServeOnAcceptingThread(client, firstFrameTimeout);
+            }
+            else
+            {
+                OnAccepted(client, firstFrameTimeout);
+            }
         }
         catch (Exception ex)
         {
@@ -327,7 +272,7 @@ public abstract class RpycServer : IDisposable
         _listener.Dispose();
         _pending?.Dispose();
         OnStopping();
-        _acceptThread?.Join(TimeSpan.FromSeconds(5));
+        JoinAcceptors(TimeSpan.FromSeconds(5));
         _refused.Dispose();
         _silent.Dispose();
         _evicted.Dispose();

@@ -9,9 +9,10 @@ namespace Rpyc;
 
 /// <summary>
 /// Serves each connection on its own thread, as rpyc's <c>ThreadedServer</c> does. The service is
-/// created per connection by the factory, or shared when an instance is given. The thread starts
-/// when the connection's first bytes arrive: until then (at most
-/// <see cref="RpycServerOptions.HandshakeTimeout"/>) a connection costs only its descriptor.
+/// created per connection by the factory, or shared when an instance is given. A connection whose
+/// first bytes are there at accept is served by the thread that accepted it; one that is silent
+/// gets a thread when its first bytes arrive: until then (at most
+/// <see cref="RpycServerOptions.HandshakeTimeout"/>) it costs only its descriptor.
 /// </summary>
 /// <example>
 /// <code>
@@ -61,15 +62,7 @@ public sealed class ThreadedServer : RpycServer
     /// <inheritdoc />
     protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
-        string peer;
-        try
-        {
-            peer = client.RemoteEndPoint?.ToString() ?? "?";
-        }
-        catch (SocketException)
-        {
-            peer = "?";
-        }
+        string peer = PeerOf(client);
         // Counted from here, so MaxConnections holds while the thread starts.
         Interlocked.Increment(ref _served);
         try
@@ -80,6 +73,28 @@ public sealed class ThreadedServer : RpycServer
         {
             Interlocked.Decrement(ref _served);
             throw;
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override bool AcceptorsServe => true;
+
+    /// <inheritdoc />
+    private protected override void ServeOnAcceptingThread(Socket client, TimeSpan firstFrameTimeout)
+    {
+        Interlocked.Increment(ref _served);
+        Serve(client, PeerOf(client), firstFrameTimeout);
+    }
+
+    private static string PeerOf(Socket client)
+    {
+        try
+        {
+            return client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            return "?";
         }
     }
 
