@@ -187,6 +187,27 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void Close_UnreleasedProxies_ReportedReleasedAtCloseAndStillFailAsClosed()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions());
+        RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        var node = (Netref)connection.RootNetref.CallMethod("get_node")!;
+        node.GetAttr("value");
+        Assert.Equal((2L, 0L), (telemetry.GetStatistics().NetrefsCreated, telemetry.GetStatistics().NetrefsReleased));
+
+        // The root and the undisposed node: released by the close itself, not whenever a finalizer
+        // runs (they leave the finalization queue, so a collection need not promote them).
+        connection.Dispose();
+        Assert.Equal((2L, 2L), (telemetry.GetStatistics().NetrefsCreated, telemetry.GetStatistics().NetrefsReleased));
+        Assert.Equal(0, connection.LiveNetrefCount);
+
+        // A call fails as on any closed connection, and a late Dispose releases nothing twice.
+        Assert.ThrowsAny<RpycConnectionException>(() => node.GetAttr("value"));
+        node.Dispose();
+        Assert.Equal(2L, telemetry.GetStatistics().NetrefsReleased);
+    }
+
+    [Fact]
     public void Reset_AfterWarmup_StartsFromZero()
     {
         var telemetry = new RpycTelemetry();

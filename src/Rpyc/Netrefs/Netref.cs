@@ -87,9 +87,37 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
         if (MarkReleased())
         {
             GC.SuppressFinalize(this);
-            Connection.Netrefs.Forget(this, fromFinalizer: false);
-            Connection.ReleaseNow(this);
+            if (!Volatile.Read(ref _abandoned))
+            {
+                Connection.Netrefs.Forget(this, fromFinalizer: false);
+                Connection.ReleaseNow(this);
+            }
         }
+    }
+
+    // Set when the connection closed with this proxy unreleased: the peer dropped its table, so
+    // neither Dispose nor a finalizer has anything left to release. The proxy stays usable in the
+    // sense that a call fails as on any closed connection (RpycConnectionClosedException).
+    private bool _abandoned;
+
+    /// <summary>
+    /// The connection closed: takes the proxy off the finalization queue (a proxy left to its
+    /// finalizer survives a collection and is promoted; one root proxy per short connection made
+    /// every gen-0 collection of a connect-call-close client a gen-1 one). False when it was
+    /// already released or abandoned.
+    /// </summary>
+    internal bool Abandon()
+    {
+        lock (this)
+        {
+            if (_released || _abandoned)
+            {
+                return false;
+            }
+            _abandoned = true;
+        }
+        GC.SuppressFinalize(this);
+        return true;
     }
 
     private void ThrowIfReleased()

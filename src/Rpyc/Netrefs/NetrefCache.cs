@@ -76,11 +76,28 @@ internal sealed class NetrefCache(RpycConnection connection)
 
     public bool HasQueuedReleases => !_releases.IsEmpty;
 
+    // On teardown: every live proxy is abandoned (nothing left to release on a closed connection)
+    // and reported released to the observer now rather than whenever a finalizer would have run.
     public void Clear()
     {
+        List<Netref> live = [];
         lock (_proxies)
         {
+            foreach (WeakReference<Netref> weak in _proxies.Values)
+            {
+                if (weak.TryGetTarget(out Netref? proxy))
+                {
+                    live.Add(proxy);
+                }
+            }
             _proxies.Clear();
+        }
+        foreach (Netref proxy in live)
+        {
+            if (proxy.Abandon())
+            {
+                connection.Observer?.NetrefReleased(connection, proxy.IdPack.NamePack, proxy.IdPack.InstanceId);
+            }
         }
         _releases.Clear();
     }
