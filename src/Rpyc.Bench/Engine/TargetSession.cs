@@ -191,13 +191,16 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             new RunLimits(options.PerRun(options.NumConnections), max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
         {
             KeepSamples = options.KeepSamples,
-            // The warmup rule of the latency phase: the first run's connections go on until the
-            // JIT of both sides has been quiet for 0.5 s (a quiet 0.1 s comes before tier-1
-            // compiles begin, after the runtime's 100 ms call-counting delay); later runs' check
-            // it stays so. The first target measured settles the client too: 5-6 s of connections.
-            JitActivity = JitProbe.For(ServerProcessId),
+            // The warmup rule of the latency phase, in the first run: connections go on until the
+            // JIT of both sides has been quiet for 0.3 s (a quiet 0.1 s comes before tier-1
+            // compiles begin, after the runtime's 100 ms call-counting delay), for at most 3 s
+            // (the first target measured settles the client too, 5-6 s of connections to quiet;
+            // the latency phase's warmup settles whatever is left). Later runs meet settled code
+            // and warm with the count alone, as within 3 minutes the main job must.
+            JitActivity = _warmedOnce ? null : JitProbe.For(ServerProcessId),
             WarmupMinDuration = _warmedOnce ? TimeSpan.Zero : options.WarmupDuration / 5,
-            WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
+            WarmupQuietPeriod = TimeSpan.FromSeconds(0.3),
+            WarmupMaxDuration = TimeSpan.FromSeconds(3),
         }.Execute(cancellationToken));
         phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };

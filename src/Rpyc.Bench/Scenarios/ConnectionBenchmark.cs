@@ -29,11 +29,14 @@ public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimi
     /// <summary>How long <see cref="JitActivity"/> must stay still to end the warmup. Default 0.5 s.</summary>
     public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>The most time the warmup takes, if less than the phase's bound and 20 s; default <c>null</c>.</summary>
+    public TimeSpan? WarmupMaxDuration { get; init; }
+
     /// <inheritdoc />
     protected override ConnectionResult Run(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        (double warmupSeconds, bool? settled, long warmupFailures) = new WarmupRule(_limits, WarmupMinDuration, JitActivity, WarmupQuietPeriod).Run(() =>
+        (double warmupSeconds, bool? settled, long warmupFailures) = new WarmupRule(_limits, WarmupMinDuration, JitActivity, WarmupQuietPeriod) { MaxDuration = WarmupMaxDuration }.Run(() =>
         {
             using BenchClient client = target.Connect();
             client.Ping();

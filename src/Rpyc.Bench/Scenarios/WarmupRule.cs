@@ -8,6 +8,9 @@ namespace Rpyc.Bench;
 // interleaved runs was 1.5-2.5x that of the third, for Kestrel and the .NET RPyC server alike.
 internal readonly record struct WarmupRule(RunLimits Limits, TimeSpan MinDuration, Func<long>? JitActivity, TimeSpan QuietPeriod)
 {
+    /// <summary>A tighter bound than the phase's and 20 s, or <c>null</c>.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+
     // Returns how long the warmup took, with a JIT probe whether the JIT went quiet before the
     // bound, and how many warmup requests failed (a server that fails while warming is reported).
     public (double Seconds, bool? Settled, long Failures) Run(Func<bool> request, CancellationToken cancellationToken)
@@ -15,6 +18,7 @@ internal readonly record struct WarmupRule(RunLimits Limits, TimeSpan MinDuratio
         // A phase without a duration (InfiniteTimeSpan) still bounds its warmup.
         double phaseSeconds = Limits.MaxDuration == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : Limits.MaxDuration.TotalSeconds;
         double boundSeconds = JitActivity is null ? Math.Min(phaseSeconds, 10) : Math.Min(phaseSeconds, 20);
+        boundSeconds = MaxDuration is TimeSpan bound ? Math.Min(boundSeconds, bound.TotalSeconds) : boundSeconds;
         long start = Clock.Now;
         long deadline = start + Clock.FromSeconds(boundSeconds);
         long minimum = start + Clock.FromSeconds(Math.Min(MinDuration.TotalSeconds, boundSeconds));
