@@ -379,7 +379,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private IReadOnlyList<ScenarioResult> Scenarios(BenchTarget target, TimeSpan minimum, CancellationToken cancellationToken)
     {
         Settle();
-        var limits = new RunLimits(options.PerRun(options.ScenarioOperations), options.MaxPhaseDuration, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 2 };
+        // A quarter of the headline phases' minimum per scenario (8 of them per RPyC target): the
+        // decision figures are per-operation p50s of a few microseconds to milliseconds, and the
+        // main job must stay within 3 minutes from a fresh clone.
+        var limits = new RunLimits(options.PerRun(options.ScenarioOperations), options.MaxPhaseDuration, Math.Min(options.WarmupRequests, 20)) { MinDuration = minimum / 4 };
         IReadOnlyList<ScenarioResult> measured = new ScenarioBenchmark(target, options.Scenarios, limits).Execute(cancellationToken);
         if (_direct is null || cancellationToken.IsCancellationRequested)
         {
