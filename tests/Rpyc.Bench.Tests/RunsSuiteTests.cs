@@ -212,12 +212,22 @@ public class RunsSuiteTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => new SuiteOptions { TcpHost = "h", Endpoints = [new RemoteEndpoint("tcp_raw", "g", 1)] }.RemoteEndpoints());
     }
 
-    // A run of free consecutive ports: bound once to find them, then released.
+    // A run of free consecutive ports: bound once to find them, then released. Probed with
+    // SO_REUSEADDR, as the servers bind: ports left in TIME_WAIT by the suite's many loopback
+    // connections (the connection warmup makes thousands) are free for a server, and without it
+    // 50 probes in a row found none (a CI failure).
+    private static Socket Probe()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetRawSocketOption(1, 2, [1, 0, 0, 0]);
+        return socket;
+    }
+
     private static int FreePorts(int count)
     {
         for (int attempt = 0; attempt < 50; attempt++)
         {
-            using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            using Socket first = Probe();
             first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             int port = ((IPEndPoint)first.LocalEndPoint!).Port;
             if (port + count > 65535)
@@ -229,7 +239,7 @@ public class RunsSuiteTests(ITestOutputHelper output)
             {
                 for (int i = 1; i < count; i++)
                 {
-                    var next = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    Socket next = Probe();
                     more.Add(next);
                     next.Bind(new IPEndPoint(IPAddress.Loopback, port + i));
                 }
