@@ -212,36 +212,27 @@ public class RunsSuiteTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => new SuiteOptions { TcpHost = "h", Endpoints = [new RemoteEndpoint("tcp_raw", "g", 1)] }.RemoteEndpoints());
     }
 
-    // A run of free consecutive ports: bound once to find them, then released. Probed with
-    // SO_REUSEADDR, as the servers bind: ports left in TIME_WAIT by the suite's many loopback
-    // connections (the connection warmup makes thousands) are free for a server, and without it
-    // 50 probes in a row found none (a CI failure).
-    private static Socket Probe()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.SetRawSocketOption(1, 2, [1, 0, 0, 0]);
-        return socket;
-    }
-
+    // A run of free consecutive ports below the kernel's ephemeral range. Inside that range the
+    // suite's own client connections hold ports in TIME_WAIT, and a client's TIME_WAIT blocks a
+    // server's bind even with SO_REUSEADDR (Linux wants the option on both sockets), so probing
+    // there failed in CI ("no free consecutive ports" after thousands of warmup connections).
+    // Below the range only listeners can sit, and each candidate is bound once to check.
     private static int FreePorts(int count)
     {
-        for (int attempt = 0; attempt < 50; attempt++)
+        int ephemeralLow = EphemeralLow();
+        int low = Math.Max(1024, ephemeralLow - 12_000);
+        for (int attempt = 0; attempt < 200; attempt++)
         {
-            using Socket first = Probe();
-            first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)first.LocalEndPoint!).Port;
-            if (port + count > 65535)
-            {
-                continue;
-            }
-            var more = new List<Socket>();
+            int port = Random.Shared.Next(low, ephemeralLow - count);
+            var bound = new List<Socket>();
             try
             {
-                for (int i = 1; i < count; i++)
+                for (int i = 0; i < count; i++)
                 {
-                    Socket next = Probe();
-                    more.Add(next);
-                    next.Bind(new IPEndPoint(IPAddress.Loopback, port + i));
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    bound.Add(socket);
+                    socket.SetRawSocketOption(1, 2, [1, 0, 0, 0]); // SO_REUSEADDR, as the servers bind
+                    socket.Bind(new IPEndPoint(IPAddress.Loopback, port + i));
                 }
                 return port;
             }
@@ -250,10 +241,18 @@ public class RunsSuiteTests(ITestOutputHelper output)
             }
             finally
             {
-                more.ForEach(s => s.Dispose());
+                bound.ForEach(s => s.Dispose());
             }
         }
         throw new InvalidOperationException("no free consecutive ports");
+    }
+
+    private static int EphemeralLow()
+    {
+        const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
+        return File.Exists(RangeFile) && int.TryParse(File.ReadAllText(RangeFile).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out int low) && low > 2048
+            ? low
+            : 32768;
     }
 
     private sealed class SyncProgress(Action<SuiteProgress> report) : IProgress<SuiteProgress>
