@@ -47,7 +47,12 @@ public abstract partial class RpycServer
     /// <param name="firstFrameTimeout">What is left of the handshake timeout for the first frame.</param>
     private protected virtual void ServeOnAcceptingThread(Socket client, TimeSpan firstFrameTimeout) => OnAccepted(client, firstFrameTimeout);
 
-    private void StartAcceptor()
+    /// <param name="refill">
+    /// Started because the last idle accepting thread took a connection: only if none is idle yet
+    /// when it runs. Threads that finished their connections may have become idle meanwhile, and
+    /// starting one more then would leave MaxIdleAcceptors + 1 (a CI failure after a burst).
+    /// </param>
+    private void StartAcceptor(bool refill = false)
     {
         var thread = new Thread(AcceptLoop) { IsBackground = true, Name = $"rpyc-accept:{Port}" };
         lock (_acceptorsGate)
@@ -56,8 +61,19 @@ public abstract partial class RpycServer
             {
                 return;
             }
+            if (refill)
+            {
+                // 0 -> 1 atomically: a thread going back to idle increments without this lock.
+                if (Interlocked.CompareExchange(ref _idleAcceptors, 1, 0) != 0)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref _idleAcceptors);
+            }
             _acceptors.Add(thread);
-            Interlocked.Increment(ref _idleAcceptors);
             // Under the lock, so Stop never finds one in the list that it cannot join yet.
             thread.Start();
         }
@@ -81,7 +97,7 @@ public abstract partial class RpycServer
                 // started, by the thread pool, off this connection's path.
                 if (Interlocked.Decrement(ref _idleAcceptors) == 0)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartAcceptor(), this, preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(static server => server.StartAcceptor(refill: true), this, preferLocal: false);
                 }
                 OnFirstBytes(serveHere, Options.HandshakeTimeout, serveHere: true);
                 if (Interlocked.Increment(ref _idleAcceptors) > MaxIdleAcceptors)
