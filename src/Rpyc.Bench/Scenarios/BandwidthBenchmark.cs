@@ -27,6 +27,15 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
     /// </summary>
     public TimeSpan WarmupMinDuration { get; init; }
 
+    /// <summary>
+    /// The least time the first size's upload, the connection's first transfers, warms, when that is
+    /// longer than <see cref="WarmupMinDuration"/>. A new connection's first thousand or so calls are
+    /// not its steady state: a ForkingServer worker is a new process whose first calls load
+    /// libraries and whose first collection comes then, and the scheduler has not yet placed the
+    /// client's and server's threads. Default 0.
+    /// </summary>
+    public TimeSpan ConnectionWarmupMinDuration { get; init; }
+
     /// <summary>As <see cref="LatencyBenchmark.JitActivity"/>: warm each size until the JIT has been quiet for <see cref="WarmupQuietPeriod"/>.</summary>
     public Func<long>? JitActivity { get; init; }
 
@@ -54,17 +63,18 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
                 break;
             }
             byte[] data = Payload.Create(size);
-            upload.Add(Measure(size, true, () => client.Upload(data), cancellationToken));
+            TimeSpan warmup = upload.Count == 0 && ConnectionWarmupMinDuration > WarmupMinDuration ? ConnectionWarmupMinDuration : WarmupMinDuration;
+            upload.Add(Measure(size, true, warmup, () => client.Upload(data), cancellationToken));
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
-            download.Add(Measure(size, false, () => client.Download(size), cancellationToken));
+            download.Add(Measure(size, false, WarmupMinDuration, () => client.Download(size), cancellationToken));
         }
         return new BandwidthResult { Name = Name, Upload = upload, Download = download };
     }
 
-    private BandwidthSizeResult Measure(int size, bool isUpload, Action transfer, CancellationToken cancellationToken)
+    private BandwidthSizeResult Measure(int size, bool isUpload, TimeSpan warmupMinDuration, Action transfer, CancellationToken cancellationToken)
     {
         LatencyRecorder? into = null;
         if (Into is not null && !Into.TryGetValue((size, isUpload), out into))
@@ -79,7 +89,7 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
             return true;
         }, _limits)
         {
-            WarmupMinDuration = WarmupMinDuration,
+            WarmupMinDuration = warmupMinDuration,
             JitActivity = JitActivity,
             WarmupQuietPeriod = WarmupQuietPeriod,
             Into = into,
