@@ -255,7 +255,7 @@ public class ServerTransferBenchmarks
     private byte[] _download = null!;
 
     /// <summary>Payload bytes.</summary>
-    [Params(100 * 1024, BenchmarkData.OneMiB, 8 * BenchmarkData.OneMiB, 64 * BenchmarkData.OneMiB)]
+    [Params(10 * 1024, 100 * 1024, BenchmarkData.OneMiB, 8 * BenchmarkData.OneMiB, 64 * BenchmarkData.OneMiB)]
     public int Size { get; set; }
 
     [GlobalSetup]
