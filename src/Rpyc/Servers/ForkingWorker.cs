@@ -128,6 +128,7 @@ public static class ForkingWorker
             // The server stopped before giving this worker a connection.
             return 0;
         }
+        LoopbackPlacement.MoveOffPeerCpu(client);
         TimeSpan firstFrame = parsed.HandshakeTimeout;
         RpycConnection? accepted = tls is null ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);
         if (accepted is null)
