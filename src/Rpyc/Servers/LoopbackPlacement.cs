@@ -64,9 +64,16 @@ internal static partial class LoopbackPlacement
         {
             return false;
         }
+        t_movedTo = sched_getcpu();
         sched_setaffinity(0, CpuSetBytes, allowed);
         return true;
     }
+
+    [ThreadStatic]
+    private static int t_movedTo;
+
+    /// <summary>The CPU this thread's last move took it to, before its affinity was widened again (tests).</summary>
+    internal static int LastMovedTo => t_movedTo;
 
     /// <summary>The CPU the calling thread runs on now (tests).</summary>
     internal static int CurrentCpu() => sched_getcpu();
