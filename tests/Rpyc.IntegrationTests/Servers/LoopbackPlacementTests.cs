@@ -15,12 +15,8 @@ public class LoopbackPlacementTests
         Assert.True(Environment.ProcessorCount >= 2, "needs two CPUs");
         (bool moved, int before, int after, bool widened) = OnOwnThread(() =>
         {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            client.Connect(listener.LocalEndPoint!);
-            using Socket accepted = listener.Accept();
+            using var pair = new ConnectedPair();
+            (Socket client, Socket accepted) = (pair.Client, pair.Accepted);
             // Up to a few tries: the scheduler may move this thread between widening its affinity
             // and the check, and then there is nothing to move.
             for (int attempt = 0; ; attempt++)
@@ -53,12 +49,8 @@ public class LoopbackPlacementTests
         Assert.True(Environment.ProcessorCount >= 2, "needs two CPUs");
         bool moved = OnOwnThread(() =>
         {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            client.Connect(listener.LocalEndPoint!);
-            using Socket accepted = listener.Accept();
+            using var pair = new ConnectedPair();
+            (Socket client, Socket accepted) = (pair.Client, pair.Accepted);
             Assert.True(LoopbackPlacement.SetAffinity(1));
             client.Send([1]);
             Assert.Equal(1, accepted.Receive(new byte[1]));
@@ -69,6 +61,30 @@ public class LoopbackPlacementTests
             return pinnedAlone || LoopbackPlacement.MoveOffPeerCpu(accepted);
         });
         Assert.False(moved);
+    }
+
+    // A client socket and the server side it connected to, over 127.0.0.1.
+    private sealed class ConnectedPair : IDisposable
+    {
+        public ConnectedPair()
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            Client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            Client.Connect(listener.LocalEndPoint!);
+            Accepted = listener.Accept();
+        }
+
+        public Socket Client { get; }
+
+        public Socket Accepted { get; }
+
+        public void Dispose()
+        {
+            Accepted.Dispose();
+            Client.Dispose();
+        }
     }
 
     private static T OnOwnThread<T>(Func<T> body)
