@@ -16,6 +16,12 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // Slack on top of each phase's own bounds before a stalled server's requests are cut.
     private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(2);
     private readonly PhaseGuard _guard = new();
+
+    // The phases whose figures are single-stream latencies and their tails (connect, ping, each
+    // transfer): the resource and placement samplers hold still while they are measured (see
+    // SamplerGate). The concurrent phase, where the RSS and CPU peaks are, keeps them.
+    private static readonly HashSet<string> s_quietPhases = ["connection", "latency", "bandwidth"];
+    private readonly SamplerGate _samplerGate = new();
     private ServerHost? _host;
     private DelayRelay? _relay;
     private BenchTarget? _target;
@@ -61,10 +67,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             BenchTarget target = _guard.Wrap(EnsureStarted(report));
             ServerHost? host = _host;
             int[] serverPids = ServerProcessId is int pid ? [pid] : [];
-            ResourceSampler? serverSampler = ServerProcessId is int spid ? new ResourceSampler(spid, includeDescendants: true) : null;
-            var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false);
+            ResourceSampler? serverSampler = ServerProcessId is int spid ? new ResourceSampler(spid, includeDescendants: true, gate: _samplerGate) : null;
+            var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false, gate: _samplerGate);
             MachineNoise noiseProbe = MachineNoise.Start(Environment.ProcessId, serverPids);
-            using ThreadPlacement? seen = placement.Mode == CpuPlacementMode.None ? new ThreadPlacement(Environment.ProcessId, ServerProcessId) : null;
+            using ThreadPlacement? seen = placement.Mode == CpuPlacementMode.None ? new ThreadPlacement(Environment.ProcessId, ServerProcessId, gate: _samplerGate) : null;
             try
             {
                 if (Info.Client == TargetClient.Python)
@@ -581,6 +587,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }
         report(phase);
         _guard.Begin(budget);
+        using IDisposable? quiet = s_quietPhases.Contains(phase) ? _samplerGate.Pause() : null;
         try
         {
             return run();

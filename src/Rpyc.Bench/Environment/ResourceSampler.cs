@@ -14,6 +14,7 @@ public sealed class ResourceSampler : IDisposable
     private readonly TimeSpan _interval;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _stop = new();
+    private readonly SamplerGate? _gate;
     private readonly long _startTicks;
     private readonly double _startCpu;
     private double _lastCpu;
@@ -28,8 +29,10 @@ public sealed class ResourceSampler : IDisposable
     /// <param name="pid">The process.</param>
     /// <param name="includeDescendants">Add the CPU and memory of its descendants (and of reaped children).</param>
     /// <param name="interval">Time between samples; default 100 ms.</param>
-    public ResourceSampler(int pid, bool includeDescendants, TimeSpan? interval = null)
+    /// <param name="gate">Holds the sampling while a quiet phase is measured; none by default.</param>
+    public ResourceSampler(int pid, bool includeDescendants, TimeSpan? interval = null, SamplerGate? gate = null)
     {
+        _gate = gate;
         _pid = pid;
         _includeDescendants = includeDescendants;
         _interval = interval ?? TimeSpan.FromMilliseconds(100);
@@ -69,7 +72,7 @@ public sealed class ResourceSampler : IDisposable
 
     private void Loop()
     {
-        while (!_stop.Wait(_interval))
+        while (!_stop.Wait(_interval) && (_gate is null || _gate.WaitWhilePaused(_stop)))
         {
             Sample();
         }
@@ -163,81 +166,5 @@ public sealed class ResourceSampler : IDisposable
     {
         Stop();
         _stop.Dispose();
-    }
-}
-
-// One /proc/<pid>/stat line: fields after the ")" of the command name (proc(5)).
-internal readonly record struct ProcStat(int Pid, int ParentPid, double UserSeconds, double SystemSeconds, double ChildrenUserSeconds, double ChildrenSystemSeconds, long RssBytes)
-{
-    // USER_HZ is 100 on every Linux ABI .NET runs on.
-    private const double ClockTicksPerSecond = 100;
-
-    public static bool TryRead(int pid, out ProcStat stat)
-    {
-        stat = default;
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-        int close = text.LastIndexOf(')');
-        if (close < 0)
-        {
-            return false;
-        }
-        string[] f = text[(close + 2)..].Split(' ');
-        // f[0] = state (field 3), f[1] = ppid (4), f[11..14] = utime, stime, cutime, cstime (14-17), f[21] = rss pages (24).
-        if (f.Length < 22)
-        {
-            return false;
-        }
-        stat = new ProcStat(
-            pid,
-            int.Parse(f[1], CultureInfo.InvariantCulture),
-            long.Parse(f[11], CultureInfo.InvariantCulture) / ClockTicksPerSecond,
-            long.Parse(f[12], CultureInfo.InvariantCulture) / ClockTicksPerSecond,
-            long.Parse(f[13], CultureInfo.InvariantCulture) / ClockTicksPerSecond,
-            long.Parse(f[14], CultureInfo.InvariantCulture) / ClockTicksPerSecond,
-            long.Parse(f[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize);
-        return true;
-    }
-
-    public static List<ProcStat> Descendants(int root)
-    {
-        var all = new List<ProcStat>();
-        try
-        {
-            foreach (string dir in Directory.EnumerateDirectories("/proc"))
-            {
-                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != root && TryRead(pid, out ProcStat stat))
-                {
-                    all.Add(stat);
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-        var result = new List<ProcStat>();
-        var parents = new HashSet<int> { root };
-        bool grew = true;
-        while (grew)
-        {
-            grew = false;
-            foreach (ProcStat stat in all)
-            {
-                if (!parents.Contains(stat.Pid) && parents.Contains(stat.ParentPid))
-                {
-                    parents.Add(stat.Pid);
-                    result.Add(stat);
-                    grew = true;
-                }
-            }
-        }
-        return result;
     }
 }

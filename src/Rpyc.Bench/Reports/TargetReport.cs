@@ -166,7 +166,7 @@ public sealed class RunMetadata
 
 /// <summary>The placement of a run.</summary>
 /// <param name="Choice">The placement chosen.</param>
-/// <param name="Observed">With placement left to the scheduler: per target, the CPUs its client and server threads were seen on.</param>
+/// <param name="Observed">With placement left to the scheduler: per target, the CPUs its client and server threads were seen on (sampled outside the quiet phases, see <see cref="SamplerGate"/>).</param>
 public sealed record PlacementInfo(CpuPlacement Choice, IReadOnlyDictionary<string, ObservedPlacement> Observed);
 
 /// <summary>The network of a run.</summary>
