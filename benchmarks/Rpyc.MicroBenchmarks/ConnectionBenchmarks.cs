@@ -58,11 +58,26 @@ internal sealed class ServerRig : IDisposable
     private readonly PyTuple _rootRef;
 
     public ServerRig()
+        : this(getRootFirst: true)
+    {
+    }
+
+    private ServerRig(bool getRootFirst)
     {
         _server = new RpycConnection(_transport, new RpycConnectOptions { MaxFrameLength = ClientRig.MaxFrameLength, MemoryBudget = new RpycMemoryBudget(ClientRig.OwnBudget) }, new MicroService(), version: null);
-        Message reply = Serve(Encode(0, new PyTuple((long)HandlerId.GetRoot, new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty))));
-        _rootRef = new PyTuple(BoxLabel.LocalRefBoxed, ((PyTuple)reply.Args!)[1]);
+        _rootRef = PyTuple.Empty;
+        if (getRootFirst)
+        {
+            Message reply = Serve(GetRootRequest);
+            _rootRef = new PyTuple(BoxLabel.LocalRefBoxed, ((PyTuple)reply.Args!)[1]);
+        }
     }
+
+    /// <summary>The GETROOT request frame a client sends first.</summary>
+    public static byte[] GetRootRequest { get; } = Encode(0, new PyTuple((long)HandlerId.GetRoot, new PyTuple(BoxLabel.ValueBoxed, PyTuple.Empty)));
+
+    /// <summary>A new server connection that has served nothing yet (its requests are the caller's, made by another rig).</summary>
+    public static ServerRig Fresh() => new(getRootFirst: false);
 
     /// <summary>A CALLATTR request frame on the server's root.</summary>
     public byte[] CallAttr(string name, params object?[] args)
@@ -149,6 +164,45 @@ public class PingBenchmarks
     /// <summary>The server: read the request, dispatch it to the service, send the reply.</summary>
     [Benchmark]
     public bool Server_Ping() => _server.ServeOne(_ping);
+}
+
+/// <summary>
+/// Allocation per connection lifetime on each side: open, GETROOT, one <c>root.ping()</c>, close.
+/// What a connection keeps of its own (buffers, tables, queues) is garbage once it closes, and a
+/// connect + first call benchmark's client and server collect it every few hundred connections:
+/// those collections are where that benchmark's p99 lay (issue 11, goal 1).
+/// </summary>
+/// <example>dotnet run -c Release --project benchmarks/Rpyc.MicroBenchmarks -- --filter '*ConnectionLifetimeBenchmarks*' --job short</example>
+[MemoryDiagnoser]
+public class ConnectionLifetimeBenchmarks
+{
+    private static readonly object s_pong = new PyTuple(BoxLabel.ValueBoxed, "pong");
+    private byte[] _ping = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var rig = new ServerRig();
+        _ping = rig.CallAttr("ping");
+        ClientRig.Check(Client_OpenPingClose() is "pong", "ping");
+        ClientRig.Check(Server_OpenPingClose(), "ping");
+    }
+
+    /// <summary>The client: connect (the root's netref comes with the first reply), ping, close.</summary>
+    [Benchmark]
+    public object? Client_OpenPingClose()
+    {
+        using var client = new ClientRig { CallAttrReply = s_pong };
+        return client.Root.CallMethod("ping");
+    }
+
+    /// <summary>The server: a new connection serves GETROOT and ping, then closes.</summary>
+    [Benchmark]
+    public bool Server_OpenPingClose()
+    {
+        using ServerRig server = ServerRig.Fresh();
+        return server.ServeOne(ServerRig.GetRootRequest) && server.ServeOne(_ping);
+    }
 }
 
 /// <summary>

@@ -413,12 +413,15 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         _transport.Dispose();
         lock (_sync)
         {
-            Exception error = ClosedError();
-            foreach (PendingReply pending in _pending.Values)
+            if (_pending.Count > 0)
             {
-                pending.Fail(error);
+                Exception error = ClosedError();
+                foreach (PendingReply pending in _pending.Values)
+                {
+                    pending.Fail(error);
+                }
+                _pending.Clear();
             }
-            _pending.Clear();
             if (!_readerBusy)
             {
                 // No reader holds the receive buffers, and none will read again (the connection is
@@ -428,6 +431,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
             }
             Monitor.PulseAll(_sync);
         }
+        ReturnSendBuffers();
         LocalObjects.Clear();
         Netrefs.Clear();
         if (_localRoot is RpycService service)
