@@ -314,7 +314,11 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private const int PingConnections = 3;
 
     // A connection after the first in a run: its thread and caches warm, the JIT already quiet.
-    private static readonly TimeSpan s_connectionRewarm = TimeSpan.FromSeconds(0.03);
+    // 0.1 s, not less: a new loopback connection's two threads start on one CPU (the wake-ups of
+    // its first calls put them there), and the scheduler takes 30-60 ms to split them. Its first
+    // 1,000-2,000 pings ran at the one-CPU level (29 us against 18 split, a ThreadedServer and a
+    // ForkingServer alike; with the two sides pinned to separate CPUs there was no such start).
+    private static readonly TimeSpan s_connectionRewarm = TimeSpan.FromSeconds(0.1);
 
     private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = 0)
     {
