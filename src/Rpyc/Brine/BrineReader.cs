@@ -141,6 +141,14 @@ internal ref struct BrineReader
         _reader.Advance(length);
         try
         {
+            if (length <= BrineStrings.MaxLength)
+            {
+                // A name: decoded on the stack and looked up, so a repeated one allocates nothing.
+                Span<byte> bytes = stackalloc byte[BrineStrings.MaxLength];
+                slice.CopyTo(bytes);
+                Span<char> chars = stackalloc char[BrineStrings.MaxLength];
+                return BrineStrings.Get(chars[..s_strictUtf8.GetChars(bytes[..length], chars)]);
+            }
             return s_strictUtf8.GetString(slice);
         }
         catch (DecoderFallbackException ex)
@@ -171,6 +179,10 @@ internal ref struct BrineReader
             throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} takes the message past its limit of {_maxItems} items (BrineLimits.MaxItems)");
         }
         _items += count;
+        if (count == 2)
+        {
+            return ReadPair();
+        }
         var items = new object?[count];
         for (int i = 0; i < items.Length; i++)
         {
@@ -178,6 +190,23 @@ internal ref struct BrineReader
         }
         _depth--;
         return PyTuple.Wrap(items);
+    }
+
+    // A boxed empty tuple, (label, ()), is the args and the kwargs of nearly every call: two tuples
+    // of 64 B each per CALLATTR. Tuples are immutable, so those pairs are made once.
+    private static readonly PyTuple[] s_smallIntWithEmpty = Enumerable.Range(0, 16).Select(i => PyTuple.Wrap([s_immediateInts[i - BrineTag.ImmIntMin], PyTuple.Empty])).ToArray();
+
+    // The two items of a 2-tuple, read before its array is made so a (label, ()) needs none.
+    private PyTuple ReadPair()
+    {
+        object? first = Read();
+        object? second = Read();
+        _depth--;
+        if (ReferenceEquals(second, PyTuple.Empty) && first is long small && small >= 0 && small < s_smallIntWithEmpty.Length)
+        {
+            return s_smallIntWithEmpty[small];
+        }
+        return PyTuple.Wrap([first, second]);
     }
 
     private void Enter()
