@@ -16,11 +16,6 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // Slack on top of each phase's own bounds before a stalled server's requests are cut.
     private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(2);
     private readonly PhaseGuard _guard = new();
-
-    // The phases whose figures are single-stream latencies and their tails (connect, ping, each
-    // transfer): the resource and placement samplers hold still while they are measured (see
-    // SamplerGate). The concurrent phase, where the RSS and CPU peaks are, keeps them.
-    private static readonly HashSet<string> s_quietPhases = ["connection", "latency", "bandwidth"];
     private readonly SamplerGate _samplerGate = new();
     private ServerHost? _host;
     private DelayRelay? _relay;
@@ -193,7 +188,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         TimeSpan warmupBound = max < TimeSpan.FromSeconds(20) ? max : TimeSpan.FromSeconds(20);
         TimeSpan sizeBound = options.MaxSizeDuration + (options.MaxSizeDuration < TimeSpan.FromSeconds(10) ? options.MaxSizeDuration : TimeSpan.FromSeconds(10));
         Settle();
-        phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
+        phases.Connection = QuietStep(errors, "connection", max + s_grace, report, Cancelled, () => new ConnectionBenchmark($"{Info.Name} connection", target,
             new RunLimits(options.PerRun(options.NumConnections), max, Math.Min(5, options.NumConnections)) { MinDuration = minimum })
         {
             KeepSamples = options.KeepSamples,
@@ -208,9 +203,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             WarmupQuietPeriod = TimeSpan.FromSeconds(0.3),
             WarmupMaxDuration = TimeSpan.FromSeconds(3),
         }.Execute(cancellationToken));
-        phases.Latency = Step(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
+        phases.Latency = QuietStep(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };
-        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled,
+        phases.Bandwidth = QuietStep(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled,
             () => Bandwidth(target, minimum, cancellationToken));
         _bandwidthWarmed |= phases.Bandwidth is not null;
         phases.Concurrent = Step(errors, "concurrent", max + s_grace, report, Cancelled, () => new ConcurrentBenchmark($"{Info.Name} concurrent", target, options.NumConcurrentClients, options.RequestsPerClient)
@@ -440,7 +435,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             throw new InvalidOperationException($"{Info.Name}: its client does not time itself.");
         }
         Settle();
-        phases.Connection = Step(errors, "connection", max + s_grace, report, Cancelled, () =>
+        phases.Connection = QuietStep(errors, "connection", max + s_grace, report, Cancelled, () =>
         {
             SelfTimedBatch batch = timing.TimeConnections(options.PerRun(options.NumConnections), TimeSpan.Zero);
             LatencyRecorder recorder = Recorder(batch);
@@ -456,7 +451,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 FirstError = batch.FirstError,
             };
         });
-        phases.Latency = Step(errors, "latency", (2 * max) + s_grace, report, Cancelled, () =>
+        phases.Latency = QuietStep(errors, "latency", (2 * max) + s_grace, report, Cancelled, () =>
             new SelfTimedLatencyBenchmark($"{Info.Name} latency", timing, "ping",
                 new RunLimits(options.PerRun(Math.Max(options.NumRequests, 2000)), max, options.WarmupRequests))
             {
@@ -464,7 +459,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 JitActivity = JitProbe.For(ServerProcessId),
                 KeepSamples = options.KeepSamples,
             }.Execute(cancellationToken));
-        phases.Bandwidth = Step(errors, "bandwidth", (2 * options.PayloadSizes.Count * 2 * options.MaxSizeDuration) + s_grace, report, Cancelled, () =>
+        phases.Bandwidth = QuietStep(errors, "bandwidth", (2 * options.PayloadSizes.Count * 2 * options.MaxSizeDuration) + s_grace, report, Cancelled, () =>
         {
             BandwidthSizeResult Size(string direction, int size)
             {
@@ -582,6 +577,18 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
 
     // One benchmark, cut by the guard past its budget; an exception (e.g. the connect of a warm
     // client failing) is kept as the step's error.
+    // A phase whose figures are single-stream latencies and their tails (connect, ping, each
+    // transfer): the resource and placement samplers hold still while it is measured (see
+    // SamplerGate). The concurrent phase, where the RSS and CPU peaks are, keeps them.
+    private T? QuietStep<T>(List<string> errors, string phase, TimeSpan budget, Action<string> report, Func<bool> cancelled, Func<T> run)
+        where T : class
+    {
+        using (_samplerGate.Pause())
+        {
+            return Step(errors, phase, budget, report, cancelled, run);
+        }
+    }
+
     private T? Step<T>(List<string> errors, string phase, TimeSpan budget, Action<string> report, Func<bool> cancelled, Func<T> run)
         where T : class
     {
@@ -591,7 +598,6 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }
         report(phase);
         _guard.Begin(budget);
-        using IDisposable? quiet = s_quietPhases.Contains(phase) ? _samplerGate.Pause() : null;
         try
         {
             return run();
