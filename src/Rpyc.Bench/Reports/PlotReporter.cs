@@ -140,7 +140,10 @@ public static class PlotReporter
         }
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, targets.Length).Select(i => (double)i).ToArray(), targets.Select(t => t.Name).ToArray());
-        axis.Apply(plot, top);
+        // Room above the bars for the legend in the upper left (a 16 px frame and a 24 px row per
+        // series, of a ~520 px data area): without it the legend hid the tops and error bars of the
+        // first targets whenever they were the tallest (10-client throughput of the RPyC servers).
+        axis.Apply(plot, top, reserveFraction: (26.0 + (24.0 * series.Length)) / 520);
         plot.Axes.SetLimitsX(-0.6, targets.Length - 0.4);
         plot.YLabel(axis.Log ? $"{yLabel}, log scale" : yLabel);
         plot.ShowLegend(Alignment.UpperLeft);
@@ -241,7 +244,8 @@ public static class PlotReporter
 
         public double Map(double value) => Log ? Math.Log10(Math.Max(value, Floor)) : value;
 
-        public void Apply(Plot plot, double top)
+        // reserveFraction: the share of the height to leave free above the highest value.
+        public void Apply(Plot plot, double top, double reserveFraction = 0)
         {
             if (Log)
             {
@@ -251,11 +255,11 @@ public static class PlotReporter
                     IntegerTicksOnly = true,
                     LabelFormatter = y => Label(Math.Pow(10, y)),
                 };
-                plot.Axes.SetLimitsY(Base, Math.Ceiling(top + 0.15));
+                plot.Axes.SetLimitsY(Base, Math.Max(Math.Ceiling(top + 0.15), Base + ((top + 0.15 - Base) / (1 - reserveFraction))));
             }
             else
             {
-                plot.Axes.SetLimitsY(0, top > 0 ? top * 1.12 : 1);
+                plot.Axes.SetLimitsY(0, top > 0 ? top * 1.12 / (1 - reserveFraction) : 1);
             }
         }
 
