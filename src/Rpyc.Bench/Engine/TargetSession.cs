@@ -119,7 +119,11 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         };
         if (partial.TotalFailures > 0)
         {
-            errors.Add($"{partial.TotalFailures} requests or connections failed; first: {FirstError(partial)}");
+            // The server's own account (a refusal, a worker's crash) goes with the client's, since
+            // the client only sees a reset or a closed connection.
+            string stderr = _host?.StandardErrorTail ?? "";
+            errors.Add($"{partial.TotalFailures} requests or connections failed; first: {FirstError(partial)}"
+                + (stderr.Length > 0 ? $"; the server's last stderr lines: {stderr}" : ""));
         }
         if (phases.Latency is { WarmupFailures: > 0 })
         {
