@@ -57,10 +57,18 @@ internal static partial class FdPassing
     }
 
     /// <summary>Sends <paramref name="passed"/>'s descriptor with one marker byte over <paramref name="channel"/>.</summary>
-    public static unsafe void Send(Socket channel, Socket passed)
+    /// <exception cref="ObjectDisposedException">Either socket is closed (a worker that exited: its channel is disposed).</exception>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static void Send(Socket channel, Socket passed)
     {
         EnsureSupported();
-        int fd = (int)passed.SafeHandle.DangerousGetHandle();
+        using var channelFd = new HeldDescriptor(channel);
+        using var passedFd = new HeldDescriptor(passed);
+        SendDescriptor(channel, channelFd.Fd, passedFd.Fd);
+    }
+
+    private static unsafe void SendDescriptor(Socket channel, int channelFd, int fd)
+    {
         byte marker = (byte)'F';
         byte* control = stackalloc byte[CmsgSpace(sizeof(int))];
         new Span<byte>(control, CmsgSpace(sizeof(int))).Clear();
@@ -70,7 +78,6 @@ internal static partial class FdPassing
         *(int*)(control + CmsgHeaderLength) = fd;
         var iov = new IoVec { Base = (IntPtr)(&marker), Length = 1 };
         var message = new MsgHdr { Iov = (IntPtr)(&iov), IovLength = 1, Control = (IntPtr)control, ControlLength = (nuint)CmsgSpace(sizeof(int)) };
-        int channelFd = (int)channel.SafeHandle.DangerousGetHandle();
         while (true)
         {
             if (sendmsg(channelFd, ref message, 0) >= 0)
@@ -91,12 +98,18 @@ internal static partial class FdPassing
     }
 
     /// <summary>Waits for a descriptor on <paramref name="channel"/>; <c>null</c> when the sender closed the channel.</summary>
-    public static unsafe Socket? Receive(Socket channel)
+    /// <exception cref="ObjectDisposedException">The channel is closed.</exception>
+    public static Socket? Receive(Socket channel)
     {
         EnsureSupported();
+        using var channelFd = new HeldDescriptor(channel);
+        return ReceiveDescriptor(channel, channelFd.Fd);
+    }
+
+    private static unsafe Socket? ReceiveDescriptor(Socket channel, int channelFd)
+    {
         byte marker = 0;
         byte* control = stackalloc byte[CmsgSpace(sizeof(int))];
-        int channelFd = (int)channel.SafeHandle.DangerousGetHandle();
         while (true)
         {
             new Span<byte>(control, CmsgSpace(sizeof(int))).Clear();
@@ -126,5 +139,27 @@ internal static partial class FdPassing
             int fd = *(int*)(control + CmsgHeaderLength);
             return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
         }
+    }
+
+    // A socket's descriptor number, kept open while a system call uses it. DangerousGetHandle alone
+    // returns a closed socket's old number, which the process may already have given to a new
+    // descriptor (Unix reuses the lowest free one at once): a send would then go to whatever owns
+    // that number now, another worker's channel for instance, and report success. DangerousAddRef
+    // throws ObjectDisposedException for a closed socket and defers a concurrent close until release.
+    private readonly ref struct HeldDescriptor
+    {
+        private readonly SafeSocketHandle _handle;
+
+        public HeldDescriptor(Socket socket)
+        {
+            _handle = socket.SafeHandle;
+            bool added = false;
+            _handle.DangerousAddRef(ref added);
+            Fd = (int)_handle.DangerousGetHandle();
+        }
+
+        public int Fd { get; }
+
+        public void Dispose() => _handle.DangerousRelease();
     }
 }

@@ -31,6 +31,9 @@ public sealed partial class ForkingServer : RpycServer
     private readonly Socket _control;
     private readonly BlockingCollection<Worker> _ready = new();
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
+    // Held while a worker process is started and listed in _workers, and while a control
+    // connection or an exit looks a worker up there: see StartWorker.
+    private readonly object _registry = new();
     private readonly ConcurrentDictionary<int, Worker> _serving = new();
     // Clients whose first bytes arrived, in order, for the hand-off thread to give to workers.
     private readonly BlockingCollection<Socket> _handOffs = new();
@@ -56,7 +59,11 @@ public sealed partial class ForkingServer : RpycServer
         _tlsSettings = Options.Tls is null ? null : new Transport.ServerTls(Options.Tls).Serialize();
         _target = _forking.PrestartedWorkers;
         _shrinkTimer = new Timer(OnShrinkTimer);
-        _workersBusy = new BurstLog($"port {Port}: ", "refused", () => $"all MaxWorkers ({_forking.MaxWorkers}) worker processes are serving", BurstLog.DefaultWindow);
+        // The counts say which limit it is: connections being served, or clients queued for a worker
+        // that has not started yet (a pool that cannot start workers fast enough, or at all).
+        _workersBusy = new BurstLog($"port {Port}: ", "refused", () =>
+            $"all MaxWorkers ({_forking.MaxWorkers}) are taken: {_serving.Count} connections serving, {Volatile.Read(ref _handingOff)} waiting for a worker, {_workers.Count} worker processes ({RunningWorkers()} running), {_ready.Count} ready",
+            BurstLog.DefaultWindow);
         CleanStaleControlFiles();
         _controlPath = ForkingWorker.AbstractPrefix + $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}";
         _control = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -175,14 +182,21 @@ public sealed partial class ForkingServer : RpycServer
             }
         };
         process.Exited += (_, _) => OnWorkerExited(process);
-        process.Start();
+        lock (_registry)
+        {
+            // Started and listed as one step: a NativeAOT worker can connect to the control socket,
+            // or even exit, within a millisecond, and its connection or exit must find it listed.
+            process.Start();
+            // Tests widen the window between the two here.
+            InjectFault("worker-started");
+            lock (_pool)
+            {
+                _workers[process.Id] = new Worker(process);
+                _unstarted--;
+            }
+        }
         SendTls(process);
         process.BeginErrorReadLine();
-        lock (_pool)
-        {
-            _workers[process.Id] = new Worker(process);
-            _unstarted--;
-        }
         if (IsStopped)
         {
             // Stop may have listed the workers before this one was added.
@@ -193,6 +207,24 @@ public sealed partial class ForkingServer : RpycServer
             catch (InvalidOperationException)
             {
             }
+        }
+    }
+
+    // Listed workers whose process still runs: fewer than listed means exits not seen yet.
+    private int RunningWorkers() => _workers.Keys.Count(pid => ProcessRuns(pid));
+
+    private static bool ProcessRuns(int pid)
+    {
+        try
+        {
+            // Field 3 of /proc/PID/stat is the state; Z is an exited process not yet reaped.
+            string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] != 'Z';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -223,7 +255,16 @@ public sealed partial class ForkingServer : RpycServer
                 continue;
             }
             var credentials = PeerProcessId(channel);
-            if (credentials is int pid && _workers.TryGetValue(pid, out Worker? worker))
+            Worker? worker = null;
+            if (credentials is int pid)
+            {
+                // Waits for a StartWorker that has started this process but not listed it yet.
+                lock (_registry)
+                {
+                    _workers.TryGetValue(pid, out worker);
+                }
+            }
+            if (worker is not null)
             {
                 worker.Channel = channel;
                 OnWorkerReady(worker);
@@ -326,6 +367,13 @@ public sealed partial class ForkingServer : RpycServer
                     RpycLog.Warn($"worker {worker.Pid} did not take the connection: {ex.Message}");
                     continue;
                 }
+                catch
+                {
+                    // Whatever else failed, this worker is not serving: an entry left here would
+                    // count against MaxWorkers for as long as the server runs.
+                    _serving.TryRemove(worker.Pid, out _);
+                    throw;
+                }
                 // Top the pool up, but a moment later and off this thread: a starting runtime
                 // takes a whole core, and the new client's first call should not compete with it.
                 _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => TopUp(), TaskScheduler.Default);
@@ -374,18 +422,34 @@ public sealed partial class ForkingServer : RpycServer
     private void OnWorkerExited(Process process)
     {
         int id = SafeId(process);
-        if (_workers.TryRemove(id, out Worker? worker))
+        Worker? worker;
+        // As AcceptWorkers: a worker that exits at once may be reported before StartWorker listed
+        // it, and would otherwise stay listed, and counted as starting, for good.
+        lock (_registry)
+        {
+            _workers.TryRemove(id, out worker);
+        }
+        if (worker is not null)
         {
             OnWorkerGone(worker);
             worker.Channel?.Dispose();
         }
         _serving.TryRemove(id, out _);
+        _ = DisposeWhenDrainedAsync(process);
+    }
+
+    // Exited can run before the last stderr lines (a FailFast message, a crash's stack) were read,
+    // and disposing at once would drop them. Waiting for them here (WaitForExit) held this thread
+    // pool thread until the pipe's reader, itself queued on the thread pool, had run: with the pool
+    // at its minimum (one thread per core) a few workers exiting together held every pool thread,
+    // the exits queued behind them went unseen, no top-up ran, and the server refused every client
+    // as if MaxWorkers were serving ("64 connections serving, 64 worker processes, 0 ready", in
+    // about 1 of 8 back-to-back rpycbench runs on 2 cores). Awaited, the wait holds no thread.
+    private static async Task DisposeWhenDrainedAsync(Process process)
+    {
         try
         {
-            // Exited can run before the last stderr lines (a FailFast message, a crash's stack)
-            // were read; disposing now would drop them. The process is gone, so this only waits
-            // for the pipe's end.
-            process.WaitForExit();
+            await process.WaitForExitAsync().ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {

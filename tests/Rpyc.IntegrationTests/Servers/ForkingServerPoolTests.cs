@@ -159,6 +159,43 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task WorkerConnectsBeforeItIsListed_ItIsStillTheReadyWorker_NoMiss()
+    {
+        // A NativeAOT worker connects to the control socket a millisecond after it starts, which can
+        // be before the server has listed its process. The server then took it for a stranger,
+        // closed its channel (the worker exited), and an exit reported before the listing left the
+        // process listed as starting for good: the pool counted a start that never ended, and
+        // clients waited. The slow JIT worker is made to win the same race by holding the server
+        // between starting the process and listing it.
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 }, new ForkingServerOptions
+        {
+            WorkerPath = WorkerLocator.Path,
+            PrestartedWorkers = 1,
+            MaxPrestartedWorkers = 4,
+            PoolShrinkAfter = TimeSpan.FromMinutes(10),
+        });
+        int held = 0;
+        server.FaultInjection = stage =>
+        {
+            // Only the first start: long enough for the worker to start its runtime, warm up and connect.
+            if (stage == "worker-started" && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(3));
+            }
+        };
+        server.Start();
+        Assert.True(await Eventually.TrueAsync(() => server.ReadyWorkers == 1, s_bound), $"{server.ReadyWorkers} workers ready, {server.WorkerProcesses} processes.");
+
+        using (RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port))
+        {
+            Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        }
+
+        // The first client found that worker ready: no miss, so the target never grew.
+        Assert.Equal(1, server.PoolTarget);
+    }
+
     private static async Task<ForkingServer> StartWarmAsync(int prestarted, int max, TimeSpan shrinkAfter)
     {
         ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 }, new ForkingServerOptions

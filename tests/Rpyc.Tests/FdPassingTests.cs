@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using Rpyc.Servers;
+
+namespace Rpyc.Tests;
+
+/// <summary>
+/// Passing a socket over a Unix channel (SCM_RIGHTS): it arrives as a working socket, and a closed
+/// channel is refused even when its descriptor number already belongs to a newer socket.
+/// </summary>
+public class FdPassingTests
+{
+    [Fact]
+    public void Send_ThenReceive_TheReceivedSocketIsTheSameConnection()
+    {
+        (Socket channel, Socket workerEnd) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (channel)
+        using (workerEnd)
+        using (client)
+        using (accepted)
+        {
+            FdPassing.Send(channel, accepted);
+            using Socket received = FdPassing.Receive(workerEnd)!;
+
+            client.Send("hello"u8);
+            var buffer = new byte[5];
+            received.ReceiveTimeout = 5000;
+            Assert.Equal(5, received.Receive(buffer));
+            Assert.Equal("hello"u8.ToArray(), buffer);
+        }
+    }
+
+    [Fact]
+    public void Send_OverAClosedChannel_ThrowsObjectDisposed_NothingReachesANewerSocket()
+    {
+        // The server disposes an exited worker's channel; a hand-off racing with that exit used to
+        // send on the old descriptor number, which Unix gives to the next socket opened (here most
+        // likely the new pair, unless a test running beside this one took it first): that send
+        // either reached the new owner or failed as EBADF, never as the closed socket it is.
+        (Socket closed, Socket closedPeer) = UnixPair();
+        closedPeer.Dispose();
+        closed.Dispose();
+        (Socket reused, Socket reusedPeer) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (reused)
+        using (reusedPeer)
+        using (client)
+        using (accepted)
+        {
+            Assert.Throws<ObjectDisposedException>(() => FdPassing.Send(closed, accepted));
+
+            Assert.Equal(0, reused.Available);
+            Assert.Equal(0, reusedPeer.Available);
+        }
+    }
+
+    [Fact]
+    public void Receive_OnAClosedChannel_Throws()
+    {
+        (Socket channel, Socket peer) = UnixPair();
+        peer.Dispose();
+        channel.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => FdPassing.Receive(channel));
+    }
+
+    private static (Socket, Socket) UnixPair()
+    {
+        string name = "\0rpyc-fdpassing-test-" + Guid.NewGuid().ToString("N");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(name));
+        listener.Listen(1);
+        var connecting = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        connecting.Connect(new UnixDomainSocketEndPoint(name));
+        return (connecting, listener.Accept());
+    }
+
+    private static (Socket, Socket) TcpPair()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        return (client, listener.Accept());
+    }
+}
