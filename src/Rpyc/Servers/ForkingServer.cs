@@ -439,12 +439,14 @@ public sealed partial class ForkingServer : RpycServer
     }
 
     // Exited can run before the last stderr lines (a FailFast message, a crash's stack) were read,
-    // and disposing at once would drop them. Waiting for them here (WaitForExit) held this thread
-    // pool thread until the pipe's reader, itself queued on the thread pool, had run: with the pool
-    // at its minimum (one thread per core) a few workers exiting together held every pool thread,
-    // the exits queued behind them went unseen, no top-up ran, and the server refused every client
-    // as if MaxWorkers were serving ("64 connections serving, 64 worker processes, 0 ready", in
-    // about 1 of 8 back-to-back rpycbench runs on 2 cores). Awaited, the wait holds no thread.
+    // and disposing at once would drop them. This handler runs on a thread-pool thread, and waiting
+    // there (WaitForExit) held it until the pipe's reader, itself a thread-pool work item, had run:
+    // with the pool at its minimum (one thread per core) a few workers exiting together can hold
+    // every pool thread, so that the exits queued behind them go unseen and no top-up runs. That is
+    // the state in which the server refused every client as if MaxWorkers were serving ("64
+    // connections serving, 64 worker processes, 0 ready", about 1 rpycbench run in 8 on 2 cores;
+    // the chain is inferred, not traced: none of 14 runs failed after this change). Awaited, the
+    // wait holds no thread.
     private static async Task DisposeWhenDrainedAsync(Process process)
     {
         try
