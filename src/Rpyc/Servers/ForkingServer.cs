@@ -444,9 +444,9 @@ public sealed partial class ForkingServer : RpycServer
     // with the pool at its minimum (one thread per core) a few workers exiting together can hold
     // every pool thread, so that the exits queued behind them go unseen and no top-up runs. That is
     // the state in which the server refused every client as if MaxWorkers were serving ("64
-    // connections serving, 64 worker processes, 0 ready", about 1 rpycbench run in 8 on 2 cores;
-    // the chain is inferred, not traced: none of 14 runs failed after this change). Awaited, the
-    // wait holds no thread.
+    // connections serving, 64 worker processes, 0 ready", 3 of 29 rpycbench runs on 2 cores; the
+    // chain is inferred, not traced: none of 28 runs failed after this change). Awaited, the wait
+    // holds no thread.
     private static async Task DisposeWhenDrainedAsync(Process process)
     {
         try
