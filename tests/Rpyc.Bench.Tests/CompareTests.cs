@@ -252,26 +252,63 @@ public class CompareTests(ITestOutputHelper output)
 
 public class CompareBusyTests
 {
+    // Without noise figures, only the load at the start counts: at the end it holds the run's own processes.
     [Theory]
     [InlineData(new[] { 0.2, 0.4 }, false)]
-    [InlineData(new[] { 0.2, 1.0 }, true)]
+    [InlineData(new[] { 0.2, 3.8 }, false)]
+    [InlineData(new[] { 1.0, 0.2 }, true)]
     [InlineData(new double[0], false)]
-    public void BusyWarning_LoadOfHalfTheCpus_Warns(double[] load, bool warns)
+    public void BusyWarning_NoNoiseFigures_LoadAtTheStartOfHalfTheCpus_Warns(double[] load, bool warns)
     {
         BenchmarkReport quiet = CompareTests.Report(1);
-        RunMetadata m = quiet.Metadata;
-        var busy = new BenchmarkReport
+        ReportComparison c = ReportComparison.Compare(quiet, WithLoad(quiet, load));
+        Assert.Equal(warns, ComparisonReporter.BusyWarning(c) is not null);
+        Assert.Equal(warns, ComparisonReporter.RenderText(c).Contains("Warning: the machine was busy during new (load 1.0 on 2 CPUs at its start)", StringComparison.Ordinal));
+    }
+
+    // A default run on 2 CPUs ends at a load of 3.8 of its own making; other programs' CPU while
+    // each target was measured decides.
+    [Theory]
+    [InlineData(0.03, false)]
+    [InlineData(0.35, true)]
+    public void BusyWarning_NoiseFigures_DecideWhateverTheLoad(double noise, bool warns)
+    {
+        BenchmarkReport quiet = CompareTests.Report(1);
+        BenchmarkReport loaded = WithLoad(quiet, [2.6, 3.8]);
+        TargetReport t = loaded.Targets[0];
+        var noisy = new BenchmarkReport
+        {
+            Metadata = loaded.Metadata,
+            Targets =
+            [
+                new TargetReport
+                {
+                    Name = t.Name, Protocol = t.Protocol, RunCount = t.RunCount, Status = t.Status, Seconds = t.Seconds, Connection = t.Connection,
+                    Latency = t.Latency, Bandwidth = t.Bandwidth, Concurrent = t.Concurrent, NoiseCores = noise,
+                },
+            ],
+        };
+        ReportComparison c = ReportComparison.Compare(noisy, noisy);
+        string? warning = ComparisonReporter.BusyWarning(c);
+        Assert.Equal(warns, warning is not null);
+        if (warns)
+        {
+            Assert.Contains("base (other programs used 0.35 cores while rpyc_threaded was measured) and new", warning, StringComparison.Ordinal);
+        }
+    }
+
+    private static BenchmarkReport WithLoad(BenchmarkReport report, double[] load)
+    {
+        RunMetadata m = report.Metadata;
+        return new BenchmarkReport
         {
             Metadata = new RunMetadata
             {
                 ToolVersion = m.ToolVersion, StartTime = m.StartTime, Machine = m.Machine, OperatingSystem = m.OperatingSystem, CpuModel = m.CpuModel,
                 ProcessorCount = 2, MemoryBytes = m.MemoryBytes, Runtime = m.Runtime, PeerVersions = m.PeerVersions, Parameters = m.Parameters, LoadAverage = load,
             },
-            Targets = quiet.Targets,
+            Targets = report.Targets,
         };
-        ReportComparison c = ReportComparison.Compare(quiet, busy);
-        Assert.Equal(warns, ComparisonReporter.BusyWarning(c) is not null);
-        Assert.Equal(warns, ComparisonReporter.RenderText(c).Contains("Warning: the machine was busy during new (load 1.0 on 2 CPUs)", StringComparison.Ordinal));
     }
 }
 

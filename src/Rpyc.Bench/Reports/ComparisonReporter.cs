@@ -186,8 +186,12 @@ public static class ComparisonReporter
     }
 
     /// <summary>
-    /// A warning when either run's machine was busy: a 1-minute load average (start or end) of at
-    /// least half its logical CPUs, so other programs competed with the benchmark; otherwise <c>null</c>.
+    /// A warning when other programs competed with either run, or <c>null</c>. The measure is each
+    /// target's noise (<see cref="TargetReport.NoiseCores"/>: other programs' CPU while it was
+    /// measured), busy above <see cref="MachineNoise.BusyCores"/>. A report without it (older, or
+    /// every target elsewhere) falls back to the 1-minute load average at its start, busy at half
+    /// the logical CPUs. The load at the end never counts: it holds the benchmark's own processes
+    /// (a default run on 2 CPUs ends at 2.6-3.8), so it flagged every real run as busy.
     /// </summary>
     /// <param name="comparison">The comparison.</param>
     /// <returns>The warning, or <c>null</c>.</returns>
@@ -195,16 +199,33 @@ public static class ComparisonReporter
     {
         ArgumentNullException.ThrowIfNull(comparison);
         var busy = new List<string>();
-        foreach ((string name, RunMetadata m) in (ValueTuple<string, RunMetadata>[])[("base", comparison.Base.Metadata), ("new", comparison.New.Metadata)])
+        foreach ((string name, BenchmarkReport r) in (ValueTuple<string, BenchmarkReport>[])[("base", comparison.Base), ("new", comparison.New)])
         {
-            double load = m.LoadAverage.Where(double.IsFinite).DefaultIfEmpty(0).Max();
-            if (m.ProcessorCount > 0 && load >= m.ProcessorCount / 2.0)
+            if (Busy(r) is { } why)
             {
-                busy.Add($"{name} (load {load.ToString("0.0", CultureInfo.InvariantCulture)} on {m.ProcessorCount} CPUs)");
+                busy.Add($"{name} ({why})");
             }
         }
         return busy.Count == 0 ? null
             : $"Warning: the machine was busy during {string.Join(" and ", busy)}: other programs moved the figures, so verdicts are unreliable.";
+    }
+
+    private static string? Busy(BenchmarkReport r)
+    {
+        TargetReport[] measured = r.Targets.Where(t => t.NoiseCores is double n && double.IsFinite(n)).ToArray();
+        if (measured.Length > 0)
+        {
+            TargetReport noisiest = measured.MaxBy(t => t.NoiseCores!.Value)!;
+            double cores = noisiest.NoiseCores!.Value;
+            return cores > MachineNoise.BusyCores
+                ? $"other programs used {cores.ToString("0.00", CultureInfo.InvariantCulture)} cores while {noisiest.Name} was measured"
+                : null;
+        }
+        RunMetadata m = r.Metadata;
+        double load = m.LoadAverage.Count > 0 && double.IsFinite(m.LoadAverage[0]) ? m.LoadAverage[0] : 0;
+        return m.ProcessorCount > 0 && load >= m.ProcessorCount / 2.0
+            ? $"load {load.ToString("0.0", CultureInfo.InvariantCulture)} on {m.ProcessorCount} CPUs at its start"
+            : null;
     }
 
     private static string HowDecided(ReportComparison c)
