@@ -35,6 +35,7 @@ public class ReporterTests
                 Failures = 1,
                 Seconds = 0.0004,
                 RoundTripsPerRequest = 1,
+                ConnectionsPerRequest = 0,
                 FirstError = "RpycConnectionClosedException: closed",
             },
             Bandwidth = new BandwidthResult

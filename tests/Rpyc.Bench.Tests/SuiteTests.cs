@@ -115,6 +115,12 @@ public class SuiteTests(ITestOutputHelper output)
         output.WriteLine(TextReporter.Render(report));
         Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, $"{t.Name}: {t.Error}"));
         Assert.Equal("5.3.0", report.Metadata.PeerVersions["rpyc"]);
+        // werkzeug closes every connection after its reply: each Flask ping opens one, and the
+        // report says so; the RPyC peers keep theirs.
+        TargetReport flask = report.Targets.Single(t => t.Name == TargetCatalog.PyFlaskThreaded);
+        Assert.Equal(1.0, flask.Latency!.ConnectionsPerRequest!.Value, 2);
+        Assert.Contains(SummaryTables.Notes(report), n => n.StartsWith("py_flask_threaded: the server closed the connection after every reply", StringComparison.Ordinal));
+        Assert.DoesNotContain(SummaryTables.Notes(report), n => n.StartsWith("py_rpyc", StringComparison.Ordinal) && n.Contains("closed the connection", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -95,6 +95,8 @@ internal sealed class PhaseGuard : IDisposable
 
         public override long RoundTrips => inner.RoundTrips;
 
+        public override long? ConnectionsOpened => inner.ConnectionsOpened;
+
         public void Abort()
         {
             if (Interlocked.Exchange(ref _aborted, 1) == 0)

@@ -355,6 +355,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         RoundTripsPerRequest = first.RoundTripsPerRequest is double a && next.RoundTripsPerRequest is double b && first.Successes + first.Failures + next.Successes + next.Failures > 0
             ? ((a * (first.Successes + first.Failures)) + (b * (next.Successes + next.Failures))) / (first.Successes + first.Failures + next.Successes + next.Failures)
             : first.RoundTripsPerRequest ?? next.RoundTripsPerRequest,
+        ConnectionsPerRequest = first.ConnectionsPerRequest is double c && next.ConnectionsPerRequest is double d && first.Successes + first.Failures + next.Successes + next.Failures > 0
+            ? ((c * (first.Successes + first.Failures)) + (d * (next.Successes + next.Failures))) / (first.Successes + first.Failures + next.Successes + next.Failures)
+            : first.ConnectionsPerRequest ?? next.ConnectionsPerRequest,
         SampleTicks = next.SampleTicks,
         FirstError = first.FirstError ?? next.FirstError,
         WarmupSeconds = first.WarmupSeconds + next.WarmupSeconds,
@@ -382,6 +385,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             JitActivity = firstOfRun ? JitProbe.For(ServerProcessId) : null,
             WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
             RoundTrips = () => client.RoundTrips,
+            ConnectionsOpened = () => client.ConnectionsOpened,
             KeepSamples = options.KeepSamples,
             Into = into,
         }.Execute(cancellationToken);

@@ -270,6 +270,7 @@ public static class JsonReporter
         Memory(w, "client", t.ClientResources);
         w.WriteEndObject();
         Number(w, "round_trips_per_request", t.Latency?.RoundTripsPerRequest);
+        Number(w, "connections_per_request", t.Latency?.ConnectionsPerRequest);
         if (t.Scenarios is { } scenarios)
         {
             w.WriteStartObject("scenarios");

@@ -175,6 +175,7 @@ public static class ReportReader
                 Failures = (long)(Num(latency, "failures") ?? 0),
                 Seconds = Num(latency, "measured_seconds") ?? 0,
                 RoundTripsPerRequest = Num(t, "round_trips_per_request"),
+                ConnectionsPerRequest = Num(t, "connections_per_request"),
                 FirstError = Str(latency, "first_error"),
                 WarmupSeconds = Num(latency, "warmup_seconds"),
                 WarmupSettled = Settled(latency),

@@ -64,6 +64,12 @@ public sealed class LatencyResult
     /// <summary>Network round trips per request, when the protocol counts them.</summary>
     public double? RoundTripsPerRequest { get; init; }
 
+    /// <summary>
+    /// New TCP connections the client opened per request during the measured phase, when the client
+    /// counts them: 0 on a kept connection, 1 when the server closed it after every reply.
+    /// </summary>
+    public double? ConnectionsPerRequest { get; init; }
+
     /// <summary>The raw samples in <see cref="Clock"/> ticks, when kept.</summary>
     public IReadOnlyList<long>? SampleTicks { get; init; }
 

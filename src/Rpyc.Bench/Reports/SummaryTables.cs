@@ -146,6 +146,10 @@ public static class SummaryTables
             {
                 notes.Add($"{t.Name}: other programs used {F(noise, 2)} cores while it was measured: its figures carry their noise.");
             }
+            if (t.Latency?.ConnectionsPerRequest is double opened && opened >= 0.5)
+            {
+                notes.Add($"{t.Name}: the server closed the connection after {(opened >= 0.99 ? "every" : "most")} reply (no HTTP keep-alive), so the client opened {F(opened, 2)} new TCP connections per ping: its latency is a connect plus a request, not a warm connection's.");
+            }
             if (t.Latency is { WarmupSettled: false })
             {
                 notes.Add($"{t.Name}: the JIT was still busy when the latency warmup's bound ran out.");

@@ -43,6 +43,9 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// <summary>Reads a round-trip counter (e.g. <see cref="BenchClient.RoundTrips"/>), to report round trips per request.</summary>
     public Func<long>? RoundTrips { get; init; }
 
+    /// <summary>Reads a connection counter (<see cref="BenchClient.ConnectionsOpened"/>), to report new connections per request.</summary>
+    public Func<long?>? ConnectionsOpened { get; init; }
+
     /// <summary>
     /// The least time the warmup lasts, whatever its count (bounded by the phase's duration): a
     /// fresh .NET server promotes hot methods to optimized code only after ~100 ms without new
@@ -81,6 +84,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         long failuresBefore = recorder.Failures;
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
+        long? connectionsBefore = ConnectionsOpened?.Invoke();
         long start = Clock.Now;
         int consecutiveFailures = 0;
         for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
@@ -118,6 +122,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         long failures = recorder.Failures - failuresBefore;
         long requests = successes + failures;
         double? roundTrips = RoundTrips is null || requests == 0 ? null : (double)(RoundTrips() - roundTripsBefore) / requests;
+        double? connections = connectionsBefore is long before && ConnectionsOpened?.Invoke() is long after && requests > 0 ? (double)(after - before) / requests : null;
         return new LatencyResult
         {
             Name = Name,
@@ -127,6 +132,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             Failures = failures,
             Seconds = seconds,
             RoundTripsPerRequest = roundTrips,
+            ConnectionsPerRequest = connections,
             SampleTicks = recorder.SampleTicks,
             FirstError = firstError,
             WarmupSeconds = warmupSeconds,

@@ -35,6 +35,13 @@ public abstract class BenchClient : IDisposable
     /// <summary>Network round trips (request and reply pairs) this client has made so far.</summary>
     public abstract long RoundTrips { get; }
 
+    /// <summary>
+    /// TCP connections this client has opened so far, or <c>null</c> when it does not count them. A
+    /// server that closes the connection after each reply (no keep-alive) makes an HTTP client open
+    /// one per request, and its "warm connection" figures are then connect + request.
+    /// </summary>
+    public virtual long? ConnectionsOpened => null;
+
     /// <summary>Runs a named operation: <c>ping</c>, <c>echo:N</c>, <c>upload:N</c>, <c>download:N</c>, <c>compute:N</c>, <c>sleep:S</c>.</summary>
     /// <param name="operation">The operation and its argument.</param>
     /// <exception cref="ArgumentException">Unknown operation.</exception>

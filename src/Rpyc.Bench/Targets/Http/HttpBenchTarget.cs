@@ -53,6 +53,7 @@ public sealed class HttpBenchClient : BenchClient, IHttpGetClient
     private readonly ArraySegment<byte>[] _segments = new ArraySegment<byte>[2];
     private (bool Post, string Route, long Arg, byte[] Bytes) _lastHeader = (false, "", 0, []);
     private long _roundTrips;
+    private long _connectionsOpened;
     private long _bytes;
     private ReplySpin _spin;
 
@@ -73,6 +74,9 @@ public sealed class HttpBenchClient : BenchClient, IHttpGetClient
 
     /// <inheritdoc />
     public override long RoundTrips => _roundTrips;
+
+    /// <inheritdoc />
+    public override long? ConnectionsOpened => _connectionsOpened;
 
     /// <summary>Request and response bytes so far, headers included.</summary>
     public long Bytes => _bytes;
@@ -108,6 +112,7 @@ public sealed class HttpBenchClient : BenchClient, IHttpGetClient
             socket.Dispose();
             throw;
         }
+        _connectionsOpened++;
         _start = _end = 0;
         return socket;
     }

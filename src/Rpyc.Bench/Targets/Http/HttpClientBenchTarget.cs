@@ -49,6 +49,8 @@ public sealed class HttpClientBenchClient : BenchClient
     private readonly byte[] _probe = new byte[1];
     private byte[] _body = new byte[16 * 1024];
     private long _roundTrips;
+    // The socket opened in the constructor, and each the handler opened after the server closed one.
+    private long _connectionsOpened = 1;
 
     /// <summary>Opens the TCP connection the first request will use.</summary>
     /// <param name="host">Server host.</param>
@@ -73,7 +75,12 @@ public sealed class HttpClientBenchClient : BenchClient
             ConnectCallback = (context, cancellationToken) =>
             {
                 // Completes synchronously: HttpClient.Send accepts a ConnectCallback only then.
-                Socket socket = Interlocked.Exchange(ref _connected, null) ?? OpenSocket(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
+                Socket? socket = Interlocked.Exchange(ref _connected, null);
+                if (socket is null)
+                {
+                    socket = OpenSocket(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
+                    Interlocked.Increment(ref _connectionsOpened);
+                }
                 return ValueTask.FromResult<Stream>(new NetworkStream(socket, ownsSocket: true));
             },
         };
@@ -87,6 +94,9 @@ public sealed class HttpClientBenchClient : BenchClient
 
     /// <inheritdoc />
     public override long RoundTrips => _roundTrips;
+
+    /// <inheritdoc />
+    public override long? ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
 
     private static Socket OpenSocket(string host, int port)
     {

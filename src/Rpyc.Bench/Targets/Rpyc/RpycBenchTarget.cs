@@ -91,6 +91,10 @@ public sealed class RpycBenchClient : BenchClient
     public override long RoundTrips => Connection.Counters.SyncRequests;
 
     /// <inheritdoc />
+    /// <remarks>One: a closed RPyC connection is an error, never reopened.</remarks>
+    public override long? ConnectionsOpened => 1;
+
+    /// <inheritdoc />
     public override void Ping()
     {
         object? reply = Root.CallMethod("ping");

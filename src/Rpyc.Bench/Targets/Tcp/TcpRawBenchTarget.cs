@@ -70,6 +70,10 @@ public sealed class TcpRawBenchClient : BenchClient
     public override long RoundTrips => _roundTrips;
 
     /// <inheritdoc />
+    /// <remarks>One: a closed connection is an error, never reopened.</remarks>
+    public override long? ConnectionsOpened => 1;
+
+    /// <inheritdoc />
     public override void Ping()
     {
         if (!Exchange(TcpRawProtocol.Ping, []).SequenceEqual("pong"u8))
