@@ -220,9 +220,24 @@ public class CliTests(ITestOutputHelper output)
         {
             process.StandardInput.Close();
             Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            // The connection phase alone lasts 30 s: SIGTERM lands mid-run.
-            await Task.Delay(TimeSpan.FromSeconds(6));
+            // The signal goes once the run is measuring (its progress line on stderr says so), not
+            // after a fixed delay a slow start could outlast; the connection phase alone lasts 30 s.
+            var measuring = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var errors = new System.Text.StringBuilder();
+            Task<string> stderr = Task.Run(async () =>
+            {
+                while (await process.StandardError.ReadLineAsync() is { } line)
+                {
+                    errors.AppendLine(line);
+                    if (line.Contains("tcp_raw (target 1/1): connection", StringComparison.Ordinal))
+                    {
+                        measuring.TrySetResult();
+                    }
+                }
+                return errors.ToString();
+            });
+            await measuring.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(1));
             Assert.False(process.HasExited, "rpycbench ended before the signal");
             Assert.Equal(0, Kill(process.Id, 15));
             Assert.True(process.WaitForExit(30_000), "rpycbench did not stop within 30 s of SIGTERM");

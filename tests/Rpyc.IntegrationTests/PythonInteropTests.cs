@@ -611,9 +611,9 @@ public sealed class PythonInteropTests(PythonServerFixture server, ITestOutputHe
         var watch = Stopwatch.StartNew();
         while (!condition())
         {
-            if (watch.Elapsed > TimeSpan.FromSeconds(5))
+            if (watch.Elapsed > TimeSpan.FromSeconds(20))
             {
-                Assert.Fail($"Timed out after 5 s waiting for {what}.");
+                Assert.Fail($"Timed out after 20 s waiting for {what}.");
             }
             await Task.Delay(20);
         }
@@ -645,14 +645,21 @@ public sealed class PythonInteropTests(PythonServerFixture server, ITestOutputHe
         {
             using var warm = (Netref)root.CallMethod("get_object", "warm")!;
         }
-        var clock = Stopwatch.StartNew();
+        var cycles = new List<double>();
         for (int i = 0; i < 20; i++)
         {
-            using var obj = (Netref)root.CallMethod("get_object", "x")!;
-            Assert.Equal("x", obj.CallMethod("get_name"));
+            long start = Stopwatch.GetTimestamp();
+            using (var obj = (Netref)root.CallMethod("get_object", "x")!)
+            {
+                Assert.Equal("x", obj.CallMethod("get_name"));
+            }
+            cycles.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        output.WriteLine($"20 get/call/release cycles: {clock.Elapsed.TotalMilliseconds:F1} ms");
-        // With the stall each cycle costs >= 40 ms (800 ms in all); without it, about 1 ms.
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(400), $"20 cycles took {clock.Elapsed.TotalMilliseconds:F0} ms: a delayed-ACK stall per released netref");
+        cycles.Sort();
+        double median = cycles[cycles.Count / 2];
+        output.WriteLine($"20 get/call/release cycles: median {median:F2} ms, slowest {cycles[^1]:F2} ms");
+        // With the stall every cycle costs >= 40 ms; without it, about 1 ms. The median, not the
+        // sum: a loaded machine slows some cycles, the stall slows each one.
+        Assert.True(median < 20, $"the median cycle took {median:F1} ms: a delayed-ACK stall per released netref");
     }
 }

@@ -108,9 +108,13 @@ internal static class ArrivalStampedReceive
         }
     }
 
-    // The stamp is CLOCK_REALTIME; its age, read against the same clock now, moves it onto the monotonic one.
+    // The stamp is CLOCK_REALTIME; its age, read against the same clock now, moves it onto the
+    // monotonic one. The realtime clock is read first: a preemption between the two reads then
+    // makes the arrival late (the chunk leaves a little later than due), never early (it would
+    // leave before its delay was played, and a relayed round trip could come in under the profile's).
     private static unsafe long Arrival(MessageHeader* message)
     {
+        long realtimeNow = LinuxClock.ReadNanos(Realtime);
         long now = PreciseTimer.Now;
         for (var header = (ControlHeader*)message->Control;
              header is not null && (byte*)header + sizeof(ControlHeader) <= (byte*)message->Control + (long)message->ControlLength;
@@ -120,7 +124,7 @@ internal static class ArrivalStampedReceive
             {
                 long* stamp = (long*)((byte*)header + sizeof(ControlHeader));
                 long stampNanos = (stamp[0] * 1_000_000_000) + stamp[1];
-                long age = LinuxClock.ReadNanos(Realtime) - stampNanos;
+                long age = realtimeNow - stampNanos;
                 return age is > 0 and < MaxAgeNanos ? now - age : now;
             }
         }

@@ -61,7 +61,7 @@ public sealed class SessionReplayServerTests(ITestOutputHelper output)
         server.Start();
         ReplayReport report = await ReplayAsync(session, server.Port);
         Assert.True(report.ComparedReplies >= 60, $"only {report.ComparedReplies} replies compared");
-        Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(5)), "The server kept the replayed connection after CLOSE.");
+        Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(20)), "The server kept the replayed connection after CLOSE.");
     }
 
     [Fact]
