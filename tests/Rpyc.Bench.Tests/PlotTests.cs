@@ -19,6 +19,14 @@ public class PlotTests
         Assert.Equal(Math.Log10(2800), axis.Map(2800), 9);
     }
 
+    // The smallest bar is never a hairline: 1,007 req/s (Flask, sustained) on an axis from 1,000 looked like no bar.
+    [Theory]
+    [InlineData(1007, 100)]
+    [InlineData(1499, 100)]
+    [InlineData(1501, 1000)]
+    public void ValueAxis_Log_SmallestValueNearADecade_StartsADecadeLower(double smallest, double floor) =>
+        Assert.Equal(floor, PlotReporter.ValueAxis.For([smallest, 60_000]).Floor, 9);
+
     [Fact]
     public void ValueAxis_Linear_StartsAtZero()
     {

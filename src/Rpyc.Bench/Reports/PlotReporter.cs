@@ -238,7 +238,9 @@ public static class PlotReporter
             {
                 return new ValueAxis { Log = false, Base = 0, Floor = 0 };
             }
-            double floor = Math.Floor(Math.Log10(values.Min()));
+            // The decade below the smallest value, and one lower when that value sits within 1.5x
+            // above it: a bar of 1,007 on an axis from 1,000 was drawn as a hairline, read as none.
+            double floor = Math.Floor(Math.Log10(values.Min()) - Math.Log10(1.5));
             return new ValueAxis { Log = true, Base = floor, Floor = Math.Pow(10, floor) };
         }
 
