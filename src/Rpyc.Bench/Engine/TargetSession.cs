@@ -352,18 +352,23 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         Successes = first.Successes + next.Successes,
         Failures = first.Failures + next.Failures,
         Seconds = first.Seconds + next.Seconds,
-        RoundTripsPerRequest = first.RoundTripsPerRequest is double a && next.RoundTripsPerRequest is double b && first.Successes + first.Failures + next.Successes + next.Failures > 0
-            ? ((a * (first.Successes + first.Failures)) + (b * (next.Successes + next.Failures))) / (first.Successes + first.Failures + next.Successes + next.Failures)
-            : first.RoundTripsPerRequest ?? next.RoundTripsPerRequest,
-        ConnectionsPerRequest = first.ConnectionsPerRequest is double c && next.ConnectionsPerRequest is double d && first.Successes + first.Failures + next.Successes + next.Failures > 0
-            ? ((c * (first.Successes + first.Failures)) + (d * (next.Successes + next.Failures))) / (first.Successes + first.Failures + next.Successes + next.Failures)
-            : first.ConnectionsPerRequest ?? next.ConnectionsPerRequest,
+        RoundTripsPerRequest = PerRequest(first, next, r => r.RoundTripsPerRequest),
+        ConnectionsPerRequest = PerRequest(first, next, r => r.ConnectionsPerRequest),
         SampleTicks = next.SampleTicks,
         FirstError = first.FirstError ?? next.FirstError,
         WarmupSeconds = first.WarmupSeconds + next.WarmupSeconds,
         WarmupSettled = first.WarmupSettled,
         WarmupFailures = first.WarmupFailures + next.WarmupFailures,
     };
+
+    // A per-request figure of two parts, weighted by their requests; one part's alone when the other has none.
+    private static double? PerRequest(LatencyResult first, LatencyResult next, Func<LatencyResult, double?> figure)
+    {
+        long a = first.Successes + first.Failures, b = next.Successes + next.Failures;
+        return figure(first) is double x && figure(next) is double y && a + b > 0
+            ? ((x * a) + (y * b)) / (a + b)
+            : figure(first) ?? figure(next);
+    }
 
     private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, TimeSpan maxDuration, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken)
     {
