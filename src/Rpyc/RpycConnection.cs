@@ -75,6 +75,10 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        if (options.Tls is not null && !TlsSupport.IsSupported)
+        {
+            throw TlsSupport.NotSupported("RpycConnectOptions.Tls");
+        }
         Socket socket;
         try
         {
@@ -103,9 +107,12 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
         }
+        // The switch in the condition lets the trimmer drop TLS from an application published without it.
         Transport.Transport transport = options.Tls is null
             ? new Transport.SocketTransport(socket, options.NoDelay, options.ReceiveSpin)
-            : await TlsTransport.ConnectAsync(socket, host, port, options, async, cancellationToken).ConfigureAwait(false);
+            : TlsSupport.IsSupported
+                ? await TlsTransport.ConnectAsync(socket, host, port, options, async, cancellationToken).ConfigureAwait(false)
+                : throw TlsSupport.NotSupported("RpycConnectOptions.Tls");
         return new RpycConnection(transport, options, service, options.ProtocolVersion);
     }
 

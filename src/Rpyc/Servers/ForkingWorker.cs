@@ -36,7 +36,10 @@ public static class ForkingWorker
             return 2;
         }
         // Read first: the server writes the TLS settings as the process starts and closes the pipe.
-        Transport.ServerTls? tls = ReadTls(parsed);
+        if (!TryReadTls(parsed, out Transport.ServerTls? tls))
+        {
+            return 2;
+        }
         Func<RpycService> factory = LoadServiceFactory(parsed.AssemblyPath, parsed.TypeName, out Type serviceType);
         return Serve(parsed, factory, serviceType, tls);
     }
@@ -48,7 +51,7 @@ public static class ForkingWorker
     /// </summary>
     /// <typeparam name="TService">The service the <see cref="ForkingServer"/> serves; its name must match the server's.</typeparam>
     /// <param name="args">The command line.</param>
-    /// <returns>The process exit code: 0 once the connection closed, 2 for a command line that is not the server's.</returns>
+    /// <returns>The process exit code: 0 once the connection closed, 2 for a command line that is not the server's or that asks for TLS this program was published without (<c>Rpyc.Tls.IsSupported</c>).</returns>
     public static int Run<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] TService>(string[] args)
         where TService : RpycService, new()
     {
@@ -62,7 +65,7 @@ public static class ForkingWorker
             Console.Error.WriteLine($"rpyc-worker: this worker serves {typeof(TService).FullName}, not {parsed.TypeName}.");
             return 2;
         }
-        return Serve(parsed, static () => new TService(), typeof(TService), ReadTls(parsed));
+        return TryReadTls(parsed, out Transport.ServerTls? tls) ? Serve(parsed, static () => new TService(), typeof(TService), tls) : 2;
     }
 
     /// <summary>
@@ -98,13 +101,28 @@ public static class ForkingWorker
         }
     }
 
-    private static Transport.ServerTls? ReadTls(WorkerArguments parsed) =>
-        parsed.Tls ? new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput())) : null;
+    // False, with the reason on standard error, when the server asks for TLS and this program was
+    // published without it (Transport.TlsSupport).
+    private static bool TryReadTls(WorkerArguments parsed, out Transport.ServerTls? tls)
+    {
+        tls = null;
+        if (!parsed.Tls)
+        {
+            return true;
+        }
+        if (!Transport.TlsSupport.IsSupported)
+        {
+            Console.Error.WriteLine($"rpyc-worker: {Transport.TlsSupport.NotSupported("The server's --tls").Message}");
+            return false;
+        }
+        tls = new Transport.ServerTls(Transport.ServerTls.Deserialize(Console.OpenStandardInput()));
+        return true;
+    }
 
     private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType, Transport.ServerTls? tls)
     {
         Warmup(serviceType);
-        if (tls is not null)
+        if (tls is not null && Transport.TlsSupport.IsSupported)
         {
             WarmupTls(tls);
         }
@@ -130,7 +148,7 @@ public static class ForkingWorker
         }
         LoopbackPlacement.MoveOffPeerCpu(client);
         TimeSpan firstFrame = parsed.HandshakeTimeout;
-        RpycConnection? accepted = tls is null ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);
+        RpycConnection? accepted = tls is null || !Transport.TlsSupport.IsSupported ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);
         if (accepted is null)
         {
             return 0;

@@ -64,6 +64,10 @@ public sealed class RpycServerOptions
 
     internal void Validate(string paramName)
     {
+        if (Tls is not null && !Transport.TlsSupport.IsSupported)
+        {
+            throw Transport.TlsSupport.NotSupported("RpycServerOptions.Tls");
+        }
         Tls?.Validate(paramName);
         if (Port is < 0 or > 65535)
         {

@@ -41,7 +41,8 @@ public sealed class ThreadedServer : RpycServer
     {
         ArgumentNullException.ThrowIfNull(serviceFactory);
         _serviceFactory = serviceFactory;
-        if (Options.Tls is not null)
+        // Validate refused TLS already when the switch is off; testing it here lets the trimmer drop TLS.
+        if (Options.Tls is not null && TlsSupport.IsSupported)
         {
             _tls = new ServerTls(Options.Tls);
             _tlsFailed = new BurstLog($"port {Port}: ", "closed", () => $"the TLS handshake failed (last: {Volatile.Read(ref _lastTlsError)})", BurstLog.DefaultWindow);
@@ -108,7 +109,7 @@ public sealed class ThreadedServer : RpycServer
         RpycConnection? connection = null;
         try
         {
-            connection = _tls is null
+            connection = _tls is null || !TlsSupport.IsSupported
                 ? RpycConnection.Accept(client, Options.ConnectionOptions, _serviceFactory())
                 : AcceptTls(client, peer, ref firstFrameTimeout);
             _connections[connection] = Thread.CurrentThread;
