@@ -23,7 +23,7 @@ public sealed class ProcessSwitchesCollection
 [Collection(ProcessSwitchesCollection.Name)]
 public sealed class TlsSwitchTests(TlsPkiFixture fixture) : IClassFixture<TlsPkiFixture>, IDisposable
 {
-    private const string Switch = "Rpyc.Tls.IsSupported";
+    private const string Switch = Transport.TlsSupport.SwitchName;
 
     private readonly TlsSwitchOff _off = new();
 

@@ -122,6 +122,8 @@ public static class ForkingWorker
     private static int Serve(WorkerArguments parsed, Func<RpycService> factory, Type serviceType, Transport.ServerTls? tls)
     {
         Warmup(serviceType);
+        // tls is null whenever the switch is off (TryReadTls); testing the switch as well lets the
+        // trimmer drop WarmupTls and AcceptTls, and SslStream with them.
         if (tls is not null && Transport.TlsSupport.IsSupported)
         {
             WarmupTls(tls);
