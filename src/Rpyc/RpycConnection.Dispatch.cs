@@ -76,7 +76,7 @@ public sealed partial class RpycConnection
                 {
                     pending.Fail(error);
                 }
-                Monitor.PulseAll(_sync);
+                PulseWaiters();
             }
         }
         if (!matched)

@@ -11,6 +11,12 @@ public sealed partial class RpycConnection
     private readonly object _sync = new();
     private readonly Dictionary<long, PendingReply> _pending = [];
     private bool _readerBusy;
+
+    // Threads inside Monitor.Wait(_sync), changed only under the lock. A pulse with nobody waiting
+    // is not free: it is a call into the runtime, and it gives _sync a sync block, after which every
+    // lock of _sync takes the runtime's slower path. A call whose own thread reads its reply (a
+    // ping) has nobody waiting, so pulses are made only when somebody is.
+    private int _syncWaiters;
     private volatile ConnectionObserver? _observer;
 
     /// <summary>The recorder attached to this connection; else, while someone listens to the Rpyc source or meter, the instrumentation; else <c>null</c>.</summary>
@@ -146,11 +152,35 @@ public sealed partial class RpycConnection
                         _readerBusy = true;
                         break;
                     }
-                    Monitor.Wait(_sync, left);
+                    WaitForPulse(left);
                 }
             }
             // This thread now reads for everyone until one message has arrived.
             ReadAndDispatchOne(left);
+        }
+    }
+
+    // Under _sync.
+    private void WaitForPulse(TimeSpan timeout)
+    {
+        _syncWaiters++;
+        try
+        {
+            Monitor.Wait(_sync, timeout);
+        }
+        finally
+        {
+            // Monitor.Wait returns, or throws, holding the lock again.
+            _syncWaiters--;
+        }
+    }
+
+    // Under _sync.
+    private void PulseWaiters()
+    {
+        if (_syncWaiters > 0)
+        {
+            Monitor.PulseAll(_sync);
         }
     }
 
@@ -181,7 +211,7 @@ public sealed partial class RpycConnection
                 {
                     return false;
                 }
-                Monitor.Wait(_sync, left);
+                WaitForPulse(left);
             }
             _readerBusy = true;
         }
@@ -228,7 +258,7 @@ public sealed partial class RpycConnection
                     _source.Dispose();
                 }
                 _readerBusy = false;
-                Monitor.PulseAll(_sync);
+                PulseWaiters();
             }
         }
         if (got)

@@ -436,7 +436,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
                 // when it releases the role.
                 _source.Dispose();
             }
-            Monitor.PulseAll(_sync);
+            PulseWaiters();
         }
         ReturnSendBuffers();
         LocalObjects.Clear();

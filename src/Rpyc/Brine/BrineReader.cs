@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Rpyc.Brine;
@@ -124,6 +125,20 @@ internal ref struct BrineReader
         return lease;
     }
 
+    private readonly ReadOnlySpan<byte> Gather(Span<byte> destination)
+    {
+        _reader.UnreadSequence.Slice(0, destination.Length).CopyTo(destination);
+        return destination;
+    }
+
+    // A short string with a byte above 0x7f: decoded strictly on the stack, then looked up.
+    private static string DecodeShort(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> chars = stackalloc char[BrineStrings.MaxLength];
+        return BrineStrings.Get(chars[..s_strictUtf8.GetChars(bytes, chars)]);
+    }
+
+    [SkipLocalsInit]
     private string ReadUnicode()
     {
         long offset = _reader.Consumed;
@@ -137,18 +152,21 @@ internal ref struct BrineReader
             _ => throw ProtocolErrors.Brine($"TAG_UNICODE not followed by a byte string (tag 0x{tag:x2} at offset {offset})"),
         };
         Need(length);
-        ReadOnlySequence<byte> slice = _reader.UnreadSequence.Slice(0, length);
-        _reader.Advance(length);
         try
         {
             if (length <= BrineStrings.MaxLength)
             {
-                // A name: decoded on the stack and looked up, so a repeated one allocates nothing.
-                Span<byte> bytes = stackalloc byte[BrineStrings.MaxLength];
-                slice.CopyTo(bytes);
-                Span<char> chars = stackalloc char[BrineStrings.MaxLength];
-                return BrineStrings.Get(chars[..s_strictUtf8.GetChars(bytes[..length], chars)]);
+                // A name: looked up, so a repeated one allocates nothing; read where it lies when it
+                // is in one segment (nearly always), else gathered on the stack.
+                ReadOnlySpan<byte> unread = _reader.UnreadSpan;
+                Span<byte> gathered = stackalloc byte[BrineStrings.MaxLength];
+                ReadOnlySpan<byte> bytes = unread.Length >= length ? unread[..length] : Gather(gathered[..length]);
+                string name = BrineStrings.GetAscii(bytes) ?? DecodeShort(bytes);
+                _reader.Advance(length);
+                return name;
             }
+            ReadOnlySequence<byte> slice = _reader.UnreadSequence.Slice(0, length);
+            _reader.Advance(length);
             return s_strictUtf8.GetString(slice);
         }
         catch (DecoderFallbackException ex)

@@ -19,6 +19,36 @@ internal static class BrineStrings
 
     private static readonly string?[] s_slots = new string?[Slots];
 
+    /// <summary>The string of ASCII bytes (at most <see cref="MaxLength"/>), or <c>null</c> when a byte is not ASCII.</summary>
+    /// <remarks>
+    /// The common case (Python names are ASCII) is found from the bytes themselves: no decoding on a
+    /// hit. Its slot comes from a hash of the bytes, seeded per process as <see cref="HashCode"/> is,
+    /// so an ASCII name and the same name found by <see cref="Get(ReadOnlySpan{char})"/> may sit in
+    /// different slots: that costs a second copy at most, never a wrong string.
+    /// </remarks>
+    public static string? GetAscii(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return string.Empty;
+        }
+        if (!System.Text.Ascii.IsValid(bytes))
+        {
+            return null;
+        }
+        var hash = default(HashCode);
+        hash.AddBytes(bytes);
+        int slot = hash.ToHashCode() & (Slots - 1);
+        string? known = Volatile.Read(ref s_slots[slot]);
+        if (known is not null && known.Length == bytes.Length && System.Text.Ascii.Equals(bytes, known))
+        {
+            return known;
+        }
+        string created = System.Text.Encoding.ASCII.GetString(bytes);
+        Volatile.Write(ref s_slots[slot], created);
+        return created;
+    }
+
     public static string Get(ReadOnlySpan<char> chars)
     {
         if (chars.IsEmpty)

@@ -8,13 +8,18 @@ namespace Rpyc.Netrefs;
 /// </summary>
 internal sealed class LocalObjectTable
 {
-    private readonly Dictionary<IdPack, Entry> _byId = [];
+    // Keyed by the instance id alone, which this table hands out once each: hashing the whole id
+    // pack hashed its name_pack string on every request that names a local object (each call on
+    // the root), a tenth of a ping's server time. Get still checks the rest of the pack.
+    private readonly Dictionary<long, Entry> _byId = [];
     private readonly Dictionary<object, IdPack> _byObject = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Type, long> _classIds = [];
     private long _nextInstanceId;
 
-    private sealed class Entry(object value)
+    private sealed class Entry(IdPack id, object value)
     {
+        public IdPack Id { get; } = id;
+
         public object Value { get; } = value;
 
         public long Count { get; set; }
@@ -41,9 +46,9 @@ internal sealed class LocalObjectTable
                 exported = true;
                 id = new IdPack(NamePack(value), ClassId(value.GetType()), ++_nextInstanceId);
                 _byObject[value] = id;
-                _byId[id] = new Entry(value);
+                _byId[id.InstanceId] = new Entry(id, value);
             }
-            _byId[id].Count++;
+            _byId[id.InstanceId].Count++;
             return id;
         }
     }
@@ -52,7 +57,7 @@ internal sealed class LocalObjectTable
     {
         lock (_byId)
         {
-            return _byId.TryGetValue(id, out Entry? entry)
+            return _byId.TryGetValue(id.InstanceId, out Entry? entry) && entry.Id == id
                 ? entry.Value
                 : throw new KeyNotFoundException(id.ToString());
         }
@@ -76,11 +81,11 @@ internal sealed class LocalObjectTable
             {
                 throw new KeyNotFoundException($"no local object {value}");
             }
-            Entry entry = _byId[id];
+            Entry entry = _byId[id.InstanceId];
             entry.Count -= count;
             if (entry.Count <= 0)
             {
-                _byId.Remove(id);
+                _byId.Remove(id.InstanceId);
                 _byObject.Remove(value);
                 return id;
             }

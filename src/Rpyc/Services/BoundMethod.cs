@@ -1,13 +1,11 @@
-using System.Reflection;
-
 namespace Rpyc.Services;
 
 /// <summary>A method of a local object, as returned to a peer's GETATTR; the peer calls it with CALL.</summary>
-internal sealed class BoundMethod(object? target, MethodInfo[] overloads, string name)
+internal sealed class BoundMethod(object? target, MemberGroup overloads, string name)
 {
     public object? Target { get; } = target;
 
-    public MethodInfo[] Overloads { get; } = overloads;
+    public MethodPlan[] Overloads => overloads.Plans;
 
     public string Name { get; } = name;
 

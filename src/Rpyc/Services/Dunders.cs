@@ -27,7 +27,9 @@ internal static class Dunders
         "__format__",
     };
 
-    public static bool IsSafe(string name) => s_safeAttrs.Contains(name);
+    // Every safe name but "next" starts with "__": a call of a service's own method skips the hash.
+    public static bool IsSafe(string name) =>
+        (name.StartsWith("__", StringComparison.Ordinal) || name == "next") && s_safeAttrs.Contains(name);
 
     public static object? GetAttr(object obj, string name) => name switch
     {

@@ -26,7 +26,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             PropertyInfo p => p.GetValue(p.GetMethod!.IsStatic ? null : obj),
             FieldInfo f => f.GetValue(f.IsStatic ? null : obj),
-            _ => new BoundMethod(obj, members.Methods, name),
+            _ => new BoundMethod(obj, members, name),
         };
     }
 
@@ -68,7 +68,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
     {
         BoundMethod m => ValueBinder.Invoke(m.Overloads, m.Target, args, kwargs, m.Name),
         DunderMethod d => Dunders.Invoke(d.Target, d.Name, (PyTuple)BytesLender.Settle(args)!),
-        Delegate fn => ValueBinder.Invoke([fn.GetType().GetMethod("Invoke")!], fn, args, kwargs, fn.Method.Name),
+        Delegate fn => ValueBinder.Invoke([MethodPlan.For(fn.GetType().GetMethod("Invoke")!)], fn, args, kwargs, fn.Method.Name),
         _ => throw new RemoteTypeErrorException($"'{obj?.GetType().Name ?? "NoneType"}' object is not callable"),
     };
 
@@ -85,7 +85,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         MemberGroup members = Resolve(obj, name);
         if (members.First is MethodInfo)
         {
-            return ValueBinder.Invoke(members.Methods, obj, args, kwargs, name);
+            return ValueBinder.Invoke(members.Plans, obj, args, kwargs, name);
         }
         return Call(GetAttr(obj, name), args, kwargs);
     }

@@ -85,4 +85,13 @@ internal sealed class MemberGroup(MemberInfo[] members)
 
     /// <summary>The overloads when the name is a method (kept as an array: requests bind against it every time).</summary>
     public MethodInfo[] Methods { get; } = members.OfType<MethodInfo>().ToArray();
+
+    private MethodPlan[]? _plans;
+
+    /// <summary>
+    /// The overloads' plans, made on first call: kept here, a call binds without looking its method
+    /// up in <see cref="MethodPlan"/>'s table (hashing a MethodInfo per request). Two threads
+    /// racing to make them make equal arrays of the same plans.
+    /// </summary>
+    public MethodPlan[] Plans => _plans ??= Array.ConvertAll(Methods, MethodPlan.For);
 }

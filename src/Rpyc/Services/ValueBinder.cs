@@ -166,12 +166,12 @@ internal static class ValueBinder
     }
 
     /// <summary>Binds positional and keyword arguments to one of the overloads and invokes it.</summary>
-    public static object? Invoke(IReadOnlyList<MethodInfo> overloads, object? target, PyTuple args, PyTuple kwargs, string name)
+    public static object? Invoke(MethodPlan[] overloads, object? target, PyTuple args, PyTuple kwargs, string name)
     {
         string? firstError = null;
-        for (int i = 0; i < overloads.Count; i++)
+        for (int i = 0; i < overloads.Length; i++)
         {
-            MethodPlan plan = MethodPlan.For(overloads[i]);
+            MethodPlan plan = overloads[i];
             if (TryBind(plan, args, kwargs, out object?[]? bound, out string? error))
             {
                 object? result = plan.Invoke(target, bound);
