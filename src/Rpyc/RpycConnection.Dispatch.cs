@@ -17,12 +17,19 @@ public sealed partial class RpycConnection
         {
             switch (message.Kind)
             {
+                case MessageKind.Request when message.Unboxed:
+                    DispatchRequest(message.Seq, message.Handler, message.Args, unboxed: true, message.FrameLength, leases is not null);
+                    break;
                 case MessageKind.Request:
-                    DispatchRequest(message.Seq, message.Args, message.FrameLength, leases is not null);
+                    if (message.Args is not PyTuple { Count: 2 } request || request[0] is not long handlerCode)
+                    {
+                        throw ProtocolErrors.Message($"request seq {message.Seq} is not (handler, args)");
+                    }
+                    DispatchRequest(message.Seq, (HandlerId)handlerCode, request[1], unboxed: false, message.FrameLength, leases is not null);
                     break;
                 case MessageKind.Reply:
                     int createdBefore = NetrefCache.CreatedOnThisThread;
-                    object? value = Unbox(message.Args);
+                    object? value = message.Unboxed ? message.Args : Unbox(message.Args);
                     release = !CompletePending(message.Seq, value, error: null, message.FrameLength, NetrefCache.CreatedOnThisThread != createdBefore);
                     break;
                 case MessageKind.Exception:
@@ -91,20 +98,16 @@ public sealed partial class RpycConnection
         return matched;
     }
 
-    private void DispatchRequest(long seq, object? args, long frameLength, bool lent)
+    // The handler's args come boxed from the general path, or already unboxed (TryReadUnboxed).
+    private void DispatchRequest(long seq, HandlerId handler, object? args, bool unboxed, long frameLength, bool lent)
     {
-        if (args is not PyTuple { Count: 2 } request || request[0] is not long handlerCode)
-        {
-            throw ProtocolErrors.Message($"request seq {seq} is not (handler, args)");
-        }
-        var handler = (HandlerId)handlerCode;
         Counters.IncomingRequest();
         ConnectionObserver? observer = Observer;
         object? token = null;
         object? result;
         try
         {
-            if (Unbox(request[1]) is not PyTuple handlerArgs)
+            if ((unboxed ? args : Unbox(args)) is not PyTuple handlerArgs)
             {
                 throw ProtocolErrors.Message($"request seq {seq} ({handler}) has arguments that are not a tuple");
             }

@@ -301,7 +301,11 @@ public sealed partial class RpycConnection
             MessageKind.Reply => _options.PooledBytesThreshold,
             _ => 0,
         };
-        message = Envelope.Read(payload, _version.Value, _options.BrineLimits, _options.BrineArgsLimits, _lender) with { FrameLength = _source.LastFrameLength };
+        if (!TryReadUnboxed(payload, _version.Value, out message))
+        {
+            message = Envelope.Read(payload, _version.Value, _options.BrineLimits, _options.BrineArgsLimits, _lender);
+        }
+        message = message with { FrameLength = _source.LastFrameLength };
         leases = _lender.Take();
         return true;
     }

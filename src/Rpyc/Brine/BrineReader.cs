@@ -214,6 +214,61 @@ internal ref struct BrineReader
     // of 64 B each per CALLATTR. Tuples are immutable, so those pairs are made once.
     private static readonly PyTuple[] s_smallIntWithEmpty = Enumerable.Range(0, 16).Select(i => PyTuple.Wrap([s_immediateInts[i - BrineTag.ImmIntMin], PyTuple.Empty])).ToArray();
 
+    /// <summary>
+    /// Enters the tuple that comes next, with the same checks and limits as <see cref="Read"/> (it
+    /// counts one level and its items); the caller reads its items and then calls <see cref="ExitTuple"/>.
+    /// False, consuming nothing, when the next value is not a tuple of at least one item.
+    /// </summary>
+    /// <remarks>For a caller that knows the shape it expects and builds its own objects (the
+    /// connection unboxing while it reads) instead of the tuples <see cref="Read"/> would make.</remarks>
+    public bool TryEnterTuple(out int count)
+    {
+        count = 0;
+        if (!_reader.TryPeek(out byte tag) || tag is not ((>= BrineTag.Tup1 and <= BrineTag.Tup4) or BrineTag.TupL1 or BrineTag.TupL4))
+        {
+            return false;
+        }
+        _reader.Advance(1);
+        count = tag switch
+        {
+            BrineTag.TupL1 => ReadByte(),
+            BrineTag.TupL4 => ReadLength(),
+            _ => tag - BrineTag.Tup1 + 1,
+        };
+        if (count == 0)
+        {
+            // TAG_TUP_L1 with a zero length: () as Read gives it, no level entered.
+            throw ProtocolErrors.Brine($"an empty tuple where a tuple of items was expected, at offset {_reader.Consumed}");
+        }
+        if (count > _reader.Remaining)
+        {
+            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} exceeds the {_reader.Remaining} bytes left");
+        }
+        Enter();
+        if (count > _maxItems - _items)
+        {
+            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} takes the message past its limit of {_maxItems} items (BrineLimits.MaxItems)");
+        }
+        _items += count;
+        return true;
+    }
+
+    /// <summary>Leaves the tuple <see cref="TryEnterTuple"/> entered, once its items are read.</summary>
+    public void ExitTuple() => _depth--;
+
+    /// <summary>Reads the next value when it is an immediate int (-48..159); false, consuming nothing, otherwise.</summary>
+    public bool TryReadImmediateInt(out long value)
+    {
+        if (_reader.TryPeek(out byte tag) && tag is >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast)
+        {
+            _reader.Advance(1);
+            value = tag - BrineTag.ImmIntBias;
+            return true;
+        }
+        value = 0;
+        return false;
+    }
+
     // The two items of a 2-tuple, read before its array is made so a (label, ()) needs none.
     private PyTuple ReadPair()
     {

@@ -8,6 +8,15 @@ internal readonly record struct Message(MessageKind Kind, long Seq, object? Args
 {
     /// <summary>Wire length of the frame it came in (header and trailer included).</summary>
     public long FrameLength { get; init; }
+
+    /// <summary>
+    /// Whether the connection unboxed the message while reading it: <see cref="Args"/> is then a
+    /// reply's value, or a request's unboxed handler arguments (a tuple) for <see cref="Handler"/>.
+    /// </summary>
+    public bool Unboxed { get; init; }
+
+    /// <summary>The handler of an unboxed request.</summary>
+    public HandlerId Handler { get; init; }
 }
 
 /// <summary>The message envelope, which differs between rpyc 5.x and 6.x (protocol.py _send / _dispatch).</summary>
@@ -84,7 +93,7 @@ internal static class Envelope
         ReferenceEquals(limits, BrineLimits.Default) ? s_defaultArgsLimits : limits with { MaxDepth = Math.Max(limits.MaxDepth - 1, 0) };
 
     // 5.x TAG_TUP3 | imm msg 1..3 | seq; 6.x msg byte 1..3 | TAG_TUP2 | seq; seq an immediate or TAG_INT_L1 decimal, not negative.
-    private static bool TryReadHeader(ReadOnlySequence<byte> payload, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
+    internal static bool TryReadHeader(ReadOnlySequence<byte> payload, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
     {
         kind = default;
         seq = 0;

@@ -1,0 +1,105 @@
+using System.Buffers;
+using Rpyc.Netrefs;
+using Rpyc.Protocol;
+
+namespace Rpyc.Tests;
+
+/// <summary>
+/// A server unboxes plain requests while it reads them (RpycConnection.TryReadUnboxed) and leaves
+/// everything else to the general path: both must give the same answers, the same errors and the
+/// same limits.
+/// </summary>
+public class UnboxWhileReadingTests
+{
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void CallOnAnObjectTheServerDoesNotHave_AnsweredWithAnErrorAndTheConnectionServesOn(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        IdPack real = root.IdPack;
+        var wrongName = new Netref(pair.Client, real with { NamePack = "builtins.other" });
+        var wrongInstance = new Netref(pair.Client, real with { InstanceId = real.InstanceId + 1000 });
+
+        Assert.Throws<RpycRemoteException>(() => wrongName.CallMethod("ping"));
+        Assert.Throws<RpycRemoteException>(() => wrongInstance.CallMethod("ping"));
+        Assert.Equal("pong", root.CallMethod("ping"));
+        GC.SuppressFinalize(wrongName);
+        GC.SuppressFinalize(wrongInstance);
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void NestedArgsWithTheServersOwnObject_ServedUpToTheSameDepthAsTheGeneralPathReads(RpycProtocolVersion version)
+    {
+        const int MaxDepth = 16;
+        var limits = new RpycConnectOptions { MaxBrineDepth = MaxDepth };
+        int servedDeepest = -1;
+        int readDeepest = -1;
+        for (int levels = 0; levels <= MaxDepth; levels++)
+        {
+            using var pair = new ConnectionPair(new PairService(), version, limits);
+            Netref root = pair.Client.RootNetref;
+            // The server's own root at the bottom makes every level a LABEL_TUPLE box.
+            object nested = Nest(root, levels);
+            bool served;
+            try
+            {
+                served = ValueAssert.AreIdentical(nested, root.CallMethod("echo", nested));
+            }
+            catch (RpycConnectionException)
+            {
+                served = false;
+            }
+            if (served)
+            {
+                servedDeepest = levels;
+            }
+            if (GeneralPathReads(version, root.IdPack, levels, limits))
+            {
+                readDeepest = levels;
+            }
+        }
+        Assert.InRange(readDeepest, 1, MaxDepth - 1);
+        Assert.Equal(readDeepest, servedDeepest);
+    }
+
+    private static object Nest(object bottom, int levels)
+    {
+        object value = bottom;
+        for (int i = 0; i < levels; i++)
+        {
+            value = new PyTuple(value);
+        }
+        return value;
+    }
+
+    // The request as protocol.py boxes it, read by Envelope (the general path) within the server's limits.
+    private static bool GeneralPathReads(RpycProtocolVersion version, IdPack root, int levels, RpycConnectOptions limits)
+    {
+        var rootRef = new PyTuple(BoxLabel.LocalRef, root.ToTuple());
+        object boxed = rootRef;
+        for (int i = 0; i < levels; i++)
+        {
+            boxed = new PyTuple(BoxLabel.Tuple, new PyTuple(boxed));
+        }
+        var args = new PyTuple((long)HandlerId.CallAttr, new PyTuple(BoxLabel.Tuple, new PyTuple(
+            rootRef,
+            new PyTuple(BoxLabel.Value, "echo"),
+            new PyTuple(BoxLabel.Tuple, new PyTuple(boxed)),
+            new PyTuple(BoxLabel.Value, PyTuple.Empty))));
+        var output = new ArrayBufferWriter<byte>();
+        Envelope.Write(output, version, MessageKind.Request, 7, args);
+        try
+        {
+            Envelope.Read(new ReadOnlySequence<byte>(output.WrittenMemory), version, limits.BrineLimits);
+            return true;
+        }
+        catch (RpycProtocolException)
+        {
+            return false;
+        }
+    }
+}
