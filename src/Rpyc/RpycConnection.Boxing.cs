@@ -15,7 +15,7 @@ public sealed partial class RpycConnection
         value = ValueConversions.Normalize(value);
         if (value is Netref netref && ReferenceEquals(netref.Connection, this))
         {
-            writer.Write(netref.BoxedReference);
+            writer.WriteEncoded(netref.BoxedReferenceBrine);
             return;
         }
         writer.WriteTupleHeader(2);

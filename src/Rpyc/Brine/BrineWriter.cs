@@ -127,13 +127,18 @@ internal ref struct BrineWriter
     // brine.py TAG_EMPTY_STR | TAG_STR1..4 + bytes | TAG_STR_L1 uint8 + bytes | TAG_STR_L4 uint32 + bytes
     public void WriteBytes(scoped ReadOnlySpan<byte> value)
     {
-        int n = value.Length;
+        WriteBytesHeader(value.Length);
+        WriteRaw(value);
+    }
+
+    // TAG_EMPTY_STR | TAG_STR1..4 | TAG_STR_L1 uint8 len | TAG_STR_L4 uint32 len: the bytes follow.
+    private void WriteBytesHeader(int n)
+    {
         if (n == 0)
         {
             WriteTag(BrineTag.EmptyStr);
-            return;
         }
-        if (n <= 4)
+        else if (n <= 4)
         {
             WriteTag((byte)(BrineTag.Str1 + n - 1));
         }
@@ -141,13 +146,22 @@ internal ref struct BrineWriter
         {
             WriteLengthPrefixed(BrineTag.StrL1, BrineTag.StrL4, n);
         }
-        WriteRaw(value);
     }
 
     // brine.py TAG_UNICODE + the bytes encoding of the UTF-8 form
     public void WriteString(string value)
     {
         WriteTag(BrineTag.Unicode);
+        // Names are ASCII: their UTF-8 length is known before encoding, so the header is written
+        // first and the characters are narrowed straight into the output.
+        if (value.Length is > 0 and <= 1024 && System.Text.Ascii.IsValid(value))
+        {
+            WriteBytesHeader(value.Length);
+            Span<byte> span = _output.GetSpan(value.Length);
+            System.Text.Ascii.FromUtf16(value, span, out int written);
+            _output.Advance(written);
+            return;
+        }
         int max = Encoding.UTF8.GetMaxByteCount(value.Length);
         if (max <= 1024)
         {
@@ -241,6 +255,9 @@ internal ref struct BrineWriter
             _output.Advance(5);
         }
     }
+
+    /// <summary>Writes a value that is already brine (a constant dumped once), as it is.</summary>
+    public void WriteEncoded(scoped ReadOnlySpan<byte> brine) => WriteRaw(brine);
 
     private void WriteRaw(scoped ReadOnlySpan<byte> bytes)
     {

@@ -42,10 +42,12 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
 
     internal IdPack IdPack { get; }
 
-    // (LABEL_LOCAL_REF, id_pack) as the peer expects it back: immutable, so built once per proxy.
-    internal PyTuple BoxedReference => _boxedReference ??= new PyTuple(Protocol.BoxLabel.LocalRefBoxed, IdPack.ToTuple());
+    // (LABEL_LOCAL_REF, id_pack) as the peer expects it back, in brine: immutable, so dumped once
+    // per proxy. Every call on the proxy sends it, and dumping it each time (the name_pack's UTF-8,
+    // a Python id's fifteen decimal digits) was a sixth of a ping's client time.
+    internal byte[] BoxedReferenceBrine => _boxedReferenceBrine ??= Brine.Brine.Dump(new PyTuple(Protocol.BoxLabel.LocalRefBoxed, IdPack.ToTuple()));
 
-    private PyTuple? _boxedReference;
+    private byte[]? _boxedReferenceBrine;
 
     /// <summary>The remote type as <c>module.Class</c> (the id_pack's name_pack), e.g. <c>builtins.list</c>.</summary>
     public string RemoteTypeName => IdPack.NamePack;
