@@ -45,9 +45,24 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
     // (LABEL_LOCAL_REF, id_pack) as the peer expects it back, in brine: immutable, so dumped once
     // per proxy. Every call on the proxy sends it, and dumping it each time (the name_pack's UTF-8,
     // a Python id's fifteen decimal digits) was a sixth of a ping's client time.
-    internal byte[] BoxedReferenceBrine => _boxedReferenceBrine ??= Brine.Brine.Dump(new PyTuple(Protocol.BoxLabel.LocalRefBoxed, IdPack.ToTuple()));
+    internal byte[] BoxedReferenceBrine => _boxedReferenceBrine ??= DumpBoxedReference(IdPack);
 
     private byte[]? _boxedReferenceBrine;
+
+    // Written directly, in a buffer of about its size: a dump of the boxed tuple made two tuples
+    // and a 256-byte buffer for some 40 bytes.
+    private static byte[] DumpBoxedReference(IdPack id)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(32 + (id.NamePack.Length * 3));
+        var writer = new Brine.BrineWriter(buffer);
+        writer.WriteTupleHeader(2);
+        writer.WriteInt(Protocol.BoxLabel.LocalRef);
+        writer.WriteTupleHeader(3);
+        writer.WriteString(id.NamePack);
+        writer.WriteInt(id.ClassId);
+        writer.WriteInt(id.InstanceId);
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>The remote type as <c>module.Class</c> (the id_pack's name_pack), e.g. <c>builtins.list</c>.</summary>
     public string RemoteTypeName => IdPack.NamePack;
