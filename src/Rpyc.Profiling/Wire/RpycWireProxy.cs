@@ -93,6 +93,9 @@ public sealed class RpycWireProxy : IAsyncDisposable
         return new RpycWireProxy(listener, targetHost, targetPort, options);
     }
 
+    /// <summary>Awaited by each pump after it forwards a chunk: a test widens the gap between forwarding and what follows it.</summary>
+    internal Func<Task>? AfterForwardForTests { get; set; }
+
     /// <summary>What was seen so far (connections still open included).</summary>
     /// <returns>An immutable profile.</returns>
     public WireProfile GetProfile() => _recorder.Snapshot(LocalEndPoint.ToString(), Target);
@@ -181,12 +184,18 @@ public sealed class RpycWireProxy : IAsyncDisposable
                     to.Shutdown(SocketShutdown.Send);
                     return;
                 }
+                // Recorded before forwarding, so the recorder sees every message before anything
+                // sent in answer to it (see WireRecorder.OnData); the relay time includes it.
+                _recorder.OnData(connection, direction, buffer.AsSpan(0, received), timestamp);
                 for (int sent = 0; sent < received;)
                 {
                     sent += await to.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None, _stop.Token).ConfigureAwait(false);
                 }
-                long forwardTicks = Stopwatch.GetTimestamp() - timestamp;
-                _recorder.OnData(connection, direction, buffer.AsSpan(0, received), timestamp, forwardTicks);
+                _recorder.OnForwarded(connection, direction, Stopwatch.GetTimestamp() - timestamp);
+                if (AfterForwardForTests is { } afterForward)
+                {
+                    await afterForward().ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)

@@ -137,7 +137,7 @@ public sealed record WireProfile
     /// <summary>The sum of the round trips' durations.</summary>
     public TimeSpan RoundTripTime { get; init; }
 
-    /// <summary>Median time the relay itself added to a round trip (forwarding the request and the reply).</summary>
+    /// <summary>Median time the relay itself added to a round trip (recording and forwarding the request and the reply).</summary>
     public TimeSpan RelayTimeP50 { get; init; }
 
     /// <summary>The most the relay added to one round trip.</summary>

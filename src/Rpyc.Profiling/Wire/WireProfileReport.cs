@@ -29,7 +29,7 @@ public static class WireProfileReport
         Line(text, $"RPyC WIRE PROFILE: {profile.Listen} -> {profile.Target}");
         Line(text, s_rule);
         Line(text, "Measured on the wire by a relay: the client talked to the relay, which adds one hop each way.");
-        Line(text, $"Relay time per round trip:  {Us(profile.RelayTimeP50)} median, {Us(profile.RelayTimeMax)} max (forwarding the request and the reply; included in the durations below)");
+        Line(text, $"Relay time per round trip:  {Us(profile.RelayTimeP50)} median, {Us(profile.RelayTimeMax)} max (recording and forwarding the request and the reply; included in the durations below)");
         Line(text, "");
         Row(text, "Elapsed", Duration(profile.Elapsed));
         Row(text, "Connections", Int(profile.Connections.Count));

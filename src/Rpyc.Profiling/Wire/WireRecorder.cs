@@ -66,8 +66,14 @@ internal sealed partial class WireRecorder
         }
     }
 
-    /// <summary>Bytes the relay forwarded from <paramref name="sender"/>, received at <paramref name="timestamp"/> and forwarded in <paramref name="forwardTicks"/>.</summary>
-    public void OnData(ConnectionState connection, WireDirection sender, ReadOnlySpan<byte> data, long timestamp, long forwardTicks)
+    /// <summary>
+    /// Bytes the relay received from <paramref name="sender"/> at <paramref name="timestamp"/>, recorded
+    /// before it forwards them (then <see cref="OnForwarded"/>). Recorded after, a reply could be
+    /// recorded after the request its receiver sent in answer to it (the other direction's pump won
+    /// the race): that request's call then missed the name its getattr reply gave its target
+    /// ("method()" for "add()"), and a DEL could come before the proxy it releases.
+    /// </summary>
+    public void OnData(ConnectionState connection, WireDirection sender, ReadOnlySpan<byte> data, long timestamp)
     {
         lock (_lock)
         {
@@ -88,17 +94,41 @@ internal sealed partial class WireRecorder
                 }
                 if (message.Kind == MessageKind.Request)
                 {
-                    OnRequest(connection, from, message, timestamp, forwardTicks);
+                    OnRequest(connection, from, message, timestamp);
                 }
                 else
                 {
-                    OnReply(connection, from, message, timestamp, forwardTicks);
+                    OnReply(connection, from, message, timestamp);
                 }
             }
         }
     }
 
-    private void OnRequest(ConnectionState connection, int from, in WireMessage message, long timestamp, long forwardTicks)
+    /// <summary>The bytes of the last <see cref="OnData"/> from <paramref name="sender"/> were forwarded in <paramref name="forwardTicks"/>.</summary>
+    public void OnForwarded(ConnectionState connection, WireDirection sender, long forwardTicks)
+    {
+        lock (_lock)
+        {
+            int from = sender == WireDirection.ClientToServer ? Client : Server;
+            foreach ((WireCall call, bool isReply) in connection.AwaitingForward[from])
+            {
+                if (!isReply)
+                {
+                    call.RequestForwardTicks = forwardTicks;
+                    continue;
+                }
+                long relay = call.RequestForwardTicks + forwardTicks;
+                call.RelayTime = Stopwatch.GetElapsedTime(0, relay);
+                if (_relayTicks.Count < _options.MaxRecords)
+                {
+                    _relayTicks.Add(relay);
+                }
+            }
+            connection.AwaitingForward[from].Clear();
+        }
+    }
+
+    private void OnRequest(ConnectionState connection, int from, in WireMessage message, long timestamp)
     {
         string handlerName;
         HandlerId handler = 0;
@@ -117,8 +147,8 @@ internal sealed partial class WireRecorder
         {
             RequestBytes = message.FrameBytes,
             IsOneWay = handler is HandlerId.Del or HandlerId.Close,
-            RequestForwardTicks = forwardTicks,
         };
+        connection.AwaitingForward[from].Add((call, false));
         // The object the request is about: the first argument, a reference to the receiver's object.
         IReadOnlyList<object?> items = BoxedItems(boxed);
         if (items.Count > 0)
@@ -197,21 +227,21 @@ internal sealed partial class WireRecorder
         {
             _callsDropped++;
         }
-        if (connection.EarlyReplies[from].Remove(message.Seq, out (WireMessage Message, long Timestamp, long ForwardTicks) early))
+        if (connection.EarlyReplies[from].Remove(message.Seq, out (WireMessage Message, long Timestamp) early))
         {
-            OnReply(connection, 1 - from, early.Message, early.Timestamp, early.ForwardTicks);
+            OnReply(connection, 1 - from, early.Message, early.Timestamp);
         }
     }
 
-    private void OnReply(ConnectionState connection, int from, in WireMessage message, long timestamp, long forwardTicks)
+    private void OnReply(ConnectionState connection, int from, in WireMessage message, long timestamp)
     {
         int requester = 1 - from;
         if (!connection.Pending[requester].Remove(message.Seq, out WireCall? call))
         {
-            // Each direction is forwarded first and decoded after, by its own pump: a reply can be
-            // decoded before its request. Its timestamp is right; it waits for the request (rpyc
-            // never reuses a seq on a connection). What is left at the report matched nothing.
-            connection.EarlyReplies[requester][message.Seq] = (message, timestamp, forwardTicks);
+            // A request is recorded before it is forwarded, so its reply cannot come first; a reply
+            // that matches no request waits here in case (rpyc never reuses a seq on a connection).
+            // What is left at the report matched nothing.
+            connection.EarlyReplies[requester][message.Seq] = (message, timestamp);
             return;
         }
         call.EndTimestamp = timestamp;
@@ -242,12 +272,8 @@ internal sealed partial class WireRecorder
             connection.RoundTrips++;
             _roundTripTicks += ticks;
         }
-        long relay = call.RequestForwardTicks + forwardTicks;
-        call.RelayTime = Stopwatch.GetElapsedTime(0, relay);
-        if (_relayTicks.Count < _options.MaxRecords)
-        {
-            _relayTicks.Add(relay);
-        }
+        // Its relay time is known once the reply is forwarded (OnForwarded).
+        connection.AwaitingForward[from].Add((call, true));
         if (ticks >= _slowTicks)
         {
             _slow.Add(call);
@@ -413,8 +439,11 @@ internal sealed partial class WireRecorder
         // Round trips in progress, both ways, oldest first.
         public readonly List<WireCall> Open = [];
 
-        // Replies decoded before their request, by the requester and seq.
-        public readonly Dictionary<long, (WireMessage Message, long Timestamp, long ForwardTicks)>[] EarlyReplies = [new(), new()];
+        // Replies that matched no request, by the requester and seq.
+        public readonly Dictionary<long, (WireMessage Message, long Timestamp)>[] EarlyReplies = [new(), new()];
+
+        // Calls whose request (false) or reply (true) is in the bytes being forwarded, by sender.
+        public readonly List<(WireCall Call, bool IsReply)>[] AwaitingForward = [[], []];
 
         // Proxies alive on each side (value: is the root), by the id_pack of the peer's object.
         public readonly Dictionary<IdPack, bool>[] Held = [new(), new()];
