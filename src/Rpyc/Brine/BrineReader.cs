@@ -186,17 +186,7 @@ internal ref struct BrineReader
         {
             return PyTuple.Empty;
         }
-        if (count > _reader.Remaining)
-        {
-            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} exceeds the {_reader.Remaining} bytes left");
-        }
-        Enter();
-        // Counted before the array is made, so a refused message allocates nothing for it.
-        if (count > _maxItems - _items)
-        {
-            throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} takes the message past its limit of {_maxItems} items (BrineLimits.MaxItems)");
-        }
-        _items += count;
+        EnterTuple(count);
         if (count == 2)
         {
             return ReadPair();
@@ -240,6 +230,14 @@ internal ref struct BrineReader
             // TAG_TUP_L1 with a zero length: () as Read gives it, no level entered.
             throw ProtocolErrors.Brine($"an empty tuple where a tuple of items was expected, at offset {_reader.Consumed}");
         }
+        EnterTuple(count);
+        return true;
+    }
+
+    // A tuple of count (> 0) items: one level deeper, and its items counted before any array is
+    // made for them, so a refused message allocates nothing. Read and TryEnterTuple both come here.
+    private void EnterTuple(int count)
+    {
         if (count > _reader.Remaining)
         {
             throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} exceeds the {_reader.Remaining} bytes left");
@@ -250,7 +248,6 @@ internal ref struct BrineReader
             throw ProtocolErrors.Brine($"tuple of {count} items at offset {_reader.Consumed} takes the message past its limit of {_maxItems} items (BrineLimits.MaxItems)");
         }
         _items += count;
-        return true;
     }
 
     /// <summary>Leaves the tuple <see cref="TryEnterTuple"/> entered, once its items are read.</summary>
