@@ -54,9 +54,36 @@ public class RunsSuiteTests(ITestOutputHelper output)
             // One server for all three runs: every run measured the same endpoint.
             Assert.Single(t.Runs!.Select(r => r.Endpoint).Distinct());
         }
+        // The target's ping is paired with the floor's in every run: three connections a run, each
+        // with at least 2 blocks of 100 on either side (no minimum time here); the floor has none.
+        Assert.Null(report.Targets[0].Latency!.Floor);
+        PairedLatencyResult paired = report.Targets[1].Latency!.Floor!;
+        Assert.Equal(3, paired.Runs!.Count);
+        Assert.All(paired.Runs, r =>
+        {
+            Assert.Equal(0, r.Failures);
+            Assert.Equal(6, r.Blocks);
+            Assert.Equal(600, r.Subject.Count);
+            Assert.Equal(600, r.Reference.Count);
+            Assert.Equal(r.Subject.P50 / r.Reference.P50, r.Ratio, 9);
+        });
+        Assert.NotNull(paired.RatioCi95);
         using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
+        Assert.Equal("paired", json.RootElement.GetProperty("rpyc_threaded").GetProperty("vs_floor").GetProperty("ping_p50").GetProperty("method").GetString());
         Assert.Equal(3, json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("runs").GetInt32());
         Assert.Equal(3, json.RootElement.GetProperty("rpyc_threaded").GetProperty("latency").GetProperty("runs").GetArrayLength());
+    }
+
+    [Fact]
+    public void RunAll_FloorMeasuredAfterTheTarget_StartedForThePairing_NoiseLeavesItsServerOut()
+    {
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.RpycThreaded, TargetCatalog.TcpRaw));
+        Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, t.Error));
+        PairedLatencyResult paired = report.Targets[0].Latency!.Floor!;
+        Assert.Equal(600, paired.Reference.Count);
+        Assert.Null(paired.Runs);
+        // The floor's server ran for the pairing and was then measured on its own, as ever.
+        Assert.True(report.Targets[1].Latency!.Successes >= 20);
     }
 
     [Fact]

@@ -9,11 +9,17 @@ namespace Rpyc.Bench;
 /// meant to be the fastest plain-socket path, so such a figure says the floor, the placement of
 /// threads or the machine's noise is off, not that the protocol is faster than TCP.
 /// </param>
-public sealed record FloorRatio(string Figure, double Ratio, bool BeatsFloor);
+/// <param name="Paired">
+/// Whether the two sides were measured in alternating blocks of the same time slices
+/// (<see cref="LatencyResult.Floor"/>); otherwise they are the two targets' own phases, measured
+/// apart in time.
+/// </param>
+public sealed record FloorRatio(string Figure, double Ratio, bool BeatsFloor, bool Paired = false);
 
 /// <summary>
 /// Compares every target's headline figures with <c>tcp_raw</c>'s in the same run: ping p50, each
-/// bandwidth size in each direction, concurrent throughput. Pure.
+/// bandwidth size in each direction, concurrent throughput. The ping's ratio is the paired one
+/// (<see cref="LatencyResult.Floor"/>) when the target has it. Pure.
 /// </summary>
 public static class FloorComparison
 {
@@ -34,7 +40,12 @@ public static class FloorComparison
             return [];
         }
         var ratios = new List<FloorRatio>();
-        if (target.Latency?.Latency is { Count: > 0 } ping && floor.Latency?.Latency is { Count: > 0 } floorPing)
+        if (target.Latency?.Floor is { Failures: 0, Subject.Count: > 0, Reference.Count: > 0 } paired && double.IsFinite(paired.Ratio))
+        {
+            bool beats = paired.RatioCi95 is { } ci ? ci.High < 1 : paired.Ratio < 1 - SingleRunNoise;
+            ratios.Add(new FloorRatio("ping_p50", paired.Ratio, beats, Paired: true));
+        }
+        else if (target.Latency?.Latency is { Count: > 0 } ping && floor.Latency?.Latency is { Count: > 0 } floorPing)
         {
             ratios.Add(Time("ping_p50", ping.P50, Ci(ping, "p50"), floorPing.P50, Ci(floorPing, "p50")));
         }

@@ -84,6 +84,7 @@ public static class RunCombiner
         WarmupSeconds = runs.Any(r => r.WarmupSeconds is not null) ? runs.Sum(r => r.WarmupSeconds ?? 0) : null,
         WarmupSettled = runs.Any(r => r.WarmupSettled is not null) ? runs.All(r => r.WarmupSettled != false) : null,
         WarmupFailures = runs.Sum(r => r.WarmupFailures),
+        Floor = PairedLatencyResult.AcrossRuns(runs.Select(r => r.Floor).OfType<PairedLatencyResult>().ToArray()),
     };
 
     private static BandwidthResult? Bandwidth(BandwidthResult[] runs) => runs.Length == 0 ? null : new BandwidthResult

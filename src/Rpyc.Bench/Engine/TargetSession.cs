@@ -42,6 +42,12 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     /// <summary>The relay's counters and accuracy, when a network profile is played.</summary>
     public RelayStatistics? Relay => _relay?.GetStatistics();
 
+    /// <summary>
+    /// The raw TCP floor's session of the same suite run, when this target's ping is to be paired
+    /// with the floor's (<see cref="FloorPairing"/>); <c>null</c> for the floor itself and without one.
+    /// </summary>
+    public TargetSession? Floor { get; init; }
+
     /// <summary>Measures every benchmark once.</summary>
     /// <param name="round">The round, from 0: extras that only need one look (wrk) run in round 0.</param>
     /// <param name="report">Receives the phase names.</param>
@@ -61,7 +67,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             BenchTarget target = _guard.Wrap(EnsureStarted(report));
             ServerHost? host = _host;
-            int[] serverPids = ServerProcessId is int pid ? [pid] : [];
+            BenchTarget? floor = FloorTarget(report);
+            // The floor's server works during the pairing: its CPU is not other programs' noise.
+            int[] serverPids = new[] { ServerProcessId, floor is null ? null : Floor?.ServerProcessId }.OfType<int>().ToArray();
             ResourceSampler? serverSampler = ServerProcessId is int spid ? new ResourceSampler(spid, includeDescendants: true, gate: _samplerGate) : null;
             var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false, gate: _samplerGate);
             MachineNoise noiseProbe = MachineNoise.Start(Environment.ProcessId, serverPids);
@@ -74,7 +82,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 }
                 else
                 {
-                    Measure(target, phases, errors, report, cancellationToken);
+                    Measure(target, floor, phases, errors, report, cancellationToken);
                 }
                 if (round == 0 && options.BinaryTransfer is { } binaryOptions && BinaryTransferBenchmark.Applies(Info))
                 {
@@ -184,7 +192,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         return _relay is null ? where : $"{where} via relay 127.0.0.1:{_relay.Port} ({options.Network.Spec})";
     }
 
-    private void Measure(BenchTarget target, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
+    private void Measure(BenchTarget target, BenchTarget? floor, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
     {
         TimeSpan minimum = options.PerRunMinPhase;
         bool Cancelled() => cancellationToken.IsCancellationRequested;
@@ -207,7 +215,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             WarmupQuietPeriod = TimeSpan.FromSeconds(0.3),
             WarmupMaxDuration = TimeSpan.FromSeconds(3),
         }.Execute(cancellationToken));
-        phases.Latency = QuietStep(errors, "latency", max + warmupBound + s_grace, report, Cancelled, () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken));
+        // With the floor's pairing, the phase takes about twice its time (both sides' blocks).
+        phases.Latency = QuietStep(errors, "latency", (floor is null ? max : 3 * max) + warmupBound + s_grace, report, Cancelled,
+            () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken, floor: floor));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };
         phases.Bandwidth = QuietStep(errors, "bandwidth", (2 * options.PayloadSizes.Count * sizeBound) + s_grace, report, Cancelled,
             () => Bandwidth(target, minimum, cancellationToken));
@@ -247,6 +257,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         if (Info.Server is TargetCatalog.RpycThreaded or TargetCatalog.RpycForking or TargetCatalog.TcpRaw && options.ReceiveSpin > TimeSpan.Zero)
         {
             notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
+        }
+        if (ServerHost.RunsWithoutDynamicPgo(Info))
+        {
+            notes.Add("dynamic PGO off");
         }
         return notes.Count == 0 ? Info.Implementation : $"{Info.Implementation} ({string.Join(", ", notes)})";
     }
@@ -319,10 +333,14 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // ForkingServer alike; with the two sides pinned to separate CPUs there was no such start).
     private static readonly TimeSpan s_connectionRewarm = TimeSpan.FromSeconds(0.1);
 
-    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = 0)
+    // With a floor, each connection's ping is then paired with the floor's (FloorPairing) for as
+    // long again as its own phase, half of it each side: over the main job's three runs, 0.25 s
+    // of each, 0.5 s in all, and the main job stays within its 3 minutes.
+    private LatencyResult Ping(BenchTarget target, int count, TimeSpan minimum, CancellationToken cancellationToken, int connections = 0, BenchTarget? floor = null)
     {
         connections = connections > 0 ? connections : PingConnections;
         var recorder = new LatencyRecorder(options.KeepSamples);
+        FloorPairing? pairing = floor is null ? null : new FloorPairing(floor) { Warmup = s_connectionRewarm };
         LatencyResult? merged = null;
         for (int c = 0; c < connections && !cancellationToken.IsCancellationRequested; c++)
         {
@@ -333,48 +351,54 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 break;
             }
             // --max-phase-seconds bounds the figure, so each connection gets its share of it.
-            LatencyResult part = PingOnce(target, share, minimum / connections, options.MaxPhaseDuration / connections, c == 0, recorder, cancellationToken);
+            LatencyResult part = PingOnce(target, share, minimum / connections, options.MaxPhaseDuration / connections, c == 0, recorder, cancellationToken, pairing);
             merged = merged is null ? part : Merge(merged, part);
             if (part.Successes == 0)
             {
                 break;
             }
         }
-        return merged!;
+        return pairing?.Result is { } paired ? Merge(merged!, null, paired) : merged!;
     }
 
-    // The parts share one recorder, so the last part's statistics are of all of them.
-    private static LatencyResult Merge(LatencyResult first, LatencyResult next) => new()
+    // The parts share one recorder, so the last part's statistics are of all of them. Without a
+    // next part: the first alone, with the run's floor pairing.
+    private static LatencyResult Merge(LatencyResult first, LatencyResult? next, PairedLatencyResult? floor = null) => new()
     {
         Name = first.Name,
         Operation = first.Operation,
-        Latency = next.Latency,
-        Successes = first.Successes + next.Successes,
-        Failures = first.Failures + next.Failures,
-        Seconds = first.Seconds + next.Seconds,
+        Latency = (next ?? first).Latency,
+        Successes = first.Successes + (next?.Successes ?? 0),
+        Failures = first.Failures + (next?.Failures ?? 0),
+        Seconds = first.Seconds + (next?.Seconds ?? 0),
         RoundTripsPerRequest = PerRequest(first, next, r => r.RoundTripsPerRequest),
         ConnectionsPerRequest = PerRequest(first, next, r => r.ConnectionsPerRequest),
-        SampleTicks = next.SampleTicks,
-        FirstError = first.FirstError ?? next.FirstError,
-        WarmupSeconds = first.WarmupSeconds + next.WarmupSeconds,
+        SampleTicks = (next ?? first).SampleTicks,
+        FirstError = first.FirstError ?? next?.FirstError,
+        WarmupSeconds = next is null ? first.WarmupSeconds : first.WarmupSeconds + next.WarmupSeconds,
         WarmupSettled = first.WarmupSettled,
-        WarmupFailures = first.WarmupFailures + next.WarmupFailures,
+        WarmupFailures = first.WarmupFailures + (next?.WarmupFailures ?? 0),
+        Floor = floor ?? next?.Floor ?? first.Floor,
     };
 
     // A per-request figure of two parts, weighted by their requests; one part's alone when the other has none.
-    private static double? PerRequest(LatencyResult first, LatencyResult next, Func<LatencyResult, double?> figure)
+    private static double? PerRequest(LatencyResult first, LatencyResult? next, Func<LatencyResult, double?> figure)
     {
+        if (next is null)
+        {
+            return figure(first);
+        }
         long a = first.Successes + first.Failures, b = next.Successes + next.Failures;
         return figure(first) is double x && figure(next) is double y && a + b > 0
             ? ((x * a) + (y * b)) / (a + b)
             : figure(first) ?? figure(next);
     }
 
-    private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, TimeSpan maxDuration, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken)
+    private LatencyResult PingOnce(BenchTarget target, int count, TimeSpan minimum, TimeSpan maxDuration, bool firstOfRun, LatencyRecorder into, CancellationToken cancellationToken, FloorPairing? pairing = null)
     {
         using BenchClient client = target.Connect();
         Settle();
-        return new LatencyBenchmark($"{Info.Name} latency", () =>
+        LatencyResult result = new LatencyBenchmark($"{Info.Name} latency", () =>
         {
             client.Ping();
             return true;
@@ -394,6 +418,16 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             KeepSamples = options.KeepSamples,
             Into = into,
         }.Execute(cancellationToken);
+        // After the connection's own phase, so that phase is measured exactly as without a floor.
+        if (result.Successes > 0)
+        {
+            pairing?.Measure($"{Info.Name} ping beside tcp_raw", () =>
+            {
+                client.Ping();
+                return true;
+            }, minimum, maxDuration, cancellationToken);
+        }
+        return result;
     }
 
     // Through a network profile the scenarios are measured twice: through the relay, and straight
@@ -539,6 +573,26 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             Path = measured.Path,
             RpycbenchRequestsPerSecond = sustained is { Failures: 0 } ? sustained.Throughput : null,
         };
+    }
+
+    // The floor's server (started by its own session's means when it has not run yet) for this
+    // target's pairing: only when the floor stands where this target does (both here or both
+    // elsewhere, through the same network profile) and this target's client is ours.
+    private BenchTarget? FloorTarget(Action<string> report)
+    {
+        if (Floor is null || Floor.Endpoint.IsRemote != Endpoint.IsRemote || Info.Client == TargetClient.Python)
+        {
+            return null;
+        }
+        try
+        {
+            return _guard.Wrap(Floor.EnsureStarted(report));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The floor's own session reports its failure; this target is measured without the pairing.
+            return null;
+        }
     }
 
     private BenchTarget EnsureStarted(Action<string> report)

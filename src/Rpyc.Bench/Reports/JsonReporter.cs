@@ -244,6 +244,11 @@ public static class JsonReporter
             Number(w, "measured_seconds", l.Seconds);
             w.WriteString("first_error", l.FirstError);
             Warmup(w, l.WarmupSeconds, l.WarmupSettled, l.WarmupFailures);
+            if (l.Floor is { } paired)
+            {
+                w.WritePropertyName("floor_pairing");
+                FloorPairing(w, paired);
+            }
             w.WriteEndObject();
         }
         else
@@ -301,6 +306,8 @@ public static class JsonReporter
             w.WriteStartObject(ratio.Figure);
             Number(w, "ratio", ratio.Ratio);
             w.WriteBoolean("beats_floor", ratio.BeatsFloor);
+            // "paired": alternating blocks of the same time slices (latency.floor_pairing); "separate": the two targets' own phases.
+            w.WriteString("method", ratio.Paired ? "paired" : "separate");
             w.WriteEndObject();
         }
         w.WriteEndObject();
@@ -414,6 +421,38 @@ public static class JsonReporter
             w.WriteEndArray();
             w.WriteStartObject("ci95");
             Interval(w, "throughput", k.ThroughputCi95);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    // The ping measured again beside the floor's in alternating blocks: "subject" is this target's
+    // samples of the blocks, "floor" tcp_raw's, "ratio" subject p50 / floor p50 (over runs, the median of the runs' ratios).
+    private static void FloorPairing(Utf8JsonWriter w, PairedLatencyResult p)
+    {
+        w.WriteStartObject();
+        Number(w, "ratio", p.Ratio);
+        w.WriteNumber("block_size", p.BlockSize);
+        w.WriteNumber("blocks", p.Blocks);
+        w.WriteNumber("failures", p.Failures);
+        Number(w, "measured_seconds", p.Seconds);
+        w.WriteString("first_error", p.FirstError);
+        w.WriteStartObject("subject");
+        Stats(w, p.Subject, null);
+        w.WriteEndObject();
+        w.WriteStartObject("floor");
+        Stats(w, p.Reference, null);
+        w.WriteEndObject();
+        if (p.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (PairedLatencyResult run in runs)
+            {
+                FloorPairing(w, run);
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            Interval(w, "ratio", p.RatioCi95);
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -180,6 +180,7 @@ public static class ReportReader
                 WarmupSeconds = Num(latency, "warmup_seconds"),
                 WarmupSettled = Settled(latency),
                 WarmupFailures = (long)(Num(latency, "warmup_failures") ?? 0),
+                Floor = FloorPairing(Obj(latency, "floor_pairing")),
             },
             Bandwidth = upload.ValueKind != JsonValueKind.Object && download.ValueKind != JsonValueKind.Object ? null : new BandwidthResult
             {
@@ -237,6 +238,29 @@ public static class ReportReader
             FirstError = Str(s, "first_error"),
             Runs = runs,
             BytesPerSecondCi95 = runs is null ? null : Interval(Obj(s, "ci95"), "bytes_per_second"),
+        };
+    }
+
+    private static PairedLatencyResult? FloorPairing(JsonElement p)
+    {
+        if (p.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        PairedLatencyResult[]? runs = p.TryGetProperty("runs", out JsonElement r) && r.ValueKind == JsonValueKind.Array
+            ? r.EnumerateArray().Select(FloorPairing).OfType<PairedLatencyResult>().ToArray() : null;
+        return new PairedLatencyResult
+        {
+            Subject = Stats(Obj(p, "subject")),
+            Reference = Stats(Obj(p, "floor")),
+            Ratio = Num(p, "ratio") ?? double.NaN,
+            Blocks = (int)(Num(p, "blocks") ?? 0),
+            BlockSize = (int)(Num(p, "block_size") ?? 0),
+            Seconds = Num(p, "measured_seconds") ?? 0,
+            Failures = (long)(Num(p, "failures") ?? 0),
+            FirstError = Str(p, "first_error"),
+            Runs = runs,
+            RatioCi95 = runs is null ? null : Interval(Obj(p, "ci95"), "ratio"),
         };
     }
 

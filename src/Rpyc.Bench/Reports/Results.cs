@@ -87,6 +87,13 @@ public sealed class LatencyResult
 
     /// <summary>Warmup requests that failed (not in <see cref="Failures"/>: the warmup is not measured, but a failing server is reported).</summary>
     public long WarmupFailures { get; init; }
+
+    /// <summary>
+    /// The same operation measured again beside the raw TCP floor's ping, in alternating blocks
+    /// (<see cref="PairedLatencyBenchmark"/>), when the suite ran the floor too: the ratio to the
+    /// floor of the same time slices. <c>null</c> for the floor itself, a Python client, or a run without the floor.
+    /// </summary>
+    public PairedLatencyResult? Floor { get; init; }
 }
 
 /// <summary>Transfers of one payload size in one direction.</summary>

@@ -54,6 +54,14 @@ public static class SummaryTables
                 Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
                 Row("ok / failed", t, r => r.Latency is { } l ? $"{l.Successes} / {l.Failures}" : Missing)),
         };
+        if (t.Any(r => r.Latency?.Floor is not null))
+        {
+            tables.Add(Table("Ping beside the tcp_raw floor, in alternating blocks of the same time slices", t,
+                Row("p50, ours (µs)", t, r => Us(r.Latency?.Floor?.Subject, "p50")),
+                Row("p50, floor (µs)", t, r => Us(r.Latency?.Floor?.Reference, "p50")),
+                Row("ours ÷ floor (x)", t, r => r.Latency?.Floor is { } p ? WithInterval(p.Ratio, p.RatioCi95?.HalfWidth, 2) : Missing),
+                Row("requests, each side", t, r => r.Latency?.Floor is { } p ? p.Subject.Count.ToString(CultureInfo.InvariantCulture) : Missing)));
+        }
         tables.Add(BandwidthTable("Upload bandwidth per payload size (MiB/s)", t, r => r.Bandwidth?.Upload));
         tables.Add(BandwidthTable("Download bandwidth per payload size (MiB/s)", t, r => r.Bandwidth?.Download));
         int clients = t.Select(r => r.Concurrent?.Clients ?? 0).FirstOrDefault(c => c > 0);

@@ -41,7 +41,10 @@ public static class BenchmarkSuite
         DateTimeOffset startTime = DateTimeOffset.Now;
         double loadBefore = LoadAverage();
         long start = Clock.Now;
-        var sessions = names.Select((name, i) => new TargetSession(TargetCatalog.Get(name), options, endpoints[i], placement)).ToArray();
+        // Every other target's ping is also paired with the floor's in alternating blocks (FloorPairing).
+        int floorIndex = names.ToList().IndexOf(TargetCatalog.TcpRaw);
+        TargetSession? floor = floorIndex < 0 ? null : new TargetSession(TargetCatalog.Get(TargetCatalog.TcpRaw), options, endpoints[floorIndex], placement);
+        var sessions = names.Select((name, i) => i == floorIndex ? floor! : new TargetSession(TargetCatalog.Get(name), options, endpoints[i], placement) { Floor = floor }).ToArray();
         var runs = sessions.Select(_ => new List<TargetReport>()).ToArray();
         var relays = new Dictionary<string, RelayStatistics>();
         // The client's threads, and every thread they start, stay on the client's CPU; re-applied
