@@ -215,7 +215,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             WarmupQuietPeriod = TimeSpan.FromSeconds(0.3),
             WarmupMaxDuration = TimeSpan.FromSeconds(3),
         }.Execute(cancellationToken));
-        // With the floor's pairing, the phase takes about twice its time (both sides' blocks).
+        // With the floor's pairing, the phase also holds its blocks and their warmups (FloorPairing).
         phases.Latency = QuietStep(errors, "latency", (floor is null ? max : 3 * max) + warmupBound + s_grace, report, Cancelled,
             () => Ping(target, options.PerRun(options.NumRequests), minimum, cancellationToken, floor: floor));
         _warmedOnce |= phases.Latency is { WarmupSettled: not false };
@@ -258,9 +258,11 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
         }
-        if (ServerHost.RunsWithoutDynamicPgo(Info))
+        // The ForkingServer's host runs so too, but its workers serve the calls: only the
+        // ThreadedServer's figures are its own code's.
+        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info))
         {
-            notes.Add("dynamic PGO off");
+            notes.Add("PGO off");
         }
         return notes.Count == 0 ? Info.Implementation : $"{Info.Implementation} ({string.Join(", ", notes)})";
     }
