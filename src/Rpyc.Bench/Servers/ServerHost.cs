@@ -238,16 +238,16 @@ public abstract class ServerHost : IDisposable
         return start;
     }
 
-    /// <summary>The runtime setting the hosts of the RPyC server targets are started with (see <see cref="DotnetStartInfo"/>).</summary>
+    /// <summary>The runtime setting the host of a ForkingServer target is started with (see <see cref="DotnetStartInfo"/>).</summary>
     public const string TieredPgoVariable = "DOTNET_TieredPGO";
 
     /// <summary>Whether a .NET target's server host runs without dynamic PGO (<see cref="TieredPgoVariable"/>), as measured best for it; an explicit setting wins.</summary>
     /// <param name="info">The target.</param>
-    /// <returns><c>true</c> for the RPyC servers, when the environment does not set it.</returns>
+    /// <returns><c>true</c> for the ForkingServer, when the environment does not set it.</returns>
     public static bool RunsWithoutDynamicPgo(TargetInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        return info.Server is TargetCatalog.RpycForking or TargetCatalog.RpycThreaded && Environment.GetEnvironmentVariable(TieredPgoVariable) is null;
+        return info.Server == TargetCatalog.RpycForking && Environment.GetEnvironmentVariable(TieredPgoVariable) is null;
     }
 
     // A ForkingServer's own process only accepts and hands connections to workers: code that runs
@@ -257,12 +257,11 @@ public abstract class ServerHost : IDisposable
     // server tree's CPU per connection 37 against 33 ms: JIT work on the 2 cores the workers and
     // clients share, in the middle of the measured phases. Dynamic PGO buys this process nothing
     // measurable (the workers serve the calls), so its host runs without it; an explicit setting wins.
-    // A ThreadedServer's host too: with it, the ping path ran its instrumented code for tens of
-    // seconds (its tier-1 came "with Synthesized PGO" all the same), and ping p50 was 16.7-17.1 us
-    // against the floor's 12.8-13.7 (1.25-1.32x, in the same time slices) in the first run, 13.8-14.4
-    // (1.10x) once it settled, which in one suite took until the third run. Without it: 14.4-14.6 us
-    // (1.11-1.12x) from the first run (--pin split-cpus, 3 runs, two suites each). Kestrel's host
-    // keeps it: without, its ping measured no better (1.75x the floor against 1.77x).
+    // A ThreadedServer's host keeps the runtime's default. With dynamic PGO its first run's ping was
+    // 1.25-1.34x the floor's in the same time slices in five suites, and 1.09-1.19x once settled;
+    // without, 1.05-1.12x from the first run in two suites but 1.18-1.33x throughout in three
+    // others, on a slower stretch of the host (--pin split-cpus, 3 runs each): not a gain to set
+    // for it. Kestrel's host keeps it too (without: 1.75x the floor against 1.77x).
     private static ProcessStartInfo DotnetStartInfo(TargetInfo info, string host, int port, ServerHostOptions options)
     {
         ProcessStartInfo start = NewStartInfo(ServerProgramLocator.DotnetHost());
