@@ -61,13 +61,13 @@ public class HostTests(ITestOutputHelper output)
         output.WriteLine(cmdline.Replace('\0', ' '));
         Assert.Contains("rpycbench-host.dll\0serve\0" + target + "\0", cmdline, StringComparison.Ordinal);
         Assert.DoesNotContain("rpycbench.dll", cmdline, StringComparison.Ordinal);
-        // A ForkingServer's host runs without dynamic PGO (ServerHost.TieredPgoVariable), unless this
+        // The RPyC servers' hosts run without dynamic PGO (ServerHost.TieredPgoVariable), unless this
         // test's own environment sets it; every other host keeps the runtime's default.
         string[] environment = File.ReadAllText($"/proc/{host.ProcessId}/environ").Split('\0');
         string pgo = ServerHost.TieredPgoVariable + "=0";
         if (Environment.GetEnvironmentVariable(ServerHost.TieredPgoVariable) is null)
         {
-            Assert.Equal(target == TargetCatalog.RpycForking, environment.Contains(pgo));
+            Assert.Equal(target is TargetCatalog.RpycForking or TargetCatalog.RpycThreaded, environment.Contains(pgo));
         }
         using BenchClient client = host.Target.Connect();
         client.Ping();

@@ -258,6 +258,12 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         {
             notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
         }
+        // The ForkingServer's host runs so too, but its workers serve the calls: only the
+        // ThreadedServer's figures are its own code's.
+        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info))
+        {
+            notes.Add("PGO off");
+        }
         return notes.Count == 0 ? Info.Implementation : $"{Info.Implementation} ({string.Join(", ", notes)})";
     }
 

@@ -238,16 +238,16 @@ public abstract class ServerHost : IDisposable
         return start;
     }
 
-    /// <summary>The runtime setting the host of a ForkingServer target is started with (see <see cref="DotnetStartInfo"/>).</summary>
+    /// <summary>The runtime setting the hosts of the RPyC server targets are started with (see <see cref="DotnetStartInfo"/>).</summary>
     public const string TieredPgoVariable = "DOTNET_TieredPGO";
 
     /// <summary>Whether a .NET target's server host runs without dynamic PGO (<see cref="TieredPgoVariable"/>), as measured best for it; an explicit setting wins.</summary>
     /// <param name="info">The target.</param>
-    /// <returns><c>true</c> for the ForkingServer, when the environment does not set it.</returns>
+    /// <returns><c>true</c> for the RPyC servers, when the environment does not set it.</returns>
     public static bool RunsWithoutDynamicPgo(TargetInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        return info.Server == TargetCatalog.RpycForking && Environment.GetEnvironmentVariable(TieredPgoVariable) is null;
+        return info.Server is TargetCatalog.RpycForking or TargetCatalog.RpycThreaded && Environment.GetEnvironmentVariable(TieredPgoVariable) is null;
     }
 
     // A ForkingServer's own process only accepts and hands connections to workers: code that runs
@@ -257,11 +257,13 @@ public abstract class ServerHost : IDisposable
     // server tree's CPU per connection 37 against 33 ms: JIT work on the 2 cores the workers and
     // clients share, in the middle of the measured phases. Dynamic PGO buys this process nothing
     // measurable (the workers serve the calls), so its host runs without it; an explicit setting wins.
-    // A ThreadedServer's host keeps the runtime's default. With dynamic PGO its first run's ping was
-    // 1.25-1.34x the floor's in the same time slices in five suites, and 1.09-1.19x once settled;
-    // without, 1.05-1.12x from the first run in two suites but 1.18-1.33x throughout in three
-    // others, on a slower stretch of the host (--pin split-cpus, 3 runs each): not a gain to set
-    // for it. Kestrel's host keeps it too (without: 1.75x the floor against 1.77x).
+    // A ThreadedServer's host too. Its once-per-connection code (PendingConnections.Add,
+    // ConnectionThreads.Run, ThreadedServer.OnAccepted) was still at instrumented tier 0 after six
+    // runs with dynamic PGO, and connect + first call p99/p50 was 10.1 and 3.2 in a default pair
+    // with it against 2.6 and 2.6 without. Its ping is a wash: with PGO the first run was 1.25-1.34x
+    // the floor's in the same time slices in five suites, 1.09-1.19x once settled; without, 1.05-1.12x
+    // in two suites and 1.18-1.33x in three (--pin split-cpus, 3 runs). Kestrel's host keeps it:
+    // without, its ping measured no better (1.75x the floor against 1.77x).
     private static ProcessStartInfo DotnetStartInfo(TargetInfo info, string host, int port, ServerHostOptions options)
     {
         ProcessStartInfo start = NewStartInfo(ServerProgramLocator.DotnetHost());
