@@ -7,7 +7,7 @@ namespace Rpyc.Bench.Tests;
 public class CompareTests(ITestOutputHelper output)
 {
     // One target measured in three runs; every time multiplied by timeScale, every rate divided by it.
-    internal static BenchmarkReport Report(double timeScale, string name = "rpyc_threaded", int runs = 3, double spread = 0.01)
+    internal static BenchmarkReport Report(double timeScale, string name = "rpyc_threaded", int runs = 3, double spread = 0.01, string? implementation = null)
     {
         Statistics Runs(params double[] seconds)
         {
@@ -36,6 +36,7 @@ public class CompareTests(ITestOutputHelper output)
         {
             Name = name,
             Protocol = "rpyc",
+            Implementation = implementation,
             RunCount = runs,
             Status = TargetStatus.Ok,
             Seconds = 2,

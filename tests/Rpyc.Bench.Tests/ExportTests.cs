@@ -32,6 +32,27 @@ public class ExportTests
     }
 
     [Fact]
+    public void TextReporter_EveryCatalogServerDescription_WrappedWithinEightyColumnsAndKeptWhole()
+    {
+        // The catalog's own descriptions: the Python peers' are 60-odd characters.
+        TargetReport[] targets = [.. TargetCatalog.All.Select((info, i) => CompareTests.Report(1 + i, info.Name, implementation: info.Implementation).Targets[0])];
+        var report = new BenchmarkReport { Metadata = Seven().Metadata, Targets = targets };
+        string text = TextReporter.Render(report);
+        Assert.All(text.Split('\n'), line => Assert.True(line.Length <= 80, $"{line.Length}: {line}"));
+        // Every description is kept word for word, its lines joined by '\n'.
+        SummaryTable[] all = [.. SummaryTables.FitWidth(SummaryTables.Build(report)[0], TextReporter.Width, 2)];
+        string[] servers = [.. all.SelectMany(p => p.Rows.Single(r => r[0] == "server").Skip(1))];
+        Assert.Equal(targets.Select(t => t.Implementation), servers.Select(s => s.Replace('\n', ' ')));
+        Assert.Contains(servers, s => s.Contains('\n', StringComparison.Ordinal));
+        // The main job's seven targets two or more to a part: no description takes a table of its own.
+        string[] seven = [.. Seven().Targets.Select(t => t.Name)];
+        var main = new BenchmarkReport { Metadata = report.Metadata, Targets = [.. targets.Where(t => seven.Contains(t.Name))] };
+        Assert.Equal(7, main.Targets.Count);
+        IReadOnlyList<SummaryTable> parts = SummaryTables.FitWidth(SummaryTables.Build(main)[0], TextReporter.Width, 2);
+        Assert.All(parts.Take(parts.Count - 1), p => Assert.True(p.Columns.Count >= 3, string.Join(", ", p.Columns)));
+    }
+
+    [Fact]
     public void FitWidth_EveryCellKeptOnce()
     {
         SummaryTable table = SummaryTables.Build(Seven())[2];

@@ -79,6 +79,8 @@ public static class RunCombiner
         Seconds = runs.Sum(r => r.Seconds),
         RoundTripsPerRequest = MedianOrNull(runs.Select(r => r.RoundTripsPerRequest)),
         ConnectionsPerRequest = MedianOrNull(runs.Select(r => r.ConnectionsPerRequest)),
+        ClientCpuPerRequest = MedianOrNull(runs.Select(r => r.ClientCpuPerRequest)),
+        ServerCpuPerRequest = MedianOrNull(runs.Select(r => r.ServerCpuPerRequest)),
         SampleTicks = runs.All(r => r.SampleTicks is not null) ? runs.SelectMany(r => r.SampleTicks!).ToArray() : null,
         FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
         WarmupSeconds = runs.Any(r => r.WarmupSeconds is not null) ? runs.Sum(r => r.WarmupSeconds ?? 0) : null,

@@ -328,6 +328,13 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // run's p50 moving by 20-40 %): over three, a run's figure is their mix, not one draw's.
     private const int PingConnections = 3;
 
+    // Each side's CPU around the measured pings: the client process's, unless the server runs inside
+    // it (--in-process: neither side is then its own), and the server process tree's when it runs on
+    // this machine (a remote server's is not known here).
+    private CpuMeters PingCpu => new(
+        _host is { IsOutOfProcess: false } ? static () => null : CpuClocks.ThisProcessSeconds,
+        ServerProcessId is int pid ? () => CpuClocks.ProcessTreeSeconds(pid) : static () => null);
+
     // A connection after the first in a run: its thread and caches warm, the JIT already quiet.
     // 0.1 s, not less: a new loopback connection's two threads start on one CPU (the wake-ups of
     // its first calls put them there), and the scheduler takes 30-60 ms to split them. Its first
@@ -375,6 +382,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         Seconds = first.Seconds + (next?.Seconds ?? 0),
         RoundTripsPerRequest = PerRequest(first, next, r => r.RoundTripsPerRequest),
         ConnectionsPerRequest = PerRequest(first, next, r => r.ConnectionsPerRequest),
+        ClientCpuPerRequest = PerRequest(first, next, r => r.ClientCpuPerRequest),
+        ServerCpuPerRequest = PerRequest(first, next, r => r.ServerCpuPerRequest),
         SampleTicks = (next ?? first).SampleTicks,
         FirstError = first.FirstError ?? next?.FirstError,
         WarmupSeconds = next is null ? first.WarmupSeconds : first.WarmupSeconds + next.WarmupSeconds,
@@ -417,6 +426,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             WarmupQuietPeriod = _warmedOnce ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(0.5),
             RoundTrips = () => client.RoundTrips,
             ConnectionsOpened = () => client.ConnectionsOpened,
+            Cpu = PingCpu,
             KeepSamples = options.KeepSamples,
             Into = into,
         }.Execute(cancellationToken);

@@ -14,6 +14,18 @@ internal static class LinuxClock
     public static long ReadNanos(int clockId) =>
         clock_gettime(clockId, out Timespec ts) == 0 ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds : 0;
 
+    /// <summary>Reads a clock in nanoseconds; false when the clock id is not valid (a process that is gone).</summary>
+    public static bool TryReadNanos(int clockId, out long nanos)
+    {
+        bool ok = clock_gettime(clockId, out Timespec ts) == 0;
+        nanos = ok ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds : 0;
+        return ok;
+    }
+
+    /// <summary>The CPU-time clock id of process <paramref name="pid"/> (all its threads, live or exited), or null when there is no such process.</summary>
+    public static int? ProcessCpuClock(int pid) =>
+        clock_getcpuclockid(pid, out int clockId) == 0 ? clockId : null;
+
     /// <summary>Sleeps until <paramref name="nanos"/> on CLOCK_MONOTONIC; an interrupted sleep resumes towards the same deadline.</summary>
     public static void SleepUntil(long nanos)
     {
@@ -39,6 +51,10 @@ internal static class LinuxClock
 
     [DllImport("libc")]
     private static extern int clock_gettime(int clockId, out Timespec time);
+
+    // Returns the error number itself (not -1 and errno).
+    [DllImport("libc")]
+    private static extern int clock_getcpuclockid(int pid, out int clockId);
 
     // Returns the error number itself (not -1 and errno).
     [DllImport("libc")]

@@ -244,6 +244,11 @@ public static class JsonReporter
             Number(w, "measured_seconds", l.Seconds);
             w.WriteString("first_error", l.FirstError);
             Warmup(w, l.WarmupSeconds, l.WarmupSettled, l.WarmupFailures);
+            // Seconds of CPU per measured request, each side's own clock (null: not measured there).
+            w.WriteStartObject("cpu_per_request");
+            Number(w, "client", l.ClientCpuPerRequest);
+            Number(w, "server", l.ServerCpuPerRequest);
+            w.WriteEndObject();
             if (l.Floor is { } paired)
             {
                 w.WritePropertyName("floor_pairing");

@@ -176,6 +176,8 @@ public static class ReportReader
                 Seconds = Num(latency, "measured_seconds") ?? 0,
                 RoundTripsPerRequest = Num(t, "round_trips_per_request"),
                 ConnectionsPerRequest = Num(t, "connections_per_request"),
+                ClientCpuPerRequest = Num(Obj(latency, "cpu_per_request"), "client"),
+                ServerCpuPerRequest = Num(Obj(latency, "cpu_per_request"), "server"),
                 FirstError = Str(latency, "first_error"),
                 WarmupSeconds = Num(latency, "warmup_seconds"),
                 WarmupSettled = Settled(latency),

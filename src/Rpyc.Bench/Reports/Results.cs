@@ -70,6 +70,19 @@ public sealed class LatencyResult
     /// </summary>
     public double? ConnectionsPerRequest { get; init; }
 
+    /// <summary>
+    /// CPU seconds the client spent per request over the measured requests (<see cref="LatencyBenchmark.Cpu"/>):
+    /// in the suite, the client process's. A client that waits by polling (a receive spin) counts the polling too.
+    /// </summary>
+    public double? ClientCpuPerRequest { get; init; }
+
+    /// <summary>
+    /// CPU seconds the server spent per request over the measured requests: in the suite, its process
+    /// tree's, when it runs on this machine in a process of its own. A server that waits for the next
+    /// request by polling counts the polling too.
+    /// </summary>
+    public double? ServerCpuPerRequest { get; init; }
+
     /// <summary>The raw samples in <see cref="Clock"/> ticks, when kept.</summary>
     public IReadOnlyList<long>? SampleTicks { get; init; }
 

@@ -52,6 +52,8 @@ public static class SummaryTables
                 Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
                 Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
                 Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
+                Row("client CPU / request (µs)", t, r => Us(r.Latency?.ClientCpuPerRequest)),
+                Row("server CPU / request (µs)", t, r => Us(r.Latency?.ServerCpuPerRequest)),
                 Row("ok / failed", t, r => r.Latency is { } l ? $"{l.Successes} / {l.Failures}" : Missing)),
         };
         if (t.Any(r => r.Latency?.Floor is not null))
@@ -194,7 +196,8 @@ public static class SummaryTables
     /// <summary>
     /// Splits a table whose targets would not fit <paramref name="width"/> columns into several tables,
     /// each with the metric column and as many whole target columns as fit (at least one), so that no
-    /// target name or number is cut or wrapped.
+    /// target name or number is cut or wrapped. A text cell too wide for two targets side by side (a
+    /// server's description) is word-wrapped onto lines of its own, separated by <c>'\n'</c>.
     /// </summary>
     /// <param name="table">The table.</param>
     /// <param name="width">The width to fit, in characters.</param>
@@ -203,8 +206,11 @@ public static class SummaryTables
     public static IReadOnlyList<SummaryTable> FitWidth(SummaryTable table, int width, int columnOverhead)
     {
         ArgumentNullException.ThrowIfNull(table);
-        int Width(int column) => Math.Max(table.Columns[column].Length, table.Rows.Select(r => r[column].Length).DefaultIfEmpty().Max()) + columnOverhead;
-        int first = Width(0) + 1;
+        int first = CellWidth(table, 0) + columnOverhead + 1;
+        // The Python peers' server descriptions are 60-odd characters: unwrapped, each took a table
+        // of its own, 97 columns wide in a log.
+        table = WrapLongCells(table, Math.Max(20, ((width - first) / 2) - columnOverhead));
+        int Width(int column) => CellWidth(table, column) + columnOverhead;
         var parts = new List<List<int>>();
         int used = int.MaxValue;
         for (int c = 1; c < table.Columns.Count; c++)
@@ -226,6 +232,39 @@ public static class SummaryTables
             i == 0 ? table.Title : $"{table.Title} (continued)",
             [table.Columns[0], .. columns.Select(c => table.Columns[c])],
             table.Rows.Select(r => (IReadOnlyList<string>)[r[0], .. columns.Select(c => r[c])]).ToArray())).ToArray();
+    }
+
+    /// <summary>The widest line of a column, header included (a wrapped cell's lines are separated by <c>'\n'</c>).</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="column">The column's index.</param>
+    /// <returns>The width in characters.</returns>
+    public static int CellWidth(SummaryTable table, int column)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table.Rows.Select(r => r[column]).Append(table.Columns[column]).SelectMany(c => c.Split('\n')).Max(l => l.Length);
+    }
+
+    private static SummaryTable WrapLongCells(SummaryTable table, int maxWidth) =>
+        table.Rows.Any(r => r.Skip(1).Any(c => c.Length > maxWidth))
+            ? table with { Rows = table.Rows.Select(r => (IReadOnlyList<string>)r.Select((c, i) => i > 0 && c.Length > maxWidth ? WordWrap(c, maxWidth) : c).ToArray()).ToArray() }
+            : table;
+
+    // Greedy, at spaces; a word longer than the width keeps a line of its own, whole.
+    private static string WordWrap(string text, int width)
+    {
+        var lines = new List<string>();
+        var line = new StringBuilder();
+        foreach (string word in text.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                lines.Add(line.ToString());
+                line.Clear();
+            }
+            line.Append(line.Length > 0 ? " " : "").Append(word);
+        }
+        lines.Add(line.ToString());
+        return string.Join('\n', lines);
     }
 
     /// <summary>A size as <c>1 KiB</c>, <c>10 KiB</c>, <c>1 MiB</c>, or bytes.</summary>
@@ -280,7 +319,7 @@ public static class TextReporter
         foreach (SummaryTable table in SummaryTables.Build(report).SelectMany(t => SummaryTables.FitWidth(t, Width, 2)))
         {
             text.Append(table.Title).Append('\n');
-            int[] widths = table.Columns.Select((c, i) => Math.Max(c.Length, table.Rows.Select(r => r[i].Length).DefaultIfEmpty().Max())).ToArray();
+            int[] widths = table.Columns.Select((_, i) => SummaryTables.CellWidth(table, i)).ToArray();
             AppendRow(text, table.Columns, widths);
             text.Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
             foreach (IReadOnlyList<string> row in table.Rows)
@@ -292,16 +331,19 @@ public static class TextReporter
         return text.ToString();
     }
 
+    // A wrapped cell takes as many lines as it has; the row's other cells are on its first.
     private static void AppendRow(StringBuilder text, IReadOnlyList<string> cells, int[] widths)
     {
-        for (int i = 0; i < cells.Count; i++)
+        string[][] lines = cells.Select(c => c.Split('\n')).ToArray();
+        for (int l = 0; l < lines.Max(c => c.Length); l++)
         {
-            if (i > 0)
+            var line = new StringBuilder();
+            for (int i = 0; i < cells.Count; i++)
             {
-                text.Append("  ");
+                string part = l < lines[i].Length ? lines[i][l] : "";
+                line.Append(i > 0 ? "  " : "").Append(i == 0 ? part.PadRight(widths[i]) : part.PadLeft(widths[i]));
             }
-            text.Append(i == 0 ? cells[i].PadRight(widths[i]) : cells[i].PadLeft(widths[i]));
+            text.Append(line.ToString().TrimEnd()).Append('\n');
         }
-        text.Append('\n');
     }
 }

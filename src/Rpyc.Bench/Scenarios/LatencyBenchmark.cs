@@ -65,6 +65,12 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
     /// <summary>How long <see cref="JitActivity"/> must stay still to end the warmup. Default 0.5 s.</summary>
     public TimeSpan WarmupQuietPeriod { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>
+    /// Reads each side's CPU seconds at the two ends of the measured requests (not the warmup), to
+    /// report the CPU each side spent per request. Default <c>null</c>: not measured.
+    /// </summary>
+    public CpuMeters? Cpu { get; init; }
+
     /// <summary>Keep every raw sample (exact percentiles).</summary>
     public bool KeepSamples { get; init; }
 
@@ -85,6 +91,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         string? firstError = null;
         long roundTripsBefore = RoundTrips?.Invoke() ?? 0;
         long? connectionsBefore = ConnectionsOpened?.Invoke();
+        (double? Client, double? Server) cpuBefore = Cpu?.Read() ?? default;
         long start = Clock.Now;
         int consecutiveFailures = 0;
         for (int i = 0; !cancellationToken.IsCancellationRequested; i++)
@@ -118,11 +125,13 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             }
         }
         double seconds = Clock.SecondsSince(start);
+        (double? Client, double? Server) cpuAfter = Cpu?.Read() ?? default;
         long successes = recorder.Count - countBefore;
         long failures = recorder.Failures - failuresBefore;
         long requests = successes + failures;
         double? roundTrips = RoundTrips is null || requests == 0 ? null : (double)(RoundTrips() - roundTripsBefore) / requests;
         double? connections = connectionsBefore is long before && ConnectionsOpened?.Invoke() is long after && requests > 0 ? (double)(after - before) / requests : null;
+        (double? clientCpu, double? serverCpu) = CpuMeters.PerRequest(cpuBefore, cpuAfter, requests);
         return new LatencyResult
         {
             Name = Name,
@@ -133,6 +142,8 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             Seconds = seconds,
             RoundTripsPerRequest = roundTrips,
             ConnectionsPerRequest = connections,
+            ClientCpuPerRequest = clientCpu,
+            ServerCpuPerRequest = serverCpu,
             SampleTicks = recorder.SampleTicks,
             FirstError = firstError,
             WarmupSeconds = warmupSeconds,
