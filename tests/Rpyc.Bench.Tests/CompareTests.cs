@@ -90,6 +90,34 @@ public class CompareTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Compare_CpuPerRequest_DecidedByTheNoiseBandOnlyWhereBothHaveIt()
+    {
+        static BenchmarkReport WithCpu(double clientUs, double? serverUs)
+        {
+            TargetReport t = Report(1).Targets[0];
+            LatencyResult l = t.Latency!;
+            var latency = new LatencyResult
+            {
+                Name = l.Name, Operation = l.Operation, Latency = l.Latency, Successes = l.Successes, Failures = l.Failures, Seconds = l.Seconds,
+                ClientCpuPerRequest = clientUs / 1e6, ServerCpuPerRequest = serverUs / 1e6,
+            };
+            var target = new TargetReport { Name = t.Name, Protocol = t.Protocol, RunCount = t.RunCount, Status = t.Status, Seconds = t.Seconds, Latency = latency };
+            return new BenchmarkReport { Metadata = ReporterTests.Sample().Metadata, Targets = [target] };
+        }
+        ReportComparison c = ReportComparison.Compare(WithCpu(20, 15), WithCpu(30, 15.5));
+        FigureComparison client = c.Figures.Single(f => f.Figure == "client CPU / request");
+        Assert.Equal(20, client.Base, 9);
+        Assert.Equal(30, client.New, 9);
+        Assert.Equal("µs", client.Unit);
+        Assert.Equal(Verdict.Slower, client.Verdict);
+        Assert.Equal(VerdictBasis.NoiseBand, client.Basis);
+        FigureComparison server = c.Figures.Single(f => f.Figure == "server CPU / request");
+        Assert.Equal(Verdict.Same, server.Verdict);
+        // A side measured in one report only (a remote server) is not compared.
+        Assert.DoesNotContain(ReportComparison.Compare(WithCpu(20, null), WithCpu(20, 15)).Figures, f => f.Figure == "server CPU / request");
+    }
+
+    [Fact]
     public void Compare_Faster_IsFasterAndNoRegression()
     {
         ReportComparison c = ReportComparison.Compare(Report(1), Report(0.5));
