@@ -99,7 +99,7 @@ public class CompareTests(ITestOutputHelper output)
             var latency = new LatencyResult
             {
                 Name = l.Name, Operation = l.Operation, Latency = l.Latency, Successes = l.Successes, Failures = l.Failures, Seconds = l.Seconds,
-                ClientCpuPerRequest = clientUs / 1e6, ServerCpuPerRequest = serverUs / 1e6,
+                CpuPerRequest = new CpuPerRequest(clientUs / 1e6, serverUs / 1e6),
             };
             var target = new TargetReport { Name = t.Name, Protocol = t.Protocol, RunCount = t.RunCount, Status = t.Status, Seconds = t.Seconds, Latency = latency };
             return new BenchmarkReport { Metadata = ReporterTests.Sample().Metadata, Targets = [target] };

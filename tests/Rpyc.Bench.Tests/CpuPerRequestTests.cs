@@ -23,9 +23,26 @@ public class CpuPerRequestTests(ITestOutputHelper output)
             Cpu = new CpuMeters(() => spent, () => null),
         }.Execute();
         Assert.Equal(50, r.Successes);
-        Assert.Equal(2e-6, r.ClientCpuPerRequest!.Value, 12);
-        Assert.Null(r.ServerCpuPerRequest);
-        Assert.Null(new LatencyBenchmark("none", () => true, new RunLimits(5, TimeSpan.FromSeconds(10))).Execute().ClientCpuPerRequest);
+        Assert.Equal(2e-6, r.CpuPerRequest!.Client!.Value, 12);
+        Assert.Null(r.CpuPerRequest.Server);
+        Assert.Null(new LatencyBenchmark("none", () => true, new RunLimits(5, TimeSpan.FromSeconds(10))).Execute().CpuPerRequest);
+        Assert.Null(new LatencyBenchmark("no reading", () => true, new RunLimits(5, TimeSpan.FromSeconds(10))) { Cpu = new CpuMeters(() => null, () => null) }.Execute().CpuPerRequest);
+    }
+
+    [Fact]
+    public void AcrossRuns_EachSidesMedianAndInterval_Weighted_ByRequests()
+    {
+        CpuPerRequest combined = CpuPerRequest.AcrossRuns([new(10e-6, 20e-6), null, new(30e-6, null), new(20e-6, 40e-6)])!;
+        Assert.Equal(20e-6, combined.Client!.Value, 12);
+        Assert.Equal(30e-6, combined.Server!.Value, 12);
+        Assert.Equal(3, combined.Runs!.Count);
+        Interval client = combined.ClientCi95!.Value;
+        Assert.True(client.Low < 20e-6 && client.High > 20e-6);
+        Assert.NotNull(combined.ServerCi95);
+        Assert.Null(CpuPerRequest.AcrossRuns([null, null]));
+        // One connection of 100 requests at 10 µs and one of 300 at 30: 25 µs a request.
+        Assert.Equal(25e-6, CpuPerRequest.Weighted(new(10e-6, null), 100, new(30e-6, 5e-6), 300)!.Client!.Value, 12);
+        Assert.Equal(5e-6, CpuPerRequest.Weighted(new(10e-6, null), 100, new(30e-6, 5e-6), 300)!.Server!.Value, 12);
     }
 
     [Fact]
@@ -76,6 +93,7 @@ public class CpuPerRequestTests(ITestOutputHelper output)
         BenchmarkReport report = BenchmarkSuite.RunAll(new SuiteOptions
         {
             Targets = [TargetCatalog.RpycThreaded, TargetCatalog.TcpRaw],
+            Runs = 2,
             NumConnections = 3,
             NumRequests = 2000,
             WarmupRequests = 50,
@@ -96,16 +114,26 @@ public class CpuPerRequestTests(ITestOutputHelper output)
             double wall = l.Seconds / l.Successes;
             // Each side's CPU per ping is some of the ping's time and never more than all of it on
             // both CPUs (a receive spin can make it most of it).
-            Assert.InRange(l.ClientCpuPerRequest!.Value, 1e-7, 2 * Environment.ProcessorCount * wall);
-            Assert.InRange(l.ServerCpuPerRequest!.Value, 1e-7, 2 * Environment.ProcessorCount * wall);
+            Assert.All(l.CpuPerRequest!.Runs!, run =>
+            {
+                Assert.InRange(run.Client!.Value, 1e-7, 2 * Environment.ProcessorCount * wall);
+                Assert.InRange(run.Server!.Value, 1e-7, 2 * Environment.ProcessorCount * wall);
+            });
+            Assert.Equal(2, l.CpuPerRequest.Runs!.Count);
+            Assert.NotNull(l.CpuPerRequest.ServerCi95);
         }
         string json = JsonReporter.Render(report);
         using JsonDocument doc = JsonDocument.Parse(json);
         JsonElement cpu = doc.RootElement.GetProperty("rpyc_threaded").GetProperty("latency").GetProperty("cpu_per_request");
-        Assert.Equal(report.Targets[0].Latency!.ClientCpuPerRequest!.Value, cpu.GetProperty("client").GetDouble());
-        Assert.Equal(report.Targets[0].Latency!.ServerCpuPerRequest!.Value, cpu.GetProperty("server").GetDouble());
+        CpuPerRequest measured = report.Targets[0].Latency!.CpuPerRequest!;
+        Assert.Equal(measured.Client!.Value, cpu.GetProperty("client").GetDouble());
+        Assert.Equal(measured.Server!.Value, cpu.GetProperty("server").GetDouble());
+        Assert.Equal(2, cpu.GetProperty("runs").GetArrayLength());
+        Assert.Equal(2, cpu.GetProperty("ci95").GetProperty("server").GetArrayLength());
         TargetReport back = ReportReader.Parse(json).Targets[0];
-        Assert.Equal(report.Targets[0].Latency!.ServerCpuPerRequest, back.Latency!.ServerCpuPerRequest);
+        Assert.Equal(measured.Server, back.Latency!.CpuPerRequest!.Server);
+        Assert.Equal(measured.ClientCi95, back.Latency.CpuPerRequest.ClientCi95);
+        Assert.Equal(measured.Runs!.Select(r => r.Server), back.Latency.CpuPerRequest.Runs!.Select(r => r.Server));
         Assert.Contains("server CPU / request (µs)", TextReporter.Render(report), StringComparison.Ordinal);
     }
 
@@ -130,7 +158,6 @@ public class CpuPerRequestTests(ITestOutputHelper output)
         });
         TargetReport only = Assert.Single(report.Targets);
         Assert.True(only.Status == TargetStatus.Ok, only.Error);
-        Assert.Null(only.Latency!.ClientCpuPerRequest);
-        Assert.Null(only.Latency.ServerCpuPerRequest);
+        Assert.Null(only.Latency!.CpuPerRequest);
     }
 }

@@ -36,8 +36,7 @@ public class ReporterTests
                 Seconds = 0.0004,
                 RoundTripsPerRequest = 1,
                 ConnectionsPerRequest = 0,
-                ClientCpuPerRequest = 0.0000215,
-                ServerCpuPerRequest = 0.0000184,
+                CpuPerRequest = new CpuPerRequest(0.0000215, 0.0000184),
                 FirstError = "RpycConnectionClosedException: closed",
             },
             Bandwidth = new BandwidthResult

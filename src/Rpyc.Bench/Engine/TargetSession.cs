@@ -382,8 +382,8 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         Seconds = first.Seconds + (next?.Seconds ?? 0),
         RoundTripsPerRequest = PerRequest(first, next, r => r.RoundTripsPerRequest),
         ConnectionsPerRequest = PerRequest(first, next, r => r.ConnectionsPerRequest),
-        ClientCpuPerRequest = PerRequest(first, next, r => r.ClientCpuPerRequest),
-        ServerCpuPerRequest = PerRequest(first, next, r => r.ServerCpuPerRequest),
+        CpuPerRequest = next is null ? first.CpuPerRequest
+            : CpuPerRequest.Weighted(first.CpuPerRequest, first.Successes + first.Failures, next.CpuPerRequest, next.Successes + next.Failures),
         SampleTicks = (next ?? first).SampleTicks,
         FirstError = first.FirstError ?? next?.FirstError,
         WarmupSeconds = next is null ? first.WarmupSeconds : first.WarmupSeconds + next.WarmupSeconds,

@@ -63,7 +63,7 @@ public sealed record ReportComparison(
 
     /// <summary>
     /// Compares two reports: for every target in both, latency mean/p50/p99, connection time p50, each
-    /// side's CPU per request (noise band only: a median without an interval), each
+    /// side's CPU per request, each
     /// bandwidth size in each direction and the concurrent throughput. When both figures carry a 95 %
     /// confidence interval (both runs used <c>--runs</c> &gt; 1), overlapping intervals are
     /// <see cref="Verdict.Same"/>; otherwise a change within <paramref name="noiseBandPercent"/> is.
@@ -93,13 +93,13 @@ public sealed record ReportComparison(
                 Add(figures, n.Name, $"latency {figure}", "µs", false, b.Latency?.Latency, n.Latency?.Latency, figure, 1e6, noiseBandPercent);
             }
             Add(figures, n.Name, "connect p50", "ms", false, b.Connection?.ConnectionTime, n.Connection?.ConnectionTime, "p50", 1e3, noiseBandPercent);
-            // A median over runs without an interval of its own: decided by the noise band.
-            foreach ((string side, Func<LatencyResult, double?> cpu) in (ValueTuple<string, Func<LatencyResult, double?>>[])
-                [("client", l => l.ClientCpuPerRequest), ("server", l => l.ServerCpuPerRequest)])
+            foreach ((string side, Func<CpuPerRequest, double?> cpu, Func<CpuPerRequest, Interval?> ci) in
+                (ValueTuple<string, Func<CpuPerRequest, double?>, Func<CpuPerRequest, Interval?>>[])
+                [("client", c => c.Client, c => c.ClientCi95), ("server", c => c.Server, c => c.ServerCi95)])
             {
-                if (b.Latency is { } bl && n.Latency is { } nl && cpu(bl) is double bu && cpu(nl) is double nu)
+                if (b.Latency?.CpuPerRequest is { } bcpu && n.Latency?.CpuPerRequest is { } ncpu && cpu(bcpu) is double bu && cpu(ncpu) is double nu)
                 {
-                    figures.Add(Decide(n.Name, $"{side} CPU / request", "µs", false, bu * 1e6, nu * 1e6, null, null, noiseBandPercent));
+                    figures.Add(Decide(n.Name, $"{side} CPU / request", "µs", false, bu * 1e6, nu * 1e6, Scale(ci(bcpu), 1e6), Scale(ci(ncpu), 1e6), noiseBandPercent));
                 }
             }
             foreach ((string direction, IReadOnlyList<BandwidthSizeResult>? bs, IReadOnlyList<BandwidthSizeResult>? ns) in

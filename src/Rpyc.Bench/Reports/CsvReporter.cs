@@ -48,8 +48,8 @@ public static class CsvReporter
             Stats("connection", "tcp_connect_", t.Connection?.TcpConnect);
             Stats("latency", "", t.Latency?.Latency);
             Row("latency", "throughput", "requests_per_second", t.Latency?.Throughput);
-            Row("latency", "client_cpu_per_request", "seconds", t.Latency?.ClientCpuPerRequest);
-            Row("latency", "server_cpu_per_request", "seconds", t.Latency?.ServerCpuPerRequest);
+            Row("latency", "client_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Client, t.Latency?.CpuPerRequest?.ClientCi95);
+            Row("latency", "server_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Server, t.Latency?.CpuPerRequest?.ServerCi95);
             foreach ((string direction, IReadOnlyList<BandwidthSizeResult>? sizes) in (ValueTuple<string, IReadOnlyList<BandwidthSizeResult>?>[])[("upload", t.Bandwidth?.Upload), ("download", t.Bandwidth?.Download)])
             {
                 foreach (BandwidthSizeResult s in (sizes ?? []).Where(s => s.Transfers > 0))

@@ -244,11 +244,8 @@ public static class JsonReporter
             Number(w, "measured_seconds", l.Seconds);
             w.WriteString("first_error", l.FirstError);
             Warmup(w, l.WarmupSeconds, l.WarmupSettled, l.WarmupFailures);
-            // Seconds of CPU per measured request, each side's own clock (null: not measured there).
-            w.WriteStartObject("cpu_per_request");
-            Number(w, "client", l.ClientCpuPerRequest);
-            Number(w, "server", l.ServerCpuPerRequest);
-            w.WriteEndObject();
+            w.WritePropertyName("cpu_per_request");
+            CpuPerRequest(w, l.CpuPerRequest);
             if (l.Floor is { } paired)
             {
                 w.WritePropertyName("floor_pairing");
@@ -426,6 +423,29 @@ public static class JsonReporter
             w.WriteEndArray();
             w.WriteStartObject("ci95");
             Interval(w, "throughput", k.ThroughputCi95);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    // Seconds of CPU per measured request, each side's own clock (null: not measured there); over
+    // runs each side's median, with the runs and each side's interval.
+    private static void CpuPerRequest(Utf8JsonWriter w, CpuPerRequest? cpu)
+    {
+        w.WriteStartObject();
+        Number(w, "client", cpu?.Client);
+        Number(w, "server", cpu?.Server);
+        if (cpu?.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (CpuPerRequest run in runs)
+            {
+                CpuPerRequest(w, run);
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            Interval(w, "client", cpu.ClientCi95);
+            Interval(w, "server", cpu.ServerCi95);
             w.WriteEndObject();
         }
         w.WriteEndObject();

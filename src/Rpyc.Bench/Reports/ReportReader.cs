@@ -176,8 +176,7 @@ public static class ReportReader
                 Seconds = Num(latency, "measured_seconds") ?? 0,
                 RoundTripsPerRequest = Num(t, "round_trips_per_request"),
                 ConnectionsPerRequest = Num(t, "connections_per_request"),
-                ClientCpuPerRequest = Num(Obj(latency, "cpu_per_request"), "client"),
-                ServerCpuPerRequest = Num(Obj(latency, "cpu_per_request"), "server"),
+                CpuPerRequest = CpuPerRequest(Obj(latency, "cpu_per_request")),
                 FirstError = Str(latency, "first_error"),
                 WarmupSeconds = Num(latency, "warmup_seconds"),
                 WarmupSettled = Settled(latency),
@@ -323,6 +322,23 @@ public static class ReportReader
         double N(string name) => Num(s, name) ?? double.NaN;
         return new Statistics((long)(Num(s, "count") ?? 0), N("min"), N("max"), N("mean"), N("stdev"),
             new Statistics.Percentiles(N("p50"), N("p90"), N("p95"), N("p99"), N("p999")));
+    }
+
+    private static CpuPerRequest? CpuPerRequest(JsonElement cpu)
+    {
+        if (cpu.ValueKind != JsonValueKind.Object || (Num(cpu, "client") is null && Num(cpu, "server") is null))
+        {
+            return null;
+        }
+        CpuPerRequest[]? runs = cpu.TryGetProperty("runs", out JsonElement r) && r.ValueKind == JsonValueKind.Array
+            ? [.. r.EnumerateArray().Select(CpuPerRequest).OfType<CpuPerRequest>()]
+            : null;
+        return new CpuPerRequest(Num(cpu, "client"), Num(cpu, "server"))
+        {
+            Runs = runs,
+            ClientCi95 = Interval(Obj(cpu, "ci95"), "client"),
+            ServerCi95 = Interval(Obj(cpu, "ci95"), "server"),
+        };
     }
 
     private static Interval? Interval(JsonElement ci, string name) =>

@@ -71,17 +71,12 @@ public sealed class LatencyResult
     public double? ConnectionsPerRequest { get; init; }
 
     /// <summary>
-    /// CPU seconds the client spent per request over the measured requests (<see cref="LatencyBenchmark.Cpu"/>):
-    /// in the suite, the client process's. A client that waits by polling (a receive spin) counts the polling too.
+    /// The CPU seconds each side spent per measured request (<see cref="LatencyBenchmark.Cpu"/>), or
+    /// <c>null</c> when not measured. In the suite: the client process's, and the server process
+    /// tree's when it runs on this machine in a process of its own. A side that waits by polling (a
+    /// receive spin) counts the polling too.
     /// </summary>
-    public double? ClientCpuPerRequest { get; init; }
-
-    /// <summary>
-    /// CPU seconds the server spent per request over the measured requests: in the suite, its process
-    /// tree's, when it runs on this machine in a process of its own. A server that waits for the next
-    /// request by polling counts the polling too.
-    /// </summary>
-    public double? ServerCpuPerRequest { get; init; }
+    public CpuPerRequest? CpuPerRequest { get; init; }
 
     /// <summary>The raw samples in <see cref="Clock"/> ticks, when kept.</summary>
     public IReadOnlyList<long>? SampleTicks { get; init; }

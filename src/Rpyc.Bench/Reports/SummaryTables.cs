@@ -52,8 +52,8 @@ public static class SummaryTables
                 Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
                 Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
                 Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
-                Row("client CPU / request (µs)", t, r => Us(r.Latency?.ClientCpuPerRequest)),
-                Row("server CPU / request (µs)", t, r => Us(r.Latency?.ServerCpuPerRequest)),
+                Row("client CPU / request (µs)", t, r => r.Latency?.CpuPerRequest?.Client is double c ? WithInterval(c * 1e6, r.Latency.CpuPerRequest.ClientCi95?.HalfWidth * 1e6, 1) : Missing),
+                Row("server CPU / request (µs)", t, r => r.Latency?.CpuPerRequest?.Server is double s ? WithInterval(s * 1e6, r.Latency.CpuPerRequest.ServerCi95?.HalfWidth * 1e6, 1) : Missing),
                 Row("ok / failed", t, r => r.Latency is { } l ? $"{l.Successes} / {l.Failures}" : Missing)),
         };
         if (t.Any(r => r.Latency?.Floor is not null))

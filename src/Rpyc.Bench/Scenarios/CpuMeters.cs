@@ -2,8 +2,8 @@ namespace Rpyc.Bench;
 
 /// <summary>
 /// Reads the CPU seconds used so far by the measuring side and by the server, so that a phase can
-/// report the CPU each side spent per request (<see cref="LatencyResult.ClientCpuPerRequest"/>,
-/// <see cref="LatencyResult.ServerCpuPerRequest"/>). Either reading may return <c>null</c>: not
+/// report the CPU each side spent per request (<see cref="LatencyResult.CpuPerRequest"/>). Either
+/// reading may return <c>null</c>: not
 /// measured on that side (a remote server, a server inside the client's process).
 /// </summary>
 /// <param name="Client">The client's CPU seconds so far, e.g. its process's.</param>
@@ -12,7 +12,7 @@ namespace Rpyc.Bench;
 /// <code>
 /// var cpu = new CpuMeters(() =&gt; Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, () =&gt; null);
 /// LatencyResult r = new LatencyBenchmark("ping", () =&gt; { client.Ping(); return true; }) { Cpu = cpu }.Execute();
-/// Console.WriteLine(r.ClientCpuPerRequest * 1e6);
+/// Console.WriteLine(r.CpuPerRequest?.Client * 1e6);
 /// </code>
 /// </example>
 public sealed record CpuMeters(Func<double?> Client, Func<double?> Server)
@@ -20,9 +20,12 @@ public sealed record CpuMeters(Func<double?> Client, Func<double?> Server)
     // Readings at one end of a phase.
     internal (double? Client, double? Server) Read() => (Client(), Server());
 
-    // CPU seconds per request between two readings, each side alone; null where a reading is missing.
-    internal static (double? Client, double? Server) PerRequest((double? Client, double? Server) before, (double? Client, double? Server) after, long requests) =>
-        (Per(before.Client, after.Client, requests), Per(before.Server, after.Server, requests));
+    // CPU seconds per request between two readings, each side alone; null where a reading is
+    // missing, and no figure when neither side has one.
+    internal static CpuPerRequest? PerRequest((double? Client, double? Server) before, (double? Client, double? Server) after, long requests) =>
+        (Per(before.Client, after.Client, requests), Per(before.Server, after.Server, requests)) is var (client, server) && (client is not null || server is not null)
+            ? new CpuPerRequest(client, server)
+            : null;
 
     private static double? Per(double? before, double? after, long requests) =>
         before is double b && after is double a && requests > 0 ? Math.Max(0, a - b) / requests : null;

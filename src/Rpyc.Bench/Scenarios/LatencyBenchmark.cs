@@ -131,7 +131,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         long requests = successes + failures;
         double? roundTrips = RoundTrips is null || requests == 0 ? null : (double)(RoundTrips() - roundTripsBefore) / requests;
         double? connections = connectionsBefore is long before && ConnectionsOpened?.Invoke() is long after && requests > 0 ? (double)(after - before) / requests : null;
-        (double? clientCpu, double? serverCpu) = CpuMeters.PerRequest(cpuBefore, cpuAfter, requests);
+
         return new LatencyResult
         {
             Name = Name,
@@ -142,8 +142,7 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
             Seconds = seconds,
             RoundTripsPerRequest = roundTrips,
             ConnectionsPerRequest = connections,
-            ClientCpuPerRequest = clientCpu,
-            ServerCpuPerRequest = serverCpu,
+            CpuPerRequest = CpuMeters.PerRequest(cpuBefore, cpuAfter, requests),
             SampleTicks = recorder.SampleTicks,
             FirstError = firstError,
             WarmupSeconds = warmupSeconds,
