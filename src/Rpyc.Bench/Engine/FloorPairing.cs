@@ -6,8 +6,9 @@ namespace Rpyc.Bench;
 /// new floor connection, and the samples of both sides are gathered over the run. A new floor
 /// connection each time, as the target's: each connection is one draw of where its server's
 /// thread runs (the client's CPU or the other), which on 2 cores moved a connection's p50 by
-/// 20-40 %; one floor connection for the run made its ratios 1.17, 1.10, 0.71 in three runs. A floor that cannot be reached leaves the run without a pairing (the floor's own
-/// session reports why); it never fails the target.
+/// 20-40 %; one floor connection for the run made its ratios 1.17, 1.10, 0.71 in three runs. A
+/// floor that cannot be reached leaves the run without a pairing (the floor's own session reports
+/// why); it never fails the target.
 /// </summary>
 internal sealed class FloorPairing(BenchTarget floor)
 {

@@ -25,7 +25,9 @@ public sealed record CpuPerRequest(double? Client, double? Server)
         {
             return first ?? next;
         }
-        return new CpuPerRequest(Weighted(first.Client, firstRequests, next.Client, nextRequests), Weighted(first.Server, firstRequests, next.Server, nextRequests));
+        return new CpuPerRequest(
+            Weighted(first.Client, firstRequests, next.Client, nextRequests),
+            Weighted(first.Server, firstRequests, next.Server, nextRequests));
     }
 
     // Each side's median of the runs that measured it; null when no run measured either side.

@@ -52,8 +52,8 @@ public static class SummaryTables
                 Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
                 Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
                 Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
-                Row("client CPU / request (µs)", t, r => r.Latency?.CpuPerRequest?.Client is double c ? WithInterval(c * 1e6, r.Latency.CpuPerRequest.ClientCi95?.HalfWidth * 1e6, 1) : Missing),
-                Row("server CPU / request (µs)", t, r => r.Latency?.CpuPerRequest?.Server is double s ? WithInterval(s * 1e6, r.Latency.CpuPerRequest.ServerCi95?.HalfWidth * 1e6, 1) : Missing),
+                Row("client CPU / request (µs)", t, r => Us(r.Latency?.CpuPerRequest?.Client, r.Latency?.CpuPerRequest?.ClientCi95)),
+                Row("server CPU / request (µs)", t, r => Us(r.Latency?.CpuPerRequest?.Server, r.Latency?.CpuPerRequest?.ServerCi95)),
                 Row("ok / failed", t, r => r.Latency is { } l ? $"{l.Successes} / {l.Failures}" : Missing)),
         };
         if (t.Any(r => r.Latency?.Floor is not null))
@@ -289,6 +289,9 @@ public static class SummaryTables
     private static string Ms(double? seconds) => F(seconds * 1e3, 3);
 
     private static string Us(double? seconds) => F(seconds * 1e6, 1);
+
+    // A figure over runs without statistics of its own: "median ± half-width of the 95 % interval".
+    private static string Us(double? seconds, Interval? ci95) => seconds is double s ? WithInterval(s * 1e6, ci95?.HalfWidth * 1e6, 1) : Missing;
 
     // A figure of statistics that may combine runs: "median ± half-width of the 95 % interval".
     private static string Ms(Statistics? stats, string figure) => stats is null ? Missing : WithInterval(stats.Figure(figure) * 1e3, HalfWidth(stats, figure) * 1e3, 3);

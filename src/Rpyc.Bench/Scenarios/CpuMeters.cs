@@ -22,10 +22,12 @@ public sealed record CpuMeters(Func<double?> Client, Func<double?> Server)
 
     // CPU seconds per request between two readings, each side alone; null where a reading is
     // missing, and no figure when neither side has one.
-    internal static CpuPerRequest? PerRequest((double? Client, double? Server) before, (double? Client, double? Server) after, long requests) =>
-        (Per(before.Client, after.Client, requests), Per(before.Server, after.Server, requests)) is var (client, server) && (client is not null || server is not null)
-            ? new CpuPerRequest(client, server)
-            : null;
+    internal static CpuPerRequest? PerRequest((double? Client, double? Server) before, (double? Client, double? Server) after, long requests)
+    {
+        double? client = Per(before.Client, after.Client, requests);
+        double? server = Per(before.Server, after.Server, requests);
+        return client is null && server is null ? null : new CpuPerRequest(client, server);
+    }
 
     private static double? Per(double? before, double? after, long requests) =>
         before is double b && after is double a && requests > 0 ? Math.Max(0, a - b) / requests : null;
