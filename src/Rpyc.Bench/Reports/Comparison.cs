@@ -63,8 +63,7 @@ public sealed record ReportComparison(
 
     /// <summary>
     /// Compares two reports: for every target in both, latency mean/p50/p99, connection time p50, each
-    /// side's CPU per request, each
-    /// bandwidth size in each direction and the concurrent throughput. When both figures carry a 95 %
+    /// side's CPU per request, each bandwidth size in each direction and the concurrent throughput. When both figures carry a 95 %
     /// confidence interval (both runs used <c>--runs</c> &gt; 1), overlapping intervals are
     /// <see cref="Verdict.Same"/>; otherwise a change within <paramref name="noiseBandPercent"/> is.
     /// </summary>
