@@ -32,6 +32,10 @@ public static class ComparisonReporter
         {
             text.Append(Wrap(busy, TextWidth)).Append('\n');
         }
+        if (SpeedWarning(comparison) is { } speed)
+        {
+            text.Append(Wrap(speed, TextWidth)).Append('\n');
+        }
         foreach (IGrouping<string, FigureComparison> target in comparison.Figures.GroupBy(f => f.Target))
         {
             text.Append('\n').Append(target.Key).Append('\n');
@@ -66,6 +70,10 @@ public static class ComparisonReporter
         if (BusyWarning(comparison) is { } busy)
         {
             md.Append("- **").Append(busy).Append("**\n");
+        }
+        if (SpeedWarning(comparison) is { } speed)
+        {
+            md.Append("- **").Append(speed).Append("**\n");
         }
         md.Append('\n');
         md.Append("| target | figure | unit | base | new | change | verdict |\n");
@@ -208,6 +216,29 @@ public static class ComparisonReporter
         }
         return busy.Count == 0 ? null
             : $"Warning: the machine was busy during {string.Join(" and ", busy)}: other programs moved the figures, so verdicts are unreliable.";
+    }
+
+    /// <summary>
+    /// A warning when the machine itself ran at another speed in one report than in the other: the
+    /// medians of their <see cref="MachineSpeed"/> probes differ by more than 15 %. A virtual
+    /// machine's host can change how fast its vCPUs run without any program in the VM showing it:
+    /// in two back-to-back default runs here every target, the raw TCP floor and the Python peers
+    /// alike, moved by 25-80 %.
+    /// </summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <returns>The warning, or <c>null</c> (within 15 %, or a report without probes).</returns>
+    public static string? SpeedWarning(ReportComparison comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        if (comparison.Base.Metadata.SpeedProbes.Count == 0 || comparison.New.Metadata.SpeedProbes.Count == 0)
+        {
+            return null;
+        }
+        double b = ConfidenceInterval.Median(comparison.Base.Metadata.SpeedProbes.Select(p => p.Microseconds));
+        double n = ConfidenceInterval.Median(comparison.New.Metadata.SpeedProbes.Select(p => p.Microseconds));
+        double change = (n - b) / b * 100;
+        return Math.Abs(change) <= 15 ? null
+            : $"Warning: the machine itself ran {(change > 0 ? "slower" : "faster")} in new: the same fixed work took {b.ToString("0", CultureInfo.InvariantCulture)} µs of CPU in base and {n.ToString("0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(change)}; metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
     }
 
     private static string? Busy(BenchmarkReport r)

@@ -35,6 +35,7 @@ public static class HtmlReporter
         ("Concurrent", "N clients on N connections each sending M requests, released together by a start barrier: successful requests per second across all clients, latency under load, and the success rate (successful / all requests, in percent; a fraction in the JSON)."),
         ("Sustained, wrk", "For HTTP targets: wrk, an independent load generator, against the same server with the same connections; 'ours / wrk' near 1 means rpycbench's client is not the bottleneck."),
         ("Runs and ± figures", "With --runs N, every target is measured N times in interleaved rounds; a figure is the median of the runs, and '± h' the half-width of its 95% confidence interval (Student t over the runs)."),
+        ("Machine speed", "Before each target of each run, the CPU time of the measuring thread to do a fixed piece of work (sort the same 16,384 integers, best of 5). On a virtual machine the host can change how fast the vCPUs run without any program in the VM showing it; when the runs' medians differ by more than 15 %, the notes say so."),
         ("Other programs' CPU", "CPU time of other programs while the target was measured, in cores, from /proc/stat less the client's and server's own; high values mean the figures are disturbed."),
         ("Resources", "CPU time (percent of one core: 100 = one core busy) and resident memory of the server process tree and of the client process during the benchmarks."),
     ];

@@ -148,6 +148,31 @@ public static class JsonReporter
             w.WriteEndObject();
             w.WriteEndObject();
         }
+        if (m.SpeedProbes.Count > 0)
+        {
+            w.WriteStartObject("machine_speed");
+            w.WriteString("work", MachineSpeed.Work);
+            Number(w, "median_seconds", ConfidenceInterval.Median(m.SpeedProbes.Select(p => p.Microseconds)) / 1e6);
+            w.WriteStartArray("run_median_seconds");
+            foreach (double run in SummaryTables.SpeedByRun(m.SpeedProbes))
+            {
+                NumberValue(w, run / 1e6);
+            }
+            w.WriteEndArray();
+            // Slowest run's median / fastest run's.
+            Number(w, "spread", SummaryTables.SpeedSpread(m.SpeedProbes));
+            w.WriteStartArray("probes");
+            foreach (SpeedProbe p in m.SpeedProbes)
+            {
+                w.WriteStartObject();
+                w.WriteString("target", p.Target);
+                w.WriteNumber("run", p.Run);
+                Number(w, "seconds", p.Microseconds / 1e6);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
         w.WriteStartObject("units");
         w.WriteString("time", "seconds");
         w.WriteString("size", "bytes");

@@ -113,6 +113,9 @@ public static class ReportReader
                 ? peers.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString(), StringComparer.Ordinal) : new Dictionary<string, string>(),
             Parameters = m.TryGetProperty("parameters", out JsonElement parameters) && parameters.ValueKind == JsonValueKind.Object
                 ? parameters.EnumerateObject().ToDictionary(p => p.Name, p => Value(p.Value), StringComparer.Ordinal) : new Dictionary<string, object>(),
+            SpeedProbes = Obj(m, "machine_speed") is { ValueKind: JsonValueKind.Object } speed && speed.TryGetProperty("probes", out JsonElement probes) && probes.ValueKind == JsonValueKind.Array
+                ? [.. probes.EnumerateArray().Select(p => new SpeedProbe(Str(p, "target") ?? "", (int)(Num(p, "run") ?? 0), (Num(p, "seconds") ?? double.NaN) * 1e6))]
+                : [],
         };
     }
 

@@ -174,6 +174,11 @@ public static class SummaryTables
                 notes.Add($"{t.Name} did better than the tcp_raw floor beyond noise on {string.Join(", ", beats)}: the floor is meant to be the fastest path, so read these as placement or noise, not as faster than TCP.");
             }
         }
+        if (SpeedSpread(report.Metadata.SpeedProbes) is double spread && spread > SpeedSpreadNoted)
+        {
+            IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes);
+            notes.Add($"the machine's own speed changed between runs: the same fixed work took {string.Join(", ", runs.Select(r => F(r, 0)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed), so those runs' figures differ by up to {F((spread - 1) * 100, 0)} % for the machine's reasons, not the targets'.");
+        }
         if (report.Sweep is { } sweep)
         {
             notes.AddRange(NetworkSweepTables.Notes(sweep));
@@ -233,6 +238,32 @@ public static class SummaryTables
             [table.Columns[0], .. columns.Select(c => table.Columns[c])],
             table.Rows.Select(r => (IReadOnlyList<string>)[r[0], .. columns.Select(c => r[c])]).ToArray())).ToArray();
     }
+
+    /// <summary>Each run's median <see cref="MachineSpeed"/> probe, in microseconds, in run order.</summary>
+    /// <param name="probes">The probes of a report.</param>
+    /// <returns>One median per run that has probes.</returns>
+    public static IReadOnlyList<double> SpeedByRun(IReadOnlyList<SpeedProbe> probes)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+        return [.. probes.GroupBy(p => p.Run).OrderBy(g => g.Key).Select(g => ConfidenceInterval.Median(g.Select(p => p.Microseconds)))];
+    }
+
+    /// <summary>
+    /// How much slower the machine was in its slowest run than in its fastest: the ratio of the runs'
+    /// median probes (<see cref="SpeedByRun"/>), or <c>null</c> with fewer than two runs. Medians,
+    /// because one probe can land in a moment when the host took the vCPU away (a VM counts that as
+    /// the thread's CPU time): one of fifteen probes here read 2,101 µs among 723-890.
+    /// </summary>
+    /// <param name="probes">The probes of a report.</param>
+    /// <returns>The ratio, 1 or more.</returns>
+    public static double? SpeedSpread(IReadOnlyList<SpeedProbe> probes)
+    {
+        IReadOnlyList<double> runs = SpeedByRun(probes);
+        return runs.Count < 2 || runs.Min() is not (> 0 and var fastest) ? null : runs.Max() / fastest;
+    }
+
+    // Beyond this, the summary says the machine changed speed: the probe itself varies by a few percent.
+    private const double SpeedSpreadNoted = 1.15;
 
     /// <summary>The widest line of a column, header included (a wrapped cell's lines are separated by <c>'\n'</c>).</summary>
     /// <param name="table">The table.</param>

@@ -162,6 +162,12 @@ public sealed class RunMetadata
 
     /// <summary>The network played between client and servers, and the relay's measured accuracy.</summary>
     public NetworkInfo? Network { get; init; }
+
+    /// <summary>
+    /// The machine's speed before each target of each run (<see cref="MachineSpeed"/>), in run order;
+    /// empty when not probed (off Linux, a report written before the probe).
+    /// </summary>
+    public IReadOnlyList<SpeedProbe> SpeedProbes { get; init; } = [];
 }
 
 /// <summary>The placement of a run.</summary>

@@ -47,6 +47,7 @@ public static class BenchmarkSuite
         var sessions = names.Select((name, i) => i == floorIndex ? floor! : new TargetSession(TargetCatalog.Get(name), options, endpoints[i], placement) { Floor = floor }).ToArray();
         var runs = sessions.Select(_ => new List<TargetReport>()).ToArray();
         var relays = new Dictionary<string, RelayStatistics>();
+        var speed = new List<SpeedProbe>();
         // The client's threads, and every thread they start, stay on the client's CPU; re-applied
         // before each target in case the runtime started threads elsewhere meanwhile.
         using PinnedThreads clientPin = placement.PinClient();
@@ -63,6 +64,11 @@ public static class BenchmarkSuite
                     int r = round;
                     void Report(string phase) => progress?.Report(new SuiteProgress(names[index], index, names.Count, phase, r, options.Runs));
                     clientPin.Reapply();
+                    // ~6 ms of this thread's CPU, before the target's server starts.
+                    if (MachineSpeed.ProbeMicroseconds() is double probe)
+                    {
+                        speed.Add(new SpeedProbe(names[index], round + 1, probe));
+                    }
                     runs[index].Add(sessions[index].RunOnce(round, Report, cancellationToken));
                 }
             }
@@ -103,6 +109,7 @@ public static class BenchmarkSuite
                 RemoteMachine = options.RemoteMachine,
                 Placement = new PlacementInfo(placement, targets.Where(t => t.Placement is not null).ToDictionary(t => t.Name, t => t.Placement!)),
                 Network = new NetworkInfo(options.Network, relays),
+                SpeedProbes = speed,
             },
             Targets = targets,
         };

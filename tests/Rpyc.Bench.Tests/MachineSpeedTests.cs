@@ -1,0 +1,76 @@
+namespace Rpyc.Bench.Tests;
+
+// The machine-speed probe: the probe itself, the report's note, its JSON, and compare's warning.
+public class MachineSpeedTests
+{
+    private static BenchmarkReport WithProbes(params SpeedProbe[] probes)
+    {
+        BenchmarkReport sample = ReporterTests.Sample();
+        RunMetadata m = sample.Metadata;
+        return new BenchmarkReport
+        {
+            Metadata = new RunMetadata
+            {
+                ToolVersion = m.ToolVersion, StartTime = m.StartTime, Seconds = m.Seconds, Machine = m.Machine, OperatingSystem = m.OperatingSystem,
+                CpuModel = m.CpuModel, ProcessorCount = m.ProcessorCount, MemoryBytes = m.MemoryBytes, Runtime = m.Runtime,
+                PeerVersions = m.PeerVersions, Parameters = m.Parameters, SpeedProbes = probes,
+            },
+            Targets = sample.Targets,
+        };
+    }
+
+    [Fact]
+    public void Probe_FixedWork_PositiveAndOfOneMagnitude()
+    {
+        double first = MachineSpeed.ProbeMicroseconds()!.Value;
+        double second = MachineSpeed.ProbeMicroseconds()!.Value;
+        Assert.True(first > 0 && double.IsFinite(first));
+        // The same work: a busy machine may slow one probe, not by ten times the other.
+        Assert.InRange(second / first, 0.1, 10);
+    }
+
+    [Fact]
+    public void Note_RunMediansApart_SaysSo_OneSlowProbeDoesNot()
+    {
+        // Run 1's one slow probe (the host took the vCPU away) moves no median.
+        BenchmarkReport steady = WithProbes(new("a", 1, 700), new("b", 1, 2100), new("c", 1, 710), new("a", 2, 705), new("b", 2, 720), new("c", 2, 690));
+        Assert.Equal(1.0, SummaryTables.SpeedSpread(steady.Metadata.SpeedProbes)!.Value, 1);
+        Assert.DoesNotContain(SummaryTables.Notes(steady), n => n.Contains("speed", StringComparison.Ordinal));
+        BenchmarkReport moved = WithProbes(new("a", 1, 1000), new("b", 1, 1010), new("a", 2, 700), new("b", 2, 690), new("a", 3, 720), new("b", 3, 700));
+        Assert.Equal([1005, 695, 710], SummaryTables.SpeedByRun(moved.Metadata.SpeedProbes));
+        string note = Assert.Single(SummaryTables.Notes(moved), n => n.Contains("speed", StringComparison.Ordinal));
+        Assert.Contains("1,005, 695, 710 µs", note, StringComparison.Ordinal);
+        Assert.Contains("45 %", note, StringComparison.Ordinal);
+        Assert.Null(SummaryTables.SpeedSpread(WithProbes(new("a", 1, 700), new("b", 1, 900)).Metadata.SpeedProbes));
+    }
+
+    [Fact]
+    public void Json_ProbesWrittenAndReadBack()
+    {
+        BenchmarkReport report = WithProbes(new("rpyc_threaded", 1, 700), new("rpyc_threaded", 2, 1000));
+        string json = JsonReporter.Render(report);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        System.Text.Json.JsonElement speed = doc.RootElement.GetProperty("metadata").GetProperty("machine_speed");
+        Assert.Equal(MachineSpeed.Work, speed.GetProperty("work").GetString());
+        Assert.Equal(1000.0 / 700, speed.GetProperty("spread").GetDouble(), 9);
+        Assert.Equal(2, speed.GetProperty("run_median_seconds").GetArrayLength());
+        IReadOnlyList<SpeedProbe> back = ReportReader.Parse(json).Metadata.SpeedProbes;
+        Assert.Equal(report.Metadata.SpeedProbes.Select(p => (p.Target, p.Run)), back.Select(p => (p.Target, p.Run)));
+        Assert.Equal(1000, back[1].Microseconds, 6);
+        Assert.DoesNotContain("machine_speed", JsonReporter.Render(ReporterTests.Sample()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compare_MachineRanSlower_Warns_WithinFifteenPercentSilent()
+    {
+        BenchmarkReport fast = WithProbes(new("rpyc_threaded", 1, 700), new("rpyc_threaded", 2, 710));
+        BenchmarkReport slow = WithProbes(new("rpyc_threaded", 1, 1000), new("rpyc_threaded", 2, 990));
+        string warning = ComparisonReporter.SpeedWarning(ReportComparison.Compare(fast, slow))!;
+        Assert.Contains("ran slower in new", warning, StringComparison.Ordinal);
+        Assert.Contains("705 µs of CPU in base and 995 in new", warning, StringComparison.Ordinal);
+        Assert.Contains(warning[..40], ComparisonReporter.RenderText(ReportComparison.Compare(fast, slow)).Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("ran faster in new", ComparisonReporter.SpeedWarning(ReportComparison.Compare(slow, fast)), StringComparison.Ordinal);
+        Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(fast, WithProbes(new SpeedProbe("rpyc_threaded", 1, 760)))));
+        Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(fast, ReporterTests.Sample())));
+    }
+}
