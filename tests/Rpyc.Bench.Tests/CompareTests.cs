@@ -105,16 +105,20 @@ public class CompareTests(ITestOutputHelper output)
             return new BenchmarkReport { Metadata = ReporterTests.Sample().Metadata, Targets = [target] };
         }
         ReportComparison c = ReportComparison.Compare(WithCpu(20, 15), WithCpu(30, 15.5));
-        FigureComparison client = c.Figures.Single(f => f.Figure == "client CPU / request");
+        FigureComparison client = c.Figures.Single(f => f.Figure == "client CPU/req");
         Assert.Equal(20, client.Base, 9);
         Assert.Equal(30, client.New, 9);
         Assert.Equal("µs", client.Unit);
         Assert.Equal(Verdict.Slower, client.Verdict);
         Assert.Equal(VerdictBasis.NoiseBand, client.Basis);
-        FigureComparison server = c.Figures.Single(f => f.Figure == "server CPU / request");
+        FigureComparison server = c.Figures.Single(f => f.Figure == "server CPU/req");
         Assert.Equal(Verdict.Same, server.Verdict);
+        // These figures' names fit the console table's figure column: the unit stands under its header.
+        string[] rows = ComparisonReporter.RenderText(c).Split('\n');
+        int unit = rows.Single(l => l.StartsWith("figure ", StringComparison.Ordinal)).IndexOf(" unit", StringComparison.Ordinal) + 1;
+        Assert.All(rows.Where(l => l.Contains("CPU", StringComparison.Ordinal)), l => Assert.Equal(unit, l.IndexOf(" µs", StringComparison.Ordinal) + 1));
         // A side measured in one report only (a remote server) is not compared.
-        Assert.DoesNotContain(ReportComparison.Compare(WithCpu(20, null), WithCpu(20, 15)).Figures, f => f.Figure == "server CPU / request");
+        Assert.DoesNotContain(ReportComparison.Compare(WithCpu(20, null), WithCpu(20, 15)).Figures, f => f.Figure == "server CPU/req");
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed record ReportComparison(
             {
                 if (b.Latency?.CpuPerRequest is { } bcpu && n.Latency?.CpuPerRequest is { } ncpu && cpu(bcpu) is double bu && cpu(ncpu) is double nu)
                 {
-                    figures.Add(Decide(n.Name, $"{side} CPU / request", "µs", false, bu * 1e6, nu * 1e6, Scale(ci(bcpu), 1e6), Scale(ci(ncpu), 1e6), noiseBandPercent));
+                    figures.Add(Decide(n.Name, $"{side} CPU/req", "µs", false, bu * 1e6, nu * 1e6, Scale(ci(bcpu), 1e6), Scale(ci(ncpu), 1e6), noiseBandPercent));
                 }
             }
             foreach ((string direction, IReadOnlyList<BandwidthSizeResult>? bs, IReadOnlyList<BandwidthSizeResult>? ns) in
