@@ -29,6 +29,25 @@ public class MachineSpeedTests
         Assert.InRange(second / first, 0.1, 10);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(17)]
+    [InlineData(16_384)]
+    public void HeapSort_SortsLikeArraySort(int length)
+    {
+        var random = new Random(length);
+        int[] values = [.. Enumerable.Range(0, length).Select(_ => random.Next(int.MinValue, int.MaxValue))];
+        if (length > 2)
+        {
+            values[1] = values[0]; // a repeated value
+        }
+        int[] expected = [.. values.Order()];
+        MachineSpeed.HeapSort(values);
+        Assert.Equal(expected, values);
+    }
+
     [Fact]
     public void Note_RunMediansApart_SaysSo_OneSlowProbeDoesNot()
     {

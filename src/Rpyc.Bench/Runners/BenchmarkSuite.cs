@@ -64,7 +64,7 @@ public static class BenchmarkSuite
                     int r = round;
                     void Report(string phase) => progress?.Report(new SuiteProgress(names[index], index, names.Count, phase, r, options.Runs));
                     clientPin.Reapply();
-                    // ~6 ms of this thread's CPU, before the target's server starts.
+                    // ~7 ms of this thread's CPU, before the target's server starts.
                     if (MachineSpeed.ProbeMicroseconds() is double probe)
                     {
                         speed.Add(new SpeedProbe(names[index], round + 1, probe));
