@@ -29,6 +29,43 @@ public class MachineSpeedTests
         Assert.InRange(second / first, 0.1, 10);
     }
 
+    [Fact]
+    public void LoopbackProbe_RoundTripsOverTcp_AndLeavesTheCallersCpusAsTheyWere()
+    {
+        ulong[] before = CpuAffinity.TryGet(0)!;
+        double first = MachineSpeed.LoopbackRoundTripMicroseconds()!.Value;
+        double second = MachineSpeed.LoopbackRoundTripMicroseconds()!.Value;
+        Assert.Equal(before, CpuAffinity.TryGet(0));
+        // Two system calls and a wake-up each way: more than a microsecond, less than a tick.
+        Assert.InRange(first, 1, 10_000);
+        Assert.InRange(second / first, 0.1, 10);
+    }
+
+    [Fact]
+    public void LoopbackProbe_CallerOnOneCpu_StillMeasures_AndKeepsThatCpu()
+    {
+        ulong[] before = CpuAffinity.TryGet(0)!;
+        int last = CpuAffinity.Cpus(before)[^1];
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                // As under --pin: the client's threads on one CPU.
+                Assert.Equal(0, CpuAffinity.Set(0, CpuAffinity.Only(last)));
+                Assert.True(MachineSpeed.LoopbackRoundTripMicroseconds() > 0);
+                Assert.Equal([last], CpuAffinity.Cpus(CpuAffinity.TryGet(0)!));
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(10)));
+        Assert.Null(failure);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
@@ -64,6 +101,34 @@ public class MachineSpeedTests
     }
 
     [Fact]
+    public void Note_LoopbackRunMediansApart_SaysSo_CpuPartQuiet()
+    {
+        BenchmarkReport moved = WithProbes(new("a", 1, 700, 30), new("b", 1, 705, 31), new("a", 2, 702, 40), new("b", 2, 698, 41));
+        Assert.Equal([30.5, 40.5], SummaryTables.SpeedByRun(moved.Metadata.SpeedProbes, SpeedPart.Loopback));
+        string note = Assert.Single(SummaryTables.Notes(moved), n => n.Contains("loopback", StringComparison.Ordinal));
+        Assert.Contains("30.5, 40.5 µs in runs 1-2", note, StringComparison.Ordinal);
+        Assert.Contains("33 %", note, StringComparison.Ordinal);
+        Assert.DoesNotContain(SummaryTables.Notes(moved), n => n.Contains("fixed work", StringComparison.Ordinal));
+        // Probes without the loopback part (older reports) have no loopback figure at all.
+        Assert.Empty(SummaryTables.SpeedByRun(WithProbes(new("a", 1, 700), new("a", 2, 710)).Metadata.SpeedProbes, SpeedPart.Loopback));
+    }
+
+    [Fact]
+    public void Json_LoopbackPartWrittenAndReadBack()
+    {
+        BenchmarkReport report = WithProbes(new("rpyc_threaded", 1, 700, 30), new("tcp_raw", 1, 710, 32), new("rpyc_threaded", 2, 1000, 45));
+        string json = JsonReporter.Render(report);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        System.Text.Json.JsonElement loop = doc.RootElement.GetProperty("metadata").GetProperty("machine_speed").GetProperty("loopback");
+        Assert.Equal(MachineSpeed.LoopbackWork, loop.GetProperty("work").GetString());
+        Assert.Equal(32e-6, loop.GetProperty("median_seconds").GetDouble(), 12);
+        Assert.Equal([31e-6, 45e-6], loop.GetProperty("run_median_seconds").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal(45.0 / 31, loop.GetProperty("spread").GetDouble(), 9);
+        Assert.Equal([30.0, 32.0, 45.0], ReportReader.Parse(json).Metadata.SpeedProbes.Select(p => Math.Round(p.LoopbackMicroseconds!.Value, 6)));
+        Assert.DoesNotContain("loopback", JsonReporter.Render(WithProbes(new SpeedProbe("a", 1, 700))), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Json_ProbesWrittenAndReadBack()
     {
         BenchmarkReport report = WithProbes(new("rpyc_threaded", 1, 700), new("rpyc_threaded", 2, 1000));
@@ -91,5 +156,16 @@ public class MachineSpeedTests
         Assert.Contains("ran faster in new", ComparisonReporter.SpeedWarning(ReportComparison.Compare(slow, fast)), StringComparison.Ordinal);
         Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(fast, WithProbes(new SpeedProbe("rpyc_threaded", 1, 760)))));
         Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(fast, ReporterTests.Sample())));
+    }
+
+    [Fact]
+    public void Compare_LoopbackSlower_Warns_EvenWithTheCpuPartSteady()
+    {
+        BenchmarkReport quick = WithProbes(new("rpyc_threaded", 1, 700, 28), new("rpyc_threaded", 2, 700, 28));
+        BenchmarkReport sluggish = WithProbes(new("rpyc_threaded", 1, 705, 36), new("rpyc_threaded", 2, 705, 36));
+        string warning = ComparisonReporter.SpeedWarning(ReportComparison.Compare(quick, sluggish))!;
+        Assert.Contains("ran slower in new: a loopback round trip took 28.0 µs in base and 36.0 in new", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("of CPU", warning, StringComparison.Ordinal);
+        Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(quick, WithProbes(new SpeedProbe("rpyc_threaded", 1, 700, 31)))));
     }
 }

@@ -12,7 +12,7 @@ namespace Rpyc.Bench;
 /// programs in the VM used under 0.07 of a core. The suite runs this probe before every target of
 /// every run, so that a report says when the machine itself changed speed.
 /// </summary>
-public static class MachineSpeed
+public static partial class MachineSpeed
 {
     private const int Length = 16_384;
     private const int Repetitions = 5;
@@ -114,4 +114,21 @@ public static class MachineSpeed
 /// <param name="Target">The target measured next.</param>
 /// <param name="Run">The run, from 1.</param>
 /// <param name="Microseconds">The fixed work's CPU time.</param>
-public sealed record SpeedProbe(string Target, int Run, double Microseconds);
+/// <param name="LoopbackMicroseconds">The loopback round trip (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>), or <c>null</c> when not taken.</param>
+public sealed record SpeedProbe(string Target, int Run, double Microseconds, double? LoopbackMicroseconds = null)
+{
+    /// <summary>One of the probe's two figures, in microseconds.</summary>
+    /// <param name="part">Which.</param>
+    /// <returns>The figure, or <c>null</c> when that part was not taken.</returns>
+    public double? Of(SpeedPart part) => part == SpeedPart.Loopback ? LoopbackMicroseconds : Microseconds;
+}
+
+/// <summary>The two parts of a <see cref="SpeedProbe"/>.</summary>
+public enum SpeedPart
+{
+    /// <summary>The heapsort's CPU time (<see cref="MachineSpeed.ProbeMicroseconds"/>).</summary>
+    Cpu,
+
+    /// <summary>The loopback round trip's wall time (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>).</summary>
+    Loopback,
+}

@@ -220,7 +220,8 @@ public static class ComparisonReporter
 
     /// <summary>
     /// A warning when the machine itself ran at another speed in one report than in the other: the
-    /// medians of their <see cref="MachineSpeed"/> probes differ by more than 15 %. A virtual
+    /// medians of their <see cref="MachineSpeed"/> probes (either part: the CPU-bound heapsort or the
+    /// loopback round trip) differ by more than 15 %. A virtual
     /// machine's host can change how fast its vCPUs run without any program in the VM showing it:
     /// in two back-to-back default runs here every target, the raw TCP floor and the Python peers
     /// alike, moved by 25-80 %.
@@ -230,15 +231,35 @@ public static class ComparisonReporter
     public static string? SpeedWarning(ReportComparison comparison)
     {
         ArgumentNullException.ThrowIfNull(comparison);
-        if (comparison.Base.Metadata.SpeedProbes.Count == 0 || comparison.New.Metadata.SpeedProbes.Count == 0)
+        var changes = new List<string>(2);
+        if (Change(comparison, SpeedPart.Cpu) is (double b, double n, double change))
+        {
+            changes.Add($"the same fixed work took {b.ToString("0", CultureInfo.InvariantCulture)} µs of CPU in base and {n.ToString("0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(change)})");
+        }
+        if (Change(comparison, SpeedPart.Loopback) is (double lb, double ln, double loopChange))
+        {
+            changes.Add($"a loopback round trip took {lb.ToString("0.0", CultureInfo.InvariantCulture)} µs in base and {ln.ToString("0.0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(loopChange)})");
+        }
+        if (changes.Count == 0)
         {
             return null;
         }
-        double b = ConfidenceInterval.Median(comparison.Base.Metadata.SpeedProbes.Select(p => p.Microseconds));
-        double n = ConfidenceInterval.Median(comparison.New.Metadata.SpeedProbes.Select(p => p.Microseconds));
-        double change = (n - b) / b * 100;
-        return Math.Abs(change) <= 15 ? null
-            : $"Warning: the machine itself ran {(change > 0 ? "slower" : "faster")} in new: the same fixed work took {b.ToString("0", CultureInfo.InvariantCulture)} µs of CPU in base and {n.ToString("0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(change)}; metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
+        bool slower = (Change(comparison, SpeedPart.Cpu) ?? Change(comparison, SpeedPart.Loopback))!.Value.Change > 0;
+        return $"Warning: the machine itself ran {(slower ? "slower" : "faster")} in new: {string.Join("; ", changes)} (metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
+    }
+
+    // The two reports' medians of one probe part and the change in percent, when beyond 15 %.
+    private static (double Base, double New, double Change)? Change(ReportComparison comparison, SpeedPart part)
+    {
+        double[] b = [.. comparison.Base.Metadata.SpeedProbes.Select(p => p.Of(part)).OfType<double>()];
+        double[] n = [.. comparison.New.Metadata.SpeedProbes.Select(p => p.Of(part)).OfType<double>()];
+        if (b.Length == 0 || n.Length == 0)
+        {
+            return null;
+        }
+        double bm = ConfidenceInterval.Median(b), nm = ConfidenceInterval.Median(n);
+        double change = (nm - bm) / bm * 100;
+        return Math.Abs(change) <= 15 ? null : (bm, nm, change);
     }
 
     private static string? Busy(BenchmarkReport r)

@@ -168,9 +168,28 @@ public static class JsonReporter
                 w.WriteString("target", p.Target);
                 w.WriteNumber("run", p.Run);
                 Number(w, "seconds", p.Microseconds / 1e6);
+                if (p.LoopbackMicroseconds is double loop)
+                {
+                    Number(w, "loopback_seconds", loop / 1e6);
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            IReadOnlyList<double> loopRuns = SummaryTables.SpeedByRun(m.SpeedProbes, SpeedPart.Loopback);
+            if (loopRuns.Count > 0)
+            {
+                w.WriteStartObject("loopback");
+                w.WriteString("work", MachineSpeed.LoopbackWork);
+                Number(w, "median_seconds", ConfidenceInterval.Median(m.SpeedProbes.Where(p => p.LoopbackMicroseconds is not null).Select(p => p.LoopbackMicroseconds!.Value)) / 1e6);
+                w.WriteStartArray("run_median_seconds");
+                foreach (double run in loopRuns)
+                {
+                    NumberValue(w, run / 1e6);
+                }
+                w.WriteEndArray();
+                Number(w, "spread", SummaryTables.SpeedSpread(m.SpeedProbes, SpeedPart.Loopback));
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         w.WriteStartObject("units");

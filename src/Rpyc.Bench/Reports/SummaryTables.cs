@@ -179,6 +179,11 @@ public static class SummaryTables
             IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes);
             notes.Add($"the machine's own speed changed between runs: the same fixed work took {string.Join(", ", runs.Select(r => F(r, 0)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed), so those runs' figures differ by up to {F((spread - 1) * 100, 0)} % for the machine's reasons, not the targets'.");
         }
+        if (SpeedSpread(report.Metadata.SpeedProbes, SpeedPart.Loopback) is double loopSpread && loopSpread > SpeedSpreadNoted)
+        {
+            IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes, SpeedPart.Loopback);
+            notes.Add($"the machine's loopback round trip changed between runs: {string.Join(", ", runs.Select(r => F(r, 1)))} µs in runs 1-{runs.Count} between two threads of the client (median of each run's probes; metadata.machine_speed.loopback), so those runs' latency figures differ by up to {F((loopSpread - 1) * 100, 0)} % for the machine's reasons (the host, or other programs: see the noise), not the targets'.");
+        }
         if (report.Sweep is { } sweep)
         {
             notes.AddRange(NetworkSweepTables.Notes(sweep));
@@ -241,11 +246,12 @@ public static class SummaryTables
 
     /// <summary>Each run's median <see cref="MachineSpeed"/> probe, in microseconds, in run order.</summary>
     /// <param name="probes">The probes of a report.</param>
-    /// <returns>One median per run that has probes.</returns>
-    public static IReadOnlyList<double> SpeedByRun(IReadOnlyList<SpeedProbe> probes)
+    /// <param name="part">Which figure of the probes.</param>
+    /// <returns>One median per run that has that figure.</returns>
+    public static IReadOnlyList<double> SpeedByRun(IReadOnlyList<SpeedProbe> probes, SpeedPart part = SpeedPart.Cpu)
     {
         ArgumentNullException.ThrowIfNull(probes);
-        return [.. probes.GroupBy(p => p.Run).OrderBy(g => g.Key).Select(g => ConfidenceInterval.Median(g.Select(p => p.Microseconds)))];
+        return [.. probes.Where(p => p.Of(part) is not null).GroupBy(p => p.Run).OrderBy(g => g.Key).Select(g => ConfidenceInterval.Median(g.Select(p => p.Of(part)!.Value)))];
     }
 
     /// <summary>
@@ -255,10 +261,11 @@ public static class SummaryTables
     /// the thread's CPU time): one of fifteen probes here read 2,101 µs among 723-890.
     /// </summary>
     /// <param name="probes">The probes of a report.</param>
+    /// <param name="part">Which figure of the probes.</param>
     /// <returns>The ratio, 1 or more.</returns>
-    public static double? SpeedSpread(IReadOnlyList<SpeedProbe> probes)
+    public static double? SpeedSpread(IReadOnlyList<SpeedProbe> probes, SpeedPart part = SpeedPart.Cpu)
     {
-        IReadOnlyList<double> runs = SpeedByRun(probes);
+        IReadOnlyList<double> runs = SpeedByRun(probes, part);
         return runs.Count < 2 || runs.Min() is not (> 0 and var fastest) ? null : runs.Max() / fastest;
     }
 
