@@ -40,6 +40,7 @@ app.Configure(config =>
     config.SetApplicationName("rpycbench");
     config.UseStrictParsing();
     config.UseAssemblyInformationalVersion();
+    config.SetHelpProvider(new StackedHelpProvider(config.Settings));
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Run one target's server until stopped, so a suite elsewhere can measure it (--rpyc-host/--http-host).")
         .WithExample("serve", "rpyc_threaded", "--host", "0.0.0.0", "--port", "18812");

@@ -71,6 +71,34 @@ public class CliTests(ITestOutputHelper output)
         Assert.DoesNotContain("USAGE", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("serve", "--help")]
+    [InlineData("compare", "--help")]
+    public void Help_InAnEightyColumnLog_OptionsStackedWithTheirDescriptionsFullWidth(params string[] args)
+    {
+        // A redirected console is 80 columns wide, as a CI log or `| less` shows it. Spectre's
+        // three-column table left the descriptions 16 characters there: one word per line.
+        (int code, string stdout, _) = Run(args);
+        Assert.Equal(0, code);
+        string[] lines = stdout.Split('\n');
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, l));
+        int help = Array.FindIndex(lines, l => l.Trim() == "-h, --help");
+        Assert.True(help > 0, "-h, --help has a line of its own");
+        Assert.Equal("Prints help information", lines[help + 1].Trim());
+        // Every option's description starts on the line after its name, indented past it.
+        string[] options = [.. lines.Skip(help).TakeWhile(l => !l.StartsWith("COMMANDS", StringComparison.Ordinal)).Where(l => l.TrimStart().StartsWith('-') && l.Length - l.TrimStart().Length < 12)];
+        Assert.True(options.Length >= 2);
+        Assert.All(options, o => Assert.True(o.TrimEnd().Length < 60 || o.Contains("(default:", StringComparison.Ordinal), o));
+        Assert.All(options, o => Assert.StartsWith("            ", lines[Array.IndexOf(lines, o) + 1], StringComparison.Ordinal));
+        if (args is ["--help"])
+        {
+            Assert.Contains(lines, l => l.Contains("Deploy rpycbench to HOST over SSH (system ssh, key or agent login),", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.TrimEnd() == "        --payload-sizes <LIST>  (default: 1K,10K,100K,1M)");
+            Assert.InRange(lines.Length, 100, 260);
+        }
+    }
+
     [Fact]
     public void Run_ShortSuite_WritesJsonKeyedByTargetAndPlots()
     {
