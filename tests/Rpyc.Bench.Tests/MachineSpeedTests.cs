@@ -167,5 +167,8 @@ public class MachineSpeedTests
         Assert.Contains("ran slower in new: a loopback round trip took 28.0 µs in base and 36.0 in new", warning, StringComparison.Ordinal);
         Assert.DoesNotContain("of CPU", warning, StringComparison.Ordinal);
         Assert.Null(ComparisonReporter.SpeedWarning(ReportComparison.Compare(quick, WithProbes(new SpeedProbe("rpyc_threaded", 1, 700, 31)))));
+        // The parts moved apart: no single direction to name.
+        BenchmarkReport mixed = WithProbes(new SpeedProbe("rpyc_threaded", 1, 500, 36));
+        Assert.Contains("changed speed between base and new: the same fixed work took 700 µs of CPU in base and 500 in new", ComparisonReporter.SpeedWarning(ReportComparison.Compare(quick, mixed)), StringComparison.Ordinal);
     }
 }

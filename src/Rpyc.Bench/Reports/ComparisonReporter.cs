@@ -232,20 +232,23 @@ public static class ComparisonReporter
     {
         ArgumentNullException.ThrowIfNull(comparison);
         var changes = new List<string>(2);
+        var signs = new List<double>(2);
         if (Change(comparison, SpeedPart.Cpu) is (double b, double n, double change))
         {
             changes.Add($"the same fixed work took {b.ToString("0", CultureInfo.InvariantCulture)} µs of CPU in base and {n.ToString("0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(change)})");
+            signs.Add(Math.Sign(change));
         }
         if (Change(comparison, SpeedPart.Loopback) is (double lb, double ln, double loopChange))
         {
             changes.Add($"a loopback round trip took {lb.ToString("0.0", CultureInfo.InvariantCulture)} µs in base and {ln.ToString("0.0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(loopChange)})");
+            signs.Add(Math.Sign(loopChange));
         }
         if (changes.Count == 0)
         {
             return null;
         }
-        bool slower = (Change(comparison, SpeedPart.Cpu) ?? Change(comparison, SpeedPart.Loopback))!.Value.Change > 0;
-        return $"Warning: the machine itself ran {(slower ? "slower" : "faster")} in new: {string.Join("; ", changes)} (metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
+        string how = signs.All(x => x > 0) ? "ran slower in new" : signs.All(x => x < 0) ? "ran faster in new" : "changed speed between base and new";
+        return $"Warning: the machine itself {how}: {string.Join("; ", changes)} (metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
     }
 
     // The two reports' medians of one probe part and the change in percent, when beyond 15 %.
