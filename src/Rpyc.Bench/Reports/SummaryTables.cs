@@ -177,12 +177,12 @@ public static class SummaryTables
         if (SpeedSpread(report.Metadata.SpeedProbes) is double spread && spread > SpeedSpreadNoted)
         {
             IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes);
-            notes.Add($"the machine's own speed changed between runs: the same fixed work took {string.Join(", ", runs.Select(r => F(r, 0)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed), so those runs' figures differ by up to {F((spread - 1) * 100, 0)} % for the machine's reasons, not the targets'.");
+            notes.Add($"the machine's own speed changed between runs: the same fixed work took {string.Join(", ", runs.Select(r => F(r, 0)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed), {F((spread - 1) * 100, 0)} % apart: differences between these runs' figures are partly the machine's, not the targets'.");
         }
         if (SpeedSpread(report.Metadata.SpeedProbes, SpeedPart.Loopback) is double loopSpread && loopSpread > SpeedSpreadNoted)
         {
             IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes, SpeedPart.Loopback);
-            notes.Add($"the machine's loopback round trip changed between runs: {string.Join(", ", runs.Select(r => F(r, 1)))} µs in runs 1-{runs.Count} between two threads of the client (median of each run's probes; metadata.machine_speed.loopback), so those runs' latency figures differ by up to {F((loopSpread - 1) * 100, 0)} % for the machine's reasons (the host, or other programs: see the noise), not the targets'.");
+            notes.Add($"the machine's loopback round trip changed between runs: {string.Join(", ", runs.Select(r => F(r, 1)))} µs in runs 1-{runs.Count} between two threads of the client (median of each run's probes; metadata.machine_speed.loopback), {F((loopSpread - 1) * 100, 0)} % apart: differences between these runs' latency figures are partly the machine's (the host's, or other programs': see the noise), not the targets'.");
         }
         if (report.Sweep is { } sweep)
         {
