@@ -66,6 +66,16 @@ public class MachineSpeedTests
         Assert.Null(failure);
     }
 
+    [Fact]
+    public void TransferProbe_SystemCallsOfOneThread_PositiveAndOfOneMagnitude()
+    {
+        double first = MachineSpeed.TransferMicroseconds()!.Value;
+        double second = MachineSpeed.TransferMicroseconds()!.Value;
+        // Two system calls and the kernel's TCP per byte: more than 0.1 µs, far less than a tick.
+        Assert.InRange(first, 0.1, 1_000);
+        Assert.InRange(second / first, 0.1, 10);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
@@ -126,6 +136,26 @@ public class MachineSpeedTests
         Assert.Equal(45.0 / 31, loop.GetProperty("spread").GetDouble(), 9);
         Assert.Equal([30.0, 32.0, 45.0], ReportReader.Parse(json).Metadata.SpeedProbes.Select(p => Math.Round(p.LoopbackMicroseconds!.Value, 6)));
         Assert.DoesNotContain("loopback", JsonReporter.Render(WithProbes(new SpeedProbe("a", 1, 700))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TransferPart_NoteJsonAndCompare()
+    {
+        BenchmarkReport moved = WithProbes(new("a", 1, 700, 30, 4.0), new("b", 1, 700, 30, 4.2), new("a", 2, 700, 30, 5.0), new("b", 2, 700, 30, 5.2));
+        Assert.Equal([4.1, 5.1], SummaryTables.SpeedByRun(moved.Metadata.SpeedProbes, SpeedPart.Transfer).Select(x => Math.Round(x, 9)));
+        string note = Assert.Single(SummaryTables.Notes(moved), n => n.Contains("system calls", StringComparison.Ordinal));
+        Assert.Contains("4.10, 5.10 µs of CPU in runs 1-2", note, StringComparison.Ordinal);
+        Assert.Contains("24 % apart", note, StringComparison.Ordinal);
+        Assert.DoesNotContain(SummaryTables.Notes(moved), n => n.Contains("loopback round trip", StringComparison.Ordinal));
+        string json = JsonReporter.Render(moved);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        System.Text.Json.JsonElement transfer = doc.RootElement.GetProperty("metadata").GetProperty("machine_speed").GetProperty("transfer");
+        Assert.Equal(MachineSpeed.TransferWork, transfer.GetProperty("work").GetString());
+        Assert.Equal(5.1 / 4.1, transfer.GetProperty("spread").GetDouble(), 9);
+        Assert.Equal([4.0, 4.2, 5.0, 5.2], ReportReader.Parse(json).Metadata.SpeedProbes.Select(p => Math.Round(p.TransferMicroseconds!.Value, 6)));
+        BenchmarkReport steady = WithProbes(new SpeedProbe("a", 1, 700, 30, 3.9));
+        string warning = ComparisonReporter.SpeedWarning(ReportComparison.Compare(steady, moved))!;
+        Assert.Contains("ran slower in new: a loopback send and receive took 3.90 µs of CPU in base and 4.60 in new", warning, StringComparison.Ordinal);
     }
 
     [Fact]

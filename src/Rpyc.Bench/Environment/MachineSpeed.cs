@@ -115,20 +115,29 @@ public static partial class MachineSpeed
 /// <param name="Run">The run, from 1.</param>
 /// <param name="Microseconds">The fixed work's CPU time.</param>
 /// <param name="LoopbackMicroseconds">The loopback round trip (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>), or <c>null</c> when not taken.</param>
-public sealed record SpeedProbe(string Target, int Run, double Microseconds, double? LoopbackMicroseconds = null)
+/// <param name="TransferMicroseconds">The CPU of a loopback send and receive (<see cref="MachineSpeed.TransferMicroseconds"/>), or <c>null</c> when not taken.</param>
+public sealed record SpeedProbe(string Target, int Run, double Microseconds, double? LoopbackMicroseconds = null, double? TransferMicroseconds = null)
 {
-    /// <summary>One of the probe's two figures, in microseconds.</summary>
+    /// <summary>One of the probe's figures, in microseconds.</summary>
     /// <param name="part">Which.</param>
     /// <returns>The figure, or <c>null</c> when that part was not taken.</returns>
-    public double? Of(SpeedPart part) => part == SpeedPart.Loopback ? LoopbackMicroseconds : Microseconds;
+    public double? Of(SpeedPart part) => part switch
+    {
+        SpeedPart.Loopback => LoopbackMicroseconds,
+        SpeedPart.Transfer => TransferMicroseconds,
+        _ => Microseconds,
+    };
 }
 
-/// <summary>The two parts of a <see cref="SpeedProbe"/>.</summary>
+/// <summary>The parts of a <see cref="SpeedProbe"/>: what a host can slow separately.</summary>
 public enum SpeedPart
 {
-    /// <summary>The heapsort's CPU time (<see cref="MachineSpeed.ProbeMicroseconds"/>).</summary>
+    /// <summary>The heapsort's CPU time (<see cref="MachineSpeed.ProbeMicroseconds"/>): arithmetic and the caches.</summary>
     Cpu,
 
-    /// <summary>The loopback round trip's wall time (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>).</summary>
+    /// <summary>The loopback round trip's wall time (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>): waking a thread on another CPU.</summary>
     Loopback,
+
+    /// <summary>The CPU of a loopback send and receive (<see cref="MachineSpeed.TransferMicroseconds"/>): system calls and the kernel's TCP.</summary>
+    Transfer,
 }

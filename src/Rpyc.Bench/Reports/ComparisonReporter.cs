@@ -220,8 +220,8 @@ public static class ComparisonReporter
 
     /// <summary>
     /// A warning when the machine itself ran at another speed in one report than in the other: the
-    /// medians of their <see cref="MachineSpeed"/> probes (either part: the CPU-bound heapsort or the
-    /// loopback round trip) differ by more than 15 %. A virtual
+    /// medians of their <see cref="MachineSpeed"/> probes (any part: the CPU-bound heapsort, the
+    /// loopback round trip or the loopback send and receive) differ by more than 15 %. A virtual
     /// machine's host can change how fast its vCPUs run without any program in the VM showing it:
     /// in two back-to-back default runs here every target, the raw TCP floor and the Python peers
     /// alike, moved by 25-80 %.
@@ -242,6 +242,11 @@ public static class ComparisonReporter
         {
             changes.Add($"a loopback round trip took {lb.ToString("0.0", CultureInfo.InvariantCulture)} µs in base and {ln.ToString("0.0", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(loopChange)})");
             signs.Add(Math.Sign(loopChange));
+        }
+        if (Change(comparison, SpeedPart.Transfer) is (double tb, double tn, double transferChange))
+        {
+            changes.Add($"a loopback send and receive took {tb.ToString("0.00", CultureInfo.InvariantCulture)} µs of CPU in base and {tn.ToString("0.00", CultureInfo.InvariantCulture)} in new ({ReportComparison.Percent(transferChange)})");
+            signs.Add(Math.Sign(transferChange));
         }
         if (changes.Count == 0)
         {

@@ -172,24 +172,15 @@ public static class JsonReporter
                 {
                     Number(w, "loopback_seconds", loop / 1e6);
                 }
+                if (p.TransferMicroseconds is double transfer)
+                {
+                    Number(w, "transfer_seconds", transfer / 1e6);
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            IReadOnlyList<double> loopRuns = SummaryTables.SpeedByRun(m.SpeedProbes, SpeedPart.Loopback);
-            if (loopRuns.Count > 0)
-            {
-                w.WriteStartObject("loopback");
-                w.WriteString("work", MachineSpeed.LoopbackWork);
-                Number(w, "median_seconds", ConfidenceInterval.Median(m.SpeedProbes.Where(p => p.LoopbackMicroseconds is not null).Select(p => p.LoopbackMicroseconds!.Value)) / 1e6);
-                w.WriteStartArray("run_median_seconds");
-                foreach (double run in loopRuns)
-                {
-                    NumberValue(w, run / 1e6);
-                }
-                w.WriteEndArray();
-                Number(w, "spread", SummaryTables.SpeedSpread(m.SpeedProbes, SpeedPart.Loopback));
-                w.WriteEndObject();
-            }
+            SpeedPartJson(w, "loopback", MachineSpeed.LoopbackWork, m.SpeedProbes, SpeedPart.Loopback);
+            SpeedPartJson(w, "transfer", MachineSpeed.TransferWork, m.SpeedProbes, SpeedPart.Transfer);
             w.WriteEndObject();
         }
         w.WriteStartObject("units");
@@ -652,6 +643,27 @@ public static class JsonReporter
             }
             w.WriteEndObject();
         }
+    }
+
+    // One part of metadata.machine_speed beside the heapsort's figures, when the probes took it.
+    private static void SpeedPartJson(Utf8JsonWriter w, string name, string work, IReadOnlyList<SpeedProbe> probes, SpeedPart part)
+    {
+        IReadOnlyList<double> runs = SummaryTables.SpeedByRun(probes, part);
+        if (runs.Count == 0)
+        {
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteString("work", work);
+        Number(w, "median_seconds", ConfidenceInterval.Median(probes.Select(p => p.Of(part)).OfType<double>()) / 1e6);
+        w.WriteStartArray("run_median_seconds");
+        foreach (double run in runs)
+        {
+            NumberValue(w, run / 1e6);
+        }
+        w.WriteEndArray();
+        Number(w, "spread", SummaryTables.SpeedSpread(probes, part));
+        w.WriteEndObject();
     }
 
     internal static void Number(Utf8JsonWriter w, string name, double? value)

@@ -184,6 +184,11 @@ public static class SummaryTables
             IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes, SpeedPart.Loopback);
             notes.Add($"the machine's loopback round trip changed between runs: {string.Join(", ", runs.Select(r => F(r, 1)))} µs in runs 1-{runs.Count} between two threads of the client (median of each run's probes; metadata.machine_speed.loopback), {F((loopSpread - 1) * 100, 0)} % apart: differences between these runs' latency figures are partly the machine's (the host's, or other programs': see the noise), not the targets'.");
         }
+        if (SpeedSpread(report.Metadata.SpeedProbes, SpeedPart.Transfer) is double transferSpread && transferSpread > SpeedSpreadNoted)
+        {
+            IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes, SpeedPart.Transfer);
+            notes.Add($"the machine's system calls changed cost between runs: sending and receiving a byte over loopback TCP took {string.Join(", ", runs.Select(r => F(r, 2)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed.transfer), {F((transferSpread - 1) * 100, 0)} % apart: differences between these runs' figures and CPU per request are partly the machine's, not the targets'.");
+        }
         if (report.Sweep is { } sweep)
         {
             notes.AddRange(NetworkSweepTables.Notes(sweep));

@@ -64,11 +64,11 @@ public static class BenchmarkSuite
                     int r = round;
                     void Report(string phase) => progress?.Report(new SuiteProgress(names[index], index, names.Count, phase, r, options.Runs));
                     clientPin.Reapply();
-                    // ~7 ms of this thread's CPU and ~15 ms of loopback round trips, before the
-                    // target's server starts.
+                    // ~7 ms of this thread's CPU, ~15 ms of loopback round trips and ~5 ms of
+                    // loopback transfers, before the target's server starts.
                     if (MachineSpeed.ProbeMicroseconds() is double probe)
                     {
-                        speed.Add(new SpeedProbe(names[index], round + 1, probe, MachineSpeed.LoopbackRoundTripMicroseconds()));
+                        speed.Add(new SpeedProbe(names[index], round + 1, probe, MachineSpeed.LoopbackRoundTripMicroseconds(), MachineSpeed.TransferMicroseconds()));
                     }
                     runs[index].Add(sessions[index].RunOnce(round, Report, cancellationToken));
                 }
