@@ -125,7 +125,7 @@ public class CpuPerRequestTests(ITestOutputHelper output)
         // The machine's speed was probed before each target of each run, in the rounds' order.
         Assert.Equal([1, 1, 2, 2], report.Metadata.SpeedProbes.Select(p => p.Run));
         Assert.Equal(["rpyc_threaded", "tcp_raw"], report.Metadata.SpeedProbes.Where(p => p.Run == 1).Select(p => p.Target));
-        Assert.All(report.Metadata.SpeedProbes, p => Assert.True(p.Microseconds > 0 && p.LoopbackMicroseconds > 0 && p.TransferMicroseconds > 0));
+        Assert.All(report.Metadata.SpeedProbes, p => Assert.True(p.Microseconds > 0 && p.LoopbackMicroseconds > 0 && p.TransferMicroseconds > 0 && p.TransferByCpuMicroseconds!.Count == Environment.ProcessorCount));
         string json = JsonReporter.Render(report);
         using JsonDocument doc = JsonDocument.Parse(json);
         JsonElement cpu = doc.RootElement.GetProperty("rpyc_threaded").GetProperty("latency").GetProperty("cpu_per_request");

@@ -67,13 +67,44 @@ public class MachineSpeedTests
     }
 
     [Fact]
-    public void TransferProbe_SystemCallsOfOneThread_PositiveAndOfOneMagnitude()
+    public void TransferProbe_EveryCpuMeasured_CallersCpusKept()
     {
-        double first = MachineSpeed.TransferMicroseconds()!.Value;
-        double second = MachineSpeed.TransferMicroseconds()!.Value;
+        ulong[] before = CpuAffinity.TryGet(0)!;
+        IReadOnlyList<double?> byCpu = MachineSpeed.TransferByCpu()!;
+        Assert.Equal(before, CpuAffinity.TryGet(0));
+        Assert.Equal(Environment.ProcessorCount, byCpu.Count);
         // Two system calls and the kernel's TCP per byte: more than 0.1 µs, far less than a tick.
-        Assert.InRange(first, 0.1, 1_000);
-        Assert.InRange(second / first, 0.1, 10);
+        Assert.All(byCpu, v => Assert.InRange(v!.Value, 0.1, 1_000));
+        double mean = MachineSpeed.TransferMicroseconds()!.Value;
+        Assert.InRange(mean / byCpu.Average()!.Value, 0.1, 10);
+        // A caller on one CPU (as under --pin) still has every CPU measured, and keeps its one CPU.
+        int last = CpuAffinity.Cpus(before)[^1];
+        IReadOnlyList<double?>? pinned = null;
+        var thread = new Thread(() =>
+        {
+            CpuAffinity.Set(0, CpuAffinity.Only(last));
+            pinned = MachineSpeed.TransferByCpu();
+            Assert.Equal([last], CpuAffinity.Cpus(CpuAffinity.TryGet(0)!));
+        });
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(10)));
+        Assert.Equal(Environment.ProcessorCount, pinned!.OfType<double>().Count());
+    }
+
+    [Fact]
+    public void Note_CpusApart_NamesEachCpu_AndJsonHasTheirMedians()
+    {
+        BenchmarkReport apart = WithProbes(
+            new("a", 1, 700, 30, 5.6, [4.6, 6.6]), new("b", 1, 700, 30, 5.7, [4.6, 6.8]), new("c", 1, 700, 30, 5.8, [4.8, 6.8]));
+        Assert.Equal([4.6, 6.8], SummaryTables.TransferByCpu(apart.Metadata.SpeedProbes));
+        string note = Assert.Single(SummaryTables.Notes(apart), n => n.Contains("different speeds", StringComparison.Ordinal));
+        Assert.Contains("4.60 µs of CPU on CPU 0, 6.80 µs of CPU on CPU 1", note, StringComparison.Ordinal);
+        string json = JsonReporter.Render(apart);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal([4.6e-6, 6.8e-6], doc.RootElement.GetProperty("metadata").GetProperty("machine_speed").GetProperty("transfer").GetProperty("by_cpu_median_seconds").EnumerateArray().Select(e => Math.Round(e.GetDouble(), 12)));
+        Assert.Equal([4.8, 6.8], ReportReader.Parse(json).Metadata.SpeedProbes[2].TransferByCpuMicroseconds!.Select(v => Math.Round(v!.Value, 6)));
+        BenchmarkReport close = WithProbes(new SpeedProbe("a", 1, 700, 30, 5.0, [4.8, 5.2]));
+        Assert.DoesNotContain(SummaryTables.Notes(close), n => n.Contains("different speeds", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -115,9 +115,25 @@ public static partial class MachineSpeed
 /// <param name="Run">The run, from 1.</param>
 /// <param name="Microseconds">The fixed work's CPU time.</param>
 /// <param name="LoopbackMicroseconds">The loopback round trip (<see cref="MachineSpeed.LoopbackRoundTripMicroseconds"/>), or <c>null</c> when not taken.</param>
-/// <param name="TransferMicroseconds">The CPU of a loopback send and receive (<see cref="MachineSpeed.TransferMicroseconds"/>), or <c>null</c> when not taken.</param>
-public sealed record SpeedProbe(string Target, int Run, double Microseconds, double? LoopbackMicroseconds = null, double? TransferMicroseconds = null)
+/// <param name="TransferMicroseconds">The CPU of a loopback send and receive, mean over the CPUs (<see cref="MachineSpeed.TransferMicroseconds"/>), or <c>null</c> when not taken.</param>
+/// <param name="TransferByCpuMicroseconds">The same on each CPU, in CPU order (<see cref="MachineSpeed.TransferByCpu"/>), or <c>null</c> when not taken.</param>
+public sealed record SpeedProbe(string Target, int Run, double Microseconds, double? LoopbackMicroseconds = null, double? TransferMicroseconds = null, IReadOnlyList<double?>? TransferByCpuMicroseconds = null)
 {
+    /// <summary>A probe from the suite's three measurements, taken now.</summary>
+    /// <param name="target">The target measured next.</param>
+    /// <param name="run">The run, from 1.</param>
+    /// <returns>The probe, or <c>null</c> where there is no thread CPU clock (off Linux).</returns>
+    public static SpeedProbe? Take(string target, int run)
+    {
+        if (MachineSpeed.ProbeMicroseconds() is not double cpu)
+        {
+            return null;
+        }
+        double? loopback = MachineSpeed.LoopbackRoundTripMicroseconds();
+        IReadOnlyList<double?>? byCpu = MachineSpeed.TransferByCpu();
+        return new SpeedProbe(target, run, cpu, loopback, MachineSpeed.MeanOverCpus(byCpu), byCpu);
+    }
+
     /// <summary>One of the probe's figures, in microseconds.</summary>
     /// <param name="part">Which.</param>
     /// <returns>The figure, or <c>null</c> when that part was not taken.</returns>

@@ -176,6 +176,15 @@ public static class JsonReporter
                 {
                     Number(w, "transfer_seconds", transfer / 1e6);
                 }
+                if (p.TransferByCpuMicroseconds is { } byCpu)
+                {
+                    w.WriteStartArray("transfer_by_cpu_seconds");
+                    foreach (double? cpu in byCpu)
+                    {
+                        NumberValue(w, cpu / 1e6);
+                    }
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -663,6 +672,15 @@ public static class JsonReporter
         }
         w.WriteEndArray();
         Number(w, "spread", SummaryTables.SpeedSpread(probes, part));
+        if (part == SpeedPart.Transfer && SummaryTables.TransferByCpu(probes) is { Count: > 0 } byCpu)
+        {
+            w.WriteStartArray("by_cpu_median_seconds");
+            foreach (double? cpu in byCpu)
+            {
+                NumberValue(w, cpu / 1e6);
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

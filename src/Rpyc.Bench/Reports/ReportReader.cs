@@ -114,7 +114,9 @@ public static class ReportReader
             Parameters = m.TryGetProperty("parameters", out JsonElement parameters) && parameters.ValueKind == JsonValueKind.Object
                 ? parameters.EnumerateObject().ToDictionary(p => p.Name, p => Value(p.Value), StringComparer.Ordinal) : new Dictionary<string, object>(),
             SpeedProbes = Obj(m, "machine_speed") is { ValueKind: JsonValueKind.Object } speed && speed.TryGetProperty("probes", out JsonElement probes) && probes.ValueKind == JsonValueKind.Array
-                ? [.. probes.EnumerateArray().Select(p => new SpeedProbe(Str(p, "target") ?? "", (int)(Num(p, "run") ?? 0), (Num(p, "seconds") ?? double.NaN) * 1e6, Num(p, "loopback_seconds") * 1e6, Num(p, "transfer_seconds") * 1e6))]
+                ? [.. probes.EnumerateArray().Select(p => new SpeedProbe(Str(p, "target") ?? "", (int)(Num(p, "run") ?? 0), (Num(p, "seconds") ?? double.NaN) * 1e6, Num(p, "loopback_seconds") * 1e6, Num(p, "transfer_seconds") * 1e6,
+                    p.TryGetProperty("transfer_by_cpu_seconds", out JsonElement byCpu) && byCpu.ValueKind == JsonValueKind.Array
+                        ? [.. byCpu.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() * 1e6 : (double?)null)] : null))]
                 : [],
         };
     }

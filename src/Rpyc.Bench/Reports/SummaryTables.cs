@@ -189,6 +189,11 @@ public static class SummaryTables
             IReadOnlyList<double> runs = SpeedByRun(report.Metadata.SpeedProbes, SpeedPart.Transfer);
             notes.Add($"the machine's system calls changed cost between runs: sending and receiving a byte over loopback TCP took {string.Join(", ", runs.Select(r => F(r, 2)))} µs of CPU in runs 1-{runs.Count} (median of each run's probes; metadata.machine_speed.transfer), {F((transferSpread - 1) * 100, 0)} % apart: differences between these runs' figures and CPU per request are partly the machine's, not the targets'.");
         }
+        IReadOnlyList<double?> byCpu = TransferByCpu(report.Metadata.SpeedProbes);
+        if (byCpu.OfType<double>().ToArray() is { Length: > 1 } cpus && cpus.Max() / cpus.Min() > CpusApartNoted)
+        {
+            notes.Add($"the CPUs ran at different speeds: sending and receiving a byte over loopback TCP took {string.Join(", ", byCpu.Select((v, i) => v is double d ? $"{F(d, 2)} µs of CPU on CPU {i}" : $"nothing measured on CPU {i}"))} (medians of the probes; metadata.machine_speed.transfer.by_cpu_median_seconds), so a figure depends on the CPUs its threads ran on (--pin, metadata.placement).");
+        }
         if (report.Sweep is { } sweep)
         {
             notes.AddRange(NetworkSweepTables.Notes(sweep));
@@ -276,6 +281,20 @@ public static class SummaryTables
 
     // Beyond this, the summary says the machine changed speed: the probe itself varies by a few percent.
     private const double SpeedSpreadNoted = 1.15;
+
+    // Beyond this, the summary says the CPUs differed (the vCPUs of the reference VM: up to 1.45).
+    private const double CpusApartNoted = 1.25;
+
+    /// <summary>The median over a report's probes of each CPU's loopback transfer cost (<see cref="MachineSpeed.TransferByCpu"/>), in CPU order.</summary>
+    /// <param name="probes">The probes of a report.</param>
+    /// <returns>One median per CPU (<c>null</c> where no probe measured it); empty without per-CPU figures.</returns>
+    public static IReadOnlyList<double?> TransferByCpu(IReadOnlyList<SpeedProbe> probes)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+        int cpus = probes.Max(p => p.TransferByCpuMicroseconds?.Count) ?? 0;
+        return [.. Enumerable.Range(0, cpus).Select(c => probes.Select(p => p.TransferByCpuMicroseconds is { } b && c < b.Count ? b[c] : null).OfType<double>().ToArray() is { Length: > 0 } v
+            ? ConfidenceInterval.Median(v) : (double?)null)];
+    }
 
     /// <summary>The widest line of a column, header included (a wrapped cell's lines are separated by <c>'\n'</c>).</summary>
     /// <param name="table">The table.</param>

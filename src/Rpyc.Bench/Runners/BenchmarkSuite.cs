@@ -66,9 +66,9 @@ public static class BenchmarkSuite
                     clientPin.Reapply();
                     // ~7 ms of this thread's CPU, ~15 ms of loopback round trips and ~5 ms of
                     // loopback transfers, before the target's server starts.
-                    if (MachineSpeed.ProbeMicroseconds() is double probe)
+                    if (SpeedProbe.Take(names[index], round + 1) is { } probe)
                     {
-                        speed.Add(new SpeedProbe(names[index], round + 1, probe, MachineSpeed.LoopbackRoundTripMicroseconds(), MachineSpeed.TransferMicroseconds()));
+                        speed.Add(probe);
                     }
                     runs[index].Add(sessions[index].RunOnce(round, Report, cancellationToken));
                 }
