@@ -44,6 +44,19 @@ internal static class CpuAffinity
         }
     }
 
+    // The CPU the calling thread runs on now, or -1 where sched_getcpu is missing.
+    public static int CurrentCpu()
+    {
+        try
+        {
+            return SchedGetCpu();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return -1;
+        }
+    }
+
     public static ulong[] Only(int cpu)
     {
         ulong[] mask = new ulong[MaskWords];
@@ -87,5 +100,8 @@ internal static class CpuAffinity
 
     [DllImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     private static extern int SchedSetAffinity(int pid, nuint cpuSetSize, ulong[] mask);
+
+    [DllImport("libc", EntryPoint = "sched_getcpu")]
+    private static extern int SchedGetCpu();
 #pragma warning restore SYSLIB1054
 }

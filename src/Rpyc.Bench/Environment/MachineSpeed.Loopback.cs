@@ -27,10 +27,12 @@ public static partial class MachineSpeed
     /// <returns>The median round trip in microseconds, or <c>null</c> when loopback TCP or pinning failed.</returns>
     public static double? LoopbackRoundTripMicroseconds()
     {
-        if (!OperatingSystem.IsLinux() || CpuAffinity.TryGet(0) is not { } saved || CpuAffinity.Cpus(saved) is not [int here, ..])
+        if (!OperatingSystem.IsLinux() || CpuAffinity.TryGet(0) is not { } saved || CpuAffinity.Cpus(saved) is not [int first, ..])
         {
             return null;
         }
+        // This thread stays on the CPU it runs on (where the suite's thread goes on afterwards).
+        int here = CpuAffinity.CurrentCpu() is int now && CpuAffinity.Cpus(saved).Contains(now) ? now : first;
         // The echo thread on another CPU than this thread (any online one: the client's own mask
         // may hold one CPU under --pin), or on the same one where there is no other.
         int there = Enumerable.Range(0, Environment.ProcessorCount).Where(c => c != here).DefaultIfEmpty(here).First();

@@ -41,8 +41,12 @@ public static partial class MachineSpeed
             using Socket server = listener.Accept();
             server.NoDelay = true;
             var byCpu = new double?[Environment.ProcessorCount];
-            for (int cpu = 0; cpu < byCpu.Length; cpu++)
+            // The CPU this thread ran on last, so that it goes on where it was: left on whichever
+            // CPU came last, the suite's thread would start every target there.
+            int start = CpuAffinity.CurrentCpu() is int now and >= 0 ? now + 1 : 0;
+            for (int i = 0; i < byCpu.Length; i++)
             {
+                int cpu = (start + i) % byCpu.Length;
                 // Any online CPU, also beyond the client's own mask under --pin; not one a cgroup's
                 // cpuset keeps from us.
                 byCpu[cpu] = CpuAffinity.Set(0, CpuAffinity.Only(cpu)) == 0 ? BestTransfer(clock, client.Handle, server.Handle) : null;
