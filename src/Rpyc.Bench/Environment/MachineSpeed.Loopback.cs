@@ -54,15 +54,39 @@ public static partial class MachineSpeed
         }
     }
 
-    private static double? RoundTripMedian(int echoCpu)
+    // Both ends of one loopback TCP connection, Nagle off on each (the probes send single bytes).
+    private static (Socket Client, Socket Server) ConnectedPair()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        client.Connect(listener.LocalEndPoint!);
-        using Socket server = listener.Accept();
-        server.NoDelay = true;
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            client.Connect(listener.LocalEndPoint!);
+            Socket server = listener.Accept();
+            server.NoDelay = true;
+            return (client, server);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static double? RoundTripMedian(int echoCpu)
+    {
+        (Socket client, Socket server) = ConnectedPair();
+        using (client)
+        using (server)
+        {
+            return RoundTripMedian(client, server, echoCpu);
+        }
+    }
+
+    private static double? RoundTripMedian(Socket client, Socket server, int echoCpu)
+    {
         var echo = new Thread(() =>
         {
             // Where that CPU is not ours to take (a cgroup's cpuset), the echo keeps the mask it was

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -33,13 +32,9 @@ public static partial class MachineSpeed
         }
         try
         {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            client.Connect(listener.LocalEndPoint!);
-            using Socket server = listener.Accept();
-            server.NoDelay = true;
+            (Socket client, Socket server) = ConnectedPair();
+            using var clientEnd = client;
+            using var serverEnd = server;
             var byCpu = new double?[Environment.ProcessorCount];
             // The CPU this thread ran on last, so that it goes on where it was: left on whichever
             // CPU came last, the suite's thread would start every target there.

@@ -151,16 +151,7 @@ public static class JsonReporter
         if (m.SpeedProbes.Count > 0)
         {
             w.WriteStartObject("machine_speed");
-            w.WriteString("work", MachineSpeed.Work);
-            Number(w, "median_seconds", ConfidenceInterval.Median(m.SpeedProbes.Select(p => p.Microseconds)) / 1e6);
-            w.WriteStartArray("run_median_seconds");
-            foreach (double run in SummaryTables.SpeedByRun(m.SpeedProbes))
-            {
-                NumberValue(w, run / 1e6);
-            }
-            w.WriteEndArray();
-            // Slowest run's median / fastest run's.
-            Number(w, "spread", SummaryTables.SpeedSpread(m.SpeedProbes));
+            SpeedPartFields(w, MachineSpeed.Work, m.SpeedProbes, SpeedPart.Cpu);
             w.WriteStartArray("probes");
             foreach (SpeedProbe p in m.SpeedProbes)
             {
@@ -654,24 +645,30 @@ public static class JsonReporter
         }
     }
 
-    // One part of metadata.machine_speed beside the heapsort's figures, when the probes took it.
-    private static void SpeedPartJson(Utf8JsonWriter w, string name, string work, IReadOnlyList<SpeedProbe> probes, SpeedPart part)
+    // What a part of metadata.machine_speed measures, the median of its probes, each run's median,
+    // and the slowest run's median over the fastest's.
+    private static void SpeedPartFields(Utf8JsonWriter w, string work, IReadOnlyList<SpeedProbe> probes, SpeedPart part)
     {
-        IReadOnlyList<double> runs = SummaryTables.SpeedByRun(probes, part);
-        if (runs.Count == 0)
-        {
-            return;
-        }
-        w.WriteStartObject(name);
         w.WriteString("work", work);
         Number(w, "median_seconds", ConfidenceInterval.Median(probes.Select(p => p.Of(part)).OfType<double>()) / 1e6);
         w.WriteStartArray("run_median_seconds");
-        foreach (double run in runs)
+        foreach (double run in SummaryTables.SpeedByRun(probes, part))
         {
             NumberValue(w, run / 1e6);
         }
         w.WriteEndArray();
         Number(w, "spread", SummaryTables.SpeedSpread(probes, part));
+    }
+
+    // One part of metadata.machine_speed beside the heapsort's figures, when the probes took it.
+    private static void SpeedPartJson(Utf8JsonWriter w, string name, string work, IReadOnlyList<SpeedProbe> probes, SpeedPart part)
+    {
+        if (SummaryTables.SpeedByRun(probes, part).Count == 0)
+        {
+            return;
+        }
+        w.WriteStartObject(name);
+        SpeedPartFields(w, work, probes, part);
         if (part == SpeedPart.Transfer && SummaryTables.TransferByCpu(probes) is { Count: > 0 } byCpu)
         {
             w.WriteStartArray("by_cpu_median_seconds");
