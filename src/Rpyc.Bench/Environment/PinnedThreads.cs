@@ -119,10 +119,25 @@ public sealed class PinnedThreads : IDisposable
     {
         foreach ((int pid, ulong[] original) in _originalByPid)
         {
-            foreach (int tid in CpuAffinity.Threads(pid))
+            // A thread started while we go through the list inherits its creator's mask, which may
+            // still be the pinned one (a test saw one such thread stay pinned): go round until a
+            // pass finds every thread as it was, as pinning does.
+            for (int pass = 0; pass < 20; pass++)
             {
-                // A failure here means the thread exited, or nothing can be done about it: keep restoring the rest.
-                CpuAffinity.Set(tid, _savedByTid.GetValueOrDefault(tid, original));
+                bool restoredAny = false;
+                foreach (int tid in CpuAffinity.Threads(pid))
+                {
+                    ulong[] wanted = _savedByTid.GetValueOrDefault(tid, original);
+                    if (CpuAffinity.TryGet(tid) is ulong[] mask && !mask.AsSpan().SequenceEqual(wanted))
+                    {
+                        // A failure means the thread exited, or nothing can be done about it: keep restoring the rest.
+                        restoredAny |= CpuAffinity.Set(tid, wanted) == 0;
+                    }
+                }
+                if (!restoredAny)
+                {
+                    break;
+                }
             }
         }
         _originalByPid.Clear();
