@@ -81,6 +81,46 @@ public class ProcFsTests
     }
 
     [Fact]
+    public void WaitUntilIdle_SleepingTree_Idle_SpinningTree_Busy_ChildStarting_Busy()
+    {
+        // sh waits on a sleeping child: idle. A shell loop spinning: busy for as long as it spins.
+        using Process sleeping = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "sleep 30 & wait"]) { UseShellExecute = false })!;
+        using Process spinning = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "while :; do :; done"]) { UseShellExecute = false })!;
+        try
+        {
+            Assert.True(ResourceSampler.WaitUntilIdle(sleeping.Id, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(5)));
+            Assert.False(ResourceSampler.WaitUntilIdle(spinning.Id, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(0.3)));
+
+            // The spinning shell used nearly a core between two looks; a process that appears in
+            // the tree makes the window busy however little CPU it used.
+            ProcessTreeCpu before = ProcessTreeCpu.Read(spinning.Id, includeDescendants: true)!;
+            Thread.Sleep(50);
+            ProcessTreeCpu after = ProcessTreeCpu.Read(spinning.Id, includeDescendants: true)!;
+            Assert.InRange(after.BusyNanosecondsSince(before), 10_000_000, 200_000_000);
+            ProcessTreeCpu self = ProcessTreeCpu.Read(Environment.ProcessId, includeDescendants: true)!;
+            using Process child = Process.Start(new ProcessStartInfo("/bin/sleep", ["30"]) { UseShellExecute = false })!;
+            try
+            {
+                Assert.Equal(long.MaxValue, ProcessTreeCpu.Read(Environment.ProcessId, includeDescendants: true)!.BusyNanosecondsSince(self));
+            }
+            finally
+            {
+                child.Kill();
+                child.WaitForExit(5000);
+            }
+        }
+        finally
+        {
+            foreach (Process p in new[] { sleeping, spinning })
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit(5000);
+            }
+        }
+        Assert.Null(ProcessTreeCpu.Read(spinning.Id, includeDescendants: true));
+    }
+
+    [Fact]
     public void ThreadPlacement_ReadsThisThreadsRunTimeAndCpu()
     {
         string dir = $"/proc/{Environment.ProcessId}/task/{CpuAffinity.Threads(Environment.ProcessId)[0]}/";

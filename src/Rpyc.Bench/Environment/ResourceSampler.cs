@@ -9,6 +9,13 @@ namespace Rpyc.Bench;
 /// </summary>
 public sealed class ResourceSampler : IDisposable
 {
+    /// <summary>
+    /// The window <see cref="WaitUntilIdle"/> judges: with CPU time read to the nanosecond
+    /// (<see cref="ProcessTreeCpu"/>), 10 % of a core in 25 ms is 2.5 ms of work, which a GC, a
+    /// JIT compile or a worker's start or exit exceeds; ticks of 10 ms needed 100 ms.
+    /// </summary>
+    public static readonly TimeSpan IdleWindow = TimeSpan.FromMilliseconds(25);
+
     private readonly int _pid;
     private readonly bool _includeDescendants;
     private readonly TimeSpan _interval;
@@ -127,9 +134,9 @@ public sealed class ResourceSampler : IDisposable
 
     /// <summary>
     /// Waits until a process (tree) is nearly idle: below <paramref name="maxPercent"/> of a core over
-    /// a 100 ms window, or until <paramref name="maxWait"/> passes. Run before a measured phase, so
-    /// work left from the previous one (a forking server starting its next worker, a GC) does not
-    /// land in it.
+    /// a <see cref="IdleWindow"/> with no process starting or exiting in it, or until
+    /// <paramref name="maxWait"/> passes. Run before a measured phase, so work left from the previous
+    /// one (a forking server starting its next worker, a GC) does not land in it.
     /// </summary>
     /// <param name="pid">The process.</param>
     /// <param name="includeDescendants">Count its descendants too.</param>
@@ -138,24 +145,24 @@ public sealed class ResourceSampler : IDisposable
     /// <returns><c>true</c> when it became idle in time.</returns>
     public static bool WaitUntilIdle(int pid, bool includeDescendants, double maxPercent, TimeSpan maxWait)
     {
-        using var sampler = new ResourceSampler(pid, includeDescendants, Timeout.InfiniteTimeSpan);
         long deadline = Clock.Now + Clock.FromSeconds(maxWait.TotalSeconds);
-        double last = sampler.Read(out _);
+        ProcessTreeCpu? last = ProcessTreeCpu.Read(pid, includeDescendants);
         long lastTicks = Clock.Now;
-        while (Clock.Now < deadline)
+        while (last is not null && Clock.Now < deadline)
         {
-            Thread.Sleep(100);
-            double cpu = sampler.Read(out _);
+            Thread.Sleep(IdleWindow);
+            ProcessTreeCpu? next = ProcessTreeCpu.Read(pid, includeDescendants);
             long now = Clock.Now;
-            if (cpu < 0)
+            if (next is null)
             {
                 return false;
             }
-            if ((cpu - last) / Clock.ToSeconds(now - lastTicks) * 100 < maxPercent)
+            long busy = next.BusyNanosecondsSince(last);
+            if (busy != long.MaxValue && busy / 1e9 / Clock.ToSeconds(now - lastTicks) * 100 < maxPercent)
             {
                 return true;
             }
-            last = cpu;
+            last = next;
             lastTicks = now;
         }
         return false;

@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace Rpyc.Bench;
+
+/// <summary>
+/// One look at a process tree's CPU to the nanosecond: every live thread's time on a CPU
+/// (<c>/proc/PID/task/TID/schedstat</c>) and which processes the tree holds. <c>/proc/PID/stat</c>
+/// counts in 10 ms clock ticks, so telling "below 10 % of a core" from it took a 100 ms window
+/// with no tick in it; the suite settles a server before each measured connection, ~9 times per
+/// target and run, and those windows were ~16 s of the main job's 3 minutes. Between two looks,
+/// <see cref="BusyNanosecondsSince"/> counts each thread that ran in both (and a new one's whole
+/// time); a thread that exited between them is not counted, but a process that came or went
+/// (a forking server's worker) makes the window busy.
+/// </summary>
+internal sealed class ProcessTreeCpu
+{
+    private readonly Dictionary<int, long> _threads;
+    private readonly int[] _processes;
+
+    private ProcessTreeCpu(Dictionary<int, long> threads, int[] processes)
+    {
+        _threads = threads;
+        _processes = processes;
+    }
+
+    /// <summary>The tree's threads now; <c>null</c> when the root process is gone.</summary>
+    public static ProcessTreeCpu? Read(int root, bool includeDescendants)
+    {
+        var processes = new List<int> { root };
+        if (includeDescendants)
+        {
+            processes.AddRange(ProcStat.Descendants(root).Select(p => p.Pid));
+        }
+        processes.Sort();
+        var threads = new Dictionary<int, long>();
+        foreach (int pid in processes)
+        {
+            string task = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task/";
+            foreach (int tid in CpuAffinity.Threads(pid))
+            {
+                // Thread ids are unique machine-wide while the thread lives.
+                if (ThreadPlacement.TryReadRunTime(task + tid.ToString(CultureInfo.InvariantCulture) + "/", out long nanoseconds))
+                {
+                    threads[tid] = nanoseconds;
+                }
+            }
+        }
+        return threads.Count == 0 && !Directory.Exists($"/proc/{root.ToString(CultureInfo.InvariantCulture)}") ? null : new ProcessTreeCpu(threads, processes.ToArray());
+    }
+
+    /// <summary>
+    /// CPU nanoseconds the tree used since <paramref name="earlier"/>; <see cref="long.MaxValue"/>
+    /// when a process came or went in between (its start or exit is the work being waited out).
+    /// </summary>
+    public long BusyNanosecondsSince(ProcessTreeCpu earlier)
+    {
+        if (!_processes.AsSpan().SequenceEqual(earlier._processes))
+        {
+            return long.MaxValue;
+        }
+        long busy = 0;
+        foreach ((int tid, long nanoseconds) in _threads)
+        {
+            busy += Math.Max(0, nanoseconds - earlier._threads.GetValueOrDefault(tid));
+        }
+        return busy;
+    }
+}
