@@ -63,6 +63,20 @@ public sealed partial class RpycConnection
         }
     }
 
+    // Under _sync: completes the waiter of an unboxed reply, whose leases then belong to it; false
+    // when nobody waits for that seq (Dispatch then handles it as any reply).
+    private bool TryCompleteUnderLock(Message reply)
+    {
+        if (!_pending.Remove(reply.Seq, out PendingReply? pending))
+        {
+            return false;
+        }
+        pending.ReplyBytes = reply.FrameLength;
+        pending.CreatedNetref = false;
+        pending.Complete(reply.Args);
+        return true;
+    }
+
     // Whether a waiter took the value.
     private bool CompletePending(long seq, object? value, Exception? error, long frameLength, bool createdNetref)
     {

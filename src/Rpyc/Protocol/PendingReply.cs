@@ -10,7 +10,12 @@ internal sealed class PendingReply(long seq, HandlerId handler)
 
     public HandlerId Handler { get; } = handler;
 
-    public bool IsCompleted { get; private set; }
+    // Written after Value or Error with release semantics and read with acquire semantics, so the
+    // waiter may look without the monitor once it has read the reply itself (WaitFor) and still
+    // see the value or error that came with it, on a weak memory model too.
+    private volatile bool _completed;
+
+    public bool IsCompleted => _completed;
 
     public object? Value { get; private set; }
 
@@ -25,12 +30,12 @@ internal sealed class PendingReply(long seq, HandlerId handler)
     public void Complete(object? value)
     {
         Value = value;
-        IsCompleted = true;
+        _completed = true;
     }
 
     public void Fail(Exception error)
     {
         Error = error;
-        IsCompleted = true;
+        _completed = true;
     }
 }
