@@ -107,6 +107,31 @@ public class MachineSpeedTests
         Assert.DoesNotContain(SummaryTables.Notes(close), n => n.Contains("different speeds", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void SlowCpuRuns_TargetsTableNamesTheRunsThatBeganWithACpuOver125PercentOfTheCheapest()
+    {
+        // The cheapest CPU anywhere: 4.6 µs; slow beyond 5.75.
+        BenchmarkReport report = WithProbes(
+            new("rpyc_threaded", 1, 700, 30, 5.6, [4.6, 6.6]), new("tcp_raw", 1, 700, 30, 4.7, [4.7, 4.7]),
+            new("rpyc_threaded", 2, 700, 30, 4.8, [4.8, 5.7]), new("tcp_raw", 2, 700, 30, 5.8, [6.9, 4.7]),
+            new("rpyc_threaded", 3, 700, 30, 5.6, [6.1, 4.7]), new("tcp_raw", 3, 700, 30, 4.7, [4.6, 4.8]));
+        Assert.Equal([1, 3], SummaryTables.SlowCpuRuns(report.Metadata.SpeedProbes, "rpyc_threaded"));
+        Assert.Equal([2], SummaryTables.SlowCpuRuns(report.Metadata.SpeedProbes, "tcp_raw"));
+        Assert.Empty(SummaryTables.SlowCpuRuns(report.Metadata.SpeedProbes, "http_threaded"));
+        Assert.Equal("1, 3", TargetsCell(report, "rpyc_threaded"));
+        Assert.Equal("2", string.Join(", ", SummaryTables.SlowCpuRuns(report.Metadata.SpeedProbes, "tcp_raw")));
+        // Probes without per-CPU figures (an older report): no claim either way; all CPUs fast: none.
+        Assert.Equal("-", TargetsCell(WithProbes(new SpeedProbe("rpyc_threaded", 1, 700, 30)), "rpyc_threaded"));
+        Assert.Equal("none", TargetsCell(WithProbes(new("rpyc_threaded", 1, 700, 30, 4.7, [4.6, 4.9]), new("tcp_raw", 1, 700, 30, 4.7, [4.7, 4.7])), "rpyc_threaded"));
+    }
+
+    private static string TargetsCell(BenchmarkReport report, string target)
+    {
+        SummaryTable targets = SummaryTables.Build(report).First(t => t.Title == "Targets");
+        IReadOnlyList<string> row = targets.Rows.Single(r => r[0] == "runs begun with a CPU slow");
+        return row[targets.Columns.ToList().IndexOf(target)];
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]

@@ -33,6 +33,7 @@ public static class SummaryTables
                 Row("endpoint", t, r => r.Remote ? $"remote {r.Endpoint}" : "loopback"),
                 Row("runs", t, r => r.RunCount.ToString(CultureInfo.InvariantCulture)),
                 Row("other programs' CPU (cores)", t, r => F(r.NoiseCores, 2)),
+                Row("runs begun with a CPU slow", t, r => SlowCpuRunsText(report.Metadata.SpeedProbes, r.Name)),
                 Row("duration (s)", t, r => F(r.Seconds, 1))),
             Table("Connection time: new TCP connection to first valid reply", t,
                 Row("mean (ms)", t, r => Ms(r.Connection?.ConnectionTime, "mean")),
@@ -192,7 +193,7 @@ public static class SummaryTables
         IReadOnlyList<double?> byCpu = TransferByCpu(report.Metadata.SpeedProbes);
         if (byCpu.OfType<double>().ToArray() is { Length: > 1 } cpus && cpus.Max() / cpus.Min() > CpusApartNoted)
         {
-            notes.Add($"the CPUs ran at different speeds: sending and receiving a byte over loopback TCP took {string.Join(", ", byCpu.Select((v, i) => v is double d ? $"{F(d, 2)} µs of CPU on CPU {i}" : $"nothing measured on CPU {i}"))} (medians of the probes; metadata.machine_speed.transfer.by_cpu_median_seconds), so a figure depends on the CPUs its threads ran on (--pin, metadata.placement).");
+            notes.Add($"the CPUs ran at different speeds: sending and receiving a byte over loopback TCP took {string.Join(", ", byCpu.Select((v, i) => v is double d ? $"{F(d, 2)} µs of CPU on CPU {i}" : $"nothing measured on CPU {i}"))} (medians of the probes; metadata.machine_speed.transfer.by_cpu_median_seconds), so a figure depends on the CPUs its threads ran on (--pin, metadata.placement); the Targets table names each target's runs that began with a CPU {F((CpusApartNoted - 1) * 100, 0)} % dearer than the cheapest.");
         }
         if (report.Sweep is { } sweep)
         {
@@ -295,6 +296,37 @@ public static class SummaryTables
         return [.. Enumerable.Range(0, cpus).Select(c => probes.Select(p => p.TransferByCpuMicroseconds is { } b && c < b.Count ? b[c] : null).OfType<double>().ToArray() is { Length: > 0 } v
             ? ConfidenceInterval.Median(v) : (double?)null)];
     }
+
+    /// <summary>
+    /// The runs of <paramref name="target"/> whose probe, taken just before the run measured it, found
+    /// a CPU slow: sending and receiving a byte cost it more than <see cref="CpusApartNoted"/> times
+    /// the cheapest any CPU showed in the report. The reference VM's vCPUs ran at one of two speeds
+    /// (4.6-5.2 or 6.1-7.4 µs, switching within seconds), and a run begun on the slower one made
+    /// most of the run-to-run differences of the targets it measured (py_rpyc_threaded's 10 KiB
+    /// upload: 160 and 149 MiB/s in two such runs, 208 in its third, 202-212 in the next suite's
+    /// three runs at full speed).
+    /// </summary>
+    /// <param name="probes">The probes of a report.</param>
+    /// <param name="target">The target's name.</param>
+    /// <returns>The runs, from 1, in order; empty when none was, or without per-CPU figures.</returns>
+    public static IReadOnlyList<int> SlowCpuRuns(IReadOnlyList<SpeedProbe> probes, string target)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+        double[] all = [.. probes.SelectMany(p => p.TransferByCpuMicroseconds ?? []).OfType<double>().Where(v => v > 0)];
+        if (all.Length == 0)
+        {
+            return [];
+        }
+        double slow = all.Min() * CpusApartNoted;
+        return [.. probes.Where(p => p.Target == target && p.TransferByCpuMicroseconds is { } b && b.OfType<double>().Any(v => v > slow))
+            .Select(p => p.Run).Distinct().Order()];
+    }
+
+    // "none", or the runs; "-" when the report has no per-CPU probes (older reports, off Linux).
+    private static string SlowCpuRunsText(IReadOnlyList<SpeedProbe> probes, string target) =>
+        !probes.Any(p => p.Target == target && p.TransferByCpuMicroseconds is { Count: > 0 }) ? Missing
+        : SlowCpuRuns(probes, target) is { Count: > 0 } runs ? string.Join(", ", runs)
+        : "none";
 
     /// <summary>The widest line of a column, header included (a wrapped cell's lines are separated by <c>'\n'</c>).</summary>
     /// <param name="table">The table.</param>
