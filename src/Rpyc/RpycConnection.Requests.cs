@@ -237,7 +237,6 @@ public sealed partial class RpycConnection
         }
         catch (Exception ex) when (ex is RpycProtocolException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            message = default;
             if (ex is RpycProtocolException)
             {
                 RpycLog.Warn($"closing the connection to {PeerName}: {ex.Message}");
@@ -250,7 +249,6 @@ public sealed partial class RpycConnection
             // OutOfMemoryException above all (a frame too large for what the GC has left), or a bug:
             // this connection ends, the process and the other connections go on. Its buffers are
             // released below, which is what gives the memory back.
-            message = default;
             RpycLog.Warn($"closing the connection to {PeerName}: {ex.GetType().Name} while reading a message: {ex.Message}");
             Teardown(new RpycConnectionException($"Reading from {PeerName} failed: {ex.Message}", ex));
         }

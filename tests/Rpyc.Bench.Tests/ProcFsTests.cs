@@ -83,20 +83,28 @@ public class ProcFsTests
     [Fact]
     public void WaitUntilIdle_SleepingTree_Idle_SpinningTree_Busy_ChildStarting_Busy()
     {
-        // sh waits on a sleeping child: idle. A shell loop spinning: busy for as long as it spins.
+        // sh waits on a sleeping child: idle. Two shell loops spinning (sh and its subshell): busy
+        // for as long as they spin, on a loaded machine too (time waiting for a CPU counts).
         using Process sleeping = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "sleep 30 & wait"]) { UseShellExecute = false })!;
-        using Process spinning = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "while :; do :; done"]) { UseShellExecute = false })!;
+        using Process spinning = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "(while :; do :; done) & while :; do :; done"]) { UseShellExecute = false })!;
         try
         {
             Assert.True(ResourceSampler.WaitUntilIdle(sleeping.Id, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(5)));
             Assert.False(ResourceSampler.WaitUntilIdle(spinning.Id, includeDescendants: true, maxPercent: 10, TimeSpan.FromSeconds(0.3)));
 
-            // The spinning shell used nearly a core between two looks; a process that appears in
-            // the tree makes the window busy however little CPU it used.
+            // The spinning shells ran or waited to run between two looks, and no more than the
+            // time between them allows (a thread's wait is accounted when it gets a CPU, so the
+            // bound has room); a process that appears in the tree makes the window busy however
+            // little CPU it used.
             ProcessTreeCpu before = ProcessTreeCpu.Read(spinning.Id, includeDescendants: true)!;
-            Thread.Sleep(50);
-            ProcessTreeCpu after = ProcessTreeCpu.Read(spinning.Id, includeDescendants: true)!;
-            Assert.InRange(after.BusyNanosecondsSince(before), 10_000_000, 200_000_000);
+            long start = Clock.Now;
+            long busy = 0;
+            while (busy < 10_000_000 && Clock.SecondsSince(start) < 5)
+            {
+                Thread.Sleep(25);
+                busy = ProcessTreeCpu.Read(spinning.Id, includeDescendants: true)!.BusyNanosecondsSince(before);
+            }
+            Assert.InRange(busy, 10_000_000, (long)((Clock.SecondsSince(start) * 2 * 1e9) + 500_000_000));
             ProcessTreeCpu self = ProcessTreeCpu.Read(Environment.ProcessId, includeDescendants: true)!;
             using Process child = Process.Start(new ProcessStartInfo("/bin/sleep", ["30"]) { UseShellExecute = false })!;
             try

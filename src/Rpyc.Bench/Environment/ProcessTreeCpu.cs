@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Rpyc.Bench;
 
 /// <summary>
-/// One look at a process tree's CPU to the nanosecond: every live thread's time on a CPU
-/// (<c>/proc/PID/task/TID/schedstat</c>) and which processes the tree holds. <c>/proc/PID/stat</c>
+/// One look at a process tree's CPU to the nanosecond: every live thread's time on a CPU and time
+/// waiting on a run queue for one (<c>/proc/PID/task/TID/schedstat</c>, fields 1 and 2: a thread
+/// that wants a CPU and cannot get one is not idle), and which processes the tree holds. <c>/proc/PID/stat</c>
 /// counts in 10 ms clock ticks, so telling "below 10 % of a core" from it took a 100 ms window
 /// with no tick in it; the suite settles a server before each measured connection, ~9 times per
 /// target and run, and those windows were ~16 s of the main job's 3 minutes. Between two looks,
@@ -23,7 +24,10 @@ internal sealed class ProcessTreeCpu
         _processes = processes;
     }
 
-    /// <summary>The tree's threads now; <c>null</c> when the root process is gone.</summary>
+    /// <summary>
+    /// The tree's threads now; <c>null</c> when the root process is gone or none of its threads'
+    /// schedstat could be read (a kernel without CONFIG_SCHED_INFO): an empty look would read idle.
+    /// </summary>
     public static ProcessTreeCpu? Read(int root, bool includeDescendants)
     {
         var processes = new List<int> { root };
@@ -39,17 +43,32 @@ internal sealed class ProcessTreeCpu
             foreach (int tid in CpuAffinity.Threads(pid))
             {
                 // Thread ids are unique machine-wide while the thread lives.
-                if (ThreadPlacement.TryReadRunTime(task + tid.ToString(CultureInfo.InvariantCulture) + "/", out long nanoseconds))
+                if (TryReadBusy(task + tid.ToString(CultureInfo.InvariantCulture) + "/schedstat", out long nanoseconds))
                 {
                     threads[tid] = nanoseconds;
                 }
             }
         }
-        return threads.Count == 0 && !Directory.Exists($"/proc/{root.ToString(CultureInfo.InvariantCulture)}") ? null : new ProcessTreeCpu(threads, processes.ToArray());
+        return threads.Count == 0 ? null : new ProcessTreeCpu(threads, processes.ToArray());
+    }
+
+    // Time on a CPU plus time runnable but waiting for one, in nanoseconds.
+    private static bool TryReadBusy(string path, out long nanoseconds)
+    {
+        nanoseconds = 0;
+        Span<byte> text = stackalloc byte[128];
+        Span<long> fields = stackalloc long[2];
+        int length = ProcFs.Read(path, text);
+        if (length <= 0 || ProcFs.Numbers(text[..length], fields) < 2)
+        {
+            return false;
+        }
+        nanoseconds = fields[0] + fields[1];
+        return true;
     }
 
     /// <summary>
-    /// CPU nanoseconds the tree used since <paramref name="earlier"/>; <see cref="long.MaxValue"/>
+    /// CPU nanoseconds the tree used or waited for since <paramref name="earlier"/>; <see cref="long.MaxValue"/>
     /// when a process came or went in between (its start or exit is the work being waited out).
     /// </summary>
     public long BusyNanosecondsSince(ProcessTreeCpu earlier)

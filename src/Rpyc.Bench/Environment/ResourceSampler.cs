@@ -147,6 +147,11 @@ public sealed class ResourceSampler : IDisposable
     {
         long deadline = Clock.Now + Clock.FromSeconds(maxWait.TotalSeconds);
         ProcessTreeCpu? last = ProcessTreeCpu.Read(pid, includeDescendants);
+        if (last is null && ProcStat.TryRead(pid, out _))
+        {
+            // Alive, but no thread's schedstat is readable here: clock ticks, as before it.
+            return WaitUntilIdleByTicks(pid, includeDescendants, maxPercent, deadline);
+        }
         long lastTicks = Clock.Now;
         while (last is not null && Clock.Now < deadline)
         {
@@ -163,6 +168,31 @@ public sealed class ResourceSampler : IDisposable
                 return true;
             }
             last = next;
+            lastTicks = now;
+        }
+        return false;
+    }
+
+    // /proc/PID/stat's 10 ms ticks: below maxPercent over 100 ms means no tick at all in it.
+    private static bool WaitUntilIdleByTicks(int pid, bool includeDescendants, double maxPercent, long deadline)
+    {
+        using var sampler = new ResourceSampler(pid, includeDescendants, Timeout.InfiniteTimeSpan);
+        double last = sampler.Read(out _);
+        long lastTicks = Clock.Now;
+        while (Clock.Now < deadline)
+        {
+            Thread.Sleep(100);
+            double cpu = sampler.Read(out _);
+            long now = Clock.Now;
+            if (cpu < 0)
+            {
+                return false;
+            }
+            if ((cpu - last) / Clock.ToSeconds(now - lastTicks) * 100 < maxPercent)
+            {
+                return true;
+            }
+            last = cpu;
             lastTicks = now;
         }
         return false;
