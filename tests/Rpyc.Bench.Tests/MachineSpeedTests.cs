@@ -245,6 +245,24 @@ public class MachineSpeedTests
     }
 
     [Fact]
+    public void Compare_NamesEachTargetsRunsBegunWithACpuSlow_WhenTheReportsDiffer()
+    {
+        BenchmarkReport slowCpu = WithProbes(new("rpyc_threaded", 1, 700, 30, 5.7, [4.6, 6.8]), new("other", 1, 700, 30, 4.6, [4.6, 4.7]));
+        BenchmarkReport fullSpeed = WithProbes(new SpeedProbe("rpyc_threaded", 1, 700, 30, 4.7, [4.6, 4.8]));
+        ReportComparison c = ReportComparison.Compare(slowCpu, fullSpeed);
+        Assert.Equal("Runs begun with a CPU slow (a CPU's loopback send and receive over 25 % dearer than the report's cheapest): base run 1; new none.", ComparisonReporter.SlowCpuNote(c, "rpyc_threaded"));
+        Assert.Contains("base run 1; new none.", ComparisonReporter.RenderText(c).Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("- rpyc_threaded: Runs begun with a CPU slow", ComparisonReporter.RenderMarkdown(c), StringComparison.Ordinal);
+        // As many on both sides (whichever runs), or a report without per-CPU probes: nothing to say.
+        Assert.Null(ComparisonReporter.SlowCpuNote(ReportComparison.Compare(fullSpeed, fullSpeed), "rpyc_threaded"));
+        BenchmarkReport otherRun = WithProbes(new("rpyc_threaded", 1, 700, 30, 4.7, [4.6, 4.8]), new("rpyc_threaded", 2, 700, 30, 5.7, [6.8, 4.6]));
+        BenchmarkReport firstRun = WithProbes(new("rpyc_threaded", 1, 700, 30, 5.7, [6.8, 4.6]), new("rpyc_threaded", 2, 700, 30, 4.7, [4.6, 4.8]));
+        Assert.Null(ComparisonReporter.SlowCpuNote(ReportComparison.Compare(firstRun, otherRun), "rpyc_threaded"));
+        Assert.Null(ComparisonReporter.SlowCpuNote(ReportComparison.Compare(slowCpu, WithProbes(new SpeedProbe("rpyc_threaded", 1, 700, 30))), "rpyc_threaded"));
+        Assert.DoesNotContain("Runs begun", ComparisonReporter.RenderText(ReportComparison.Compare(fullSpeed, fullSpeed)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Compare_LoopbackSlower_Warns_EvenWithTheCpuPartSteady()
     {
         BenchmarkReport quick = WithProbes(new("rpyc_threaded", 1, 700, 28), new("rpyc_threaded", 2, 700, 28));

@@ -39,6 +39,10 @@ public static class ComparisonReporter
         foreach (IGrouping<string, FigureComparison> target in comparison.Figures.GroupBy(f => f.Target))
         {
             text.Append('\n').Append(target.Key).Append('\n');
+            if (SlowCpuNote(comparison, target.Key) is { } slow)
+            {
+                text.Append(Wrap(slow, TextWidth)).Append('\n');
+            }
             Line(text, ["figure", "unit", "base", "new", "change", "verdict"]);
             Line(text, s_widths.Select(w => new string('-', w)).ToArray());
             foreach (FigureComparison f in target)
@@ -74,6 +78,13 @@ public static class ComparisonReporter
         if (SpeedWarning(comparison) is { } speed)
         {
             md.Append("- **").Append(speed).Append("**\n");
+        }
+        foreach (string target in comparison.Figures.Select(f => f.Target).Distinct())
+        {
+            if (SlowCpuNote(comparison, target) is { } slow)
+            {
+                md.Append("- ").Append(target).Append(": ").Append(slow).Append('\n');
+            }
         }
         md.Append('\n');
         md.Append("| target | figure | unit | base | new | change | verdict |\n");
@@ -254,6 +265,41 @@ public static class ComparisonReporter
         }
         string how = signs.All(x => x > 0) ? "ran slower in new" : signs.All(x => x < 0) ? "ran faster in new" : "changed speed between base and new";
         return $"Warning: the machine itself {how}: {string.Join("; ", changes)} (metadata.machine_speed), so figures moved with it and verdicts are unreliable.";
+    }
+
+    /// <summary>
+    /// A target's runs that began with a CPU slow (<see cref="SummaryTables.SlowCpuRuns"/>) in each
+    /// report, when the two have a different number of them: on the reference VM a run begun so was most of what moved a
+    /// target's figures between two reports (py_rpyc_threaded's 10 KiB upload: medians 160 against
+    /// 211 MiB/s, two of its three runs begun on a slow CPU against none).
+    /// </summary>
+    /// <param name="comparison">The comparison.</param>
+    /// <param name="target">The target's name.</param>
+    /// <returns>The note, or <c>null</c> when the counts agree or a report has no per-CPU probes.</returns>
+    public static string? SlowCpuNote(ReportComparison comparison, string target)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        // As many such runs on both sides weigh on the medians alike, whichever runs they were.
+        (string Text, int Count)? b = Runs(comparison.Base), n = Runs(comparison.New);
+        return b is not { } bb || n is not { } nn || bb.Count == nn.Count ? null
+            : $"Runs begun with a CPU slow (a CPU's loopback send and receive over 25 % dearer than the report's cheapest): base {bb.Text}; new {nn.Text}.";
+
+        (string Text, int Count)? Runs(BenchmarkReport r)
+        {
+            if (!r.Metadata.SpeedProbes.Any(p => p.Target == target && p.TransferByCpuMicroseconds is { Count: > 0 }))
+            {
+                return null;
+            }
+            IReadOnlyList<int> runs = SummaryTables.SlowCpuRuns(r.Metadata.SpeedProbes, target);
+            string of = r.Targets.FirstOrDefault(t => t.Name == target) is { RunCount: > 1 } t ? $" of {t.RunCount.ToString(CultureInfo.InvariantCulture)}" : "";
+            string text = runs.Count switch
+            {
+                0 => $"none{of}",
+                1 => $"run {runs[0].ToString(CultureInfo.InvariantCulture)}{of}",
+                _ => $"runs {string.Join(", ", runs)}{of}",
+            };
+            return (text, runs.Count);
+        }
     }
 
     // The two reports' medians of one probe part and the change in percent, when beyond 15 %.
