@@ -5,13 +5,13 @@ namespace Rpyc.Bench;
 /// <summary>
 /// One look at a process tree's CPU to the nanosecond: every live thread's time on a CPU and time
 /// waiting on a run queue for one (<c>/proc/PID/task/TID/schedstat</c>, fields 1 and 2: a thread
-/// that wants a CPU and cannot get one is not idle), and which processes the tree holds. <c>/proc/PID/stat</c>
-/// counts in 10 ms clock ticks, so telling "below 10 % of a core" from it took a 100 ms window
-/// with no tick in it; the suite settles a server before each measured connection, ~9 times per
-/// target and run, and those windows were ~16 s of the main job's 3 minutes. Between two looks,
-/// <see cref="BusyNanosecondsSince"/> counts each thread that ran in both (and a new one's whole
-/// time); a thread that exited between them is not counted, but a process that came or went
-/// (a forking server's worker) makes the window busy.
+/// that wants a CPU and cannot get one is not idle), and which processes the tree holds.
+/// <c>/proc/PID/stat</c> counts in 10 ms clock ticks, so telling "below 10 % of a core" from it
+/// took a 100 ms window with no tick in it; the suite settles a server before each measured
+/// connection, ~9 times per target and run, and those windows were ~16 s of the main job's 3
+/// minutes. Between two looks, <see cref="BusyNanosecondsSince"/> counts each thread that ran in
+/// both (and a new one's whole time); a thread that exited between them is not counted, but a
+/// process that came or went (a forking server's worker) makes the window busy.
 /// </summary>
 internal sealed class ProcessTreeCpu
 {
@@ -68,8 +68,9 @@ internal sealed class ProcessTreeCpu
     }
 
     /// <summary>
-    /// CPU nanoseconds the tree used or waited for since <paramref name="earlier"/>; <see cref="long.MaxValue"/>
-    /// when a process came or went in between (its start or exit is the work being waited out).
+    /// CPU nanoseconds the tree used or waited for since <paramref name="earlier"/>;
+    /// <see cref="long.MaxValue"/> when a process came or went in between (its start or exit is the
+    /// work being waited out).
     /// </summary>
     public long BusyNanosecondsSince(ProcessTreeCpu earlier)
     {
