@@ -12,10 +12,29 @@ public sealed partial class RpycConnection
     // and reply is boxed, so the tuples were most of a call's garbage).
     private void WriteBoxed(ref BrineWriter writer, object? value)
     {
-        value = ValueConversions.Normalize(value);
-        if (value is Netref netref && ReferenceEquals(netref.Connection, this))
+        // What a call is made of, found by exact type before the general path's chains of type
+        // tests (Normalize's includes an interface test, ITuple, that walks the type's interfaces):
+        // a plain value, the peer's object a call is about, and the args tuple that starts with it.
+        switch (value)
         {
-            writer.WriteEncoded(netref.BoxedReferenceBrine);
+            case string or long or int or bool or double or null:
+                // Dumpable, and left alone by Normalize.
+                writer.WriteTupleHeader(2);
+                writer.WriteInt(BoxLabel.Value);
+                writer.Write(value);
+                return;
+            case Netref netref when ReferenceEquals(netref.Connection, this):
+                writer.WriteEncoded(netref.BoxedReferenceBrine);
+                return;
+            case PyTuple { Count: > 0 } call when call[0] is Netref:
+                // A netref is never dumpable, so neither is the tuple: boxed item by item.
+                WriteBoxedTuple(ref writer, call);
+                return;
+        }
+        value = ValueConversions.Normalize(value);
+        if (value is Netref other && ReferenceEquals(other.Connection, this))
+        {
+            writer.WriteEncoded(other.BoxedReferenceBrine);
             return;
         }
         writer.WriteTupleHeader(2);
@@ -27,12 +46,7 @@ public sealed partial class RpycConnection
         }
         if (value is PyTuple tuple)
         {
-            writer.WriteInt(BoxLabel.Tuple);
-            writer.WriteTupleHeader(tuple.Count);
-            foreach (object? item in tuple.AsSpan())
-            {
-                WriteBoxed(ref writer, item);
-            }
+            WriteTupleBoxItems(ref writer, tuple);
             return;
         }
         // Everything else lives here and is reached by reference: callbacks, lists, services.
@@ -43,6 +57,23 @@ public sealed partial class RpycConnection
         }
         writer.WriteInt(BoxLabel.RemoteRef);
         writer.Write(id.ToTuple());
+    }
+
+    // (LABEL_TUPLE, boxes): a tuple that is not dumpable, each item boxed.
+    private void WriteBoxedTuple(ref BrineWriter writer, PyTuple tuple)
+    {
+        writer.WriteTupleHeader(2);
+        WriteTupleBoxItems(ref writer, tuple);
+    }
+
+    private void WriteTupleBoxItems(ref BrineWriter writer, PyTuple tuple)
+    {
+        writer.WriteInt(BoxLabel.Tuple);
+        writer.WriteTupleHeader(tuple.Count);
+        foreach (object? item in tuple.AsSpan())
+        {
+            WriteBoxed(ref writer, item);
+        }
     }
 
     // protocol.py _unbox

@@ -53,6 +53,51 @@ public sealed partial class RpycConnection
         return false;
     }
 
+    // The id pack of the local object the last request named, as its bytes arrived, and that
+    // object: every call on the root names the same one, and matching those bytes skips reading a
+    // string (hashed and compared), two decimal ints and a table lookup. Brine is prefix-free, so
+    // bytes that start with a whole encoded id pack are that id pack; ids are never reused, so it
+    // names the same object while the table has dropped none. Touched only by the reader role.
+    // It holds that object until a request names another or the connection is dropped, like the
+    // handler that last ran with it.
+    private const int LastLocalRefCapacity = 96;
+    private readonly byte[] _lastLocalRef = new byte[LastLocalRefCapacity];
+    private int _lastLocalRefLength;
+    private object? _lastLocalRefValue;
+    private long _lastLocalRefRemovals;
+
+    // (name_pack, class id, instance id) of one of this side's objects, which must be in the table.
+    private bool TryReadLocalRef(ref BrineReader reader, out object? value)
+    {
+        ReadOnlySpan<byte> unread = reader.UnreadSpan;
+        long removals = LocalObjects.Removals;
+        if (_lastLocalRefLength > 0 && removals == _lastLocalRefRemovals && unread.StartsWith(_lastLocalRef.AsSpan(0, _lastLocalRefLength)))
+        {
+            reader.SkipFlatTuple(_lastLocalRefLength, 3);
+            value = _lastLocalRefValue;
+            return true;
+        }
+        value = null;
+        long start = reader.Consumed;
+        if (!reader.TryEnterTuple(out int parts) || parts != 3
+            || reader.Read() is not string namePack || !reader.TryReadInt64(out long classId) || !reader.TryReadInt64(out long instanceId))
+        {
+            return false;
+        }
+        reader.ExitTuple();
+        // KeyNotFoundException for an object this side does not have: the general path answers it.
+        value = LocalObjects.Get(new IdPack(namePack, classId, instanceId));
+        int length = (int)(reader.Consumed - start);
+        if (length <= unread.Length && length <= LastLocalRefCapacity)
+        {
+            unread[..length].CopyTo(_lastLocalRef);
+            _lastLocalRefLength = length;
+            _lastLocalRefValue = value;
+            _lastLocalRefRemovals = removals;
+        }
+        return true;
+    }
+
     // protocol.py _unbox of the next box, for the labels that have no side effect; false otherwise.
     private bool TryReadBox(ref BrineReader reader, out object? value)
     {
@@ -83,14 +128,10 @@ public sealed partial class RpycConnection
                 value = PyTuple.Wrap(values);
                 break;
             case BoxLabel.LocalRef:
-                if (!reader.TryEnterTuple(out int parts) || parts != 3
-                    || reader.Read() is not string namePack || reader.Read() is not long classId || reader.Read() is not long instanceId)
+                if (!TryReadLocalRef(ref reader, out value))
                 {
                     return false;
                 }
-                reader.ExitTuple();
-                // KeyNotFoundException for an object this side does not have: the general path answers it.
-                value = LocalObjects.Get(new IdPack(namePack, classId, instanceId));
                 break;
             default:
                 return false;

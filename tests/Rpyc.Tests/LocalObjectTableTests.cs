@@ -52,4 +52,22 @@ public class LocalObjectTableTests
         Assert.Throws<KeyNotFoundException>(() => table.Get(id));
         Assert.Equal(0, table.Count);
     }
+
+    [Fact]
+    public void Removals_CountOnlyObjectsLeavingTheTable()
+    {
+        var table = new LocalObjectTable();
+        object value = new();
+        table.Add(value, out _);
+        table.Add(value, out _);
+        long before = table.Removals;
+
+        table.Add(new object(), out _);
+        table.Release(value, 1);
+        Assert.Equal(before, table.Removals);
+        table.Release(value, 1);
+        Assert.Equal(before + 1, table.Removals);
+        table.Clear();
+        Assert.Equal(before + 2, table.Removals);
+    }
 }

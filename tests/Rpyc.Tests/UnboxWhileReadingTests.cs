@@ -29,6 +29,50 @@ public class UnboxWhileReadingTests
         GC.SuppressFinalize(wrongInstance);
     }
 
+    // The server keeps the last local object a request named with its id pack's bytes
+    // (RpycConnection.TryReadLocalRef): calls that alternate objects must each reach their own.
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void CallsAlternatingBetweenObjects_EachReachesItsOwn(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        using var list = (Netref)root.CallMethod("get_list")!;
+        using var dict = (Netref)root.CallMethod("get_dict")!;
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(3, list.Len());
+            Assert.Equal(3, list.Len());
+            Assert.Equal(1, dict.Len());
+            Assert.Equal("pong", root.CallMethod("ping"));
+            Assert.Equal("two", list.GetItem(1L));
+        }
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void ObjectReleasedAfterCalls_NamedAgain_AnsweredWithAnError(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        var list = (Netref)root.CallMethod("get_list")!;
+        IdPack id = list.IdPack;
+        Assert.Equal(3, list.Len());
+        Assert.Equal(3, list.Len());
+
+        list.Dispose();
+        // The same id pack, named right after its release: the object is gone from the table.
+        var stale = new Netref(pair.Client, id);
+        var error = Assert.Throws<RpycRemoteException>(() => stale.Len());
+        GC.SuppressFinalize(stale);
+
+        Assert.Equal("builtins.KeyError", error.RemoteTypeName);
+        Assert.Equal("pong", root.CallMethod("ping"));
+    }
+
     [Theory]
     [InlineData(RpycProtocolVersion.V5)]
     [InlineData(RpycProtocolVersion.V6)]

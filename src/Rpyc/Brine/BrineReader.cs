@@ -253,6 +253,59 @@ internal ref struct BrineReader
     /// <summary>Leaves the tuple <see cref="TryEnterTuple"/> entered, once its items are read.</summary>
     public void ExitTuple() => _depth--;
 
+    /// <summary>The unread bytes of the current segment: the rest of the message when it is one segment, as nearly always.</summary>
+    public readonly ReadOnlySpan<byte> UnreadSpan => _reader.UnreadSpan;
+
+    /// <summary>
+    /// Skips the next <paramref name="length"/> bytes, which the caller knows to encode a tuple of
+    /// <paramref name="items"/> values that are not tuples (it read the same bytes before), counting
+    /// its level and items against the limits as reading it would.
+    /// </summary>
+    public void SkipFlatTuple(int length, int items)
+    {
+        EnterTuple(items);
+        _depth--;
+        _reader.Advance(length);
+    }
+
+    /// <summary>
+    /// Reads the next value when it is an int that fits a long, without boxing it: an immediate, or
+    /// TAG_INT_L1 with an optional '-' and at most 18 digits in this segment. False, consuming nothing,
+    /// otherwise: <see cref="Read"/> then reads it with every leniency and limit of the general path.
+    /// </summary>
+    public bool TryReadInt64(out long value)
+    {
+        if (TryReadImmediateInt(out value))
+        {
+            return true;
+        }
+        ReadOnlySpan<byte> unread = _reader.UnreadSpan;
+        if (unread.Length < 3 || unread[0] != BrineTag.IntL1 || unread[1] == 0 || unread.Length < 2 + unread[1])
+        {
+            return false;
+        }
+        ReadOnlySpan<byte> digits = unread.Slice(2, unread[1]);
+        bool negative = digits[0] == (byte)'-';
+        int first = negative ? 1 : 0;
+        if (digits.Length == first || digits.Length - first > 18)
+        {
+            return false;
+        }
+        long result = 0;
+        for (int i = first; i < digits.Length; i++)
+        {
+            uint digit = (uint)(digits[i] - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+            result = (result * 10) + digit;
+        }
+        value = negative ? -result : result;
+        _reader.Advance(2 + digits.Length);
+        return true;
+    }
+
     /// <summary>Reads the next value when it is an immediate int (-48..159); false, consuming nothing, otherwise.</summary>
     public bool TryReadImmediateInt(out long value)
     {

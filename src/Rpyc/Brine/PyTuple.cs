@@ -26,6 +26,9 @@ public sealed class PyTuple : IReadOnlyList<object?>, IEquatable<PyTuple>, IStru
     /// <param name="items">The items, in order.</param>
     public static PyTuple From(IEnumerable<object?> items) => Wrap(items.ToArray());
 
+    // A call's params array, copied (its caller may reuse it) without LINQ's interface calls.
+    internal static PyTuple Copy(object?[] items) => items.Length == 0 ? Empty : new PyTuple(items.AsSpan());
+
     /// <inheritdoc />
     public object? this[int index] => _items[index];
 

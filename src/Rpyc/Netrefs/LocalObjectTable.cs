@@ -20,6 +20,7 @@ internal sealed class LocalObjectTable
     private readonly Dictionary<object, IdPack> _byObject = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Type, long> _classIds = [];
     private long _nextInstanceId;
+    private long _removals;
 
     private sealed class Entry(IdPack id, object value)
     {
@@ -40,6 +41,12 @@ internal sealed class LocalObjectTable
             }
         }
     }
+
+    /// <summary>
+    /// How many times an object left the table (released, or the table cleared). Instance ids are
+    /// never reused, so an id pack resolved while this stays the same still names the same object.
+    /// </summary>
+    public long Removals => Volatile.Read(ref _removals);
 
     public IdPack Add(object value, out bool exported)
     {
@@ -89,6 +96,7 @@ internal sealed class LocalObjectTable
             {
                 _byId.TryRemove(id.InstanceId, out _);
                 _byObject.Remove(value);
+                Volatile.Write(ref _removals, _removals + 1);
                 return id;
             }
             return null;
@@ -101,6 +109,7 @@ internal sealed class LocalObjectTable
         {
             _byId.Clear();
             _byObject.Clear();
+            Volatile.Write(ref _removals, _removals + 1);
         }
     }
 

@@ -160,7 +160,7 @@ public sealed partial class Netref
         int named = info.ArgumentNames.Count;
         if (named == 0)
         {
-            return (PyTuple.From(args), PyTuple.Empty);
+            return (PyTuple.Copy(args), PyTuple.Empty);
         }
         int positional = args.Length - named;
         var kwargs = new object?[named];

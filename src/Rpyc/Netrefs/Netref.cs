@@ -170,7 +170,7 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
     /// <returns>The result.</returns>
     /// <exception cref="RpycRemoteException">The method raised.</exception>
     public object? CallMethod(string name, params object?[] args) =>
-        Request(HandlerId.CallAttr, new PyTuple(this, name, PyTuple.From(args), PyTuple.Empty));
+        Request(HandlerId.CallAttr, new PyTuple(this, name, PyTuple.Copy(args), PyTuple.Empty));
 
     /// <summary>Calls a method with keyword arguments in one round trip (<c>HANDLE_CALLATTR</c>).</summary>
     /// <param name="name">The method name.</param>
@@ -179,20 +179,20 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
     /// <returns>The result.</returns>
     /// <exception cref="RpycRemoteException">The method raised.</exception>
     public object? CallMethod(string name, object?[] args, IEnumerable<KeyValuePair<string, object?>> kwargs) =>
-        Request(HandlerId.CallAttr, new PyTuple(this, name, PyTuple.From(args), Kwargs(kwargs)));
+        Request(HandlerId.CallAttr, new PyTuple(this, name, PyTuple.Copy(args), Kwargs(kwargs)));
 
     /// <summary>Calls the remote object itself (<c>HANDLE_CALL</c>), e.g. a function or a class.</summary>
     /// <param name="args">Positional arguments.</param>
     /// <returns>The result.</returns>
     /// <exception cref="RpycRemoteException">The call raised.</exception>
-    public object? Call(params object?[] args) => Request(HandlerId.Call, new PyTuple(this, PyTuple.From(args), PyTuple.Empty));
+    public object? Call(params object?[] args) => Request(HandlerId.Call, new PyTuple(this, PyTuple.Copy(args), PyTuple.Empty));
 
     /// <summary>Calls the remote object with keyword arguments (<c>HANDLE_CALL</c>).</summary>
     /// <param name="args">Positional arguments.</param>
     /// <param name="kwargs">Keyword arguments.</param>
     /// <returns>The result.</returns>
     public object? Call(object?[] args, IEnumerable<KeyValuePair<string, object?>> kwargs) =>
-        Request(HandlerId.Call, new PyTuple(this, PyTuple.From(args), Kwargs(kwargs)));
+        Request(HandlerId.Call, new PyTuple(this, PyTuple.Copy(args), Kwargs(kwargs)));
 
     /// <summary>Python <c>str(obj)</c> (<c>HANDLE_STR</c>).</summary>
     public string Str() => Request(HandlerId.Str, new PyTuple(this)) as string ?? "";
