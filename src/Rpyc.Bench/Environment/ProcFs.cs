@@ -13,6 +13,25 @@ internal static class ProcFs
     // finding a process's descendants means reading every process's stat.
     public static readonly bool HasChildrenFiles = File.Exists("/proc/thread-self/children");
 
+    // A thread's /proc/.../schedstat: nanoseconds on a CPU, then nanoseconds runnable but waiting on
+    // a run queue (then the number of time slices, not read). False when the thread is gone or the
+    // kernel has no schedstat.
+    public static bool TryReadSchedstat(string path, out long onCpu, out long waiting)
+    {
+        onCpu = 0;
+        waiting = 0;
+        Span<byte> text = stackalloc byte[128];
+        Span<long> fields = stackalloc long[2];
+        int length = Read(path, text);
+        if (length <= 0 || Numbers(text[..length], fields) < 2)
+        {
+            return false;
+        }
+        onCpu = fields[0];
+        waiting = fields[1];
+        return true;
+    }
+
     // Reads a whole small file (up to buffer.Length bytes); -1 when it is gone or unreadable.
     public static int Read(string path, Span<byte> buffer)
     {

@@ -42,29 +42,15 @@ internal sealed class ProcessTreeCpu
             string task = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task/";
             foreach (int tid in CpuAffinity.Threads(pid))
             {
-                // Thread ids are unique machine-wide while the thread lives.
-                if (TryReadBusy(task + tid.ToString(CultureInfo.InvariantCulture) + "/schedstat", out long nanoseconds))
+                // Busy: time on a CPU plus time runnable but waiting for one. Thread ids are unique
+                // machine-wide while the thread lives.
+                if (ProcFs.TryReadSchedstat(task + tid.ToString(CultureInfo.InvariantCulture) + "/schedstat", out long onCpu, out long waiting))
                 {
-                    threads[tid] = nanoseconds;
+                    threads[tid] = onCpu + waiting;
                 }
             }
         }
         return threads.Count == 0 ? null : new ProcessTreeCpu(threads, processes.ToArray());
-    }
-
-    // Time on a CPU plus time runnable but waiting for one, in nanoseconds.
-    private static bool TryReadBusy(string path, out long nanoseconds)
-    {
-        nanoseconds = 0;
-        Span<byte> text = stackalloc byte[128];
-        Span<long> fields = stackalloc long[2];
-        int length = ProcFs.Read(path, text);
-        if (length <= 0 || ProcFs.Numbers(text[..length], fields) < 2)
-        {
-            return false;
-        }
-        nanoseconds = fields[0] + fields[1];
-        return true;
     }
 
     /// <summary>

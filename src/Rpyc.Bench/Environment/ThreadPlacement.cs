@@ -118,19 +118,8 @@ public sealed class ThreadPlacement : IDisposable
     }
 
     // The thread's time on a CPU so far (schedstat's first field), in nanoseconds.
-    internal static bool TryReadRunTime(string taskDir, out long nanoseconds)
-    {
-        nanoseconds = 0;
-        Span<byte> text = stackalloc byte[128];
-        Span<long> fields = stackalloc long[1];
-        int length = ProcFs.Read(taskDir + "schedstat", text);
-        if (length <= 0 || ProcFs.Numbers(text[..length], fields) < 1)
-        {
-            return false;
-        }
-        nanoseconds = fields[0];
-        return true;
-    }
+    internal static bool TryReadRunTime(string taskDir, out long nanoseconds) =>
+        ProcFs.TryReadSchedstat(taskDir + "schedstat", out nanoseconds, out _);
 
     // The CPU the thread last ran on: stat field 39 (processor).
     internal static bool TryReadCpu(string taskDir, out int cpu)

@@ -286,11 +286,10 @@ public static class ComparisonReporter
 
         (string Text, int Count)? Runs(BenchmarkReport r)
         {
-            if (!r.Metadata.SpeedProbes.Any(p => p.Target == target && p.TransferByCpuMicroseconds is { Count: > 0 }))
+            if (SummaryTables.SlowCpuRuns(r.Metadata.SpeedProbes, target) is not { } runs)
             {
                 return null;
             }
-            IReadOnlyList<int> runs = SummaryTables.SlowCpuRuns(r.Metadata.SpeedProbes, target);
             string of = r.Targets.FirstOrDefault(t => t.Name == target) is { RunCount: > 1 } t ? $" of {t.RunCount.ToString(CultureInfo.InvariantCulture)}" : "";
             string text = runs.Count switch
             {

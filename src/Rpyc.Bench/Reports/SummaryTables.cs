@@ -308,10 +308,17 @@ public static class SummaryTables
     /// </summary>
     /// <param name="probes">The probes of a report.</param>
     /// <param name="target">The target's name.</param>
-    /// <returns>The runs, from 1, in order; empty when none was, or without per-CPU figures.</returns>
-    public static IReadOnlyList<int> SlowCpuRuns(IReadOnlyList<SpeedProbe> probes, string target)
+    /// <returns>
+    /// The runs, from 1, in order (empty when none was); <c>null</c> when the report has no per-CPU
+    /// figure for the target (an older report, off Linux), which says nothing either way.
+    /// </returns>
+    public static IReadOnlyList<int>? SlowCpuRuns(IReadOnlyList<SpeedProbe> probes, string target)
     {
         ArgumentNullException.ThrowIfNull(probes);
+        if (!probes.Any(p => p.Target == target && p.TransferByCpuMicroseconds is { Count: > 0 }))
+        {
+            return null;
+        }
         double[] all = [.. probes.SelectMany(p => p.TransferByCpuMicroseconds ?? []).OfType<double>().Where(v => v > 0)];
         if (all.Length == 0)
         {
@@ -323,10 +330,12 @@ public static class SummaryTables
     }
 
     // "none", or the runs; "-" when the report has no per-CPU probes (older reports, off Linux).
-    private static string SlowCpuRunsText(IReadOnlyList<SpeedProbe> probes, string target) =>
-        !probes.Any(p => p.Target == target && p.TransferByCpuMicroseconds is { Count: > 0 }) ? Missing
-        : SlowCpuRuns(probes, target) is { Count: > 0 } runs ? string.Join(", ", runs)
-        : "none";
+    private static string SlowCpuRunsText(IReadOnlyList<SpeedProbe> probes, string target) => SlowCpuRuns(probes, target) switch
+    {
+        null => Missing,
+        { Count: > 0 } runs => string.Join(", ", runs),
+        _ => "none",
+    };
 
     /// <summary>The widest line of a column, header included (a wrapped cell's lines are separated by <c>'\n'</c>).</summary>
     /// <param name="table">The table.</param>
