@@ -69,6 +69,25 @@ public class BrineReadInt64Tests
     }
 
     [Fact]
+    public void MoreDigitsThanTheLimit_DeclinedUnconsumedAndRefusedByRead()
+    {
+        byte[] encoded = BrineCodec.Dump(123_456L);
+        var reader = new BrineReader(new ReadOnlySequence<byte>(encoded), BrineLimits.Default with { MaxIntDigits = 5 });
+
+        Assert.False(reader.TryReadInt64(out _));
+        Assert.Equal(encoded.Length, reader.Remaining);
+        try
+        {
+            reader.Read();
+            Assert.Fail("Read took an int over the digit limit.");
+        }
+        catch (RpycProtocolException ex)
+        {
+            Assert.Contains("MaxIntDigits", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void NotAnInt_DeclinedUnconsumed()
     {
         byte[] encoded = BrineCodec.Dump("12");

@@ -270,7 +270,7 @@ internal ref struct BrineReader
 
     /// <summary>
     /// Reads the next value when it is an int that fits a long, without boxing it: an immediate, or
-    /// TAG_INT_L1 with an optional '-' and at most 18 digits in this segment. False, consuming nothing,
+    /// TAG_INT_L1 with an optional '-' and at most 18 digits (and the limit's) in this segment. False, consuming nothing,
     /// otherwise: <see cref="Read"/> then reads it with every leniency and limit of the general path.
     /// </summary>
     public bool TryReadInt64(out long value)
@@ -287,7 +287,8 @@ internal ref struct BrineReader
         ReadOnlySpan<byte> digits = unread.Slice(2, unread[1]);
         bool negative = digits[0] == (byte)'-';
         int first = negative ? 1 : 0;
-        if (digits.Length == first || digits.Length - first > 18)
+        // Past MaxIntDigits the general path refuses the int, with its message.
+        if (digits.Length == first || digits.Length - first > 18 || (_maxIntDigits > 0 && digits.Length - first > _maxIntDigits))
         {
             return false;
         }
