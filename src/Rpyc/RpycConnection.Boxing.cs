@@ -28,15 +28,12 @@ public sealed partial class RpycConnection
                 return;
             case PyTuple { Count: > 0 } call when call[0] is Netref:
                 // A netref is never dumpable, so neither is the tuple: boxed item by item.
-                WriteBoxedTuple(ref writer, call);
+                writer.WriteTupleHeader(2);
+                WriteTupleBoxItems(ref writer, call);
                 return;
         }
+        // Normalize never makes a netref: this connection's were all written above.
         value = ValueConversions.Normalize(value);
-        if (value is Netref other && ReferenceEquals(other.Connection, this))
-        {
-            writer.WriteEncoded(other.BoxedReferenceBrine);
-            return;
-        }
         writer.WriteTupleHeader(2);
         if (BrineWriter.IsDumpable(value))
         {
@@ -59,13 +56,7 @@ public sealed partial class RpycConnection
         writer.Write(id.ToTuple());
     }
 
-    // (LABEL_TUPLE, boxes): a tuple that is not dumpable, each item boxed.
-    private void WriteBoxedTuple(ref BrineWriter writer, PyTuple tuple)
-    {
-        writer.WriteTupleHeader(2);
-        WriteTupleBoxItems(ref writer, tuple);
-    }
-
+    // LABEL_TUPLE and the boxes of a tuple that is not dumpable, after the box's own tuple header.
     private void WriteTupleBoxItems(ref BrineWriter writer, PyTuple tuple)
     {
         writer.WriteInt(BoxLabel.Tuple);
