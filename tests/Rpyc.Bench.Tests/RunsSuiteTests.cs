@@ -68,8 +68,23 @@ public class RunsSuiteTests(ITestOutputHelper output)
             Assert.Equal(r.Subject.P50 / r.Reference.P50, r.Ratio, 9);
         });
         Assert.NotNull(paired.RatioCi95);
+        // Its concurrent clients (two here) beside the floor's in every run: at least three pairs of
+        // slices a run; the floor has none.
+        Assert.Null(report.Targets[0].Concurrent!.Floor);
+        PairedThroughputResult rate = report.Targets[1].Concurrent!.Floor!;
+        Assert.Equal(3, rate.Runs!.Count);
+        Assert.NotNull(rate.RatioCi95);
+        Assert.All(rate.Runs, r =>
+        {
+            Assert.Equal(0, r.Failures);
+            Assert.Equal(2, r.Clients);
+            Assert.True(r.Slices >= 3, $"{r.Slices} slices");
+            Assert.True(r.Seconds >= 0.6, $"{r.Seconds} s");
+            Assert.Equal(r.Subject / r.Reference, r.Ratio, 9);
+        });
         using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
         Assert.Equal("paired", json.RootElement.GetProperty("rpyc_threaded").GetProperty("vs_floor").GetProperty("ping_p50").GetProperty("method").GetString());
+        Assert.Equal("paired", json.RootElement.GetProperty("rpyc_threaded").GetProperty("vs_floor").GetProperty("concurrent_throughput").GetProperty("method").GetString());
         Assert.Equal(3, json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("runs").GetInt32());
         Assert.Equal(3, json.RootElement.GetProperty("rpyc_threaded").GetProperty("latency").GetProperty("runs").GetArrayLength());
     }

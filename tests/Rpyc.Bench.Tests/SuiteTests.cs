@@ -45,6 +45,9 @@ public class SuiteTests(ITestOutputHelper output)
             Assert.True(t.ServerResources.RssPeakBytes > 0);
         }
         Assert.Equal(2.0, report.Targets[0].Connection!.RoundTripsPerConnection);
+        // Both .NET servers' clients were measured again beside the floor's, in alternating slices.
+        Assert.All(report.Targets.Take(2), t => Assert.True(t.Concurrent!.Floor is { Failures: 0, Slices: >= 3, Clients: 3 }, t.Name));
+        Assert.Null(report.Targets[2].Concurrent!.Floor);
         using JsonDocument json = JsonDocument.Parse(JsonReporter.Render(report));
         Assert.Equal(1.0, json.RootElement.GetProperty("rpyc_threaded").GetProperty("round_trips_per_request").GetDouble());
         Assert.True(json.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("num_requests").GetInt32() == 20);
@@ -111,9 +114,15 @@ public class SuiteTests(ITestOutputHelper output)
     [Fact]
     public void RunAll_PythonPeers_MeasuredLikeTheOthers()
     {
-        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking, TargetCatalog.PyFlaskThreaded));
+        BenchmarkReport report = BenchmarkSuite.RunAll(Short(TargetCatalog.PyRpycThreaded, TargetCatalog.PyRpycForking, TargetCatalog.PyFlaskThreaded, TargetCatalog.TcpRaw));
         output.WriteLine(TextReporter.Render(report));
         Assert.All(report.Targets, t => Assert.True(t.Status == TargetStatus.Ok, $"{t.Name}: {t.Error}"));
+        // Their pings are paired with the floor's; their concurrent clients are not (a .NET server's only).
+        Assert.All(report.Targets.Take(3), t =>
+        {
+            Assert.NotNull(t.Latency!.Floor);
+            Assert.Null(t.Concurrent!.Floor);
+        });
         Assert.Equal("5.3.0", report.Metadata.PeerVersions["rpyc"]);
         // werkzeug closes every connection after its reply: each Flask ping opens one, and the
         // report says so; the RPyC peers keep theirs.

@@ -11,15 +11,16 @@ namespace Rpyc.Bench;
 /// </param>
 /// <param name="Paired">
 /// Whether the two sides were measured in alternating blocks of the same time slices
-/// (<see cref="LatencyResult.Floor"/>); otherwise they are the two targets' own phases, measured
+/// (<see cref="LatencyResult.Floor"/>, <see cref="ConcurrentResult.Floor"/>); otherwise they are the two targets' own phases, measured
 /// apart in time.
 /// </param>
 public sealed record FloorRatio(string Figure, double Ratio, bool BeatsFloor, bool Paired = false);
 
 /// <summary>
 /// Compares every target's headline figures with <c>tcp_raw</c>'s in the same run: ping p50, each
-/// bandwidth size in each direction, concurrent throughput. The ping's ratio is the paired one
-/// (<see cref="LatencyResult.Floor"/>) when the target has it. Pure.
+/// bandwidth size in each direction, concurrent throughput. The ping's and the throughput's ratios
+/// are the paired ones (<see cref="LatencyResult.Floor"/>, <see cref="ConcurrentResult.Floor"/>)
+/// when the target has them. Pure.
 /// </summary>
 public static class FloorComparison
 {
@@ -51,7 +52,12 @@ public static class FloorComparison
         }
         AddSizes(ratios, "upload", target.Bandwidth?.Upload, floor.Bandwidth?.Upload);
         AddSizes(ratios, "download", target.Bandwidth?.Download, floor.Bandwidth?.Download);
-        if (target.Concurrent is { Successes: > 0 } k && floor.Concurrent is { Successes: > 0 } fk)
+        if (target.Concurrent?.Floor is { Failures: 0, Subject: > 0, Reference: > 0 } pairedRate && double.IsFinite(pairedRate.Ratio))
+        {
+            bool beats = pairedRate.RatioCi95 is { } ci ? ci.Low > 1 : pairedRate.Ratio > 1 + SingleRunNoise;
+            ratios.Add(new FloorRatio("concurrent_throughput", pairedRate.Ratio, beats, Paired: true));
+        }
+        else if (target.Concurrent is { Successes: > 0 } k && floor.Concurrent is { Successes: > 0 } fk)
         {
             ratios.Add(Rate("concurrent_throughput", k.Throughput, k.ThroughputCi95, fk.Throughput, fk.ThroughputCi95));
         }

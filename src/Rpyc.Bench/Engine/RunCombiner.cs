@@ -140,6 +140,7 @@ public static class RunCombiner
             FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
             Runs = runs,
             ThroughputCi95 = ConfidenceInterval.Of95(rates),
+            Floor = PairedThroughputResult.AcrossRuns(runs.Select(r => r.Floor).OfType<PairedThroughputResult>().ToArray()),
         };
     }
 

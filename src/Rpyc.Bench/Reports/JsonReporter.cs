@@ -448,6 +448,11 @@ public static class JsonReporter
         }
         w.WriteEndArray();
         w.WriteString("first_error", k.FirstError);
+        if (k.Floor is { } paired)
+        {
+            w.WritePropertyName("floor_pairing");
+            ThroughputPairing(w, paired);
+        }
         if (k.Runs is { } runs)
         {
             w.WriteStartArray("runs");
@@ -481,6 +486,36 @@ public static class JsonReporter
             w.WriteStartObject("ci95");
             Interval(w, "client", cpu.ClientCi95);
             Interval(w, "server", cpu.ServerCi95);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    // The concurrent clients measured again beside the floor's in alternating time slices: "subject"
+    // and "floor" are the two sides' successful requests per second over their slices, "ratio"
+    // subject / floor (over runs, the median of the runs' ratios).
+    private static void ThroughputPairing(Utf8JsonWriter w, PairedThroughputResult p)
+    {
+        w.WriteStartObject();
+        Number(w, "ratio", p.Ratio);
+        Number(w, "subject", p.Subject);
+        Number(w, "floor", p.Reference);
+        w.WriteNumber("clients", p.Clients);
+        w.WriteNumber("slices", p.Slices);
+        Number(w, "slice_seconds", p.SliceSeconds);
+        w.WriteNumber("failures", p.Failures);
+        Number(w, "measured_seconds", p.Seconds);
+        w.WriteString("first_error", p.FirstError);
+        if (p.Runs is { } runs)
+        {
+            w.WriteStartArray("runs");
+            foreach (PairedThroughputResult run in runs)
+            {
+                ThroughputPairing(w, run);
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("ci95");
+            Interval(w, "ratio", p.RatioCi95);
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -270,6 +270,30 @@ public static class ReportReader
         };
     }
 
+    private static PairedThroughputResult? ThroughputPairing(JsonElement p)
+    {
+        if (p.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        PairedThroughputResult[]? runs = p.TryGetProperty("runs", out JsonElement r) && r.ValueKind == JsonValueKind.Array
+            ? r.EnumerateArray().Select(ThroughputPairing).OfType<PairedThroughputResult>().ToArray() : null;
+        return new PairedThroughputResult
+        {
+            Subject = Num(p, "subject") ?? double.NaN,
+            Reference = Num(p, "floor") ?? double.NaN,
+            Ratio = Num(p, "ratio") ?? double.NaN,
+            Clients = (int)(Num(p, "clients") ?? 0),
+            Slices = (int)(Num(p, "slices") ?? 0),
+            SliceSeconds = Num(p, "slice_seconds") ?? 0,
+            Seconds = Num(p, "measured_seconds") ?? 0,
+            Failures = (long)(Num(p, "failures") ?? 0),
+            FirstError = Str(p, "first_error"),
+            Runs = runs,
+            RatioCi95 = runs is null ? null : Interval(Obj(p, "ci95"), "ratio"),
+        };
+    }
+
     private static ConcurrentResult Concurrent(JsonElement k)
     {
         ConcurrentResult[]? runs = k.TryGetProperty("runs", out JsonElement r) && r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().Select(Concurrent).ToArray() : null;
@@ -297,6 +321,7 @@ public static class ReportReader
             FirstError = Str(k, "first_error"),
             Runs = runs,
             ThroughputCi95 = runs is null ? null : Interval(Obj(k, "ci95"), "throughput"),
+            Floor = ThroughputPairing(Obj(k, "floor_pairing")),
         };
     }
 

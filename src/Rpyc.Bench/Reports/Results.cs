@@ -236,6 +236,13 @@ public sealed class ConcurrentResult
     /// <summary>Per-client results.</summary>
     public required IReadOnlyList<ClientResult> PerClient { get; init; }
 
+    /// <summary>
+    /// The same clients' throughput measured again beside the raw TCP floor's in alternating time
+    /// slices (<see cref="PairedConcurrentBenchmark"/>), when the suite had a floor; otherwise <c>null</c>.
+    /// </summary>
+    /// <remarks>Set by the suite once, right after its own measurement, before the result is reported.</remarks>
+    public PairedThroughputResult? Floor { get; internal set; }
+
     /// <summary>The first failure's message, or <c>null</c>.</summary>
     public string? FirstError { get; init; }
 }

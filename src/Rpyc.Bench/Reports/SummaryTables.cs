@@ -80,6 +80,14 @@ public static class SummaryTables
             Row("sustained, ours (req/s)", t, r => F(r.Wrk?.RpycbenchRequestsPerSecond, 0)),
             Row("sustained, wrk (req/s)", t, r => F(r.Wrk?.RequestsPerSecond, 0)),
             Row("ours / wrk", t, r => F(r.Wrk?.Ratio, 2))));
+        if (t.Any(r => r.Concurrent?.Floor is not null))
+        {
+            tables.Add(Table($"Concurrent: {clients} clients beside the floor's, alternating slices", t,
+                Row("ours (req/s)", t, r => F(r.Concurrent?.Floor?.Subject, 0)),
+                Row("floor (req/s)", t, r => F(r.Concurrent?.Floor?.Reference, 0)),
+                Row("ours ÷ floor (x)", t, r => r.Concurrent?.Floor is { } p ? WithInterval(p.Ratio, p.RatioCi95?.HalfWidth, 2) : Missing),
+                Row("slices, each side", t, r => r.Concurrent?.Floor is { } p ? p.Slices.ToString(CultureInfo.InvariantCulture) : Missing)));
+        }
         if (t.Any(r => r.Scenarios is { Count: > 0 }))
         {
             tables.Add(ScenarioTable(report, t));
