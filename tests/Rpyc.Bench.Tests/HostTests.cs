@@ -78,6 +78,25 @@ public class HostTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ServerHost_PinnedDotnetHost_TiersAsUnpinned_UnpinnedKeepsTheDefault()
+    {
+        string setting = ServerHost.TieringDelayMultiplierVariable + "=1";
+        using (ServerHost pinned = ServerHost.Start(TargetCatalog.TcpRaw, options: new ServerHostOptions { ServerCpu = 0 }))
+        {
+            // Started from a thread pinned to CPU 0: the runtime sees one CPU, and is told not to wait 10x longer to tier.
+            Assert.Equal("0", File.ReadAllText($"/proc/{pinned.ProcessId}/status").Split('\n').Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim());
+            if (Environment.GetEnvironmentVariable(ServerHost.TieringDelayMultiplierVariable) is null)
+            {
+                Assert.Contains(setting, File.ReadAllText($"/proc/{pinned.ProcessId}/environ").Split('\0'));
+            }
+            using BenchClient client = pinned.Target.Connect();
+            client.Ping();
+        }
+        using ServerHost unpinned = ServerHost.Start(TargetCatalog.TcpRaw);
+        Assert.DoesNotContain(setting, File.ReadAllText($"/proc/{unpinned.ProcessId}/environ").Split('\0'));
+    }
+
     // A descendant may exit between the listing and the read (a pool worker retired or replaced).
     private static string CommandLine(int pid)
     {

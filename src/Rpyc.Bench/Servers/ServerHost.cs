@@ -241,6 +241,18 @@ public abstract class ServerHost : IDisposable
     /// <summary>The runtime setting the hosts of the RPyC server targets are started with (see <see cref="DotnetStartInfo"/>).</summary>
     public const string TieredPgoVariable = "DOTNET_TieredPGO";
 
+    /// <summary>
+    /// The runtime setting a .NET server host pinned to one CPU is started with, "1" (an explicit
+    /// setting wins). A runtime that starts on one CPU waits ten times longer after its last tier-0
+    /// compile (1 s instead of 100 ms) before it compiles hot methods again. A pinned server's
+    /// hot path then stayed at tier 0 while new code kept being compiled, phase after phase, and the
+    /// backlog was compiled a second after its run, in the next target's: with <c>--pin same-cpu</c>,
+    /// http_threaded's host burned 0.57 s of CPU (".NET Tiered Compilation", perf) while tcp_raw was
+    /// measured, whose "other programs" read 0.085-0.157 cores; with the multiplier at 1, 0.031. Its
+    /// tiering is then as on the two CPUs unpinned.
+    /// </summary>
+    public const string TieringDelayMultiplierVariable = "DOTNET_TC_DelaySingleProcMultiplier";
+
     /// <summary>Whether a .NET target's server host runs without dynamic PGO (<see cref="TieredPgoVariable"/>), as measured best for it; an explicit setting wins.</summary>
     /// <param name="info">The target.</param>
     /// <returns><c>true</c> for the RPyC servers, when the environment does not set it.</returns>
@@ -282,6 +294,10 @@ public abstract class ServerHost : IDisposable
         if (RunsWithoutDynamicPgo(info))
         {
             start.Environment[TieredPgoVariable] = "0";
+        }
+        if (options.ServerCpu is not null && Environment.GetEnvironmentVariable(TieringDelayMultiplierVariable) is null)
+        {
+            start.Environment[TieringDelayMultiplierVariable] = "1";
         }
         // Always passed (zero included): the host's own default is serve's, not the suite's option.
         if (info.Protocol is "rpyc" or "tcp")
