@@ -40,7 +40,6 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private const int PairedSlicePairs = 3;
     private static readonly TimeSpan s_pairedMinimum = TimeSpan.FromSeconds(0.6);
 
-
     public TargetInfo Info { get; } = info;
 
     public EndpointChoice Endpoint { get; } = endpoint;
@@ -242,7 +241,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         }.Execute(cancellationToken));
         // The .NET servers only: the Python peers' ten clients make 0.03-0.45x the floor's rate, a
         // verdict the phases measured apart give as well, and the pairing's ~0.7 s a run for each
-        // of them would take the main job past its 3 minutes.
+        // of them would add ~6 s to the main job, which has little of its 3 minutes to spare.
         if (floor is not null && !Info.IsPython && phases.Concurrent is { Successes: > 0 } concurrent)
         {
             concurrent.Floor = Step(errors, "concurrent beside the floor", max + s_grace, report, Cancelled, () =>
