@@ -166,6 +166,42 @@ public sealed class PairedConcurrentTests : IDisposable
         Assert.DoesNotContain(SummaryTables.Build(Report(floor, separate)), t => t.Title.Contains("beside the floor's", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void CompareAndCsv_TheRatiosToTheFloor_ComparedByTheirIntervals_NotWithFailures()
+    {
+        static BenchmarkReport Run(double pingRatio, double rateRatio, long failures = 0)
+        {
+            TargetReport t = Target("rpyc_threaded", PairedThroughputResult.AcrossRuns([Pairing(rateRatio - 0.01), Pairing(rateRatio, failures), Pairing(rateRatio + 0.01)]));
+            PairedLatencyResult[] pings = [.. new[] { pingRatio - 0.01, pingRatio, pingRatio + 0.01 }.Select(r => new PairedLatencyResult
+            {
+                Subject = Statistics.FromSamples(Enumerable.Repeat(r * 10e-6, 10)), Reference = Statistics.FromSamples(Enumerable.Repeat(10e-6, 10)),
+                Ratio = r, Blocks = 2, BlockSize = 5, Seconds = 0.1, Failures = failures,
+            })];
+            var latency = new LatencyResult
+            {
+                Name = "l", Operation = "ping", Latency = Statistics.FromSamples(Enumerable.Repeat(10e-6, 10)), Successes = 10, Failures = 0, Seconds = 1,
+                Floor = PairedLatencyResult.AcrossRuns(pings),
+            };
+            return Report(new TargetReport { Name = t.Name, Protocol = t.Protocol, Status = t.Status, Seconds = t.Seconds, RunCount = 3, Concurrent = t.Concurrent, Latency = latency });
+        }
+        ReportComparison c = ReportComparison.Compare(Run(1.05, 0.95), Run(1.30, 0.80));
+        FigureComparison ping = c.Figures.Single(f => f.Figure == "ping ÷ floor");
+        Assert.Equal(Verdict.Slower, ping.Verdict);
+        Assert.Equal(VerdictBasis.ConfidenceIntervals, ping.Basis);
+        Assert.Equal(1.05, ping.Base, 9);
+        FigureComparison rate = c.Figures.Single(f => f.Figure == "conc ÷ floor");
+        Assert.True(rate.HigherIsBetter);
+        Assert.Equal(Verdict.Slower, rate.Verdict);
+        Assert.Equal(Verdict.Same, ReportComparison.Compare(Run(1.05, 0.95), Run(1.055, 0.951)).Figures.Single(f => f.Figure == "conc ÷ floor").Verdict);
+        // A pairing with failures on either side is not compared.
+        Assert.DoesNotContain(ReportComparison.Compare(Run(1.05, 0.95), Run(1.05, 0.95, failures: 1)).Figures, f => f.Figure.EndsWith("÷ floor", StringComparison.Ordinal));
+        // The console table keeps its columns with these names.
+        Assert.All(ComparisonReporter.RenderText(c).Split('\n'), l => Assert.True(l.Length <= ComparisonReporter.TextWidth, l));
+        string[] csv = CsvReporter.Render(Run(1.05, 0.95)).Split('\n');
+        Assert.Contains(csv, l => l.StartsWith("rpyc_threaded,latency,floor_ratio,ratio,1.05,", StringComparison.Ordinal));
+        Assert.Contains(csv, l => l.StartsWith("rpyc_threaded,concurrent,floor_ratio,ratio,0.95,", StringComparison.Ordinal));
+    }
+
     private static TcpRawBenchTarget Target(TcpRawServer server) => new("tcp_raw", "127.0.0.1", server.Port);
 
     // A raw TCP target whose clients are remembered with their server's port, to tell the sides apart.

@@ -62,8 +62,9 @@ public sealed record ReportComparison(
     public const double DefaultNoiseBandPercent = 10;
 
     /// <summary>
-    /// Compares two reports: for every target in both, latency mean/p50/p99, connection time p50, each
-    /// side's CPU per request, each bandwidth size in each direction and the concurrent throughput. When both figures carry a 95 %
+    /// Compares two reports: for every target in both, latency mean/p50/p99, the ping's ratio to the
+    /// floor in the same time slices, connection time p50, each side's CPU per request, each bandwidth
+    /// size in each direction, the concurrent throughput and its ratio to the floor's in the same slices. When both figures carry a 95 %
     /// confidence interval (both runs used <c>--runs</c> &gt; 1), overlapping intervals are
     /// <see cref="Verdict.Same"/>; otherwise a change within <paramref name="noiseBandPercent"/> is.
     /// </summary>
@@ -91,6 +92,12 @@ public sealed record ReportComparison(
             {
                 Add(figures, n.Name, $"latency {figure}", "µs", false, b.Latency?.Latency, n.Latency?.Latency, figure, 1e6, noiseBandPercent);
             }
+            // The ratios to the floor measured in the same time slices: what drifts with the machine
+            // between the two reports divides out of them, so they show a change of the code.
+            if (Compared(b.Latency?.Floor?.Ratio, b.Latency?.Floor?.Failures) is double bp && Compared(n.Latency?.Floor?.Ratio, n.Latency?.Floor?.Failures) is double np)
+            {
+                figures.Add(Decide(n.Name, "ping ÷ floor", "x", false, bp, np, b.Latency!.Floor!.RatioCi95, n.Latency!.Floor!.RatioCi95, noiseBandPercent));
+            }
             Add(figures, n.Name, "connect p50", "ms", false, b.Connection?.ConnectionTime, n.Connection?.ConnectionTime, "p50", 1e3, noiseBandPercent);
             foreach ((string side, Func<CpuPerRequest, double?> cpu, Func<CpuPerRequest, Interval?> ci) in
                 (ValueTuple<string, Func<CpuPerRequest, double?>, Func<CpuPerRequest, Interval?>>[])
@@ -117,6 +124,10 @@ public sealed record ReportComparison(
             if (b.Concurrent is { Successes: > 0 } bc && n.Concurrent is { Successes: > 0 } nc)
             {
                 figures.Add(Decide(n.Name, "concurrent", "req/s", true, bc.Throughput, nc.Throughput, bc.ThroughputCi95, nc.ThroughputCi95, noiseBandPercent));
+            }
+            if (Compared(b.Concurrent?.Floor?.Ratio, b.Concurrent?.Floor?.Failures) is double bk && Compared(n.Concurrent?.Floor?.Ratio, n.Concurrent?.Floor?.Failures) is double nk)
+            {
+                figures.Add(Decide(n.Name, "conc ÷ floor", "x", true, bk, nk, b.Concurrent!.Floor!.RatioCi95, n.Concurrent!.Floor!.RatioCi95, noiseBandPercent));
             }
             if (b.Distributed is { Requests: > 0 } bd && n.Distributed is { Requests: > 0 } nd)
             {
@@ -154,6 +165,9 @@ public sealed record ReportComparison(
         }
         figures.Add(Decide(target, figure, unit, higherIsBetter, bv, nv, Scale(Ci(b, name), scale), Scale(Ci(n, name), scale), noise));
     }
+
+    // A pairing's ratio, when it has one to compare (a pairing with failures is reported, not compared).
+    private static double? Compared(double? ratio, long? failures) => ratio is double r && double.IsFinite(r) && failures == 0 ? r : null;
 
     private static Interval? Ci(Statistics s, string name) => s.Ci95 is { } ci && ci.TryGetValue(name, out Interval i) ? i : null;
 

@@ -50,6 +50,7 @@ public static class CsvReporter
             Row("latency", "throughput", "requests_per_second", t.Latency?.Throughput);
             Row("latency", "client_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Client, t.Latency?.CpuPerRequest?.ClientCi95);
             Row("latency", "server_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Server, t.Latency?.CpuPerRequest?.ServerCi95);
+            Row("latency", "floor_ratio", "ratio", t.Latency?.Floor?.Ratio, t.Latency?.Floor?.RatioCi95);
             foreach ((string direction, IReadOnlyList<BandwidthSizeResult>? sizes) in (ValueTuple<string, IReadOnlyList<BandwidthSizeResult>?>[])[("upload", t.Bandwidth?.Upload), ("download", t.Bandwidth?.Download)])
             {
                 foreach (BandwidthSizeResult s in (sizes ?? []).Where(s => s.Transfers > 0))
@@ -61,6 +62,7 @@ public static class CsvReporter
             {
                 Row("concurrent", "throughput", "requests_per_second", c.Throughput, c.ThroughputCi95);
                 Row("concurrent", "success_rate", "fraction", c.SuccessRate);
+                Row("concurrent", "floor_ratio", "ratio", c.Floor?.Ratio, c.Floor?.RatioCi95);
                 Stats("concurrent", "latency_", c.Latency);
             }
             Row("resources", "server_cpu_mean", "percent_of_one_core", t.ServerResources?.CpuPercentMean);
