@@ -22,11 +22,12 @@ dotnet build -c Release src/Rpyc.Bench.Cli -v q --nologo "${BUILD_FLAGS[@]}"
 # (~200 ms). Without it (no clang) the suite runs the JIT rpyc-worker.dll. Its trim and AOT analysis
 # warnings are known and explained in its project (Rpyc's reflection binder); the main job does not
 # print them (ten lines of 400-1,100 characters each). Without native debug information
-# (DebugType=none): the same stripped 4.9 MB worker, published in 17-21 s instead of 21-36 s (four
-# publishes each from a clean obj/native), on the main job's 3 minutes; its exceptions keep their
-# method names (NativeAOT's stack trace data is in the binary), only a debugger or perf lacks DWARF.
+# (NativeDebugSymbols=false: the same stripped 4.9 MB worker, no .dbg beside it; its exceptions keep
+# their method names, which NativeAOT's stack trace data in the binary holds): published in 19.0 and
+# 21.2 s against 21.4 and 22.1 from fresh clones. Not DebugType=none, which also dropped the libraries'
+# PDBs: their build then differed from the CLI's, and every later run compiled both again (169 s).
 dotnet publish src/Rpyc.Bench.Worker -c Release -o src/Rpyc.Bench.Cli/bin/Release/net10.0/aot-worker -v q --nologo "${BUILD_FLAGS[@]}" \
-    -p:SuppressTrimAnalysisWarnings=true -p:SuppressAotAnalysisWarnings=true -p:DebugType=none -p:DebugSymbols=false \
+    -p:SuppressTrimAnalysisWarnings=true -p:SuppressAotAnalysisWarnings=true -p:NativeDebugSymbols=false \
   || echo "bench.sh: the NativeAOT worker did not build (it needs clang); rpyc_forking runs the JIT rpyc-worker.dll" >&2
 dotnet build-server shutdown --vbcscompiler > /dev/null 2>&1 || true
 exec dotnet src/Rpyc.Bench.Cli/bin/Release/net10.0/rpycbench.dll --python --runs 3 --num-connections 60 --wrk-seconds 1 -o artifacts/rpycbench.json --plots artifacts/plots "$@"
