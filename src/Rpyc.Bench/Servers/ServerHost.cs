@@ -243,13 +243,12 @@ public abstract class ServerHost : IDisposable
 
     /// <summary>
     /// The runtime setting a .NET server host pinned to one CPU is started with, "1" (an explicit
-    /// setting wins). A runtime that starts on one CPU waits ten times longer after its last tier-0
-    /// compile (1 s instead of 100 ms) before it compiles hot methods again. A pinned server's
-    /// hot path then stayed at tier 0 while new code kept being compiled, phase after phase, and the
-    /// backlog was compiled a second after its run, in the next target's: with <c>--pin same-cpu</c>,
-    /// http_threaded's host burned 0.57 s of CPU (".NET Tiered Compilation", perf) while tcp_raw was
-    /// measured, whose "other programs" read 0.085-0.157 cores; with the multiplier at 1, 0.031. Its
-    /// tiering is then as on the two CPUs unpinned.
+    /// setting wins). A runtime that starts on one CPU multiplies its tiering delay by ten (1 s
+    /// instead of 100 ms after the last tier-0 compile) before it compiles hot methods again. With
+    /// <c>--pin same-cpu</c>, http_threaded's host then burned 0.57 s of CPU in ".NET Tiered
+    /// Compilation" (perf) a second after its own run ended, while tcp_raw was measured, whose "other
+    /// programs" read 0.085-0.157 cores; with the multiplier at 1, 0.018-0.038. Its tiering is then
+    /// as on the two CPUs unpinned.
     /// </summary>
     public const string TieringDelayMultiplierVariable = "DOTNET_TC_DelaySingleProcMultiplier";
 
