@@ -43,8 +43,7 @@ public static class FloorComparison
         var ratios = new List<FloorRatio>();
         if (target.Latency?.Floor is { Failures: 0, Subject.Count: > 0, Reference.Count: > 0 } paired && double.IsFinite(paired.Ratio))
         {
-            bool beats = paired.RatioCi95 is { } ci ? ci.High < 1 : paired.Ratio < 1 - SingleRunNoise;
-            ratios.Add(new FloorRatio("ping_p50", paired.Ratio, beats, Paired: true));
+            ratios.Add(Paired("ping_p50", paired.Ratio, paired.RatioCi95, higherIsBetter: false));
         }
         else if (target.Latency?.Latency is { Count: > 0 } ping && floor.Latency?.Latency is { Count: > 0 } floorPing)
         {
@@ -54,8 +53,7 @@ public static class FloorComparison
         AddSizes(ratios, "download", target.Bandwidth?.Download, floor.Bandwidth?.Download);
         if (target.Concurrent?.Floor is { Failures: 0, Subject: > 0, Reference: > 0 } pairedRate && double.IsFinite(pairedRate.Ratio))
         {
-            bool beats = pairedRate.RatioCi95 is { } ci ? ci.Low > 1 : pairedRate.Ratio > 1 + SingleRunNoise;
-            ratios.Add(new FloorRatio("concurrent_throughput", pairedRate.Ratio, beats, Paired: true));
+            ratios.Add(Paired("concurrent_throughput", pairedRate.Ratio, pairedRate.RatioCi95, higherIsBetter: true));
         }
         else if (target.Concurrent is { Successes: > 0 } k && floor.Concurrent is { Successes: > 0 } fk)
         {
@@ -73,6 +71,16 @@ public static class FloorComparison
                 ratios.Add(Rate($"{direction}_{s.SizeBytes}", s.BytesPerSecond, s.BytesPerSecondCi95, f.BytesPerSecond, f.BytesPerSecondCi95));
             }
         }
+    }
+
+    // A ratio measured beside the floor in the same time slices: it beats the floor when its interval
+    // over runs lies wholly on the better side of 1, or with one run by more than SingleRunNoise.
+    private static FloorRatio Paired(string figure, double ratio, Interval? ci, bool higherIsBetter)
+    {
+        bool beats = ci is { } i
+            ? (higherIsBetter ? i.Low > 1 : i.High < 1)
+            : (higherIsBetter ? ratio > 1 + SingleRunNoise : ratio < 1 - SingleRunNoise);
+        return new FloorRatio(figure, ratio, beats, Paired: true);
     }
 
     private static Interval? Ci(Statistics s, string figure) => s.Ci95 is { } ci && ci.TryGetValue(figure, out Interval i) ? i : null;

@@ -453,18 +453,7 @@ public static class JsonReporter
             w.WritePropertyName("floor_pairing");
             ThroughputPairing(w, paired);
         }
-        if (k.Runs is { } runs)
-        {
-            w.WriteStartArray("runs");
-            foreach (ConcurrentResult run in runs)
-            {
-                Concurrent(w, run);
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("ci95");
-            Interval(w, "throughput", k.ThroughputCi95);
-            w.WriteEndObject();
-        }
+        RunsAndInterval(w, k.Runs, Concurrent, "throughput", k.ThroughputCi95);
         w.WriteEndObject();
     }
 
@@ -506,18 +495,7 @@ public static class JsonReporter
         w.WriteNumber("failures", p.Failures);
         Number(w, "measured_seconds", p.Seconds);
         w.WriteString("first_error", p.FirstError);
-        if (p.Runs is { } runs)
-        {
-            w.WriteStartArray("runs");
-            foreach (PairedThroughputResult run in runs)
-            {
-                ThroughputPairing(w, run);
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("ci95");
-            Interval(w, "ratio", p.RatioCi95);
-            w.WriteEndObject();
-        }
+        RunsAndInterval(w, p.Runs, ThroughputPairing, "ratio", p.RatioCi95);
         w.WriteEndObject();
     }
 
@@ -538,18 +516,7 @@ public static class JsonReporter
         w.WriteStartObject("floor");
         Stats(w, p.Reference, null);
         w.WriteEndObject();
-        if (p.Runs is { } runs)
-        {
-            w.WriteStartArray("runs");
-            foreach (PairedLatencyResult run in runs)
-            {
-                FloorPairing(w, run);
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("ci95");
-            Interval(w, "ratio", p.RatioCi95);
-            w.WriteEndObject();
-        }
+        RunsAndInterval(w, p.Runs, FloorPairing, "ratio", p.RatioCi95);
         w.WriteEndObject();
     }
 
@@ -582,18 +549,25 @@ public static class JsonReporter
         Stats(w, s.Latency, null);
         w.WriteEndObject();
         w.WriteString("first_error", s.FirstError);
-        if (s.Runs is { } runs)
+        RunsAndInterval(w, s.Runs, BandwidthSize, "bytes_per_second", s.BytesPerSecondCi95);
+        w.WriteEndObject();
+    }
+
+    // With runs: "runs" (each run's object, in order) and "ci95" {name: [low, high]} of the headline figure.
+    private static void RunsAndInterval<T>(Utf8JsonWriter w, IReadOnlyList<T>? runs, Action<Utf8JsonWriter, T> writeRun, string name, Interval? interval)
+    {
+        if (runs is null)
         {
-            w.WriteStartArray("runs");
-            foreach (BandwidthSizeResult run in runs)
-            {
-                BandwidthSize(w, run);
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("ci95");
-            Interval(w, "bytes_per_second", s.BytesPerSecondCi95);
-            w.WriteEndObject();
+            return;
         }
+        w.WriteStartArray("runs");
+        foreach (T run in runs)
+        {
+            writeRun(w, run);
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("ci95");
+        Interval(w, name, interval);
         w.WriteEndObject();
     }
 
