@@ -8,28 +8,34 @@ namespace Rpyc.Bench.Tests;
 public class ReplySpinTests
 {
     [Fact]
-    public void BeforeReceive_NothingArrives_SpinsOnceThenBacksOff()
+    public void BeforeReceive_NothingArrives_BacksOffLongerAfterEachEmptySpin()
     {
         (Socket a, Socket b) = LoopbackPair.Connect();
         using (a)
         using (b)
         {
             var spin = new ReplySpin(TimeSpan.FromMilliseconds(20));
-            long start = Stopwatch.GetTimestamp();
-            spin.BeforeReceive(b);
-            Assert.True(Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMilliseconds(20), "the first wait did not spin");
-
-            start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < 16; i++)
+            var spun = new List<int>();
+            TimeSpan backedOff = TimeSpan.Zero;
+            for (int i = 0; i < 8; i++)
             {
+                long start = Stopwatch.GetTimestamp();
                 spin.BeforeReceive(b);
+                TimeSpan took = Stopwatch.GetElapsedTime(start);
+                if (took >= TimeSpan.FromMilliseconds(20))
+                {
+                    spun.Add(i);
+                }
+                else
+                {
+                    backedOff += took;
+                }
             }
-            // Sixteen spins would take 320 ms; backed off, they take none.
-            Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromMilliseconds(100), "the waits after an empty spin still spun");
-
-            start = Stopwatch.GetTimestamp();
-            spin.BeforeReceive(b);
-            Assert.True(Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMilliseconds(20), "the back-off did not end");
+            // One empty spin (a late reply) does not stop the next wait spinning; then 1 and 3 waits
+            // block at once (SpinBackoff).
+            Assert.Equal([0, 1, 3, 7], spun);
+            // Four spins would take 80 ms; backed off, they take none.
+            Assert.True(backedOff < TimeSpan.FromMilliseconds(40), $"the backed-off waits took {backedOff.TotalMilliseconds} ms");
         }
     }
 

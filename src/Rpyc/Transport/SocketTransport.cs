@@ -10,12 +10,9 @@ internal sealed class SocketTransport : Transport
 
     private readonly long _spinTicks;
 
-    // Receives that block at once after a spin that found nothing: spinning pays only while the
-    // peer answers within it. A peer that thinks between messages (an idle connection, a server
-    // thread waiting for its client's next request, more runnable threads than CPUs) would
-    // otherwise cost a whole spin of CPU per message.
-    private const int SpinBackoff = 16;
-    private int _skipSpins;
+    // Spinning pays only while the peer answers within the spin: after spins that found nothing,
+    // receives block at once for a while (SpinBackoff).
+    private SpinBackoff _backoff;
 
     public SocketTransport(Socket socket, bool noDelay, TimeSpan receiveSpin = default)
     {
@@ -37,16 +34,9 @@ internal sealed class SocketTransport : Transport
     // SO_RCVTIMEO (see KernelTimeouts), not poll(2) first, which would cost a second syscall per reply.
     public override int Receive(Span<byte> buffer, TimeSpan timeout)
     {
-        if (_spinTicks > 0)
+        if (_spinTicks > 0 && _backoff.ShouldSpin() && !SpinUntilReadable(timeout))
         {
-            if (_skipSpins > 0)
-            {
-                _skipSpins--;
-            }
-            else if (!SpinUntilReadable(timeout))
-            {
-                return -1;
-            }
+            return -1;
         }
         SetReceiveTimeout(timeout);
         try
@@ -70,11 +60,12 @@ internal sealed class SocketTransport : Transport
         {
             if (Stopwatch.GetTimestamp() - start >= spin)
             {
-                _skipSpins = SpinBackoff;
+                _backoff.FoundNothing();
                 return spin == _spinTicks;
             }
             Thread.Yield();
         }
+        _backoff.Found();
         return true;
     }
 
