@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Rpyc.Bench;
 
 /// <summary>
@@ -94,6 +96,9 @@ public sealed class ConcurrentBenchmark(string name, BenchTarget target, int cli
         };
     }
 
+    // Each client thread runs this once per phase: optimized at once, as LatencyBenchmark's
+    // measured loop, so no thread compiles a copy of it mid-phase (on-stack replacement).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ClientLoop(ClientState state, CountdownEvent ready, ManualResetEventSlim go, Func<long> release, CancellationToken cancellationToken)
     {
         BenchClient? client = null;

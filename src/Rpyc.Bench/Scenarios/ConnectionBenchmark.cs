@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Rpyc.Bench;
 
 /// <summary>
@@ -33,6 +35,8 @@ public sealed class ConnectionBenchmark(string name, BenchTarget target, RunLimi
     public TimeSpan? WarmupMaxDuration { get; init; }
 
     /// <inheritdoc />
+    // Optimized at once, as LatencyBenchmark's measured loop: no on-stack replacement mid-phase.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override ConnectionResult Run(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);

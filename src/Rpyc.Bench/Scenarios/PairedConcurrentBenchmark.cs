@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Rpyc.Bench;
 
 /// <summary>
@@ -275,6 +277,8 @@ public sealed class PairedConcurrentBenchmark : BenchmarkBase<PairedThroughputRe
             }
         }
 
+        // Optimized at once, as LatencyBenchmark's measured loop: no recompilation between slices.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunSlice(int side, long deadline)
         {
             long successes = 0, failures = 0;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Rpyc.Bench;
 
 /// <summary>
@@ -95,6 +97,8 @@ public sealed class PairedLatencyBenchmark : BenchmarkBase<PairedLatencyResult>
         };
     }
 
+    // Optimized at once, as LatencyBenchmark's measured loop: no recompilation between blocks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunBlock(Func<bool> request, LatencyRecorder into, ref Failures failures)
     {
         // The wake-up request after the other side's block: not measured (see the remarks).
