@@ -131,13 +131,14 @@ public sealed class LatencyBenchmark : BenchmarkBase<LatencyResult>
         };
     }
 
-    // The measured loop, compiled optimized at once (AggressiveOptimization): a loop this long
-    // started at tier 0 is replaced mid-run by an optimized copy (on-stack replacement), a
-    // compilation on this thread during the measurement, and what it inlines is compiled with it.
-    // With --pin same-cpu, where any compilation takes the only CPU, perf showed the client's
-    // tiered compiler busy during the measured pings; over six interleaved one-run pairs,
-    // rpyc_threaded's ping p99.9 was 196-584 us with this and the warmup's recorder, against
-    // 460-2,347 us before (two runs at 2.3 ms).
+    // The measured loop, compiled optimized at once (AggressiveOptimization), as benchmark
+    // harnesses compile theirs: a loop this long started at tier 0 is replaced mid-run by an
+    // optimized copy (on-stack replacement), a compilation on this very thread during the
+    // measurement, and what it inlines is compiled with it. It does not stop the tiered compiler's
+    // background work on other methods: with --pin same-cpu, perf sched showed the client's
+    // tiered-compilation thread running in 1-5 ms bursts during a first run's pings, and that
+    // run's ping p99.9 was 1.3-2.4 ms in 3 of 9 runs with this change (2 of 6 without it); with
+    // DOTNET_TieredPGO=0 in the client, 0.1-0.5 ms in 3 runs (issue 11, goal 4).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? MeasureRequests(LatencyRecorder recorder, long start, CancellationToken cancellationToken)
     {
