@@ -23,17 +23,9 @@ internal struct ReplySpin(TimeSpan spin)
     /// <summary>Spins until <paramref name="socket"/> is readable or the spin is over (then backs off).</summary>
     public void BeforeReceive(Socket socket)
     {
-        if (_ticks <= 0 || !_backoff.ShouldSpin())
+        if (_ticks > 0 && _backoff.ShouldSpin())
         {
-            return;
-        }
-        if (TcpRawProtocol.SpinUntilReadable(socket, _ticks))
-        {
-            _backoff.Found();
-        }
-        else
-        {
-            _backoff.FoundNothing();
+            _backoff.Spin(socket, _ticks);
         }
     }
 }

@@ -49,24 +49,12 @@ internal sealed class SocketTransport : Transport
         }
     }
 
-    // RpycConnectOptions.ReceiveSpin: poll(2) with no wait until data is there or the spin is over,
-    // yielding between polls so that a thread of the peer on this same CPU is not kept waiting.
-    // False only when the whole timeout passed while spinning.
+    // RpycConnectOptions.ReceiveSpin, for at most the wait's timeout (SpinBackoff.Spin). False only
+    // when the whole timeout passed while spinning.
     private bool SpinUntilReadable(TimeSpan timeout)
     {
-        long start = Stopwatch.GetTimestamp();
         long spin = timeout == Timeout.InfiniteTimeSpan ? _spinTicks : Math.Min(_spinTicks, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
-        while (!_socket.Poll(0, SelectMode.SelectRead))
-        {
-            if (Stopwatch.GetTimestamp() - start >= spin)
-            {
-                _backoff.FoundNothing();
-                return spin == _spinTicks;
-            }
-            Thread.Yield();
-        }
-        _backoff.Found();
-        return true;
+        return _backoff.Spin(_socket, spin) || spin == _spinTicks;
     }
 
     private void SetReceiveTimeout(TimeSpan timeout)

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
 namespace Rpyc.Transport;
 
 /// <summary>
@@ -32,6 +35,29 @@ internal struct SpinBackoff
             _skip--;
             return false;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// Polls <paramref name="socket"/> (no wait) until it is readable or <paramref name="spinTicks"/>
+    /// (Stopwatch ticks) have passed, yielding between polls so that a peer thread on this CPU still
+    /// runs, and records the outcome; true when readable. A thread busy here keeps its CPU out of
+    /// idle, so the next message costs no wake-up of a halted CPU: the trade a .NET thread-pool worker
+    /// (hence Kestrel) makes when it spins before it sleeps. Ask <see cref="ShouldSpin"/> first.
+    /// </summary>
+    public bool Spin(Socket socket, long spinTicks)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!socket.Poll(0, SelectMode.SelectRead))
+        {
+            if (Stopwatch.GetTimestamp() - start >= spinTicks)
+            {
+                FoundNothing();
+                return false;
+            }
+            Thread.Yield();
+        }
+        Found();
         return true;
     }
 

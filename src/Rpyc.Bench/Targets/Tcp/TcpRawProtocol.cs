@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Rpyc.Bench;
@@ -73,24 +72,6 @@ internal static class TcpRawProtocol
             sent = header.Count;
         }
         SendAll(socket, body.AsSpan(sent - header.Count));
-    }
-
-    // Polls (no wait) until the socket is readable or spinTicks have passed, yielding between polls
-    // so that a peer thread on this CPU still runs; true when readable. A thread busy here keeps its
-    // CPU out of idle, so the next message costs no wake-up of a halted CPU: the same trade a .NET
-    // thread-pool worker (hence Kestrel) makes when it spins before it sleeps.
-    public static bool SpinUntilReadable(Socket socket, long spinTicks)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!socket.Poll(0, SelectMode.SelectRead))
-        {
-            if (Stopwatch.GetTimestamp() - start >= spinTicks)
-            {
-                return false;
-            }
-            Thread.Yield();
-        }
-        return true;
     }
 
     // The SO_SNDBUF and SO_RCVBUF asked for: a 1 MiB message then fits in the socket buffers, so
