@@ -26,11 +26,33 @@ public sealed class RpycConnectOptions
     /// </summary>
     public RpycProtocolVersion ProtocolVersion { get; init; } = RpycProtocolVersion.V5;
 
-    /// <summary><c>sync_request_timeout</c>: how long a synchronous request waits for its reply (Python: 30 s).</summary>
-    public TimeSpan SyncRequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// <c>sync_request_timeout</c>: how long a synchronous request waits for its reply (Python: 30 s),
+    /// or <see cref="Timeout.InfiniteTimeSpan"/> to wait for ever.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero, or negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan SyncRequestTimeout
+    {
+        get;
+        init => field = PositiveOrInfinite(value, nameof(SyncRequestTimeout));
+    } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long <c>RpycConnection.Connect</c> waits for the TCP connect (Python: 3 s).</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// How long <c>RpycConnection.Connect</c> waits for the TCP connect (Python: 3 s), or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> to wait as long as the kernel does.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero, or negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan ConnectTimeout
+    {
+        get;
+        init => field = PositiveOrInfinite(value, nameof(ConnectTimeout));
+    } = TimeSpan.FromSeconds(3);
+
+    // A zero or negative wait would fail every call before it is sent.
+    private static TimeSpan PositiveOrInfinite(TimeSpan value, string name) =>
+        value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive or Timeout.InfiniteTimeSpan.");
 
     /// <summary>
     /// Payloads longer than this many bytes are zlib-compressed before sending. Default −1: never

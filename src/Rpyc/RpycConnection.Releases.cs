@@ -57,7 +57,11 @@ public sealed partial class RpycConnection
         {
             lock (_sendLock)
             {
-                FlushReleases();
+                // Again under the lock: a teardown since the check above returned the send buffers.
+                if (!IsClosed)
+                {
+                    FlushReleases();
+                }
             }
         }
         catch (RpycConnectionException)

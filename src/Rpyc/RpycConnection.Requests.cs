@@ -165,13 +165,16 @@ public sealed partial class RpycConnection
         }
     }
 
+    private static readonly TimeSpan s_longestWait = TimeSpan.FromMilliseconds(int.MaxValue);
+
     // Under _sync.
     private void WaitForPulse(TimeSpan timeout)
     {
         _syncWaiters++;
         try
         {
-            Monitor.Wait(_sync, timeout);
+            // Monitor.Wait takes at most int.MaxValue ms (24.8 days); a longer timeout waits in turns.
+            Monitor.Wait(_sync, timeout > s_longestWait ? s_longestWait : timeout);
         }
         finally
         {
@@ -223,8 +226,9 @@ public sealed partial class RpycConnection
         return ReadAndDispatchOne(Remaining(deadline));
     }
 
-    // Called holding the reader role; releases it as soon as a message is decoded, so that another
-    // thread can read while this one runs a handler (which may itself wait for a callback's reply).
+    // Called holding the reader role; releases it as soon as a request is decoded, so that another
+    // thread can read while this one runs a handler (which may itself wait for a callback's reply),
+    // and once a reply has completed its waiter.
     private bool ReadAndDispatchOne(TimeSpan timeout)
     {
         Message message = default;
@@ -234,6 +238,17 @@ public sealed partial class RpycConnection
         try
         {
             got = TryReadMessage(timeout, out message, out leases);
+            // A reply not unboxed while it was read (one holding a netref) and an exception are
+            // settled here, before the reader role is given back (an unboxed reply, below, as it is
+            // given back). A waiter woken by the release must find its reply complete: else it takes
+            // the role itself and waits in recv(2) for a reply already read, until another message
+            // comes or its timeout ends (30 s by default; for ever without one). Settling runs no
+            // user code and makes no request (Unbox, Vinegar.Load, CompletePending).
+            if (got && message.Kind is MessageKind.Reply or MessageKind.Exception && !(message.Kind == MessageKind.Reply && message.Unboxed))
+            {
+                completed = true;
+                Dispatch(message, leases);
+            }
         }
         catch (Exception ex) when (ex is RpycProtocolException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -266,7 +281,7 @@ public sealed partial class RpycConnection
                 // waiter here, under the lock the reader role is given back with: a ping's client
                 // entered a monitor six times per call (_sync five, _sendLock once), and the
                 // runtime's monitor helpers were 13 % of its time; now four.
-                completed = got && message.Kind == MessageKind.Reply && message.Unboxed && TryCompleteUnderLock(message);
+                completed = completed || (got && message.Kind == MessageKind.Reply && message.Unboxed && TryCompleteUnderLock(message));
                 PulseWaiters();
             }
         }

@@ -122,7 +122,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
     // receive waits in the runtime's epoll engine and wakes its threads (see KernelTimeouts).
     private static Socket ConnectBlocking(string host, int port, TimeSpan timeout)
     {
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal) ? [literal] : Dns.GetHostAddresses(host);
         Exception? last = null;
         foreach (IPAddress address in addresses)
@@ -263,7 +263,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         }
         catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
         {
-            if (!socket.Poll((int)Math.Min(leftMs * 1000, int.MaxValue), SelectMode.SelectWrite))
+            if (!socket.Poll((int)(Math.Min(leftMs, int.MaxValue / 1000) * 1000), SelectMode.SelectWrite))
             {
                 throw TimedOut(timeout);
             }
