@@ -159,6 +159,41 @@ public class CompareTests(ITestOutputHelper output)
         Assert.Equal(["b"], c.OnlyInNew);
     }
 
+    // A target that stopped working has no figures left to compare: it must not drop out unnoticed.
+    private static BenchmarkReport WithFailed(BenchmarkReport report, string name, string error) => new()
+    {
+        Metadata = report.Metadata,
+        Targets = [.. report.Targets, new TargetReport { Name = name, Protocol = "rpyc", Status = TargetStatus.Failed, Error = error, Seconds = 1 }],
+    };
+
+    private static BenchmarkReport WithOk(BenchmarkReport report, string name) => new()
+    {
+        Metadata = report.Metadata,
+        Targets = [.. report.Targets, .. Report(1, name).Targets],
+    };
+
+    [Fact]
+    public void Compare_TargetFailedInNewOnly_IsARegressionWhateverTheThreshold()
+    {
+        ReportComparison c = ReportComparison.Compare(WithOk(Report(1), "rpyc_forking"), WithFailed(Report(1), "rpyc_forking", "the server did not start"));
+        Assert.Equal(["rpyc_forking"], c.NewlyFailed.Select(t => t.Name));
+        Assert.Empty(c.FailedInBoth);
+        Assert.Empty(c.Regressions(1000));
+        Assert.True(c.Regressed(1000));
+        Assert.Contains("FAILED in new, not in base: rpyc_forking: the server did not start", ComparisonReporter.RenderText(c, 10), StringComparison.Ordinal);
+        JsonNode json = JsonNode.Parse(ComparisonReporter.RenderJson(c, 10))!;
+        Assert.Equal("rpyc_forking", (string)json["newly_failed"]![0]!["target"]!);
+
+        ReportComparison both = ReportComparison.Compare(WithFailed(Report(1), "rpyc_forking", "x"), WithFailed(Report(1), "rpyc_forking", "y"));
+        Assert.Empty(both.NewlyFailed);
+        Assert.Equal(["rpyc_forking"], both.FailedInBoth);
+        Assert.False(both.Regressed(10));
+
+        ReportComparison recovered = ReportComparison.Compare(WithFailed(Report(1), "rpyc_forking", "x"), WithOk(Report(1), "rpyc_forking"));
+        Assert.Empty(recovered.NewlyFailed);
+        Assert.False(recovered.Regressed(10));
+    }
+
     [Fact]
     public void RenderText_LongTargetNames_NoLineOver80AndNamesWhole()
     {
@@ -262,6 +297,14 @@ public class CompareTests(ITestOutputHelper output)
             Assert.Equal(0, code);
             Assert.Equal(7, JsonNode.Parse(stdout)!["figures"]!.AsArray().Count(f => (string)f!["verdict"]! == "slower"));
             Assert.Contains("| rpyc_threaded | latency p50 | µs |", File.ReadAllText(md), StringComparison.Ordinal);
+
+            string broken = Path.Combine(dir, "broken.json"), withForking = Path.Combine(dir, "with-forking.json");
+            JsonReporter.Write(WithOk(Report(1), "rpyc_forking"), withForking);
+            JsonReporter.Write(WithFailed(Report(1), "rpyc_forking", "the server did not start"), broken);
+            (code, stdout) = Cli("compare", withForking, broken, "--threshold", "10%");
+            Assert.Equal(1, code);
+            Assert.Contains("FAILED in new, not in base: rpyc_forking", stdout, StringComparison.Ordinal);
+            Assert.Equal(0, Cli("compare", withForking, broken).Code);
 
             File.WriteAllText(Path.Combine(dir, "bad.json"), "{\"hello\": 1}");
             (code, stdout) = Cli("compare", baseline, Path.Combine(dir, "bad.json"), "--threshold", "10%");

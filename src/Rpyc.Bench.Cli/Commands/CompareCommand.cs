@@ -20,7 +20,7 @@ internal sealed class CompareCommand : Command<CompareCommand.Settings>
         public string New { get; init; } = "";
 
         [CommandOption("--threshold <PERCENT>")]
-        [Description("Exit 1 when any figure is 'slower' and worse by more than PERCENT (e.g. 10%); without it, compare always exits 0.")]
+        [Description("Exit 1 when any figure is 'slower' and worse by more than PERCENT (e.g. 10%), or a target failed in NEW that did not in BASE; without it, compare always exits 0.")]
         public string? Threshold { get; init; }
 
         [CommandOption("--noise-band <PERCENT>")]
@@ -80,7 +80,7 @@ internal sealed class CompareCommand : Command<CompareCommand.Settings>
         }
         Write(Settings.Target(settings.Json), ComparisonReporter.RenderJson(comparison, threshold), "JSON comparison");
         Write(Settings.Target(settings.Markdown), ComparisonReporter.RenderMarkdown(comparison, threshold), "Markdown comparison");
-        return threshold is double limit && comparison.Regressions(limit).Count > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+        return threshold is double limit && comparison.Regressed(limit) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     private static void Write(string? path, string content, string what)

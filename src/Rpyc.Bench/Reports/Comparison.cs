@@ -138,16 +138,35 @@ public sealed record ReportComparison(
                 }
             }
         }
+        // A target that failed has few figures or none: without these lists it would drop out of
+        // the comparison unnoticed, and a target that stopped working is the largest regression.
+        TargetReport[] inBoth = current.Targets.Where(n => baseline.Targets.Any(b => b.Name == n.Name)).ToArray();
+        bool FailedInBase(TargetReport n) => baseline.Targets.First(b => b.Name == n.Name).Status == TargetStatus.Failed;
         return new ReportComparison(baseline, current, noiseBandPercent, figures,
             baseline.Targets.Select(t => t.Name).Except(current.Targets.Select(t => t.Name)).ToArray(),
-            current.Targets.Select(t => t.Name).Except(baseline.Targets.Select(t => t.Name)).ToArray());
+            current.Targets.Select(t => t.Name).Except(baseline.Targets.Select(t => t.Name)).ToArray())
+        {
+            NewlyFailed = inBoth.Where(n => n.Status == TargetStatus.Failed && !FailedInBase(n)).ToArray(),
+            FailedInBoth = inBoth.Where(n => n.Status == TargetStatus.Failed && FailedInBase(n)).Select(n => n.Name).ToArray(),
+        };
     }
+
+    /// <summary>Targets in both reports that failed in the new one but not in the baseline (their error in <see cref="TargetReport.Error"/>).</summary>
+    public IReadOnlyList<TargetReport> NewlyFailed { get; init; } = [];
+
+    /// <summary>Targets in both reports that failed in both.</summary>
+    public IReadOnlyList<string> FailedInBoth { get; init; } = [];
 
     /// <summary>The figures with a <see cref="Verdict.Slower"/> verdict that got worse by more than <paramref name="thresholdPercent"/>.</summary>
     /// <param name="thresholdPercent">The largest tolerated worsening, in percent.</param>
     /// <returns>The regressions, worst first.</returns>
     public IReadOnlyList<FigureComparison> Regressions(double thresholdPercent) =>
         Figures.Where(f => f.Verdict == Verdict.Slower && f.WorsePercent > thresholdPercent).OrderByDescending(f => f.WorsePercent).ToArray();
+
+    /// <summary>Whether the new report fails a <c>--threshold</c>: a figure slower by more than it, or a target that newly failed.</summary>
+    /// <param name="thresholdPercent">The largest tolerated worsening, in percent.</param>
+    /// <returns><c>true</c> when the new report regressed.</returns>
+    public bool Regressed(double thresholdPercent) => NewlyFailed.Count > 0 || Regressions(thresholdPercent).Count > 0;
 
     private const double Mib = 1024 * 1024;
 

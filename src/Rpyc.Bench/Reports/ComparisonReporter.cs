@@ -162,6 +162,21 @@ public static class ComparisonReporter
                 w.WriteStringValue(name);
             }
             w.WriteEndArray();
+            w.WriteStartArray("newly_failed");
+            foreach (TargetReport failed in comparison.NewlyFailed)
+            {
+                w.WriteStartObject();
+                w.WriteString("target", failed.Name);
+                w.WriteString("error", failed.Error);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("failed_in_both");
+            foreach (string name in comparison.FailedInBoth)
+            {
+                w.WriteStringValue(name);
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
@@ -354,14 +369,23 @@ public static class ComparisonReporter
         }
         IReadOnlyList<FigureComparison> regressions = c.Regressions(t);
         string limit = t.ToString("0.#", CultureInfo.InvariantCulture);
+        string failed = c.NewlyFailed.Count == 0 ? "" : $" {c.NewlyFailed.Count} target(s) failed in new: {string.Join(", ", c.NewlyFailed.Select(f => f.Name))}.";
         return regressions.Count == 0
-            ? $"{counts} No figure is slower by more than {limit}%."
-            : $"{counts} {regressions.Count} slower by more than {limit}%:\n"
+            ? $"{counts}{failed} No figure is slower by more than {limit}%."
+            : $"{counts}{failed} {regressions.Count} slower by more than {limit}%:\n"
                 + string.Join("\n", regressions.Select(f => $"  {f.Target} {f.Figure} {ReportComparison.Percent(f.ChangePercent)}"));
     }
 
     private static void Others(StringBuilder text, ReportComparison c)
     {
+        foreach (TargetReport failed in c.NewlyFailed)
+        {
+            text.Append("\nFAILED in new, not in base: ").Append(failed.Name).Append(": ").Append(failed.Error ?? "no error recorded").Append('\n');
+        }
+        if (c.FailedInBoth.Count > 0)
+        {
+            text.Append("\nFailed in both: ").Append(string.Join(", ", c.FailedInBoth)).Append('\n');
+        }
         if (c.OnlyInBase.Count > 0)
         {
             text.Append("\nOnly in base (not compared): ").Append(string.Join(", ", c.OnlyInBase)).Append('\n');
