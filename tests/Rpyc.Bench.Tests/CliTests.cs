@@ -105,7 +105,8 @@ public class CliTests(ITestOutputHelper output)
         string dir = Directory.CreateTempSubdirectory("rpycbench-cli").FullName;
         try
         {
-            string json = Path.Combine(dir, "run.json");
+            // In folders that do not exist yet, as the README's `-o artifacts/run.json` in a fresh clone.
+            string json = Path.Combine(dir, "new", "folder", "run.json");
             (int code, string stdout, _) = Run([.. s_short, "--targets", "tcp_raw,http_threaded", "-o", json, "--plots", Path.Combine(dir, "plots")]);
             Assert.Equal(0, code);
             Assert.Contains("Latency", stdout, StringComparison.Ordinal);
@@ -193,6 +194,28 @@ public class CliTests(ITestOutputHelper output)
         {
             server.Kill(entireProcessTree: true);
             server.WaitForExit();
+        }
+    }
+
+    [Theory]
+    [InlineData("-o")]
+    [InlineData("--html")]
+    [InlineData("--csv")]
+    public void Run_OutputThatCannotBeWritten_Exit2BeforeMeasuring(string option)
+    {
+        // A folder where a file is wanted: refused at once, not after the run with a stack trace.
+        string dir = Directory.CreateTempSubdirectory("rpycbench-out").FullName;
+        try
+        {
+            (int code, string stdout, string stderr) = Run([.. s_short, "--targets", "tcp_raw", option, dir]);
+            Assert.Equal(2, code);
+            Assert.Contains($"cannot write {(option == "-o" ? "--output" : option)} {dir}: it is a folder", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("tcp_raw (target", stdout + stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -60,6 +60,10 @@ internal sealed class CompareCommand : Command<CompareCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--json", Settings.Target(settings.Json), false), ("--markdown", Settings.Target(settings.Markdown), false)))
+        {
+            return ExitCodes.Usage;
+        }
         BenchmarkReport baseline, current;
         try
         {

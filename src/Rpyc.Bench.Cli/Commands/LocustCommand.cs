@@ -138,6 +138,10 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--output", settings.Output, false), ("--plots", settings.Plots, true), ("--html", settings.Html, false)))
+        {
+            return ExitCodes.Usage;
+        }
         RunCommand.Settings.TryParseSizes(settings.PayloadSize, out List<int> sizes, out _);
         if (settings.Host is not ("127.0.0.1" or "localhost" or "::1"))
         {

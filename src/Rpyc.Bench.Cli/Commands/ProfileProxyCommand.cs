@@ -57,6 +57,10 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--output", settings.Output, false)))
+        {
+            return ExitCodes.Usage;
+        }
         ProfileEndpoints.TryParseListen(settings.Listen!, out IPEndPoint listen, out _);
         ProfileEndpoints.TryParseTarget(settings.Target!, out string host, out int port, out _);
         var options = new RpycWireProxyOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowMs) };

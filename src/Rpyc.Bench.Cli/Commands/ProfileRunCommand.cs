@@ -78,7 +78,8 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
             : ValidationResult.Success();
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
-        settings.ViaProxy is null ? RunInProcess(context.Remaining.Raw, settings) : RunViaProxy(context.Remaining.Raw, settings);
+        !OutputPaths.Prepare(("--output", settings.Output, false)) ? ExitCodes.Usage
+        : settings.ViaProxy is null ? RunInProcess(context.Remaining.Raw, settings) : RunViaProxy(context.Remaining.Raw, settings);
 
     private static int RunInProcess(IReadOnlyList<string> command, Settings settings)
     {

@@ -63,6 +63,10 @@ internal sealed class ProfileScenarioCommand : Command<ProfileScenarioCommand.Se
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--output", settings.Output, false)))
+        {
+            return ExitCodes.Usage;
+        }
         ProfileScenario scenario = ProfileScenarios.Find(settings.Scenario)!;
         var telemetryOptions = new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowMs) };
         var connectOptions = new RpycConnectOptions { ProtocolVersion = settings.V6 ? RpycProtocolVersion.V6 : RpycProtocolVersion.V5 };

@@ -37,6 +37,10 @@ internal sealed class ReportCommand : Command<ReportCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--plots", settings.Plots, true), ("--html", settings.Html, false), ("--markdown", settings.Markdown, false), ("--csv", settings.Csv, false)))
+        {
+            return ExitCodes.Usage;
+        }
         BenchmarkReport report;
         try
         {

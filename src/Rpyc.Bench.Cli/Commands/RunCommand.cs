@@ -384,6 +384,11 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--output", settings.Output, false), ("--plots", settings.Plots, true), ("--html", settings.Html, false),
+            ("--markdown", settings.Markdown, false), ("--csv", settings.Csv, false)))
+        {
+            return ExitCodes.Usage;
+        }
         IReadOnlyList<string> targets = settings.SelectedTargets();
         if (targets.Count == 0)
         {

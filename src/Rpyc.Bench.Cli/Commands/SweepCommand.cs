@@ -206,6 +206,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (!OutputPaths.Prepare(("--output", settings.Output, false), ("--plots", settings.Plots, true)))
+        {
+            return ExitCodes.Usage;
+        }
         IReadOnlyList<string> targets = settings.SelectedTargets();
         if (targets.Count == 0)
         {
