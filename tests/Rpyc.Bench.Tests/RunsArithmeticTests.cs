@@ -15,10 +15,24 @@ public class RunsArithmeticTests
     }
 
     [Fact]
-    public void Of95_NonNegativeValues_IntervalStartsAtZeroAtTheLowest()
+    public void Of95_ScatteredTimes_SymmetricSoThePrintedHalfWidthMatchesBothBounds()
     {
-        Assert.Equal(0, ConfidenceInterval.Of95([1, 2, 3])!.Value.Low);
-        Assert.True(ConfidenceInterval.Of95([-1, 2, 3])!.Value.Low < 0);
+        // Two runs of 17.78 and 22.11 µs: t(0.975, 1) = 12.706, s = 3.0618, half-width 27.51 about
+        // the mean 19.945. Cut at zero, the interval was [0, 47.46] and the console's ± 23.7.
+        Interval ci = ConfidenceInterval.Of95([17.78, 22.11])!.Value;
+        Assert.Equal(27.508, ci.HalfWidth, 2);
+        Assert.Equal(19.945 - 27.508, ci.Low, 2);
+        Assert.Equal(19.945 + 27.508, ci.High, 2);
+    }
+
+    [Theory]
+    [InlineData(31, 2.0395)]
+    [InlineData(40, 2.0211)]
+    [InlineData(60, 2.0003)]
+    [InlineData(120, 1.9799)]
+    public void T975_BeyondTheTable_WithinATenthOfAPercentOfTheExactQuantile(int degreesOfFreedom, double exact)
+    {
+        Assert.Equal(exact, ConfidenceInterval.T975(degreesOfFreedom), exact * 0.001);
     }
 
     [Fact]
@@ -27,7 +41,8 @@ public class RunsArithmeticTests
         double[] values = Enumerable.Range(0, 40).Select(i => (double)(i % 2)).Append(double.NaN).ToArray();
         Interval ci = ConfidenceInterval.Of95(values)!.Value;
         double s = Math.Sqrt(40 * 0.25 / 39);
-        Assert.Equal(0.5 - (1.96 * s / Math.Sqrt(40)), ci.Low, 6);
+        Assert.Equal(0.5 - (ConfidenceInterval.T975(39) * s / Math.Sqrt(40)), ci.Low, 6);
+        Assert.Equal(2.0227, ConfidenceInterval.T975(39), 3);
         Assert.Null(ConfidenceInterval.Of95([5]));
         Assert.Null(ConfidenceInterval.Of95([double.NaN, 1]));
         Assert.Equal(0, ConfidenceInterval.Of95([4, 4, 4])!.Value.HalfWidth);
@@ -45,7 +60,8 @@ public class RunsArithmeticTests
     {
         Assert.Equal(12.706, ConfidenceInterval.T975(1));
         Assert.Equal(2.262, ConfidenceInterval.T975(9));
-        Assert.Equal(1.96, ConfidenceInterval.T975(100));
+        // t(0.975, 100) = 1.9840, not the normal 1.96.
+        Assert.Equal(1.9840, ConfidenceInterval.T975(100), 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => ConfidenceInterval.T975(0));
     }
 
@@ -124,6 +140,27 @@ public class RunsArithmeticTests
         Assert.Equal(3, combined.Connection!.WarmupFailures);
         Assert.Equal(1.5, combined.Connection.WarmupSeconds!.Value, 9);
         Assert.True(combined.Connection.WarmupSettled);
+    }
+
+    [Fact]
+    public void Combine_ARunWithNoSuccessfulRequest_CountsInFailuresNotInTheThroughput()
+    {
+        // 100 requests in 1 s, then a run whose every client was refused (0 req/s).
+        TargetReport good = Run(1, 1, TargetStatus.Ok), dead = Run(1, 1, TargetStatus.Failed);
+        dead = new TargetReport
+        {
+            Name = dead.Name, Protocol = dead.Protocol, Status = dead.Status, Error = dead.Error, Seconds = dead.Seconds,
+            Concurrent = new ConcurrentResult
+            {
+                Name = "k", Clients = 1, RequestsPerClient = 100, Successes = 0, Failures = 100, Seconds = 0.01, Latency = Statistics.Empty, PerClient = [],
+            },
+        };
+        ConcurrentResult combined = RunCombiner.Combine([good, dead]).Concurrent!;
+        Assert.Equal(100, combined.Throughput);
+        Assert.Null(combined.ThroughputCi95);
+        Assert.Equal(100, combined.Failures);
+        Assert.Equal(2, combined.Runs!.Count);
+        Assert.Equal(0, RunCombiner.Combine([dead, dead]).Concurrent!.Throughput);
     }
 
     [Fact]

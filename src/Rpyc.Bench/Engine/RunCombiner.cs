@@ -122,10 +122,14 @@ public static class RunCombiner
         {
             return null;
         }
-        double[] rates = runs.Select(r => r.Throughput).ToArray();
+        // A run in which no request succeeded (the server died, every client refused) has no rate:
+        // it counts in failures, not in the median, as a bandwidth size's does; a 0 req/s there
+        // made two runs' median half the working run's, and three runs' interval start at 0.
+        ConcurrentResult[] measured = runs.Where(r => r.Successes > 0).ToArray();
+        double[] rates = measured.Select(r => r.Throughput).ToArray();
         double median = ConfidenceInterval.Median(rates);
         // Per-client figures of the run nearest the median: clients of different runs are different clients.
-        ConcurrentResult typical = runs.MinBy(r => Math.Abs(r.Throughput - median))!;
+        ConcurrentResult typical = measured.Length > 0 ? measured.MinBy(r => Math.Abs(r.Throughput - median))! : runs[0];
         return new ConcurrentResult
         {
             Name = runs[0].Name,
