@@ -380,16 +380,48 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         {
             return;
         }
-        try
+        // Nobody answers CLOSE (wire notes section 9): send it and close at once. Not at any price:
+        // a thread blocked in a send to a peer that reads nothing holds the send lock for as long
+        // as the peer likes, and CLOSE itself can find the socket's buffer full. So the lock is
+        // waited for, and CLOSE sent, for at most CloseSendWait; then the teardown's shutdown(2)
+        // ends the blocked send. Before, a server's Stop() waited for ever on such a client.
+        if (Monitor.TryEnter(_sendLock, CloseSendWait))
         {
-            // Nobody answers CLOSE (wire notes section 9): send it and close at once.
-            SendRequestNoReply(HandlerId.Close, PyTuple.Empty);
-        }
-        catch (RpycException)
-        {
-            // The peer is already gone: closing is still a success.
+            try
+            {
+                LimitSends(CloseSendWait);
+                SendRequestNoReply(HandlerId.Close, PyTuple.Empty);
+            }
+            catch (RpycException)
+            {
+                // The peer is already gone: closing is still a success.
+            }
+            finally
+            {
+                Monitor.Exit(_sendLock);
+            }
         }
         Teardown(null);
+    }
+
+    // The longest Close waits to send CLOSE (see Close).
+    private static readonly TimeSpan CloseSendWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Makes a send that cannot go on, because the peer reads nothing, end the connection after
+    /// <paramref name="timeout"/> instead of blocking its thread: servers with an IdleTimeout set
+    /// it, so a peer that takes no data is as idle as one that sends none.
+    /// </summary>
+    internal void LimitSends(TimeSpan timeout)
+    {
+        try
+        {
+            _transport.LimitSends(timeout);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Closed meanwhile: no send will block any more.
+        }
     }
 
     /// <inheritdoc />

@@ -243,15 +243,24 @@ public sealed partial class ForkingServer : RpycServer
     // Workers connect to the control socket once warm; that connection is their "ready" signal.
     private void AcceptWorkers()
     {
+        TimeSpan backoff = TimeSpan.Zero;
         while (!IsStopped)
         {
             Socket channel;
             try
             {
                 channel = _control.Accept();
+                backoff = TimeSpan.Zero;
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
+                // Out of descriptors, accept fails at once: pause as the TCP accept loop does, not
+                // spin a core until one is free (a stopping server's disposed socket ends the loop).
+                if (!IsStopped)
+                {
+                    backoff = NextAcceptBackoff(backoff);
+                    Thread.Sleep(backoff);
+                }
                 continue;
             }
             var credentials = PeerProcessId(channel);

@@ -163,8 +163,10 @@ public static class ForkingWorker
             {
                 control.Receive(new byte[1]);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
+                // Also disposed: the connection ended, and Serve returned, before this thread got
+                // here (a client that sent one frame and hung up). Unhandled, it ended the worker.
             }
             connection.Close();
         })

@@ -74,17 +74,33 @@ public abstract partial class RpycServer
                 Interlocked.Increment(ref _idleAcceptors);
             }
             _acceptors.Add(thread);
-            // Under the lock, so Stop never finds one in the list that it cannot join yet.
-            thread.Start();
+            try
+            {
+                // Under the lock, so Stop never finds one in the list that it cannot join yet.
+                thread.Start();
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
+            {
+                // No thread to be had (a pids limit reached by a flood, or memory): this call may run
+                // on the thread pool, where an exception ends the process. The server goes on with
+                // the accepting threads it has; each is idle again once its connection is served.
+                _acceptors.Remove(thread);
+                Interlocked.Decrement(ref _idleAcceptors);
+                RpycLog.Warn($"port {Port}: could not start an accepting thread: {ex.Message}");
+            }
         }
     }
+
+    // The accept loops' pause after a failed accept: 5 ms, doubling to 1 s. Out of descriptors
+    // (EMFILE) or buffers, accept fails at once until something closes: back off instead of
+    // spinning, as Go's net/http does.
+    internal static TimeSpan NextAcceptBackoff(TimeSpan backoff) =>
+        backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
 
     private void AcceptLoop()
     {
         try
         {
-            // Out of descriptors (EMFILE) or buffers, accept fails at once until something closes:
-            // back off instead of spinning, as Go's net/http does.
             TimeSpan backoff = TimeSpan.Zero;
             while (!IsStopped)
             {
@@ -151,7 +167,7 @@ public abstract partial class RpycServer
             RecordAcceptFailure(ex);
             if (client is null)
             {
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                backoff = NextAcceptBackoff(backoff);
                 Thread.Sleep(backoff);
             }
             return null;

@@ -24,6 +24,9 @@ internal static class ServeLoop
             connection.ServeAll();
             return Outcome.Closed;
         }
+        // A peer that takes none of our replies for as long is idle too: its sends end the
+        // connection instead of holding this thread (and a connection slot) in send(2) for ever.
+        connection.LimitSends(idle);
         while (!connection.IsClosed)
         {
             if (!connection.Serve(idle))

@@ -87,6 +87,8 @@ internal sealed class SocketTransport : Transport
         }
     }
 
+    public override void LimitSends(TimeSpan timeout) => KernelTimeouts.SetSend(_socket, KernelMilliseconds(timeout));
+
     public override void Send(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)

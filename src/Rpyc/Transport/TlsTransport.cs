@@ -45,6 +45,9 @@ internal sealed class TlsTransport : Transport
 
     public override void Send(ReadOnlySpan<byte> data) => _ssl.Write(data);
 
+    // A record cut short by the limit leaves the stream unusable: the connection then closes, as it must.
+    public override void LimitSends(TimeSpan timeout) => KernelTimeouts.SetSend(_inner.Socket, KernelMilliseconds(timeout));
+
     public override void AckPromptly()
     {
         if (OperatingSystem.IsLinux())

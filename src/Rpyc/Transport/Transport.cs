@@ -24,5 +24,18 @@ internal abstract class Transport : IDisposable
     {
     }
 
+    /// <summary>
+    /// Makes a send that cannot go on (a peer that reads nothing, or is gone without a reset) fail
+    /// after <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: never), instead of
+    /// blocking for as long as the peer likes; nothing where sends cannot block.
+    /// </summary>
+    public virtual void LimitSends(TimeSpan timeout)
+    {
+    }
+
+    /// <summary>The kernel's form of a send limit: milliseconds, 0 for none.</summary>
+    protected static int KernelMilliseconds(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+
     public abstract void Dispose();
 }

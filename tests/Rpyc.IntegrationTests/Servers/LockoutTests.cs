@@ -163,6 +163,51 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
         await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: no frame for IdleTimeout (1 s)", StringComparison.Ordinal), s_bound, "about the idle timeout");
     }
 
+    // Pipelines pings of 64 KiB (random: no compression helps) and never reads a reply, so the
+    // server's replies fill this socket's receive buffer and then the server's send buffer.
+    private static Socket FloodWithoutReading(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096, SendTimeout = 3000 };
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        var data = new byte[64 * 1024];
+        new Random(1).NextBytes(data);
+        byte[] frame = RawConnection.EncodeMessage(RpycProtocolVersion.V5, MessageKind.Request, 1, RawConnection.Request(HandlerId.Ping, data));
+        for (int i = 0; i < 400; i++)
+        {
+            try
+            {
+                socket.Send(frame);
+            }
+            catch (SocketException)
+            {
+                // Both buffers are full: the server's thread is blocked in a send.
+                break;
+            }
+        }
+        return socket;
+    }
+
+    [Fact]
+    public async Task ThreadedServer_PeerThatNeverReads_ClosedAfterIdleTimeoutAndStopReturns()
+    {
+        // Its replies cannot be sent: before, the connection's thread sat in send(2) for ever, past
+        // the IdleTimeout (which only bounded receives), and Stop() waited for it for ever.
+        var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, IdleTimeout = TimeSpan.FromSeconds(1) });
+        server.Start();
+        using (Socket reader = FloodWithoutReading(server.Port))
+        {
+            Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 0, s_bound), $"{server.ActiveConnections} connection(s) still open.");
+        }
+        var noIdle = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0 });
+        noIdle.Start();
+        using Socket stuck = FloodWithoutReading(noIdle.Port);
+        Assert.True(await Eventually.TrueAsync(() => noIdle.ActiveConnections == 1, s_bound));
+        // No IdleTimeout: the connection may stay, but stopping the server must not wait on it.
+        Task stops = Task.Run(server.Stop).ContinueWith(_ => noIdle.Stop(), TaskScheduler.Default);
+        Assert.True(await Task.WhenAny(stops, Task.Delay(s_bound)) == stops, "Stop() did not return.");
+        await stops;
+    }
+
     [Fact]
     public async Task ForkingServer_50IdleSockets_NoWorkerStartedForThemAndClientAnswered()
     {
