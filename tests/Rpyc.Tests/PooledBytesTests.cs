@@ -135,6 +135,17 @@ public sealed class PooledBytesTests
         Assert.Equal(new PyTuple(1L, new PyTuple(exact, "s"), Pattern(3000, 11)), settled);
         var plain = new PyTuple(1L, new PyTuple("x"));
         Assert.Same(plain, BytesLender.Settle(plain));
+        // Frozensets and slices hold bytes too, and tuples inside them.
+        var inSet = PooledBytes.CopyOf(new ReadOnlySequence<byte>(Pattern(3000, 12)));
+        var inSlice = PooledBytes.CopyOf(new ReadOnlySequence<byte>(Pattern(3000, 13)));
+        var containers = new PyTuple(new PyFrozenSet(inSet, 2L), new PySlice(null, new PyTuple(inSlice), 1L));
+        var settledContainers = Assert.IsType<PyTuple>(BytesLender.Settle(containers));
+        Assert.Equal(new PyTuple(new PyFrozenSet(Pattern(3000, 12), 2L), new PySlice(null, new PyTuple(Pattern(3000, 13)), 1L)), settledContainers);
+        Assert.DoesNotContain(((PyFrozenSet)settledContainers[0]!).AsEnumerable(), item => item is PooledBytes);
+        var slice = new PySlice(1L, null, "s");
+        Assert.Same(slice, BytesLender.Settle(slice));
+        inSet.Dispose();
+        inSlice.Dispose();
         // Top-level arguments keep their leases for the binder; nested ones are settled.
         PyTuple nested = BytesLender.SettleNested(value);
         Assert.Same(odd, nested[2]);
