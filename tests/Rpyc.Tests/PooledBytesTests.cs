@@ -103,6 +103,41 @@ public sealed class PooledBytesTests
         kept.Dispose();
     }
 
+    [Theory, MemberData(nameof(Versions))]
+    public void Argument_LargeInFrozenSetOrSlice_KeptByService_StaysValid(RpycProtocolVersion version)
+    {
+        var service = new BytesService();
+        using var pair = new LendingPair(service, version, clientThreshold: 0);
+        Netref root = pair.Client.RootNetref;
+        byte[] inSet = Pattern(Large, 20);
+        byte[] inSlice = Pattern(Large, 21);
+        root.CallMethod("store", new PyFrozenSet(inSet, 1L));
+        root.CallMethod("store", new PySlice(1L, new PyTuple(inSlice), null));
+        // More large requests reuse the pool: a lease left in what the service kept would be reused.
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(Checksum(Pattern(Large, 70 + i)), root.CallMethod("checksum_memory", Pattern(Large, 70 + i)));
+        }
+        var set = Assert.IsType<PyFrozenSet>(service.StoredValues[0]);
+        Assert.IsType<byte[]>(set.First(item => item is not long));
+        Assert.True(set.Contains(inSet));
+        // Sending the kept values back must work: a disposed lease in them closed the connection.
+        var setBack = Assert.IsType<PyFrozenSet>(root.CallMethod("stored", 0L));
+        Assert.True(setBack.Contains(inSet));
+        var sliceBack = Assert.IsType<PySlice>(root.CallMethod("stored", 1L));
+        Assert.Equal(new PySlice(1L, new PyTuple(inSlice), null), sliceBack);
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void Reply_DisposedLease_PeerGetsErrorConnectionStaysUsable(RpycProtocolVersion version)
+    {
+        using var pair = new LendingPair(new BytesService(), version, clientThreshold: 0);
+        Netref root = pair.Client.RootNetref;
+        var ex = Assert.Throws<RpycRemoteException>(() => root.CallMethod("return_disposed", Pattern(Large, 22)));
+        Assert.Contains("disposed", (string)ex.RemoteArgs[0]!, StringComparison.Ordinal);
+        Assert.Equal(Checksum([1, 2]), root.CallMethod("checksum_memory", new byte[] { 1, 2 }));
+    }
+
     [Fact]
     public void Reader_WithLender_LendsOnlyFromThreshold_AcrossSegments()
     {
@@ -201,6 +236,19 @@ public sealed class PooledBytesTests
         {
             Seen.Add(items[0]!.GetType());
             return Checksum((byte[])items[0]!);
+        }
+
+        public List<object?> StoredValues { get; } = [];
+
+        [Exposed] public void Store(object? value) => StoredValues.Add(value);
+
+        [Exposed] public object? Stored(long index) => StoredValues[(int)index];
+
+        [Exposed]
+        public static PooledBytes ReturnDisposed(PooledBytes data)
+        {
+            data.Dispose();
+            return data;
         }
 
         [Exposed]
