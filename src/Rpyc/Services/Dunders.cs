@@ -31,6 +31,16 @@ internal static class Dunders
     public static bool IsSafe(string name) =>
         (name.StartsWith("__", StringComparison.Ordinal) || name == "next") && s_safeAttrs.Contains(name);
 
+    // The safe names Python's object itself defines: hasattr is true for them on every object.
+    private static readonly HashSet<string> s_objectAttrs = new(StringComparer.Ordinal)
+    {
+        "__doc__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__repr__", "__str__",
+        "__format__", "__new__",
+    };
+
+    /// <summary>Python's <c>hasattr(obj, name)</c> for a safe name.</summary>
+    public static bool Has(object obj, string name) => s_objectAttrs.Contains(name) || Supported(obj).Contains(name);
+
     public static object? GetAttr(object obj, string name) => name switch
     {
         "__doc__" => null,

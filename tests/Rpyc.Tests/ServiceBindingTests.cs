@@ -1,0 +1,27 @@
+namespace Rpyc.Tests;
+
+// How a call's wire values reach a service's .NET parameters: overload choice, narrowing
+// conversions that must not lose or invent values, and Python's attribute and error rules.
+public sealed class ServiceBindingTests
+{
+    public static TheoryData<RpycProtocolVersion> Versions => new() { RpycProtocolVersion.V5, RpycProtocolVersion.V6 };
+
+    [Theory, MemberData(nameof(Versions))]
+    public void ExposedNext_ObjectHasNoSpecialNext_ExposedMethodAnswers(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal(42L, root.CallMethod("next"));
+        using var next = (Netref)root.GetAttr("next")!;
+        Assert.Equal(42L, next.Call());
+        // Special methods the object has still win over an exposed name (protocol.py _check_attr).
+        Assert.NotEqual("exposed", root.CallMethod("__str__"));
+    }
+
+    private sealed class BindingService : RpycService
+    {
+        [Exposed("__str__")] public static string ExposedStr() => "exposed";
+
+        [Exposed] public static long Next() => 42;
+    }
+}
