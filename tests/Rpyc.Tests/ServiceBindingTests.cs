@@ -18,10 +18,26 @@ public sealed class ServiceBindingTests
         Assert.NotEqual("exposed", root.CallMethod("__str__"));
     }
 
+    [Theory, MemberData(nameof(Versions))]
+    public void KeyError_MissingKey_ArgsHoldTheKeyItself(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        using var strings = (Netref)pair.Client.RootNetref.CallMethod("get_dict")!;
+        var ex = Assert.Throws<RpycRemoteException>(() => strings.GetItem("zz"));
+        Assert.Equal("builtins.KeyError", ex.RemoteTypeName);
+        Assert.Equal(new PyTuple("zz"), ex.RemoteArgs);
+        using var numbers = (Netref)pair.Client.RootNetref.CallMethod("get_numbers")!;
+        Assert.Equal(new PyTuple(5L), Assert.Throws<RpycRemoteException>(() => numbers.GetItem(5L)).RemoteArgs);
+    }
+
     private sealed class BindingService : RpycService
     {
         [Exposed("__str__")] public static string ExposedStr() => "exposed";
 
         [Exposed] public static long Next() => 42;
+
+        [Exposed] public static Dictionary<string, long> GetDict() => new() { ["a"] = 1 };
+
+        [Exposed] public static Dictionary<long, long> GetNumbers() => new() { [1] = 1 };
     }
 }

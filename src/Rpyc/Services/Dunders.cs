@@ -129,7 +129,7 @@ internal static class Dunders
                 return Slice(list, slice);
             case IDictionary dict:
                 object? lookup = ConvertKey(dict, key);
-                return lookup is not null && dict.Contains(lookup) ? dict[lookup] : throw new KeyNotFoundException(PyValue.Repr(key));
+                return lookup is not null && dict.Contains(lookup) ? dict[lookup] : throw new Protocol.RemoteKeyErrorException(key);
             default:
                 throw new Protocol.RemoteTypeErrorException($"'{obj.GetType().Name}' object is not subscriptable with {PyValue.Repr(key)}");
         }
@@ -143,7 +143,7 @@ internal static class Dunders
                 list[Index(index, list.Count)] = value;
                 break;
             case IDictionary dict:
-                dict[ConvertKey(dict, key) ?? throw new KeyNotFoundException("None")] = value;
+                dict[ConvertKey(dict, key) ?? throw new Protocol.RemoteKeyErrorException(key)] = value;
                 break;
             default:
                 throw new Protocol.RemoteTypeErrorException($"'{obj.GetType().Name}' object does not support item assignment");
