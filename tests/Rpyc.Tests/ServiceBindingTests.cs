@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Rpyc.Tests;
 
 // How a call's wire values reach a service's .NET parameters: overload choice, narrowing
@@ -5,6 +7,52 @@ namespace Rpyc.Tests;
 public sealed class ServiceBindingTests
 {
     public static TheoryData<RpycProtocolVersion> Versions => new() { RpycProtocolVersion.V5, RpycProtocolVersion.V6 };
+
+    [Theory, MemberData(nameof(Versions))]
+    public void SingleParameter_FiniteBeyondFloatRange_RaisesTypeError(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("1.5", root.CallMethod("single", 1.5));
+        Assert.Equal(float.PositiveInfinity.ToString("R", CultureInfo.InvariantCulture), root.CallMethod("single", double.PositiveInfinity));
+        Assert.Equal("builtins.TypeError", Assert.Throws<RpycRemoteException>(() => root.CallMethod("single", 1e300)).RemoteTypeName);
+        Assert.Equal("builtins.TypeError", Assert.Throws<RpycRemoteException>(() => root.CallMethod("single", System.Numerics.BigInteger.Pow(2, 200))).RemoteTypeName);
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void DecimalParameter_FloatDigitsFit_BindsShortestRoundTrip(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("0.30000000000000004", root.CallMethod("dec", 0.1 + 0.2));
+        Assert.Equal("0.1", root.CallMethod("dec", 0.1));
+        Assert.Equal("10000000000000000000000000000", root.CallMethod("dec", 1e28));
+        Assert.Equal("12", root.CallMethod("dec", 12L));
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void DecimalParameter_FloatDecimalCannotHold_NextOverloadOrTypeError(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("decimal:0.5", root.CallMethod("dec_or_float", 0.5));
+        Assert.Equal("float:NaN", root.CallMethod("dec_or_float", double.NaN));
+        Assert.Equal("float:1E-30", root.CallMethod("dec_or_float", 1e-30));
+        foreach (double value in new[] { double.NaN, double.NegativeInfinity, 1e29, 1e-30 })
+        {
+            var ex = Assert.Throws<RpycRemoteException>(() => root.CallMethod("dec", value));
+            Assert.Equal("builtins.TypeError", ex.RemoteTypeName);
+        }
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void EnumParameter_BeyondUnderlyingType_RaisesTypeError(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("B/2", root.CallMethod("en", 2L));
+        Assert.Equal("builtins.TypeError", Assert.Throws<RpycRemoteException>(() => root.CallMethod("en", 257L)).RemoteTypeName);
+    }
 
     [Theory, MemberData(nameof(Versions))]
     public void ExposedNext_ObjectHasNoSpecialNext_ExposedMethodAnswers(RpycProtocolVersion version)
@@ -30,9 +78,26 @@ public sealed class ServiceBindingTests
         Assert.Equal(new PyTuple(5L), Assert.Throws<RpycRemoteException>(() => numbers.GetItem(5L)).RemoteArgs);
     }
 
+    public enum SmallEnum : byte
+    {
+        A = 1,
+        B = 2,
+    }
+
     private sealed class BindingService : RpycService
     {
+        [Exposed] public static string Single(float x) => x.ToString("R", CultureInfo.InvariantCulture);
+
+        [Exposed] public static string Dec(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+
+        // Both need a conversion from a float: declaration order puts decimal first.
+        [Exposed] public static string DecOrFloat(decimal d) => "decimal:" + d.ToString(CultureInfo.InvariantCulture);
+
+        [Exposed] public static string DecOrFloat(float f) => "float:" + f.ToString("R", CultureInfo.InvariantCulture);
+
         [Exposed("__str__")] public static string ExposedStr() => "exposed";
+
+        [Exposed] public static string En(SmallEnum e) => e + "/" + (byte)e;
 
         [Exposed] public static long Next() => 42;
 
