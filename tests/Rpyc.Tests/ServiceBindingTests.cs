@@ -9,6 +9,27 @@ public sealed class ServiceBindingTests
     public static TheoryData<RpycProtocolVersion> Versions => new() { RpycProtocolVersion.V5, RpycProtocolVersion.V6 };
 
     [Theory, MemberData(nameof(Versions))]
+    public void Overload_PythonInt_PrefersExactLongOverEarlierDouble(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("long:9007199254740993", root.CallMethod("ov", 9007199254740993L));
+        Assert.Equal("double:0.5", root.CallMethod("ov", 0.5));
+        Assert.Equal("str:x", root.CallMethod("loose", "x"));
+        Assert.Equal("long:3", root.CallMethod("loose", 3L));
+        // Keyword arguments rank as positional ones do.
+        Assert.Equal("long:7", root.CallMethod("ov", [], [new KeyValuePair<string, object?>("x", 7L)]));
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void Overload_EqualMatches_FirstDeclaredWins(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        // An int needs a conversion to both int and double: the declaration order decides.
+        Assert.Equal("int:5", pair.Client.RootNetref.CallMethod("tie", 5L));
+    }
+
+    [Theory, MemberData(nameof(Versions))]
     public void SingleParameter_FiniteBeyondFloatRange_RaisesTypeError(RpycProtocolVersion version)
     {
         using var pair = new ConnectionPair(new BindingService(), version);
@@ -28,6 +49,8 @@ public sealed class ServiceBindingTests
         Assert.Equal("0.1", root.CallMethod("dec", 0.1));
         Assert.Equal("10000000000000000000000000000", root.CallMethod("dec", 1e28));
         Assert.Equal("12", root.CallMethod("dec", 12L));
+        // An exact double overload is preferred to the conversion.
+        Assert.Equal("double", root.CallMethod("dec_or_double", 0.1));
     }
 
     [Theory, MemberData(nameof(Versions))]
@@ -86,9 +109,27 @@ public sealed class ServiceBindingTests
 
     private sealed class BindingService : RpycService
     {
+        [Exposed] public static string Ov(double x) => "double:" + x.ToString("R", CultureInfo.InvariantCulture);
+
+        [Exposed] public static string Ov(long x) => "long:" + x;
+
+        [Exposed] public static string Loose(object x) => "object:" + x;
+
+        [Exposed] public static string Loose(string x) => "str:" + x;
+
+        [Exposed] public static string Loose(long x) => "long:" + x;
+
+        [Exposed] public static string Tie(int x) => "int:" + x;
+
+        [Exposed] public static string Tie(double x) => "double:" + x;
+
         [Exposed] public static string Single(float x) => x.ToString("R", CultureInfo.InvariantCulture);
 
         [Exposed] public static string Dec(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+
+        [Exposed] public static string DecOrDouble(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+
+        [Exposed] public static string DecOrDouble(double d) => "double";
 
         // Both need a conversion from a float: declaration order puts decimal first.
         [Exposed] public static string DecOrFloat(decimal d) => "decimal:" + d.ToString(CultureInfo.InvariantCulture);

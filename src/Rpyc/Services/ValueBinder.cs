@@ -197,10 +197,20 @@ internal static class ValueBinder
     /// <summary>Binds positional and keyword arguments to one of the overloads and invokes it.</summary>
     public static object? Invoke(MethodPlan[] overloads, object? target, PyTuple args, PyTuple kwargs, string name)
     {
+        if (overloads.Length == 1)
+        {
+            return InvokeFirstThatBinds(overloads, null, target, args, kwargs, name);
+        }
+        return InvokeFirstThatBinds(overloads, OverloadRank.Order(overloads, args, kwargs), target, args, kwargs, name);
+    }
+
+    // Tries the overloads in the given order (null: as they are); the error is the best-ranked one's.
+    private static object? InvokeFirstThatBinds(MethodPlan[] overloads, int[]? order, object? target, PyTuple args, PyTuple kwargs, string name)
+    {
         string? firstError = null;
         for (int i = 0; i < overloads.Length; i++)
         {
-            MethodPlan plan = overloads[i];
+            MethodPlan plan = overloads[order is null ? i : order[i]];
             if (TryBind(plan, args, kwargs, out object?[]? bound, out string? error))
             {
                 object? result = plan.Invoke(target, bound);
