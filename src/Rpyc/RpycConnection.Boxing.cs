@@ -7,6 +7,57 @@ namespace Rpyc;
 
 public sealed partial class RpycConnection
 {
+    // The references the boxing under way added to LocalObjects, one entry per Add. Touched only
+    // under _sendLock, as boxing is; null until a message first holds a reference.
+    private List<object>? _boxedReferences;
+
+    // WriteBoxed as one step: when a later item fails to box, the message is not sent, so the peer
+    // never learns of the references added for the earlier ones and never sends their DEL; they
+    // are taken back here, else they would stay in the table until the connection closes.
+    private void WriteBoxedOrUndo(ref BrineWriter writer, object? value)
+    {
+        try
+        {
+            WriteBoxed(ref writer, value);
+        }
+        catch
+        {
+            ReleaseBoxedReferences();
+            throw;
+        }
+        _boxedReferences?.Clear();
+    }
+
+    // WriteBoxedOrUndo for a reply: the exception, or null when the value was boxed.
+    private Exception? TryWriteBoxed(ref BrineWriter writer, object? value)
+    {
+        try
+        {
+            WriteBoxedOrUndo(ref writer, value);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    private void ReleaseBoxedReferences()
+    {
+        if (_boxedReferences is null)
+        {
+            return;
+        }
+        foreach (object value in _boxedReferences)
+        {
+            if (LocalObjects.Release(value, 1) is IdPack released)
+            {
+                Observer?.LocalObjectReleased(this, released.NamePack, released.InstanceId);
+            }
+        }
+        _boxedReferences.Clear();
+    }
+
     // protocol.py _box: (LABEL_VALUE, v) | (LABEL_TUPLE, boxes) | (LABEL_LOCAL_REF, id) | (LABEL_REMOTE_REF, id),
     // written straight into the frame rather than built as tuples and then dumped (every request
     // and reply is boxed, so the tuples were most of a call's garbage).
@@ -48,6 +99,7 @@ public sealed partial class RpycConnection
         }
         // Everything else lives here and is reached by reference: callbacks, lists, services.
         IdPack id = LocalObjects.Add(value!, out bool exported);
+        (_boxedReferences ??= []).Add(value!);
         if (exported)
         {
             Observer?.LocalObjectExported(this, id.NamePack, id.InstanceId);

@@ -167,7 +167,7 @@ public sealed partial class RpycConnection
         Exception? sendError = null;
         try
         {
-            replyBytes = SendReply(seq, result);
+            replyBytes = SendBoxedReply(seq, result);
         }
         catch (Exception ex)
         {
@@ -199,19 +199,6 @@ public sealed partial class RpycConnection
             items[i] = i == callArgs ? BytesLender.SettleNested(positional) : BytesLender.Settle(args[i]);
         }
         return PyTuple.Wrap(items);
-    }
-
-    private int SendReply(long seq, object? result)
-    {
-        try
-        {
-            return SendBoxedReply(seq, result);
-        }
-        catch (ArgumentException ex)
-        {
-            // A value that cannot be boxed: nothing was sent, the peer gets the error instead.
-            return SendException(seq, ex);
-        }
     }
 
     private int SendException(long seq, Exception ex) =>

@@ -395,7 +395,7 @@ public sealed partial class RpycConnection
                 Envelope.WriteHeader(ref writer, _version ?? _options.ProtocolVersion, MessageKind.Request, seq);
                 writer.WriteTupleHeader(2);
                 writer.WriteInt((long)handler);
-                WriteBoxed(ref writer, args);
+                WriteBoxedOrUndo(ref writer, args);
                 return SendSealed();
             }
             finally
@@ -405,25 +405,33 @@ public sealed partial class RpycConnection
         }
     }
 
-    // protocol.py _send(MSG_REPLY, seq, self._box(result)), boxed while it is written.
+    // protocol.py _send(MSG_REPLY, seq, self._box(result)), boxed while it is written. A result
+    // that cannot be boxed (not dumpable, a lone surrogate, a disposed PooledBytes, an enum beyond
+    // long...) is answered with that error instead: nothing was sent yet, and boxing does no I/O,
+    // so what it throws says nothing about the connection. Sending failures still propagate.
     private int SendBoxedReply(long seq, object? result)
     {
         lock (_sendLock)
         {
             ThrowIfClosed();
             FlushReleases();
+            Exception? boxingError;
             try
             {
                 _sendBuffer.Reset();
                 var writer = new BrineWriter(_sendBuffer);
                 Envelope.WriteHeader(ref writer, _version ?? _options.ProtocolVersion, MessageKind.Reply, seq);
-                WriteBoxed(ref writer, result);
-                return SendSealed();
+                boxingError = TryWriteBoxed(ref writer, result);
+                if (boxingError is null)
+                {
+                    return SendSealed();
+                }
             }
             finally
             {
                 ShrinkSendBuffers();
             }
+            return WriteFrame(MessageKind.Exception, seq, Vinegar.Dump(boxingError, _options.IncludeLocalTraceback));
         }
     }
 

@@ -123,4 +123,57 @@ public class BoxingTests
         var ex = Assert.Throws<RpycProtocolException>(() => Envelope.Read(new ReadOnlySequence<byte>(deeper.WrittenMemory), version, MaxDepth));
         Assert.Contains($"nesting deeper than {MaxDepth} levels", ex.Message, StringComparison.Ordinal);
     }
+
+    public enum HugeEnum : ulong
+    {
+        Max = ulong.MaxValue,
+    }
+
+    // A reply whose boxing fails part-way: the peer gets the error instead of the reply.
+    private sealed class UnboxableService : RpycService
+    {
+        [Exposed] public static object LaterItemUnboxable() => (new List<long> { 1 }, "\ud800");
+
+        [Exposed] public static object EnumBeyondLong() => HugeEnum.Max;
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void Reply_LaterItemFailsToBox_ExportedEarlierItemIsTakenBack(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new UnboxableService(), version);
+        Netref root = pair.Client.RootNetref;
+        int before = pair.Server.LocalObjectCount;
+        var ex = Assert.Throws<RpycRemoteException>(() => root.CallMethod("later_item_unboxable"));
+        Assert.Equal("builtins.ValueError", ex.RemoteTypeName);
+        // The list was exported for the reply's first item; the peer never saw it, so never releases it.
+        Assert.Equal(before, pair.Server.LocalObjectCount);
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void Reply_NormalizeThrows_PeerGetsErrorConnectionStaysUsable(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new UnboxableService(), version);
+        Netref root = pair.Client.RootNetref;
+        Assert.Equal("builtins.OverflowError", Assert.Throws<RpycRemoteException>(() => root.CallMethod("enum_beyond_long")).RemoteTypeName);
+        Assert.Equal("builtins.OverflowError", Assert.Throws<RpycRemoteException>(() => root.CallMethod("enum_beyond_long")).RemoteTypeName);
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void Request_LaterArgumentFailsToBox_ExportedEarlierArgumentIsTakenBack(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        int before = pair.Client.LocalObjectCount;
+        Func<long, long> callback = x => x;
+        Assert.Throws<ArgumentException>(() => root.CallMethod("echo", new PyTuple(callback, "\ud800")));
+        Assert.Equal(before, pair.Client.LocalObjectCount);
+        // The same callback boxed again later is exported afresh and released as usual.
+        Assert.Equal(41L, root.CallMethod("call_back", callback, 40L));
+    }
 }

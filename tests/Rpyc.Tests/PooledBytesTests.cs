@@ -103,6 +103,41 @@ public sealed class PooledBytesTests
         kept.Dispose();
     }
 
+    [Theory, MemberData(nameof(Versions))]
+    public void Argument_LargeInFrozenSetOrSlice_KeptByService_StaysValid(RpycProtocolVersion version)
+    {
+        var service = new BytesService();
+        using var pair = new LendingPair(service, version, clientThreshold: 0);
+        Netref root = pair.Client.RootNetref;
+        byte[] inSet = Pattern(Large, 20);
+        byte[] inSlice = Pattern(Large, 21);
+        root.CallMethod("store", new PyFrozenSet(inSet, 1L));
+        root.CallMethod("store", new PySlice(1L, new PyTuple(inSlice), null));
+        // More large requests reuse the pool: a lease left in what the service kept would be reused.
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(Checksum(Pattern(Large, 70 + i)), root.CallMethod("checksum_memory", Pattern(Large, 70 + i)));
+        }
+        var set = Assert.IsType<PyFrozenSet>(service.StoredValues[0]);
+        Assert.IsType<byte[]>(set.First(item => item is not long));
+        Assert.True(set.Contains(inSet));
+        // Sending the kept values back must work: a disposed lease in them closed the connection.
+        var setBack = Assert.IsType<PyFrozenSet>(root.CallMethod("stored", 0L));
+        Assert.True(setBack.Contains(inSet));
+        var sliceBack = Assert.IsType<PySlice>(root.CallMethod("stored", 1L));
+        Assert.Equal(new PySlice(1L, new PyTuple(inSlice), null), sliceBack);
+    }
+
+    [Theory, MemberData(nameof(Versions))]
+    public void Reply_DisposedLease_PeerGetsErrorConnectionStaysUsable(RpycProtocolVersion version)
+    {
+        using var pair = new LendingPair(new BytesService(), version, clientThreshold: 0);
+        Netref root = pair.Client.RootNetref;
+        var ex = Assert.Throws<RpycRemoteException>(() => root.CallMethod("return_disposed", Pattern(Large, 22)));
+        Assert.Contains("disposed", (string)ex.RemoteArgs[0]!, StringComparison.Ordinal);
+        Assert.Equal(Checksum([1, 2]), root.CallMethod("checksum_memory", new byte[] { 1, 2 }));
+    }
+
     [Fact]
     public void Reader_WithLender_LendsOnlyFromThreshold_AcrossSegments()
     {
@@ -135,6 +170,17 @@ public sealed class PooledBytesTests
         Assert.Equal(new PyTuple(1L, new PyTuple(exact, "s"), Pattern(3000, 11)), settled);
         var plain = new PyTuple(1L, new PyTuple("x"));
         Assert.Same(plain, BytesLender.Settle(plain));
+        // Frozensets and slices hold bytes too, and tuples inside them.
+        var inSet = PooledBytes.CopyOf(new ReadOnlySequence<byte>(Pattern(3000, 12)));
+        var inSlice = PooledBytes.CopyOf(new ReadOnlySequence<byte>(Pattern(3000, 13)));
+        var containers = new PyTuple(new PyFrozenSet(inSet, 2L), new PySlice(null, new PyTuple(inSlice), 1L));
+        var settledContainers = Assert.IsType<PyTuple>(BytesLender.Settle(containers));
+        Assert.Equal(new PyTuple(new PyFrozenSet(Pattern(3000, 12), 2L), new PySlice(null, new PyTuple(Pattern(3000, 13)), 1L)), settledContainers);
+        Assert.DoesNotContain(((PyFrozenSet)settledContainers[0]!).AsEnumerable(), item => item is PooledBytes);
+        var slice = new PySlice(1L, null, "s");
+        Assert.Same(slice, BytesLender.Settle(slice));
+        inSet.Dispose();
+        inSlice.Dispose();
         // Top-level arguments keep their leases for the binder; nested ones are settled.
         PyTuple nested = BytesLender.SettleNested(value);
         Assert.Same(odd, nested[2]);
@@ -190,6 +236,19 @@ public sealed class PooledBytesTests
         {
             Seen.Add(items[0]!.GetType());
             return Checksum((byte[])items[0]!);
+        }
+
+        public List<object?> StoredValues { get; } = [];
+
+        [Exposed] public void Store(object? value) => StoredValues.Add(value);
+
+        [Exposed] public object? Stored(long index) => StoredValues[(int)index];
+
+        [Exposed]
+        public static PooledBytes ReturnDisposed(PooledBytes data)
+        {
+            data.Dispose();
+            return data;
         }
 
         [Exposed]

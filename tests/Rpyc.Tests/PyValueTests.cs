@@ -18,6 +18,10 @@ public class PyValueTests
         { "it", "'it'" },
         { "it's", "\"it's\"" },
         { "a\nb\\", "'a\\nb\\\\'" },
+        // str.isprintable: controls, formats, separators but the space, private use, unassigned
+        // and lone surrogates are escaped, each as short as it fits (Python 3.11's repr).
+        { "\u0085\u200b\U000e0001\ud800é😀 \u00a0\u2028\U0010ffff", "'\\x85\\u200b\\U000e0001\\ud800é😀 \\xa0\\u2028\\U0010ffff'" },
+        { "\u007f\u0000", "'\\x7f\\x00'" },
         { null, "None" },
         { true, "True" },
         { PyFrozenSet.Empty, "frozenset()" },

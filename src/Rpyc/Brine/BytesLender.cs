@@ -55,10 +55,14 @@ internal sealed class BytesLender
     /// <paramref name="value"/> with every lease in it, at any depth, replaced by a <c>byte[]</c>:
     /// what code that never asked for a lease sees (it may keep the value past the request).
     /// </summary>
+    /// <remarks>Every container <see cref="BrineReader"/> can nest a value in is walked: a lease
+    /// left in one would go back to the pool after the reply while its receiver still holds it.</remarks>
     public static object? Settle(object? value) => value switch
     {
         PooledBytes lease => lease.Detach(),
         PyTuple tuple => SettleItems(tuple, keepTopLevel: false),
+        PyFrozenSet set => SettleSet(set),
+        PySlice slice => SettleSlice(slice),
         _ => value,
     };
 
@@ -67,6 +71,32 @@ internal sealed class BytesLender
     /// parameter's type decides, see ValueBinder), those nested in tuples are settled.
     /// </summary>
     public static PyTuple SettleNested(PyTuple args) => SettleItems(args, keepTopLevel: true);
+
+    private static PyFrozenSet SettleSet(PyFrozenSet set)
+    {
+        ReadOnlySpan<object?> items = set.AsSpan();
+        object?[]? settled = null;
+        for (int i = 0; i < items.Length; i++)
+        {
+            object? after = Settle(items[i]);
+            if (!ReferenceEquals(after, items[i]))
+            {
+                settled ??= items.ToArray();
+                settled[i] = after;
+            }
+        }
+        return settled is null ? set : new PyFrozenSet(settled);
+    }
+
+    private static PySlice SettleSlice(PySlice slice)
+    {
+        object? start = Settle(slice.Start);
+        object? stop = Settle(slice.Stop);
+        object? step = Settle(slice.Step);
+        return ReferenceEquals(start, slice.Start) && ReferenceEquals(stop, slice.Stop) && ReferenceEquals(step, slice.Step)
+            ? slice
+            : new PySlice(start, stop, step);
+    }
 
     private static PyTuple SettleItems(PyTuple tuple, bool keepTopLevel)
     {

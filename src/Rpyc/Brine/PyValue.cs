@@ -167,35 +167,66 @@ public static class PyValue
         return $"({FloatRepr(c.Real, forceDecimalPoint: false)}{joiner}{imaginary}j)";
     }
 
+    // unicodeobject.c unicode_repr: code points that are not printable (str.isprintable) are
+    // escaped as \xhh, \uhhhh or \Uhhhhhhhh, the shortest that holds them; a lone surrogate too.
     private static void AppendStringRepr(StringBuilder sb, string s)
     {
         char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
         sb.Append(quote);
-        foreach (char c in s)
+        for (int i = 0; i < s.Length;)
         {
-            switch (c)
+            if (Rune.DecodeFromUtf16(s.AsSpan(i), out Rune rune, out int used) != System.Buffers.OperationStatus.Done)
+            {
+                AppendEscape(sb, s[i]);
+                i++;
+                continue;
+            }
+            i += used;
+            switch (rune.Value)
             {
                 case '\\': sb.Append("\\\\"); break;
                 case '\n': sb.Append("\\n"); break;
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (c == quote)
+                    if (rune.Value == quote)
                     {
-                        sb.Append('\\').Append(c);
+                        sb.Append('\\').Append(quote);
                     }
-                    else if (c < 0x20 || c == 0x7f)
+                    else if (IsPrintable(rune))
                     {
-                        sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                        sb.Append(s, i - used, used);
                     }
                     else
                     {
-                        sb.Append(c);
+                        AppendEscape(sb, rune.Value);
                     }
                     break;
             }
         }
         sb.Append(quote);
+    }
+
+    // Python's Py_UNICODE_ISPRINTABLE: not "Other" (Cc, Cf, Cs, Co, Cn) nor "Separator" (Zl, Zp,
+    // Zs) except the ASCII space. The categories are .NET's Unicode version's, which may differ
+    // from the peer's Python for code points assigned since.
+    private static bool IsPrintable(Rune rune) => rune.Value == ' ' || Rune.GetUnicodeCategory(rune) switch
+    {
+        UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
+            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            or UnicodeCategory.SpaceSeparator => false,
+        _ => true,
+    };
+
+    private static void AppendEscape(StringBuilder sb, int codePoint)
+    {
+        (string prefix, string format) = codePoint switch
+        {
+            < 0x100 => ("\\x", "x2"),
+            < 0x10000 => ("\\u", "x4"),
+            _ => ("\\U", "x8"),
+        };
+        sb.Append(prefix).Append(codePoint.ToString(format, CultureInfo.InvariantCulture));
     }
 
     private static void AppendBytesRepr(StringBuilder sb, byte[] bytes)

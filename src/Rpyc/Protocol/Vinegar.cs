@@ -21,7 +21,12 @@ internal static class Vinegar
             return ExceptionCodes.StopIteration;
         }
         (string module, string name) = PythonType(exception);
-        PyTuple args = exception is RpycRemoteException remote ? remote.RemoteArgs : new PyTuple(exception.Message);
+        PyTuple args = exception switch
+        {
+            RpycRemoteException remote => remote.RemoteArgs,
+            RemoteKeyErrorException missing => new PyTuple(missing.Key),
+            _ => new PyTuple(exception.Message),
+        };
         var attrs = new PyTuple(new PyTuple("_remote_version", VersionDenied));
         string traceback = includeTraceback ? FormatTraceback(exception, module, name) : "<traceback denied>";
         return new PyTuple(new PyTuple(module, name), SanitizeArgs(args), attrs, traceback);
@@ -112,6 +117,15 @@ internal sealed class StopIterationException : Exception
 
 /// <summary>A refused or missing attribute; sent as Python's AttributeError.</summary>
 internal sealed class RemoteAttributeException(string message) : Exception(message);
+
+/// <summary>
+/// A missing key; sent as Python's KeyError with the key itself as its argument (a Python caller
+/// reads <c>e.args[0]</c>), its message the key's repr as <c>str(KeyError(key))</c> is.
+/// </summary>
+internal sealed class RemoteKeyErrorException(object? key) : KeyNotFoundException(PyValue.Repr(key))
+{
+    public object? Key { get; } = key;
+}
 
 /// <summary>A call whose arguments do not fit the target; sent as Python's TypeError.</summary>
 internal sealed class RemoteTypeErrorException(string message) : Exception(message);

@@ -31,6 +31,16 @@ internal static class Dunders
     public static bool IsSafe(string name) =>
         (name.StartsWith("__", StringComparison.Ordinal) || name == "next") && s_safeAttrs.Contains(name);
 
+    // The safe names Python's object itself defines: hasattr is true for them on every object.
+    private static readonly HashSet<string> s_objectAttrs = new(StringComparer.Ordinal)
+    {
+        "__doc__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__repr__", "__str__",
+        "__format__", "__new__",
+    };
+
+    /// <summary>Python's <c>hasattr(obj, name)</c> for a safe name.</summary>
+    public static bool Has(object obj, string name) => s_objectAttrs.Contains(name) || Supported(obj).Contains(name);
+
     public static object? GetAttr(object obj, string name) => name switch
     {
         "__doc__" => null,
@@ -119,7 +129,7 @@ internal static class Dunders
                 return Slice(list, slice);
             case IDictionary dict:
                 object? lookup = ConvertKey(dict, key);
-                return lookup is not null && dict.Contains(lookup) ? dict[lookup] : throw new KeyNotFoundException(PyValue.Repr(key));
+                return lookup is not null && dict.Contains(lookup) ? dict[lookup] : throw new Protocol.RemoteKeyErrorException(key);
             default:
                 throw new Protocol.RemoteTypeErrorException($"'{obj.GetType().Name}' object is not subscriptable with {PyValue.Repr(key)}");
         }
@@ -133,7 +143,7 @@ internal static class Dunders
                 list[Index(index, list.Count)] = value;
                 break;
             case IDictionary dict:
-                dict[ConvertKey(dict, key) ?? throw new KeyNotFoundException("None")] = value;
+                dict[ConvertKey(dict, key) ?? throw new Protocol.RemoteKeyErrorException(key)] = value;
                 break;
             default:
                 throw new Protocol.RemoteTypeErrorException($"'{obj.GetType().Name}' object does not support item assignment");

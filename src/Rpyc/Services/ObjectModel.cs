@@ -17,7 +17,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             throw Refused(name);
         }
-        if (Dunders.IsSafe(name))
+        if (IsSpecial(obj, name))
         {
             return Dunders.GetAttr(obj, name);
         }
@@ -78,7 +78,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             throw Refused(name);
         }
-        if (Dunders.IsSafe(name))
+        if (IsSpecial(obj, name))
         {
             return Dunders.Invoke(obj, name, (PyTuple)BytesLender.Settle(args)!);
         }
@@ -89,6 +89,12 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         }
         return Call(GetAttr(obj, name), args, kwargs);
     }
+
+    // protocol.py _check_attr: a safe name means the object's own special method, unless the
+    // object has no attribute of that name and exposes one ([Exposed] Next, exposed_next): Python
+    // then falls back to the exposed name, so a service's next() is reachable.
+    private static bool IsSpecial(object obj, string name) =>
+        Dunders.IsSafe(name) && (!TypeExposure.For(obj.GetType()).Exposed.ContainsKey(name) || Dunders.Has(obj, name));
 
     // Resolution of a non-dunder name: exposed first, then public when allowed.
     private MemberGroup Resolve(object obj, string name)

@@ -83,8 +83,25 @@ internal sealed class MemberGroup(MemberInfo[] members)
 {
     public MemberInfo First { get; } = members[0];
 
-    /// <summary>The overloads when the name is a method (kept as an array: requests bind against it every time).</summary>
-    public MethodInfo[] Methods { get; } = members.OfType<MethodInfo>().ToArray();
+    /// <summary>
+    /// The overloads when the name is a method (kept as an array: requests bind against it every
+    /// time), in declaration order, a derived type's before its base's: the tie-break between
+    /// equally good overloads (OverloadRank), which GetMembers' unspecified order would not make stable.
+    /// </summary>
+    public MethodInfo[] Methods { get; } = members.OfType<MethodInfo>()
+        .OrderByDescending(m => Depth(m.DeclaringType))
+        .ThenBy(m => m.MetadataToken)
+        .ToArray();
+
+    private static int Depth(Type? type)
+    {
+        int depth = 0;
+        for (; type is not null; type = type.BaseType)
+        {
+            depth++;
+        }
+        return depth;
+    }
 
     private MethodPlan[]? _plans;
 

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using System.Numerics;
 using System.Reflection;
 
@@ -40,11 +41,9 @@ internal static class ValueBinder
         switch (value)
         {
             case double d when type == typeof(float):
-                result = (float)d;
-                return true;
+                return TryNarrowToSingle(d, out result);
             case double d when type == typeof(decimal):
-                result = (decimal)d;
-                return true;
+                return TryConvertToDecimal(d, out result);
             case string s when type == typeof(char) && s.Length == 1:
                 result = s[0];
                 return true;
@@ -54,6 +53,32 @@ internal static class ValueBinder
                 return TryConvertSequence(tuple, type, out result);
         }
         return false;
+    }
+
+    // A float narrows to a float (Single) with its precision, but a finite value beyond its range
+    // does not bind rather than silently become infinity: another overload, or a TypeError.
+    private static bool TryNarrowToSingle(double value, out object? result)
+    {
+        float narrowed = (float)value;
+        result = narrowed;
+        return float.IsFinite(narrowed) || !double.IsFinite(value);
+    }
+
+    // A float binds to decimal as its shortest round-trip digits (Python's repr: 0.1 is 0.1m,
+    // 0.1 + 0.2 is 0.30000000000000004m), and only when decimal holds those digits and they read
+    // back as the same double: NaN, infinities, values beyond +-7.9e28 and ones whose digits
+    // decimal cannot keep (1e-30) do not bind, so another overload is tried or a TypeError results.
+    private static bool TryConvertToDecimal(double value, out object? result)
+    {
+        result = null;
+        if (!double.IsFinite(value)
+            || !decimal.TryParse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal converted)
+            || (double)converted != value)
+        {
+            return false;
+        }
+        result = converted;
+        return true;
     }
 
     private static bool TryConvertInteger(BigInteger value, Type type, out object? result)
@@ -71,12 +96,13 @@ internal static class ValueBinder
                 TypeCode.UInt16 => (ushort)value,
                 TypeCode.UInt32 => (uint)value,
                 TypeCode.UInt64 => (ulong)value,
-                TypeCode.Double => (double)value,
-                TypeCode.Single => (float)value,
+                TypeCode.Double => FiniteOrNull((double)value),
+                TypeCode.Single => float.IsFinite((float)value) ? (float)value : null,
                 TypeCode.Decimal => (decimal)value,
                 _ when type == typeof(BigInteger) => value,
-                _ when type == typeof(Complex) => new Complex((double)value, 0),
-                _ when type.IsEnum => Enum.ToObject(type, (long)value),
+                _ when type == typeof(Complex) => FiniteOrNull((double)value) is double re ? new Complex(re, 0) : null,
+                // Through the underlying type, so 257 does not bind to a byte enum as 1.
+                _ when type.IsEnum => TryConvertInteger(value, Enum.GetUnderlyingType(type), out object? raw) ? Enum.ToObject(type, raw!) : null,
                 _ => null,
             };
         }
@@ -86,6 +112,9 @@ internal static class ValueBinder
         }
         return result is not null;
     }
+
+    // An int too large for a double does not bind as infinity (Python's float(2**2000) raises OverflowError).
+    private static object? FiniteOrNull(double value) => double.IsFinite(value) ? value : null;
 
     // A large bytes argument arrives lent (RpycConnection.RequestLendThreshold): a PooledBytes
     // parameter takes it over, a ReadOnlyMemory<byte> one borrows it for the call, anything else
@@ -168,10 +197,20 @@ internal static class ValueBinder
     /// <summary>Binds positional and keyword arguments to one of the overloads and invokes it.</summary>
     public static object? Invoke(MethodPlan[] overloads, object? target, PyTuple args, PyTuple kwargs, string name)
     {
+        if (overloads.Length == 1)
+        {
+            return InvokeFirstThatBinds(overloads, null, target, args, kwargs, name);
+        }
+        return InvokeFirstThatBinds(overloads, OverloadRank.Order(overloads, args, kwargs), target, args, kwargs, name);
+    }
+
+    // Tries the overloads in the given order (null: as they are); the error is the best-ranked one's.
+    private static object? InvokeFirstThatBinds(MethodPlan[] overloads, int[]? order, object? target, PyTuple args, PyTuple kwargs, string name)
+    {
         string? firstError = null;
         for (int i = 0; i < overloads.Length; i++)
         {
-            MethodPlan plan = overloads[i];
+            MethodPlan plan = overloads[order is null ? i : order[i]];
             if (TryBind(plan, args, kwargs, out object?[]? bound, out string? error))
             {
                 object? result = plan.Invoke(target, bound);
