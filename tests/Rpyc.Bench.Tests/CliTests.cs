@@ -72,6 +72,25 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("--rpyc-host", "--skip-rpyc-threaded", "--rpyc-host", "127.0.0.1", "--rpyc-port", "1", "--skip-rpyc-threaded")]
+    [InlineData("--http-host", "--skip-http", "--http-host", "127.0.0.1", "--skip-http")]
+    [InlineData("--rpyc-host", "--targets", "--rpyc-host", "127.0.0.1", "--targets", "tcp_raw")]
+    [InlineData("--http-host", "--targets", "--http-host", "127.0.0.1", "--targets", "tcp_raw")]
+    [InlineData("--tcp-host", "--targets", "--tcp-host", "127.0.0.1", "--targets", "rpyc_threaded")]
+    [InlineData("--endpoint rpyc_forking=127.0.0.1:1", "--skip-rpyc-forking", "--endpoint", "rpyc_forking=127.0.0.1:1", "--skip-rpyc-forking")]
+    [InlineData("--endpoint py_rpyc_threaded=127.0.0.1:1", "--targets", "--endpoint", "py_rpyc_threaded=127.0.0.1:1", "--targets", "tcp_raw")]
+    public void Run_EndpointForATargetLeftOut_NamesBothOptionsAndExits2(string option, string conflicting, params string[] args)
+    {
+        // Before, the endpoint's target ran anyway (with the whole default set under --skip-*).
+        (int code, string stdout, _) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains("Error:", stdout, StringComparison.Ordinal);
+        Assert.Contains(option, stdout, StringComparison.Ordinal);
+        Assert.Contains(conflicting, stdout, StringComparison.Ordinal);
+        Assert.EndsWith("Run 'rpycbench --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("--help")]
     [InlineData("serve", "--help")]
     [InlineData("compare", "--help")]

@@ -12,7 +12,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
     internal sealed class Settings : RemoteSettings
     {
         [CommandOption("--rpyc-host <HOST>")]
-        [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it.")]
+        [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it. With --targets, list rpyc_threaded there; not with --skip-rpyc-threaded.")]
         public string? RpycHost { get; init; }
 
         [CommandOption("--rpyc-port <PORT>")]
@@ -20,7 +20,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? RpycPort { get; init; }
 
         [CommandOption("--http-host <HOST>")]
-        [Description("Measure http_threaded at the HTTP server already running there instead of starting one; reported as remote.")]
+        [Description("Measure http_threaded at the HTTP server already running there instead of starting one; reported as remote. With --targets, list http_threaded there; not with --skip-http.")]
         public string? HttpHost { get; init; }
 
         [CommandOption("--http-port <PORT>")]
@@ -28,7 +28,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? HttpPort { get; init; }
 
         [CommandOption("--tcp-host <HOST>")]
-        [Description("Measure the tcp_raw floor at 'rpycbench serve tcp_raw' running there, across the same network as the remote targets.")]
+        [Description("Measure the tcp_raw floor at 'rpycbench serve tcp_raw' running there, across the same network as the remote targets. With --targets, list tcp_raw there.")]
         public string? TcpHost { get; init; }
 
         [CommandOption("--tcp-port <PORT>")]
@@ -36,7 +36,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? TcpPort { get; init; }
 
         [CommandOption("--endpoint <NAME=HOST:PORT>")]
-        [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote.")]
+        [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote. NAME is added to the default targets; with --targets, list it there.")]
         public string[]? Endpoints { get; init; }
 
         [CommandOption("--scenarios <LIST>")]
@@ -294,6 +294,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error(ex.Message);
             }
+            if (EndpointConflict() is string conflict)
+            {
+                return ValidationResult.Error(conflict);
+            }
             ValidationResult remote = ValidateRemote(SelectedTargets(), InProcess, new SuiteOptions { Endpoints = ToEndpoints(), RpycHost = RpycHost, HttpHost = HttpHost, TcpHost = TcpHost }.RemoteEndpoints());
             if (!remote.Successful)
             {
@@ -336,6 +340,52 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
                 targets.Remove(TargetCatalog.HttpThreaded);
             }
             return targets;
+        }
+
+        // An endpoint option names a target that --targets or a --skip-* option leaves out: which
+        // one is meant cannot be told, so neither wins (before, the endpoint's target ran anyway).
+        private string? EndpointConflict()
+        {
+            var given = new List<(string Option, string Target)>();
+            if (RpycHost is not null)
+            {
+                given.Add(("--rpyc-host", TargetCatalog.RpycThreaded));
+            }
+            if (HttpHost is not null)
+            {
+                given.Add(("--http-host", TargetCatalog.HttpThreaded));
+            }
+            if (TcpHost is not null)
+            {
+                given.Add(("--tcp-host", TargetCatalog.TcpRaw));
+            }
+            foreach (string endpoint in Endpoints ?? [])
+            {
+                if (RemoteEndpoint.TryParse(endpoint, out RemoteEndpoint? parsed, out _))
+                {
+                    given.Add(($"--endpoint {endpoint}", parsed.Target));
+                }
+            }
+            string[] listed = [.. ParseTargets(Targets), .. Python ? SuiteOptions.PythonTargets : []];
+            foreach ((string option, string target) in given)
+            {
+                string? skip = target switch
+                {
+                    TargetCatalog.RpycThreaded when SkipRpycThreaded => "--skip-rpyc-threaded",
+                    TargetCatalog.RpycForking when SkipRpycForking => "--skip-rpyc-forking",
+                    TargetCatalog.HttpThreaded when SkipHttp => "--skip-http",
+                    _ => null,
+                };
+                if (skip is not null)
+                {
+                    return $"{option} measures {target} and {skip} leaves it out: give one of them, not both.";
+                }
+                if (Targets is not null && !listed.Contains(target))
+                {
+                    return $"{option} measures {target} but --targets {Targets} leaves it out: add {target} to --targets, or drop {option}.";
+                }
+            }
+            return null;
         }
 
         public IReadOnlyList<string> ScenarioNames() => Scenarios.Trim() switch
