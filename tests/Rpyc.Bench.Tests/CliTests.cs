@@ -42,6 +42,8 @@ public class CliTests(ITestOutputHelper output)
         return (process.ExitCode, stdout, stderr.Result);
     }
 
+    private static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
+
     [Theory]
     [InlineData("--bogus")]
     [InlineData("--num-requests", "many")]
@@ -85,9 +87,27 @@ public class CliTests(ITestOutputHelper output)
         (int code, string stdout, _) = Run(args);
         Assert.Equal(2, code);
         Assert.Contains("Error:", stdout, StringComparison.Ordinal);
-        Assert.Contains(option, stdout, StringComparison.Ordinal);
-        Assert.Contains(conflicting, stdout, StringComparison.Ordinal);
+        Assert.Contains(option, OneLine(stdout), StringComparison.Ordinal);
+        Assert.Contains(conflicting, OneLine(stdout), StringComparison.Ordinal);
         Assert.EndsWith("Run 'rpycbench --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rpyc_threaded")]
+    [InlineData("rpyc_forking")]
+    [InlineData("http_threaded")]
+    [InlineData("tcp_raw")]
+    [InlineData("rpyc_threaded_tls")]
+    [InlineData("py_rpyc_threaded")]
+    public void Serve_HostThatDoesNotResolve_CleanErrorAndExit2ForEveryTarget(string target)
+    {
+        // Before, tcp_raw and http_threaded threw a FormatException with a stack trace (exit 1).
+        (int code, string stdout, string stderr) = Run("serve", target, "--host", "not.a.host.invalid");
+        Assert.Equal(2, code);
+        // Spectre wraps the message at the redirected console's 80 columns.
+        Assert.Contains("Error: --host: 'not.a.host.invalid' is neither an IP address nor a host name that resolves", OneLine(stdout), StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
+        Assert.EndsWith("Run 'rpycbench serve --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Theory]
