@@ -284,8 +284,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
         }
         // The ForkingServer's host runs so too, but its workers serve the calls: only the
-        // ThreadedServer's figures are its own code's.
-        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info))
+        // ThreadedServer's figures are its own code's. In this process (--in-process) the server
+        // runs with this process's setting, not the host's.
+        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info, options.ServerOptions))
         {
             notes.Add("PGO off");
         }
