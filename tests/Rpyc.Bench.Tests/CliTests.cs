@@ -110,6 +110,18 @@ public class CliTests(ITestOutputHelper output)
         Assert.EndsWith("Run 'rpycbench serve --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_Quiet_StdoutHoldsErrorsOnly_NotesOnStderr()
+    {
+        // A remote target (refused at once: port 1) beside a loopback one: the remote-vs-loopback note
+        // is always printed. Before, -q printed it, and every other note, on stdout.
+        (int code, string stdout, string stderr) = Run([.. s_short, "--scenarios", "none", "--targets", "rpyc_threaded,tcp_raw", "--rpyc-host", "127.0.0.1", "--rpyc-port", "1", "-q"]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("rpyc_threaded: ", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Note:", stdout, StringComparison.Ordinal);
+        Assert.Contains("Note: remote targets' figures include a network, loopback targets' do not;", OneLine(stderr), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("serve", "--help")]

@@ -206,7 +206,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public string? Csv { get; init; }
 
         [CommandOption("-q|--quiet")]
-        [Description("Suppress the summary tables and the progress display (errors and written files are still printed).")]
+        [Description("No summary tables or progress display: stdout holds errors and written files only; the notes on the figures (other programs' noise, CPU speeds, remote beside loopback) go to stderr.")]
         public bool Quiet { get; init; }
 
         public override ValidationResult Validate()
@@ -494,7 +494,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         BenchmarkReport report = Run(options, showProgress: !settings.Quiet && interactive, progressLines: !settings.Quiet && !interactive, cancellationToken);
         if (settings.Quiet)
         {
-            SummaryRenderer.RenderErrors(report);
+            SummaryRenderer.RenderQuiet(report);
         }
         else
         {
