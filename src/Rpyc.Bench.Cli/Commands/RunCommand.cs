@@ -86,7 +86,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public bool SkipHttp { get; init; }
 
         [CommandOption("--targets <LIST>")]
-        [Description("Comma-separated targets: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking, py_flask_threaded. Default: the .NET ones and tcp_raw.")]
+        [Description("Comma-separated targets: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw; the Python peers py_rpyc_threaded, py_rpyc_forking, py_flask_threaded; " +
+            "other clients on those servers http_threaded_httpclient, rpyc_threaded_profiled, py_rpyc_threaded_profiled, rpyc_threaded_otel, " +
+            "pyclient_rpyc_threaded, pyclient_py_rpyc_threaded, pyclient_rpyc_forking, pyclient_py_rpyc_forking; over TLS rpyc_threaded_tls, http_threaded_tls " +
+            "(the README's targets section says what each measures). Default: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw.")]
         public string? Targets { get; init; }
 
         [CommandOption("--python")]
@@ -232,13 +235,9 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error($"Unknown scenario '{badScenario}'. Scenarios: {string.Join(", ", DecisionScenario.Names)}, all, none.");
             }
-            try
+            if (!CpuPlacement.TryParseMode(Pin, out _, out string? pinError))
             {
-                CpuPlacement.ParseMode(Pin);
-            }
-            catch (ArgumentException ex)
-            {
-                return ValidationResult.Error(ex.Message);
+                return ValidationResult.Error($"--pin: {pinError}");
             }
             if (!NetworkProfile.TryParse(Network, out _, out string? networkError))
             {
