@@ -104,7 +104,7 @@ if (code == ExitCodes.Usage && (usageError || !passesExitCode))
     // The message, then one line: the full help would push the message off the screen.
     string command = args switch
     {
-        ["serve" or "compare" or "report" or "sweep" or "locust", ..] => $"rpycbench {args[0]} --help",
+        ["serve" or "compare" or "report" or "sweep" or "locust" or "machine", ..] => $"rpycbench {args[0]} --help",
         ["profile", "scenario" or "run" or "proxy", ..] => $"rpycbench profile {args[1]} --help",
         ["profile", ..] => "rpycbench profile --help",
         _ => "rpycbench --help",

@@ -78,6 +78,24 @@ public class HostTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(TargetCatalog.RpycThreaded)]
+    [InlineData(TargetCatalog.RpycForking)]
+    public void RunsWithoutDynamicPgo_InProcess_IsThisProcesssSetting(string target)
+    {
+        // --in-process: the server runs in the CLI's process, whose dynamic PGO is the runtime's
+        // default here; before, the report said "PGO off" as for a host process.
+        TargetInfo info = TargetCatalog.Get(target);
+        Assert.Equal(!ServerHost.ThisProcessUsesDynamicPgo(), ServerHost.RunsWithoutDynamicPgo(info, new ServerHostOptions { InProcess = true }));
+        Assert.Equal(ServerHost.RunsWithoutDynamicPgo(info), ServerHost.RunsWithoutDynamicPgo(info, ServerHostOptions.Default));
+        if (Environment.GetEnvironmentVariable(ServerHost.TieredPgoVariable) is null)
+        {
+            Assert.True(ServerHost.ThisProcessUsesDynamicPgo());
+            Assert.False(ServerHost.RunsWithoutDynamicPgo(info, new ServerHostOptions { InProcess = true }));
+            Assert.True(ServerHost.RunsWithoutDynamicPgo(info, ServerHostOptions.Default));
+        }
+    }
+
     [Fact]
     public void ServerHost_PinnedDotnetHost_TiersAsUnpinned_UnpinnedKeepsTheDefault()
     {

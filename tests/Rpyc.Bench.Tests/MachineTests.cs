@@ -49,6 +49,68 @@ public class MachineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Noise_BusyLoopUnderAClientHelper_IsOurs()
+    {
+        // rpyc's Python client of a pyclient_* target: a child of the client, neither a server nor
+        // someone else's program; the CPU is burnt by its child, so its whole tree must count.
+        using Process helper = StartHelperWithBusyChild(out int busyPid);
+        try
+        {
+            MachineNoise noise = MachineNoise.Start(Environment.ProcessId, [], [helper.Id]);
+            double busyCpu = WaitForCpu(busyPid, seconds: 0.5);
+            MachineNoiseResult r = noise.Stop();
+            output.WriteLine($"{r}; the helper's busy child used {busyCpu:0.00} s of CPU");
+            Assert.True(r.OurCores * r.Seconds >= busyCpu - 0.05, $"ours {r.OurCores * r.Seconds:0.00} s < the busy loop's {busyCpu:0.00} s");
+        }
+        finally
+        {
+            helper.Kill(entireProcessTree: true);
+            helper.WaitForExit(5000);
+        }
+    }
+
+    [Fact]
+    public void ResourceSampler_ClientHelperTree_CountsInTheClient()
+    {
+        using Process helper = StartHelperWithBusyChild(out int busyPid);
+        try
+        {
+            using var withHelper = new ResourceSampler(Environment.ProcessId, includeDescendants: false, helperPids: [helper.Id]);
+            using var alone = new ResourceSampler(Environment.ProcessId, includeDescendants: false);
+            double busyCpu = WaitForCpu(busyPid, seconds: 0.5);
+            ResourceUsage with = withHelper.Stop();
+            ResourceUsage without = alone.Stop();
+            output.WriteLine($"with the helper {with.CpuSeconds:0.00} s, {with.RssPeakBytes} B; alone {without.CpuSeconds:0.00} s, {without.RssPeakBytes} B; busy child {busyCpu:0.00} s");
+            // The two samplers watch the same window: what one has over the other is the helper tree's.
+            Assert.True(with.CpuSeconds - without.CpuSeconds >= busyCpu - 0.05, $"the helper tree added {with.CpuSeconds - without.CpuSeconds:0.00} s < its child's {busyCpu:0.00} s");
+            Assert.True(with.RssPeakBytes > without.RssPeakBytes, "the helper tree's memory counts too");
+        }
+        finally
+        {
+            helper.Kill(entireProcessTree: true);
+            helper.WaitForExit(5000);
+        }
+    }
+
+    // A shell whose child spins: the child's pid once it is running.
+    private static Process StartHelperWithBusyChild(out int busyPid)
+    {
+        Process helper = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "/bin/sh -c 'while :; do :; done' & wait"]) { UseShellExecute = false })!;
+        long deadline = Clock.Now + Clock.FromSeconds(10);
+        busyPid = 0;
+        while (busyPid == 0 && Clock.Now < deadline)
+        {
+            busyPid = ProcStat.Descendants(helper.Id).Select(p => p.Pid).FirstOrDefault();
+            if (busyPid == 0)
+            {
+                Thread.Sleep(10);
+            }
+        }
+        Assert.True(busyPid != 0, "the helper's busy child did not start");
+        return helper;
+    }
+
+    [Fact]
     public void Noise_OurOwnCpu_IsNotNoise()
     {
         MachineNoise noise = MachineNoise.Start();

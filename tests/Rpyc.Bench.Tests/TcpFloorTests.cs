@@ -170,6 +170,15 @@ public sealed class TcpFloorTests : IDisposable
     }
 
     [Fact]
+    public void Constructor_HostName_ResolvesAsTheRpycServersDo()
+    {
+        // Before, the host had to be an IP address literal: a name threw FormatException.
+        using var server = new TcpRawServer(Dns.GetHostName(), 0, TimeSpan.Zero);
+        Assert.True(server.Port > 0);
+        Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => new TcpRawServer("not.a.host.invalid", 0, TimeSpan.Zero));
+    }
+
+    [Fact]
     public void Constructor_SpinOutOfRange_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TcpRawServer("127.0.0.1", 0, TimeSpan.FromMilliseconds(-1)));

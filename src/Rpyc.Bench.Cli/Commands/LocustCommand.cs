@@ -75,7 +75,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public string? Html { get; init; }
 
         [CommandOption("-q|--quiet")]
-        [Description("Do not print the summary tables.")]
+        [Description("Do not print the summary tables: stdout holds errors and written files only; the notes on the figures go to stderr.")]
         public bool Quiet { get; init; }
 
         // ping and echo, and the decision scenarios (DecisionScenario) the locustfile knows.
@@ -177,7 +177,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         }
         else
         {
-            SummaryRenderer.RenderErrors(report);
+            SummaryRenderer.RenderQuiet(report);
         }
         if (settings.Output is not null)
         {

@@ -12,7 +12,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
     internal sealed class Settings : RemoteSettings
     {
         [CommandOption("--rpyc-host <HOST>")]
-        [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it.")]
+        [Description("Measure rpyc_threaded at the RPyC server already running there ('rpycbench serve rpyc_threaded') instead of starting one; reported as remote. Other targets are not pointed at it. With --targets, list rpyc_threaded there; not with --skip-rpyc-threaded.")]
         public string? RpycHost { get; init; }
 
         [CommandOption("--rpyc-port <PORT>")]
@@ -20,7 +20,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? RpycPort { get; init; }
 
         [CommandOption("--http-host <HOST>")]
-        [Description("Measure http_threaded at the HTTP server already running there instead of starting one; reported as remote.")]
+        [Description("Measure http_threaded at the HTTP server already running there instead of starting one; reported as remote. With --targets, list http_threaded there; not with --skip-http.")]
         public string? HttpHost { get; init; }
 
         [CommandOption("--http-port <PORT>")]
@@ -28,7 +28,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? HttpPort { get; init; }
 
         [CommandOption("--tcp-host <HOST>")]
-        [Description("Measure the tcp_raw floor at 'rpycbench serve tcp_raw' running there, across the same network as the remote targets.")]
+        [Description("Measure the tcp_raw floor at 'rpycbench serve tcp_raw' running there, across the same network as the remote targets. With --targets, list tcp_raw there.")]
         public string? TcpHost { get; init; }
 
         [CommandOption("--tcp-port <PORT>")]
@@ -36,7 +36,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public int? TcpPort { get; init; }
 
         [CommandOption("--endpoint <NAME=HOST:PORT>")]
-        [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote.")]
+        [Description("Measure target NAME at a server elsewhere (repeatable), e.g. --endpoint py_rpyc_threaded=10.0.0.2:18861; reported as remote. NAME is added to the default targets; with --targets, list it there.")]
         public string[]? Endpoints { get; init; }
 
         [CommandOption("--scenarios <LIST>")]
@@ -86,7 +86,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public bool SkipHttp { get; init; }
 
         [CommandOption("--targets <LIST>")]
-        [Description("Comma-separated targets: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw, py_rpyc_threaded, py_rpyc_forking, py_flask_threaded. Default: the .NET ones and tcp_raw.")]
+        [Description("Comma-separated targets: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw; the Python peers py_rpyc_threaded, py_rpyc_forking, py_flask_threaded; " +
+            "other clients on those servers http_threaded_httpclient, rpyc_threaded_profiled, py_rpyc_threaded_profiled, rpyc_threaded_otel, " +
+            "pyclient_rpyc_threaded, pyclient_py_rpyc_threaded, pyclient_rpyc_forking, pyclient_py_rpyc_forking; over TLS rpyc_threaded_tls, http_threaded_tls " +
+            "(the README's targets section says what each measures). Default: rpyc_threaded, rpyc_forking, http_threaded, tcp_raw.")]
         public string? Targets { get; init; }
 
         [CommandOption("--python")]
@@ -206,7 +209,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         public string? Csv { get; init; }
 
         [CommandOption("-q|--quiet")]
-        [Description("Suppress the summary tables and the progress display (errors and written files are still printed).")]
+        [Description("No summary tables or progress display: stdout holds errors and written files only; the notes on the figures (other programs' noise, CPU speeds, remote beside loopback) go to stderr.")]
         public bool Quiet { get; init; }
 
         public override ValidationResult Validate()
@@ -232,13 +235,9 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error($"Unknown scenario '{badScenario}'. Scenarios: {string.Join(", ", DecisionScenario.Names)}, all, none.");
             }
-            try
+            if (!CpuPlacement.TryParseMode(Pin, out _, out string? pinError))
             {
-                CpuPlacement.ParseMode(Pin);
-            }
-            catch (ArgumentException ex)
-            {
-                return ValidationResult.Error(ex.Message);
+                return ValidationResult.Error($"--pin: {pinError}");
             }
             if (!NetworkProfile.TryParse(Network, out _, out string? networkError))
             {
@@ -294,6 +293,10 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error(ex.Message);
             }
+            if (EndpointConflict() is string conflict)
+            {
+                return ValidationResult.Error(conflict);
+            }
             ValidationResult remote = ValidateRemote(SelectedTargets(), InProcess, new SuiteOptions { Endpoints = ToEndpoints(), RpycHost = RpycHost, HttpHost = HttpHost, TcpHost = TcpHost }.RemoteEndpoints());
             if (!remote.Successful)
             {
@@ -336,6 +339,52 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
                 targets.Remove(TargetCatalog.HttpThreaded);
             }
             return targets;
+        }
+
+        // An endpoint option names a target that --targets or a --skip-* option leaves out: which
+        // one is meant cannot be told, so neither wins (before, the endpoint's target ran anyway).
+        private string? EndpointConflict()
+        {
+            var given = new List<(string Option, string Target)>();
+            if (RpycHost is not null)
+            {
+                given.Add(("--rpyc-host", TargetCatalog.RpycThreaded));
+            }
+            if (HttpHost is not null)
+            {
+                given.Add(("--http-host", TargetCatalog.HttpThreaded));
+            }
+            if (TcpHost is not null)
+            {
+                given.Add(("--tcp-host", TargetCatalog.TcpRaw));
+            }
+            foreach (string endpoint in Endpoints ?? [])
+            {
+                if (RemoteEndpoint.TryParse(endpoint, out RemoteEndpoint? parsed, out _))
+                {
+                    given.Add(($"--endpoint {endpoint}", parsed.Target));
+                }
+            }
+            string[] listed = [.. ParseTargets(Targets), .. Python ? SuiteOptions.PythonTargets : []];
+            foreach ((string option, string target) in given)
+            {
+                string? skip = target switch
+                {
+                    TargetCatalog.RpycThreaded when SkipRpycThreaded => "--skip-rpyc-threaded",
+                    TargetCatalog.RpycForking when SkipRpycForking => "--skip-rpyc-forking",
+                    TargetCatalog.HttpThreaded when SkipHttp => "--skip-http",
+                    _ => null,
+                };
+                if (skip is not null)
+                {
+                    return $"{option} measures {target} and {skip} leaves it out: give one of them, not both.";
+                }
+                if (Targets is not null && !listed.Contains(target))
+                {
+                    return $"{option} measures {target} but --targets {Targets} leaves it out: add {target} to --targets, or drop {option}.";
+                }
+            }
+            return null;
         }
 
         public IReadOnlyList<string> ScenarioNames() => Scenarios.Trim() switch
@@ -444,7 +493,7 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
         BenchmarkReport report = Run(options, showProgress: !settings.Quiet && interactive, progressLines: !settings.Quiet && !interactive, cancellationToken);
         if (settings.Quiet)
         {
-            SummaryRenderer.RenderErrors(report);
+            SummaryRenderer.RenderQuiet(report);
         }
         else
         {

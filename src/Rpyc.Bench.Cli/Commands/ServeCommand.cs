@@ -17,7 +17,7 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
         public string Target { get; init; } = "";
 
         [CommandOption("--host <HOST>")]
-        [Description("Address to bind. RPyC has no authentication: bind beyond loopback only on a trusted network.")]
+        [Description("Address to bind: an IP address, localhost or a name that resolves (a host that does not is bad usage, exit 2). RPyC has no authentication: bind beyond loopback only on a trusted network.")]
         [DefaultValue("127.0.0.1")]
         public string Host { get; init; } = "127.0.0.1";
 
@@ -39,6 +39,7 @@ internal sealed class ServeCommand : Command<ServeCommand.Settings>
             !TargetCatalog.IsKnown(Target) ? ValidationResult.Error($"Unknown target '{Target}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.")
             : Port is < 0 or > 65535 ? ValidationResult.Error("--port must be between 0 and 65535.")
             : !ReceiveSpinOption.IsValid(ReceiveSpinUs) ? ValidationResult.Error(ReceiveSpinOption.Error)
+            : !LocalServer.TryResolveHost(Host, out string? hostError) ? ValidationResult.Error($"--host: {hostError}")
             : ValidationResult.Success();
     }
 

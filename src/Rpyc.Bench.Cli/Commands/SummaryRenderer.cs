@@ -27,29 +27,35 @@ internal static class SummaryRenderer
         RenderErrors(report);
     }
 
-    // What -q still prints: each failed target's reason and an interrupted run's warning.
-    public static void RenderErrors(BenchmarkReport report)
+    // What -q still prints: each failed target's reason and an interrupted run's warning on stdout;
+    // the notes (noise, CPU speeds, remote beside loopback) on stderr, so that stdout holds errors
+    // and written files only, as -q promises, and a person still sees why the figures are doubtful.
+    public static void RenderQuiet(BenchmarkReport report) => RenderErrors(report, notesToStderr: true);
+
+    private static void RenderErrors(BenchmarkReport report, bool notesToStderr = false)
     {
         foreach (TargetReport target in report.Targets.Where(t => t.Error is not null))
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{target.Name}[/]: {target.Error}");
         }
-        int width = Console.IsOutputRedirected ? 80 : Math.Max(40, AnsiConsole.Profile.Width);
+        IAnsiConsole notes = notesToStderr ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        bool redirected = notesToStderr ? Console.IsErrorRedirected : Console.IsOutputRedirected;
+        int width = redirected ? 80 : Math.Max(40, notes.Profile.Width);
         foreach (string note in SummaryTables.Notes(report))
         {
             // Wrapped here: a log is read 80 columns wide.
             string[] lines = Wrap("Note: " + note, width - 1);
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{lines[0]}[/]");
+            notes.MarkupLineInterpolated($"[yellow]{lines[0]}[/]");
             foreach (string line in lines.Skip(1))
             {
-                AnsiConsole.MarkupLineInterpolated($"  {line}");
+                notes.MarkupLineInterpolated($"  {line}");
             }
         }
         if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
         {
             foreach (string line in Wrap("Note: remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).", width - 1))
             {
-                AnsiConsole.MarkupLineInterpolated($"{line}");
+                notes.MarkupLineInterpolated($"{line}");
             }
         }
         if (report.Metadata.Interrupted)

@@ -78,15 +78,20 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             BenchTarget? floor = FloorTarget(report);
             // The floor's server works during the pairing: its CPU is not other programs' noise.
             int[] serverPids = new[] { ServerProcessId, floor is null ? null : Floor?.ServerProcessId }.OfType<int>().ToArray();
+            // rpyc's Python client is the client as much as this process is: its process (and any it
+            // starts) counts in the client's CPU and memory, not in other programs'. It is started
+            // before the window, so its interpreter's start-up is in neither, and stopped after it.
+            using BenchClient? pythonClient = Info.Client == TargetClient.Python ? target.Connect() : null;
+            int[] clientHelperPids = (pythonClient is IGuardedClient guarded ? guarded.Inner : pythonClient) is PythonBenchClient py ? [py.ProcessId] : [];
             ResourceSampler? serverSampler = ServerProcessId is int spid ? new ResourceSampler(spid, includeDescendants: true, gate: _samplerGate) : null;
-            var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false, gate: _samplerGate);
-            MachineNoise noiseProbe = MachineNoise.Start(Environment.ProcessId, serverPids);
+            var clientSampler = new ResourceSampler(Environment.ProcessId, includeDescendants: false, gate: _samplerGate, helperPids: clientHelperPids);
+            MachineNoise noiseProbe = MachineNoise.Start(Environment.ProcessId, serverPids, clientHelperPids);
             using ThreadPlacement? seen = placement.Mode == CpuPlacementMode.None ? new ThreadPlacement(Environment.ProcessId, ServerProcessId, gate: _samplerGate) : null;
             try
             {
-                if (Info.Client == TargetClient.Python)
+                if (pythonClient is not null)
                 {
-                    MeasureWithPythonClient(target, phases, errors, report, cancellationToken);
+                    MeasureWithPythonClient(pythonClient, phases, errors, report, cancellationToken);
                 }
                 else
                 {
@@ -279,8 +284,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
             notes.Add($"polls {options.ReceiveSpin.TotalMicroseconds:0} us");
         }
         // The ForkingServer's host runs so too, but its workers serve the calls: only the
-        // ThreadedServer's figures are its own code's.
-        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info))
+        // ThreadedServer's figures are its own code's. In this process (--in-process) the server
+        // runs with this process's setting, not the host's.
+        if (Info.Server == TargetCatalog.RpycThreaded && ServerHost.RunsWithoutDynamicPgo(Info, options.ServerOptions))
         {
             notes.Add("PGO off");
         }
@@ -503,11 +509,10 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     // rpyc's own Python client times itself (a pipe hop per call would swamp a 100 us ping): the
     // latency, connection and bandwidth figures are its per-call times; the concurrent figure and
     // the scenarios are not measured this way.
-    private void MeasureWithPythonClient(BenchTarget target, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
+    private void MeasureWithPythonClient(BenchClient guarded, Phases phases, List<string> errors, Action<string> report, CancellationToken cancellationToken)
     {
         bool Cancelled() => cancellationToken.IsCancellationRequested;
         TimeSpan max = options.MaxPhaseDuration;
-        using BenchClient guarded = target.Connect();
         BenchClient inner = guarded is IGuardedClient g ? g.Inner : guarded;
         if (inner is not ISelfTimingClient timing)
         {

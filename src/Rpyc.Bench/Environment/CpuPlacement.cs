@@ -89,16 +89,27 @@ public sealed record CpuPlacement(CpuPlacementMode Mode, int? ClientCpu, int? Se
     /// <param name="text">The name.</param>
     /// <returns>The mode.</returns>
     /// <exception cref="ArgumentException">Not a mode's name.</exception>
-    public static CpuPlacementMode ParseMode(string text)
+    public static CpuPlacementMode ParseMode(string text) =>
+        TryParseMode(text, out CpuPlacementMode mode, out string? error) ? mode : throw new ArgumentException(error, nameof(text));
+
+    /// <summary>As <see cref="ParseMode"/>, without throwing: for a command line's message.</summary>
+    /// <param name="text">The name.</param>
+    /// <param name="mode">The mode, when known.</param>
+    /// <param name="error">Why not, otherwise: one sentence, for a person.</param>
+    /// <returns>Whether it is a mode's name.</returns>
+    public static bool TryParseMode(string text, out CpuPlacementMode mode, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Trim().Replace('_', '-').ToLowerInvariant() switch
+        CpuPlacementMode? parsed = text.Trim().Replace('_', '-').ToLowerInvariant() switch
         {
             "none" => CpuPlacementMode.None,
             "same-cpu" => CpuPlacementMode.SameCpu,
             "split-cpus" => CpuPlacementMode.SplitCpus,
-            _ => throw new ArgumentException($"Unknown CPU placement '{text}': use none, same-cpu or split-cpus.", nameof(text)),
+            _ => null,
         };
+        mode = parsed ?? CpuPlacementMode.None;
+        error = parsed is null ? $"Unknown CPU placement '{text}': use none, same-cpu or split-cpus." : null;
+        return parsed is not null;
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class MachineNoise
     private const double TicksPerSecond = 100;
 
     private readonly int _clientPid;
+    // The server trees and the client's helper processes' trees: each counts whole.
     private readonly int[] _serverPids;
     private readonly long _startTicks;
     private readonly double _machineStart;
@@ -49,10 +50,21 @@ public sealed class MachineNoise
     /// <param name="clientPid">The client process (its own threads count as ours; its other children do not).</param>
     /// <param name="serverPids">The server processes whose trees are ours too.</param>
     /// <returns>The interval; <see cref="Stop"/> ends it.</returns>
-    public static MachineNoise Start(int clientPid, IEnumerable<int> serverPids)
+    public static MachineNoise Start(int clientPid, IEnumerable<int> serverPids) => Start(clientPid, serverPids, []);
+
+    /// <summary>Starts an interval in which the client also works through processes of its own.</summary>
+    /// <param name="clientPid">The client process (its own threads count as ours).</param>
+    /// <param name="serverPids">The server processes whose trees are ours too.</param>
+    /// <param name="clientHelperPids">
+    /// Processes that are the client as much as <paramref name="clientPid"/> is (rpyc's Python client
+    /// of a <c>pyclient_*</c> target): their trees are ours, not other programs'.
+    /// </param>
+    /// <returns>The interval; <see cref="Stop"/> ends it.</returns>
+    public static MachineNoise Start(int clientPid, IEnumerable<int> serverPids, IEnumerable<int> clientHelperPids)
     {
         ArgumentNullException.ThrowIfNull(serverPids);
-        return new MachineNoise(clientPid, serverPids.Where(p => p != clientPid).Distinct().ToArray());
+        ArgumentNullException.ThrowIfNull(clientHelperPids);
+        return new MachineNoise(clientPid, serverPids.Concat(clientHelperPids).Where(p => p != clientPid).Distinct().ToArray());
     }
 
     /// <summary>Ends the interval (it may be called again: each call measures from the start).</summary>
@@ -89,7 +101,7 @@ public sealed class MachineNoise
         }
     }
 
-    // CPU seconds of the client's own threads and of each server tree (with the children they reaped).
+    // CPU seconds of the client's own threads and of each server or helper tree (with the children they reaped).
     private double OurSeconds()
     {
         double seconds = ProcStat.TryRead(_clientPid, out ProcStat client) ? client.UserSeconds + client.SystemSeconds : 0;
@@ -110,7 +122,7 @@ public sealed class MachineNoise
 
 /// <summary>The CPU used during an interval, in cores (CPU seconds per second of the interval).</summary>
 /// <param name="OtherCores">Other programs: the machine's busy CPU minus ours. NaN when unknown.</param>
-/// <param name="OurCores">The client process and the server process trees.</param>
+/// <param name="OurCores">The client process, its helper process trees and the server process trees.</param>
 /// <param name="MachineCores">The whole machine.</param>
 /// <param name="Seconds">The interval's length.</param>
 public sealed record MachineNoiseResult(double OtherCores, double OurCores, double MachineCores, double Seconds)

@@ -5,7 +5,7 @@ namespace Rpyc.Bench;
 /// <summary>
 /// Samples a process's CPU time and resident memory from <c>/proc</c> on its own thread, off the
 /// measured path. With <c>includeDescendants</c> the whole process tree counts (a forking server's
-/// workers, and the CPU of children it has reaped). Linux only; elsewhere the usage stays empty.
+/// workers, and the CPU of children it has reaped); helper processes given count with their trees. Linux only; elsewhere the usage stays empty.
 /// </summary>
 public sealed class ResourceSampler : IDisposable
 {
@@ -18,6 +18,7 @@ public sealed class ResourceSampler : IDisposable
 
     private readonly int _pid;
     private readonly bool _includeDescendants;
+    private readonly int[] _helperPids;
     private readonly TimeSpan _interval;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _stop = new();
@@ -37,10 +38,16 @@ public sealed class ResourceSampler : IDisposable
     /// <param name="includeDescendants">Add the CPU and memory of its descendants (and of reaped children).</param>
     /// <param name="interval">Time between samples; default 100 ms.</param>
     /// <param name="gate">Holds the sampling while a quiet phase is measured; none by default.</param>
-    public ResourceSampler(int pid, bool includeDescendants, TimeSpan? interval = null, SamplerGate? gate = null)
+    /// <param name="helperPids">
+    /// Processes that are part of what is measured, with their descendants, whatever
+    /// <paramref name="includeDescendants"/> says: rpyc's Python client of a <c>pyclient_*</c> target
+    /// is the client as much as this process is. None by default.
+    /// </param>
+    public ResourceSampler(int pid, bool includeDescendants, TimeSpan? interval = null, SamplerGate? gate = null, IEnumerable<int>? helperPids = null)
     {
         _gate = gate;
         _pid = pid;
+        _helperPids = (helperPids ?? []).Where(p => p != pid).Distinct().ToArray();
         _includeDescendants = includeDescendants;
         _interval = interval ?? TimeSpan.FromMilliseconds(100);
         _startTicks = _lastTicks = Clock.Now;
@@ -127,6 +134,19 @@ public sealed class ResourceSampler : IDisposable
             {
                 cpu += child.UserSeconds + child.SystemSeconds + child.ChildrenUserSeconds + child.ChildrenSystemSeconds;
                 rss += child.RssBytes;
+            }
+        }
+        foreach (int helper in _helperPids)
+        {
+            if (ProcStat.TryRead(helper, out ProcStat stat))
+            {
+                cpu += stat.UserSeconds + stat.SystemSeconds + stat.ChildrenUserSeconds + stat.ChildrenSystemSeconds;
+                rss += stat.RssBytes;
+                foreach (ProcStat child in ProcStat.Descendants(helper))
+                {
+                    cpu += child.UserSeconds + child.SystemSeconds + child.ChildrenUserSeconds + child.ChildrenSystemSeconds;
+                    rss += child.RssBytes;
+                }
             }
         }
         return cpu;

@@ -49,7 +49,7 @@ public sealed class KestrelBenchServer : IDisposable
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(LargeBlockPoolFactory.Instance);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host), port, listen =>
+            options.Listen(BindAddress.Resolve(host), port, listen =>
             {
                 if (certificate is not null)
                 {

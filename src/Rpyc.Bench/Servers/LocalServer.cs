@@ -88,6 +88,34 @@ public static class LocalServer
         return 0;
     }
 
+    /// <summary>
+    /// Whether a .NET server can bind <paramref name="host"/>: an IP address, <c>localhost</c> or a name
+    /// that resolves (to its first IPv4 or IPv6 address), as every target's server reads it.
+    /// </summary>
+    /// <param name="host">The address or name.</param>
+    /// <param name="error">Why not, otherwise: a sentence naming the host.</param>
+    /// <returns>Whether it resolves.</returns>
+    public static bool TryResolveHost(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        try
+        {
+            if (host.Trim().Length == 0)
+            {
+                error = "The host is empty.";
+                return false;
+            }
+            BindAddress.Resolve(host);
+            error = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException)
+        {
+            error = $"'{host}' is neither an IP address nor a host name that resolves ({ex.Message}).";
+            return false;
+        }
+    }
+
     /// <summary>The name of the runtime setting <see cref="TuneServingProcess"/> applies to a Kestrel server's process.</summary>
     public const string InlineSocketCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 

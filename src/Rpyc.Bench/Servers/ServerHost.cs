@@ -261,6 +261,36 @@ public abstract class ServerHost : IDisposable
         return info.Server is TargetCatalog.RpycForking or TargetCatalog.RpycThreaded && Environment.GetEnvironmentVariable(TieredPgoVariable) is null;
     }
 
+    /// <summary>
+    /// Whether a .NET target's server runs without dynamic PGO, as started with
+    /// <paramref name="options"/>: a host process as <see cref="RunsWithoutDynamicPgo(TargetInfo)"/>
+    /// says; with <see cref="ServerHostOptions.InProcess"/> the server runs in this process, with this
+    /// process's setting (<see cref="TieredPgoVariable"/>, else the runtimeconfig's
+    /// <c>System.Runtime.TieredPGO</c>, else on).
+    /// </summary>
+    /// <param name="info">The target.</param>
+    /// <param name="options">How its server is started.</param>
+    /// <returns><c>true</c> when the RPyC server's code runs without dynamic PGO.</returns>
+    public static bool RunsWithoutDynamicPgo(TargetInfo info, ServerHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.InProcess)
+        {
+            return RunsWithoutDynamicPgo(info);
+        }
+        return info.Server is TargetCatalog.RpycForking or TargetCatalog.RpycThreaded && !ThisProcessUsesDynamicPgo();
+    }
+
+    // The runtime reads DOTNET_TieredPGO first (0 or 1), then the runtimeconfig knob; on by default
+    // since .NET 8.
+    internal static bool ThisProcessUsesDynamicPgo() => Environment.GetEnvironmentVariable(TieredPgoVariable)?.Trim() switch
+    {
+        "0" => false,
+        "1" => true,
+        _ => AppContext.GetData("System.Runtime.TieredPGO") is not (false or "false" or "False" or "0"),
+    };
+
     // A ForkingServer's own process only accepts and hands connections to workers: code that runs
     // once per connection, so it reaches each tier only after tens of connections, and with dynamic
     // PGO it is compiled twice (instrumented tier 1, then tier 1). Measured with DOTNET_JitStdOutFile

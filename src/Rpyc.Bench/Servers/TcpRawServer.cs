@@ -52,7 +52,7 @@ public sealed partial class TcpRawServer : IDisposable
     /// <param name="host">Address to bind, e.g. 127.0.0.1.</param>
     /// <param name="port">Port, 0 for a free one.</param>
     /// <param name="receiveSpin">How long a connection's thread polls for the next request before it blocks; zero blocks at once.</param>
-    /// <exception cref="SocketException">The bind failed.</exception>
+    /// <exception cref="SocketException">The host does not resolve, or the bind failed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveSpin"/> is negative or above <see cref="RpycConnectOptions.MaxReceiveSpin"/>.</exception>
     public TcpRawServer(string host, int port, TimeSpan receiveSpin)
     {
@@ -60,7 +60,7 @@ public sealed partial class TcpRawServer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(receiveSpin, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(receiveSpin, RpycConnectOptions.MaxReceiveSpin);
         ReceiveSpin = receiveSpin;
-        IPAddress address = IPAddress.Parse(host == "localhost" ? "127.0.0.1" : host);
+        IPAddress address = BindAddress.Resolve(host);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

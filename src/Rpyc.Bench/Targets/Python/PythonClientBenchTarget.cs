@@ -19,6 +19,24 @@ namespace Rpyc.Bench;
 public sealed class PythonClientBenchTarget(string name, string host, int port, string pythonPath = "/usr/bin/python3", string? scriptDirectory = null)
     : BenchTarget(name, "rpyc", host, port)
 {
+    // One interpreter probe per interpreter path, however many rounds ask.
+    private static readonly ConcurrentDictionary<string, string> s_descriptions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// rpyc's Python client, with the rpyc and python versions the interpreter reports and how it is
+    /// driven, e.g. "rpyc 6.0.1 Python client (python 3.11.2, /usr/bin/python3): one connection in a
+    /// process of its own, driven over stdin/stdout, timing its own calls".
+    /// </summary>
+    public override string ClientDescription => s_descriptions.GetOrAdd(pythonPath, Describe);
+
+    private static string Describe(string pythonPath)
+    {
+        IReadOnlyDictionary<string, string> versions = PythonPeers.Versions(pythonPath);
+        string rpyc = versions.TryGetValue("rpyc", out string? r) ? $"rpyc {r}" : "rpyc (version unknown)";
+        string python = versions.TryGetValue("python", out string? p) ? $"python {p}, {pythonPath}" : pythonPath;
+        return $"{rpyc} Python client ({python}): one connection in a process of its own, driven over stdin/stdout, timing its own calls";
+    }
+
     /// <summary>Starts the Python client and waits until it has connected (nothing sent yet).</summary>
     /// <returns>A <see cref="PythonBenchClient"/>.</returns>
     /// <exception cref="PythonPeerMissingException">python3 or rpyc is missing.</exception>
