@@ -26,6 +26,21 @@ if [ "$fuzz_status" -ne 0 ]; then
   echo "fuzz run failed (exit $fuzz_status); the end of its log:"
   tail -40 artifacts/fuzz.log
 fi
+# The ForkingServer worker compiled with NativeAOT, as the main job runs it (scripts/bench.sh): code
+# that works under the JIT can fail there (MethodInfo.MetadataToken, which NativeAOT lacks, once
+# killed every worker at its start), and no test project runs that binary. One more check: publish
+# it, then serve a short rpyc_forking run with it. Its log stays in artifacts/aot-worker.log.
+aot_status=0
+echo "NativeAOT worker check (publish, then a short rpyc_forking run)..."
+{ dotnet publish src/Rpyc.Bench.Worker -c Release -o src/Rpyc.Bench.Cli/bin/Release/net10.0/aot-worker -v q --nologo \
+    -p:SuppressTrimAnalysisWarnings=true -p:SuppressAotAnalysisWarnings=true -p:NativeDebugSymbols=false \
+  && dotnet src/Rpyc.Bench.Cli/bin/Release/net10.0/rpycbench.dll --targets rpyc_forking --runs 1 --scenarios none --no-wrk \
+    --payload-sizes 1K --num-connections 20 --min-phase-seconds 0.1 -q -o artifacts/aot-worker.json \
+  && grep -q '"implementation": ".NET ForkingServer (NativeAOT worker' artifacts/aot-worker.json; } > artifacts/aot-worker.log 2>&1 || aot_status=1
+if [ "$aot_status" -ne 0 ]; then
+  echo "NativeAOT worker check failed; the end of its log:"
+  tail -40 artifacts/aot-worker.log
+fi
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
@@ -37,6 +52,7 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
 if [ "$fuzz_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+if [ "$aot_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no test ran"; failed=1; status=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -85,12 +85,13 @@ internal sealed class MemberGroup(MemberInfo[] members)
 
     /// <summary>
     /// The overloads when the name is a method (kept as an array: requests bind against it every
-    /// time), in declaration order, a derived type's before its base's: the tie-break between
-    /// equally good overloads (OverloadRank), which GetMembers' unspecified order would not make stable.
+    /// time), a derived type's before its base's, each type's in the order reflection lists them
+    /// (declaration order, on CoreCLR and NativeAOT alike): the tie-break between equally good
+    /// overloads (OverloadRank). The sort is stable; not by MetadataToken, which NativeAOT does not
+    /// have (it threw there, and every ForkingServer worker published so died at start).
     /// </summary>
     public MethodInfo[] Methods { get; } = members.OfType<MethodInfo>()
         .OrderByDescending(m => Depth(m.DeclaringType))
-        .ThenBy(m => m.MetadataToken)
         .ToArray();
 
     private static int Depth(Type? type)
