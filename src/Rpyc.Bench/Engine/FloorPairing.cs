@@ -10,7 +10,7 @@ namespace Rpyc.Bench;
 /// floor that cannot be reached leaves the run without a pairing (the floor's own session reports
 /// why); it never fails the target.
 /// </summary>
-internal sealed class FloorPairing(BenchTarget floor)
+internal sealed class FloorPairing(BenchTarget floor, bool keepSamples = false)
 {
     // Block pairs each connection measures at the least, whatever its time share (Flask's ping
     // takes ~0.8 ms: 2 pairs of blocks are 0.3 s a connection).
@@ -19,14 +19,18 @@ internal sealed class FloorPairing(BenchTarget floor)
     // Alternating requests of each side before a connection's blocks, at the least (see Warmup).
     private const int WarmupRequests = 20;
 
-    private readonly LatencyRecorder _subject = new();
-    private readonly LatencyRecorder _reference = new();
+    // Both sides by the run's percentile rule (--keep-samples: interpolated), as the ping itself.
+    private readonly LatencyRecorder _subject = new(keepSamples);
+    private readonly LatencyRecorder _reference = new(keepSamples);
     private bool _unreachable;
     private PairedLatencyResult? _last;
     private int _blocks;
     private double _seconds;
     private long _failures;
     private string? _firstError;
+
+    /// <summary>Whether both sides keep their raw samples (the run's percentile rule, see the constructor).</summary>
+    internal bool KeepsSamples => _subject.KeepsSamples && _reference.KeepsSamples;
 
     /// <summary>A floor connection's warmup, as long as a later ping connection's (see TargetSession).</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(0.1);

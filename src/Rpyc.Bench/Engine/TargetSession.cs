@@ -325,6 +325,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
                 ConnectionWarmupMinDuration = s_connectionRewarm,
                 JitActivity = c > 0 || _bandwidthWarmed ? null : JitProbe.For(ServerProcessId),
                 Into = recorders,
+                KeepSamples = options.KeepSamples,
             }.Execute(cancellationToken);
             merged = merged is null ? part : Merge(merged, part);
         }
@@ -375,7 +376,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     {
         connections = connections > 0 ? connections : PingConnections;
         var recorder = new LatencyRecorder(options.KeepSamples);
-        FloorPairing? pairing = floor is null ? null : new FloorPairing(floor) { Warmup = s_connectionRewarm };
+        FloorPairing? pairing = floor is null ? null : new FloorPairing(floor, options.KeepSamples) { Warmup = s_connectionRewarm };
         LatencyResult? merged = null;
         for (int c = 0; c < connections && !cancellationToken.IsCancellationRequested; c++)
         {
@@ -570,9 +571,9 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
         });
     }
 
-    private static LatencyRecorder Recorder(SelfTimedBatch batch)
+    private LatencyRecorder Recorder(SelfTimedBatch batch)
     {
-        var recorder = new LatencyRecorder();
+        var recorder = new LatencyRecorder(options.KeepSamples);
         foreach (long ticks in batch.Ticks)
         {
             recorder.Record(ticks);

@@ -50,6 +50,9 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
     /// </summary>
     public IDictionary<(int Size, bool Upload), LatencyRecorder>? Into { get; init; }
 
+    /// <summary>Keep every transfer's time (exact percentiles by interpolation, as <c>--keep-samples</c> does for every figure). Default <c>false</c>.</summary>
+    public bool KeepSamples { get; init; }
+
     /// <inheritdoc />
     protected override BandwidthResult Run(CancellationToken cancellationToken)
     {
@@ -79,7 +82,7 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
         LatencyRecorder? into = null;
         if (Into is not null && !Into.TryGetValue((size, isUpload), out into))
         {
-            into = new LatencyRecorder();
+            into = new LatencyRecorder(KeepSamples);
             Into[(size, isUpload)] = into;
         }
         double before = into is null ? 0 : TotalSeconds(into.ToStatistics());
@@ -93,6 +96,7 @@ public sealed class BandwidthBenchmark(string name, BenchClient client, IReadOnl
             JitActivity = JitActivity,
             WarmupQuietPeriod = WarmupQuietPeriod,
             Into = into,
+            KeepSamples = KeepSamples,
         }.Execute(cancellationToken);
         return new BandwidthSizeResult
         {
