@@ -49,7 +49,7 @@ public sealed class KestrelBenchServer : IDisposable
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(LargeBlockPoolFactory.Instance);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(BindAddress.Resolve(host), port, listen =>
+            options.Listen(RpycServer.ResolveBindAddress(host), port, listen =>
             {
                 if (certificate is not null)
                 {

@@ -105,7 +105,7 @@ public static class LocalServer
                 error = "The host is empty.";
                 return false;
             }
-            BindAddress.Resolve(host);
+            RpycServer.ResolveBindAddress(host);
             error = null;
             return true;
         }

@@ -60,7 +60,7 @@ public sealed partial class TcpRawServer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(receiveSpin, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(receiveSpin, RpycConnectOptions.MaxReceiveSpin);
         ReceiveSpin = receiveSpin;
-        IPAddress address = BindAddress.Resolve(host);
+        IPAddress address = RpycServer.ResolveBindAddress(host);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

@@ -62,10 +62,14 @@ public abstract partial class RpycServer : IDisposable
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
-    private static IPAddress ResolveBindAddress(string host) =>
+    // The address a host text binds: localhost is loopback, a name its first IPv4 or IPv6 address.
+    // Also the rule of the suite's raw TCP and Kestrel servers, so every target reads --host alike.
+    /// <exception cref="SocketException">The name does not resolve, or to no IP address.</exception>
+    internal static IPAddress ResolveBindAddress(string host) =>
         host == "localhost" ? IPAddress.Loopback
         : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
-        : Dns.GetHostAddresses(host).First(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
+        : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            ?? throw new SocketException((int)SocketError.HostNotFound);
 
     private static Socket Bind(IPEndPoint endpoint, bool reusePort)
     {
