@@ -27,6 +27,7 @@ public sealed class PooledBytes : IDisposable
     private byte[]? _array;
     private bool _pooled;
     private bool _handedOff;
+    private bool _detached;
 
     internal PooledBytes(byte[] array, int length, bool pooled)
     {
@@ -75,10 +76,30 @@ public sealed class PooledBytes : IDisposable
         byte[] array = Array;
         if (array.Length == Length)
         {
+            _detached = _pooled;
             _pooled = false;
             return array;
         }
         return ToArray();
+    }
+
+    /// <summary>Whether the lease's array goes back to the pool when it is disposed.</summary>
+    internal bool ReturnsToPool => _pooled;
+
+    /// <summary>
+    /// Undoes <see cref="HandOff"/> and <see cref="Detach"/> of a binding that failed: the overload
+    /// that took the lease or its array is not called, so the connection owns it again and returns
+    /// it to the pool after the request (before, it was only collected). No receiver kept anything:
+    /// binding only converts.
+    /// </summary>
+    internal void Reclaim()
+    {
+        _handedOff = false;
+        if (_detached)
+        {
+            _pooled = true;
+            _detached = false;
+        }
     }
 
     /// <summary>Whether a receiver now owns the lease (a service parameter of this type): the connection no longer returns it.</summary>

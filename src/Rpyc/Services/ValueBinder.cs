@@ -216,9 +216,20 @@ internal static class ValueBinder
                 object? result = plan.Invoke(target, bound);
                 return plan.ReturnsAwaitable ? Await(result) : result;
             }
+            ReclaimLeases(args);
             firstError ??= error;
         }
         throw new Protocol.RemoteTypeErrorException($"{name}() {firstError}");
+    }
+
+    // A lease is only ever a positional argument itself (RpycConnection.SettleLeases): an overload
+    // that took one over and then failed to bind gives it back, to the next overload or the pool.
+    private static void ReclaimLeases(PyTuple args)
+    {
+        for (int i = 0; i < args.Count; i++)
+        {
+            (args[i] as PooledBytes)?.Reclaim();
+        }
     }
 
     // Service methods may be async: the peer gets the awaited value.
