@@ -90,6 +90,19 @@ public sealed class ServiceBindingTests
     }
 
     [Theory, MemberData(nameof(Versions))]
+    public void ReprCalledAsMethod_AnswersAsTheReprRequest(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        string expected = $"<{typeof(BindingService).FullName} object>";
+        Assert.Equal(expected, root.Repr());
+        Assert.Equal(expected, root.CallMethod("__repr__"));
+        using var strings = (Netref)root.CallMethod("get_dict")!;
+        Assert.Equal(strings.Repr(), strings.CallMethod("__repr__"));
+        Assert.Equal(strings.Str(), strings.CallMethod("__str__"));
+    }
+
+    [Theory, MemberData(nameof(Versions))]
     public void KeyError_MissingKey_ArgsHoldTheKeyItself(RpycProtocolVersion version)
     {
         using var pair = new ConnectionPair(new BindingService(), version);

@@ -94,6 +94,8 @@ internal static class Dunders
             case "__setitem__" when args.Count == 2: SetItem(obj, args[0], args[1]); return null;
             case "__contains__" when args.Count == 1: return Contains(obj, args[0]);
             case "__bool__" or "__nonzero__": return obj is not ICollection c2 || c2.Count != 0;
+            // What the REPR and STR requests answer (ObjectModel), so root.__repr__() == repr(root).
+            case "__str__" when obj is string s: return s;
             case "__str__" or "__repr__": return Repr(obj);
             case "__hash__": return (long)PyValue.Hash(obj);
             case "__eq__" or "__ne__" or "__lt__" or "__le__" or "__gt__" or "__ge__" when args.Count == 1: return Compare(obj, args[0], name);
@@ -215,6 +217,9 @@ internal static class Dunders
         {
             case string s:
                 return PyValue.Repr(s);
+            case RpycService service:
+                // Python's default object repr, without the address: <module.Class object>.
+                return $"<{service.GetType().FullName} object>";
             case IDictionary dict:
                 var pairs = new List<string>();
                 foreach (DictionaryEntry entry in dict)

@@ -113,12 +113,7 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
 
     private static RemoteAttributeException Refused(string name) => new($"cannot access '{name}'");
 
-    public string Repr(object? obj) => obj switch
-    {
-        null => "None",
-        RpycService s => $"<{s.GetType().FullName} object>",
-        _ => Dunders.Repr(obj),
-    };
+    public string Repr(object? obj) => obj is null ? "None" : Dunders.Repr(obj);
 
     public string Str(object? obj) => obj is null ? "None" : obj is string s ? s : Dunders.Repr(obj);
 
