@@ -121,35 +121,38 @@ public sealed class ResourceSampler : IDisposable
     private double Read(out long rss)
     {
         rss = 0;
-        if (!ProcStat.TryRead(_pid, out ProcStat root))
+        double cpu = 0;
+        if (!TryAdd(_pid, _includeDescendants, ref cpu, ref rss))
         {
             return -1;
         }
-        double cpu = root.UserSeconds + root.SystemSeconds;
-        rss = root.RssBytes;
-        if (_includeDescendants)
+        foreach (int helper in _helperPids)
+        {
+            TryAdd(helper, withDescendants: true, ref cpu, ref rss);
+        }
+        return cpu;
+    }
+
+    // Adds a process's CPU seconds and RSS, and with its descendants theirs (each one's own and its
+    // reaped children's, so a child that exited mid-phase still counts); false when it is gone.
+    private static bool TryAdd(int pid, bool withDescendants, ref double cpu, ref long rss)
+    {
+        if (!ProcStat.TryRead(pid, out ProcStat root))
+        {
+            return false;
+        }
+        cpu += root.UserSeconds + root.SystemSeconds;
+        rss += root.RssBytes;
+        if (withDescendants)
         {
             cpu += root.ChildrenUserSeconds + root.ChildrenSystemSeconds;
-            foreach (ProcStat child in ProcStat.Descendants(_pid))
+            foreach (ProcStat child in ProcStat.Descendants(pid))
             {
                 cpu += child.UserSeconds + child.SystemSeconds + child.ChildrenUserSeconds + child.ChildrenSystemSeconds;
                 rss += child.RssBytes;
             }
         }
-        foreach (int helper in _helperPids)
-        {
-            if (ProcStat.TryRead(helper, out ProcStat stat))
-            {
-                cpu += stat.UserSeconds + stat.SystemSeconds + stat.ChildrenUserSeconds + stat.ChildrenSystemSeconds;
-                rss += stat.RssBytes;
-                foreach (ProcStat child in ProcStat.Descendants(helper))
-                {
-                    cpu += child.UserSeconds + child.SystemSeconds + child.ChildrenUserSeconds + child.ChildrenSystemSeconds;
-                    rss += child.RssBytes;
-                }
-            }
-        }
-        return cpu;
+        return true;
     }
 
     /// <summary>
