@@ -157,4 +157,65 @@ public class ReporterTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    // 'rpycbench report RUN.json' renders what the run printed: the decision scenarios (on by
+    // default) and the network they ran through are read back, not left out of every table.
+    [Fact]
+    public void ReportReader_ScenariosThroughANetwork_RenderTheSameTablesAndNotes()
+    {
+        BenchmarkReport sample = Sample();
+        TargetReport target = sample.Targets[0];
+        ScenarioResult Scenario(string key, double p50, double roundTrips, double predicted) => new()
+        {
+            Key = key,
+            Scenario = key.Replace("_by_value", "", StringComparison.Ordinal),
+            Style = "a style, with a comma",
+            Successes = 3,
+            Failures = 1,
+            Seconds = 0.5,
+            Latency = Statistics.FromSamples([p50 * 0.9, p50, p50 * 1.1]),
+            RoundTripsPerOp = roundTrips,
+            BytesPerOp = 978,
+            PredictedSeconds = predicted,
+            FirstError = "timed out",
+        };
+        var report = new BenchmarkReport
+        {
+            Metadata = new RunMetadata
+            {
+                ToolVersion = sample.Metadata.ToolVersion,
+                StartTime = sample.Metadata.StartTime,
+                Machine = sample.Metadata.Machine,
+                OperatingSystem = sample.Metadata.OperatingSystem,
+                CpuModel = sample.Metadata.CpuModel,
+                ProcessorCount = sample.Metadata.ProcessorCount,
+                MemoryBytes = sample.Metadata.MemoryBytes,
+                Runtime = sample.Metadata.Runtime,
+                PeerVersions = sample.Metadata.PeerVersions,
+                Parameters = sample.Metadata.Parameters,
+                Network = new NetworkInfo(NetworkProfile.Lan, new Dictionary<string, RelayStatistics>()),
+            },
+            Targets =
+            [
+                new TargetReport
+                {
+                    Name = target.Name,
+                    Protocol = target.Protocol,
+                    Status = target.Status,
+                    Seconds = target.Seconds,
+                    Latency = target.Latency,
+                    Scenarios = [Scenario("record", 0.0025, 11, 0.0024), Scenario("record_by_value", 0.0009, 1, 0.0003)],
+                },
+            ],
+        };
+
+        BenchmarkReport read = ReportReader.Parse(JsonReporter.Render(report));
+
+        string Text(BenchmarkReport r) => string.Join("\n", SummaryTables.Build(r).Select(t => t.Title + ": " + string.Join(" / ", t.Rows.Select(row => string.Join(" | ", row)))));
+        Assert.Contains("Decision scenarios", Text(report), StringComparison.Ordinal);
+        Assert.Contains("network rtt=200us,rate=1gbit", Text(report), StringComparison.Ordinal);
+        Assert.Equal(Text(report), Text(read));
+        Assert.Equal(SummaryTables.Notes(report), SummaryTables.Notes(read));
+        Assert.Equal(JsonReporter.Render(report), JsonReporter.Render(read));
+    }
 }

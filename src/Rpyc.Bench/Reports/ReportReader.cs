@@ -118,6 +118,7 @@ public static class ReportReader
                     p.TryGetProperty("transfer_by_cpu_seconds", out JsonElement byCpu) && byCpu.ValueKind == JsonValueKind.Array
                         ? [.. byCpu.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() * 1e6 : (double?)null)] : null))]
                 : [],
+            Network = Network(Obj(m, "network")),
         };
     }
 
@@ -207,7 +208,41 @@ public static class ReportReader
                 RpycbenchRequestsPerSecond = Num(wrk, "rpycbench_requests_per_second"),
             },
             Distributed = Distributed(Obj(t, "distributed")),
+            Scenarios = Scenarios(Obj(t, "scenarios")),
         };
+    }
+
+    // The decision scenarios (on by default), keyed by variant; null when the run measured none.
+    private static ScenarioResult[]? Scenarios(JsonElement scenarios) =>
+        scenarios.ValueKind != JsonValueKind.Object ? null : scenarios.EnumerateObject().Select(p =>
+        {
+            JsonElement latency = Obj(p.Value, "latency");
+            return new ScenarioResult
+            {
+                Key = p.Name,
+                Scenario = Str(p.Value, "scenario") ?? p.Name,
+                Style = Str(p.Value, "style") ?? "",
+                Successes = (long)(Num(latency, "count") ?? 0),
+                Failures = (long)(Num(latency, "failures") ?? 0),
+                Seconds = Num(p.Value, "measured_seconds") ?? 0,
+                Latency = Stats(latency),
+                RoundTripsPerOp = Num(p.Value, "round_trips_per_op"),
+                BytesPerOp = Num(p.Value, "bytes_per_op"),
+                PredictedSeconds = Num(p.Value, "predicted_seconds"),
+                FirstError = Str(p.Value, "first_error"),
+            };
+        }).ToArray();
+
+    // The network every target ran through: its profile, from the canonical spec (the relays'
+    // counters are not read back: no table shows them).
+    private static NetworkInfo? Network(JsonElement network)
+    {
+        if (Str(network, "spec") is not { } spec)
+        {
+            return null;
+        }
+        NetworkProfile profile = NetworkProfile.Parse(spec);
+        return new NetworkInfo(profile.IsLoopback ? profile : profile with { Name = Str(network, "profile") ?? profile.Name }, new Dictionary<string, RelayStatistics>());
     }
 
     private static DistributedResult? Distributed(JsonElement d) => d.ValueKind != JsonValueKind.Object ? null : new DistributedResult
