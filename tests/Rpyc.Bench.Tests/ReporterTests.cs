@@ -218,4 +218,39 @@ public class ReporterTests
         Assert.Equal(SummaryTables.Notes(report), SummaryTables.Notes(read));
         Assert.Equal(JsonReporter.Render(report), JsonReporter.Render(read));
     }
+
+    // Through a short RTT the model predicts tens of microseconds: it is shown in the unit of the
+    // measurement beside it, not rounded to "0.0 ms".
+    [Theory]
+    [InlineData(45e-6, 30e-6, "45 µs ×1 (model 30 µs)")]
+    [InlineData(0.0025, 0.004, "2,500 µs ×1 (model 4,000 µs)")]
+    [InlineData(0.025, 0.0243, "25.0 ms ×1 (model 24.3 ms)")]
+    public void SummaryTables_ScenarioModel_InTheMeasurementsUnit(double p50, double predicted, string cell)
+    {
+        BenchmarkReport sample = Sample();
+        var report = new BenchmarkReport
+        {
+            Metadata = sample.Metadata,
+            Targets =
+            [
+                new TargetReport
+                {
+                    Name = "rpyc_threaded",
+                    Protocol = "rpyc",
+                    Status = TargetStatus.Ok,
+                    Seconds = 1,
+                    Scenarios =
+                    [
+                        new ScenarioResult
+                        {
+                            Key = "record_by_value", Scenario = "record", Style = "by value", Successes = 1, Failures = 0, Seconds = 1,
+                            Latency = Statistics.FromSamples([p50]), RoundTripsPerOp = 1, PredictedSeconds = predicted,
+                        },
+                    ],
+                },
+            ],
+        };
+        SummaryTable table = SummaryTables.Build(report).Single(t => t.Title.StartsWith("Decision scenarios", StringComparison.Ordinal));
+        Assert.Equal(["record_by_value", cell], table.Rows.Single());
+    }
 }

@@ -139,15 +139,19 @@ public static class SummaryTables
             {
                 return x.Failures > 0 ? "failed" : Missing;
             }
-            string time = x.Latency.P50 >= 0.01 ? $"{F(x.Latency.P50 * 1e3, 1)} ms" : $"{F(x.Latency.P50 * 1e6, 0)} µs";
             string prediction = x.PredictedSeconds is double p
-                ? $" (model {F(p * 1e3, 1)} ms{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
+                ? $" (model {ScenarioTime(p)}{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
                 : "";
-            return $"{time} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
+            return $"{ScenarioTime(x.Latency.P50)} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
         })).ToArray();
         string network = report.Metadata.Network is { Profile.IsLoopback: false } n ? $", network {n.Profile.Spec}" : ", loopback";
         return Table($"Decision scenarios: p50 per operation × round trips{(predicted ? " (model: loopback + round trips × RTT + bytes / rate)" : "")}{network}", t, rows);
     }
+
+    // A scenario's time, measured or modelled, by one rule: the model beside a measurement of tens
+    // of microseconds (a short RTT) was "0.0 ms" in milliseconds of one decimal.
+    private static string ScenarioTime(double seconds) =>
+        seconds >= 0.01 ? $"{F(seconds * 1e3, 1)} ms" : $"{F(seconds * 1e6, 0)} µs";
 
     /// <summary>
     /// What a reader must know to trust the tables: a machine that was busy during a target,
