@@ -253,4 +253,44 @@ public class ReporterTests
         SummaryTable table = SummaryTables.Build(report).Single(t => t.Title.StartsWith("Decision scenarios", StringComparison.Ordinal));
         Assert.Equal(["record_by_value", cell], table.Rows.Single());
     }
+
+    // 'rpycbench report' of a --test-binary-transfer run shows its two binary tables, as the run did.
+    [Fact]
+    public void ReportReader_BinaryTransfers_RenderTheSameTables()
+    {
+        BenchmarkReport sample = Sample();
+        BinaryWayResult Ok(long size, double seconds) => new()
+        {
+            Status = BinaryWayStatus.Ok, Iterations = 3, Size = size, Seconds = seconds, MinSeconds = seconds * 0.9, Sha256Ok = true,
+            ClientRssPeak = 80L << 20, ServerRssPeak = 120L << 20, RssExact = true,
+        };
+        var binary = new BinaryTransferResult(65536, 3,
+        [
+            new BinarySizeResult(1 << 20,
+            [
+                new BinaryModeResult(BinaryTransferModes.Whole, Ok(1 << 20, 0.004), Ok(1 << 20, 0.005)),
+                new BinaryModeResult(BinaryTransferModes.Chunked, Ok(1 << 20, 0.02),
+                    new BinaryWayResult { Status = BinaryWayStatus.Failed, Reason = "SHA-256, \"mismatch\"", Iterations = 1, Size = 1 << 20, Seconds = 0.03, MinSeconds = 0.03, Sha256Ok = false }),
+            ]),
+            new BinarySizeResult(1L << 30,
+            [
+                new BinaryModeResult(BinaryTransferModes.Whole,
+                    new BinaryWayResult { Status = BinaryWayStatus.Refused, Reason = "beyond the 512 MiB frame limit", Size = 1L << 30 },
+                    new BinaryWayResult { Status = BinaryWayStatus.Refused, Reason = "beyond the 512 MiB frame limit", Size = 1L << 30 }),
+            ]),
+        ]);
+        TargetReport target = sample.Targets[0];
+        var report = new BenchmarkReport
+        {
+            Metadata = sample.Metadata,
+            Targets = [new TargetReport { Name = target.Name, Protocol = target.Protocol, Status = TargetStatus.Failed, Seconds = 2, BinaryTransfer = binary }],
+        };
+
+        BenchmarkReport read = ReportReader.Parse(JsonReporter.Render(report));
+
+        string Text(BenchmarkReport r) => string.Join("\n", SummaryTables.Build(r).Select(t => t.Title + ": " + string.Join(" / ", t.Rows.Select(row => string.Join(" | ", row)))));
+        Assert.Contains("Binary transfers (MiB/s): 64 KiB chunks, 3 iterations", Text(report), StringComparison.Ordinal);
+        Assert.Equal(Text(report), Text(read));
+        Assert.Equal(JsonReporter.Render(report), JsonReporter.Render(read));
+    }
 }

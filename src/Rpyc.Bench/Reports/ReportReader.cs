@@ -209,8 +209,34 @@ public static class ReportReader
             },
             Distributed = Distributed(Obj(t, "distributed")),
             Scenarios = Scenarios(Obj(t, "scenarios")),
+            BinaryTransfer = BinaryTransfer(Obj(t, "binary_transfer")),
         };
     }
+
+    // --test-binary-transfer, as BinaryTransferJson writes it: per size (bytes, as a key), per mode, per way.
+    private static BinaryTransferResult? BinaryTransfer(JsonElement b) => b.ValueKind != JsonValueKind.Object ? null : new BinaryTransferResult(
+        (int)(Num(b, "chunk_size") ?? 0),
+        (int)(Num(b, "iterations") ?? 0),
+        Obj(b, "sizes") is { ValueKind: JsonValueKind.Object } sizes
+            ? [.. sizes.EnumerateObject().Select(s => BinarySize(long.Parse(s.Name, NumberStyles.None, CultureInfo.InvariantCulture), s.Value))]
+            : []);
+
+    private static BinarySizeResult BinarySize(long size, JsonElement modes) =>
+        new(size, [.. modes.EnumerateObject().Select(m => new BinaryModeResult(m.Name, BinaryWay(size, Obj(m.Value, "upload")), BinaryWay(size, Obj(m.Value, "download"))))]);
+
+    private static BinaryWayResult BinaryWay(long size, JsonElement way) => new()
+    {
+        Status = Enum.Parse<BinaryWayStatus>(Str(way, "status") ?? "failed", ignoreCase: true),
+        Reason = Str(way, "reason"),
+        Iterations = (int)(Num(way, "iterations") ?? 0),
+        Size = size,
+        Seconds = Num(way, "seconds") ?? 0,
+        MinSeconds = Num(way, "min_seconds") ?? 0,
+        Sha256Ok = way.TryGetProperty("sha256_ok", out JsonElement ok) && ok.ValueKind is JsonValueKind.True or JsonValueKind.False ? ok.GetBoolean() : null,
+        ClientRssPeak = (long?)Num(way, "client_rss_peak"),
+        ServerRssPeak = (long?)Num(way, "server_rss_peak"),
+        RssExact = Bool(way, "rss_exact"),
+    };
 
     // The decision scenarios (on by default), keyed by variant; null when the run measured none.
     private static ScenarioResult[]? Scenarios(JsonElement scenarios) =>
