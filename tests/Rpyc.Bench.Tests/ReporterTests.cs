@@ -293,4 +293,41 @@ public class ReporterTests
         Assert.Equal(Text(report), Text(read));
         Assert.Equal(JsonReporter.Render(report), JsonReporter.Render(read));
     }
+
+    // A phase in which every request failed has no rate: its throughput is "failed" in the tables
+    // (as a bandwidth size's is) and has no CSV row, not a measured-looking 0 req/s.
+    [Fact]
+    public void SummaryTablesAndCsv_PhaseWithNoSuccess_ThroughputFailedNotZero()
+    {
+        var target = new TargetReport
+        {
+            Name = "rpyc_threaded",
+            Protocol = "rpyc",
+            Status = TargetStatus.Failed,
+            Seconds = 3,
+            Latency = new LatencyResult { Name = "l", Operation = "ping", Latency = Statistics.Empty, Successes = 0, Failures = 5, Seconds = 1.5 },
+            Concurrent = new ConcurrentResult
+            {
+                Name = "k", Clients = 2, RequestsPerClient = 2, Successes = 0, Failures = 4, Seconds = 0.5, Latency = Statistics.Empty,
+                PerClient =
+                [
+                    new ClientResult { Client = 0, Successes = 0, Failures = 2, Seconds = 0.5, Latency = Statistics.Empty },
+                    new ClientResult { Client = 1, Successes = 0, Failures = 2, Seconds = 0.5, Latency = Statistics.Empty },
+                ],
+            },
+        };
+        var report = new BenchmarkReport { Metadata = Sample().Metadata, Targets = [target] };
+
+        IReadOnlyList<SummaryTable> tables = SummaryTables.Build(report);
+        string Cell(string title, string metric) =>
+            tables.Single(t => t.Title.StartsWith(title, StringComparison.Ordinal)).Rows.Single(r => r[0] == metric)[1];
+        Assert.Equal("failed", Cell("Latency", "throughput (req/s)"));
+        Assert.Equal("0 / 5", Cell("Latency", "ok / failed"));
+        Assert.Equal("failed", Cell("Concurrent", "throughput (req/s)"));
+        Assert.Equal("-", Cell("Concurrent", "slowest client (req/s)"));
+        Assert.Equal("0.0", Cell("Concurrent", "success rate (%)"));
+        string csv = CsvReporter.Render(report);
+        Assert.DoesNotContain(",throughput,", csv, StringComparison.Ordinal);
+        Assert.Contains("rpyc_threaded,concurrent,success_rate,fraction,0,,,1", csv, StringComparison.Ordinal);
+    }
 }
