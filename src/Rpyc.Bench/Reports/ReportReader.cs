@@ -66,6 +66,11 @@ public static class ReportReader
             {
                 throw new ReportFormatException($"'{source}' is not an rpycbench report (no metadata.tool = \"rpycbench\"; write one with 'rpycbench -o FILE').");
             }
+            if (Str(meta, "kind") == "sweep")
+            {
+                // SweepJsonReporter's file: its metadata passes the check above, and its "points" read as a target without a name.
+                throw new ReportFormatException($"'{source}' is a sweep (rpycbench sweep), not a run's report: each point's report is one, under points[].report.");
+            }
             int version = meta.TryGetProperty("schema_version", out JsonElement v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : 0;
             if (version != JsonReporter.SchemaVersion)
             {
