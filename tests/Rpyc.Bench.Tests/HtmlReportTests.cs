@@ -67,6 +67,44 @@ public partial class HtmlReportTests(ITestOutputHelper output)
         }
     }
 
+    // A failed target's error often holds the server's stderr, one line per frame: the browser
+    // shows its lines, as the console does, not one run-on paragraph.
+    [Fact]
+    public void Html_MultiLineError_ShowsItsLinesInHeadlessChromium()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run 'bash scripts/install-peers.sh' (apt-get install chromium).");
+        BenchmarkReport sample = ReporterTests.Sample();
+        var failed = new TargetReport
+        {
+            Name = "rpyc_forking",
+            Protocol = "rpyc",
+            Status = TargetStatus.Failed,
+            Seconds = 60,
+            Error = "no valid reply to ping within 60 s. Server stderr:\nrpyc: worker 11904: Unhandled exception.\nrpyc: worker 11904:    at Rpyc.Servers.ForkingWorker.Run() + 0x106",
+        };
+        BenchmarkReport report = new() { Metadata = sample.Metadata, Targets = [sample.Targets[0], failed] };
+        string dir = Directory.CreateTempSubdirectory("rpycbench-html").FullName;
+        try
+        {
+            // The test's own script reads the text as the browser lays it out (innerText follows
+            // the page's white-space rules); the report itself has no script.
+            string page = Path.Combine(dir, "report.html");
+            File.WriteAllText(page, HtmlReporter.Render(report, includePlots: false).Replace("</body>",
+                "<pre id=\"shown\"></pre><script>document.getElementById('shown').textContent = JSON.stringify(document.querySelector('p.failed').innerText);</script></body>", StringComparison.Ordinal));
+
+            string dom = RunChromium(dir, "--dump-dom", new Uri(page).AbsoluteUri);
+
+            Match shown = Regex.Match(dom, "<pre id=\"shown\">(.*?)</pre>", RegexOptions.Singleline);
+            Assert.True(shown.Success, dom);
+            string text = System.Text.Json.JsonSerializer.Deserialize<string>(WebUtility.HtmlDecode(shown.Groups[1].Value))!;
+            Assert.Equal($"rpyc_forking: {failed.Error}", text);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private string RunChromium(string dir, params string[] args)
     {
         var start = new ProcessStartInfo(Chromium) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

@@ -109,6 +109,41 @@ public class NetworkSweepTests
         Assert.Contains(SummaryTables.Notes(report), n => n.Contains("Crossover:", StringComparison.Ordinal));
     }
 
+    // The REST target's record failed at loopback and the by-value variant at 40 ms: the crossover
+    // is placed against the points that have both figures, not labelled with the sweep's ends.
+    [Fact]
+    public void Tables_CrossoverNextToAMissingPoint_NamesThePointMeasured()
+    {
+        double[] rtts = [0, 1e-3, 10e-3, 40e-3];
+        NetworkSweepPoint Point(double rtt) => new()
+        {
+            RoundTrip = TimeSpan.FromSeconds(rtt),
+            Profile = NetworkSweep.ProfileFor(TimeSpan.FromSeconds(rtt)),
+            Targets =
+            [
+                new NetworkSweepTargetResult
+                {
+                    Target = "rpyc_threaded",
+                    Scenarios = rtt == 40e-3 ? [Scenario("record", 11, rtt)] : [Scenario("record", 11, rtt), Scenario("record_by_value", 1, rtt)],
+                },
+                new NetworkSweepTargetResult
+                {
+                    Target = "http_threaded",
+                    Scenarios = rtt == 0 ? [] : [Scenario("record", 1, rtt)],
+                    Error = rtt == 0 ? "record: connection refused" : null,
+                },
+            ],
+        };
+        var sweep = new NetworkSweepReport { Points = rtts.Select(Point).ToArray(), SecondsPerVariant = TimeSpan.FromSeconds(2) };
+
+        NetworkSweepCrossover record = Assert.Single(sweep.Crossovers(), c => c.RpycKey == "record");
+        Assert.Equal(NetworkSweepCrossoverKind.AtOrBelowFirst, record.Kind);
+        Assert.Equal("≤ 1ms", NetworkSweepTables.Crossover(record, sweep));
+        NetworkSweepCrossover byValue = Assert.Single(sweep.Crossovers(), c => c.RpycKey == "record_by_value");
+        Assert.Equal(NetworkSweepCrossoverKind.Beyond, byValue.Kind);
+        Assert.Equal("> 10ms", NetworkSweepTables.Crossover(byValue, sweep));
+    }
+
     [Fact]
     public void Chart_ReportWithSweep_DrawsOnePngPerScenarioAndPing()
     {

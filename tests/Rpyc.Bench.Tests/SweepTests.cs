@@ -48,6 +48,17 @@ public class SweepTests
         }
     }
 
+    // 'rpycbench report sweep.json' (or compare) is told the file is a sweep and where its runs are,
+    // not that it is "not a well-formed rpycbench report: a target has no name".
+    [Fact]
+    public void ReportReader_SweepJson_RefusedAsASweepNamingItsPoints()
+    {
+        var e = Assert.Throws<ReportFormatException>(() => ReportReader.Parse(SweepJsonReporter.Render(TwoPoints()), "sweep.json"));
+        Assert.Contains("'sweep.json' is a sweep (rpycbench sweep)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("points[].report", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("target has no name", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Render_Plots_OneLinePlotPerFigureAgainstTheSweptParameter()
     {

@@ -47,7 +47,8 @@ public static class CsvReporter
             Stats("connection", "connection_time_", t.Connection?.ConnectionTime);
             Stats("connection", "tcp_connect_", t.Connection?.TcpConnect);
             Stats("latency", "", t.Latency?.Latency);
-            Row("latency", "throughput", "requests_per_second", t.Latency?.Throughput);
+            // A phase in which every request failed has no rate: no row rather than a 0.
+            Row("latency", "throughput", "requests_per_second", t.Latency is { Successes: > 0 } l ? l.Throughput : null);
             Row("latency", "client_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Client, t.Latency?.CpuPerRequest?.ClientCi95);
             Row("latency", "server_cpu_per_request", "seconds", t.Latency?.CpuPerRequest?.Server, t.Latency?.CpuPerRequest?.ServerCi95);
             Row("latency", "floor_ratio", "ratio", t.Latency?.Floor?.Ratio, t.Latency?.Floor?.RatioCi95);
@@ -60,7 +61,7 @@ public static class CsvReporter
             }
             if (t.Concurrent is { } c)
             {
-                Row("concurrent", "throughput", "requests_per_second", c.Throughput, c.ThroughputCi95);
+                Row("concurrent", "throughput", "requests_per_second", c.Successes > 0 ? c.Throughput : null, c.ThroughputCi95);
                 Row("concurrent", "success_rate", "fraction", c.SuccessRate);
                 Row("concurrent", "floor_ratio", "ratio", c.Floor?.Ratio, c.Floor?.RatioCi95);
                 Stats("concurrent", "latency_", c.Latency);

@@ -20,6 +20,7 @@ public static class HtmlReporter
         .scroll { overflow-x: auto; }
         .facts td, .facts th { text-align: left; white-space: normal; }
         .failed { color: #b00; font-weight: bold; }
+        p.failed { white-space: pre-wrap; overflow-wrap: anywhere; }
         figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
         dt { font-weight: bold; margin-top: 0.6em; } dd { margin-left: 1.5em; }
         """;

@@ -101,7 +101,7 @@ public static class NetworkSweepChart
             line.LinePattern = LinePattern.Dashed;
             line.Color = Colors.Red;
             line.LineWidth = 1.5f;
-            line.LegendText = $"{c.RpycTarget} {c.RpycKey} {NetworkSweep.CrossoverFactor.ToString("0", CultureInfo.InvariantCulture)}x {c.RestTarget} {(c.Kind == NetworkSweepCrossoverKind.Within ? $"at {NetworkSweepTables.Time(c.RoundTripSeconds.Value)}" : $"already at {sweep.Points[0].Key}")}";
+            line.LegendText = $"{c.RpycTarget} {c.RpycKey} {NetworkSweep.CrossoverFactor.ToString("0", CultureInfo.InvariantCulture)}x {c.RestTarget} {(c.Kind == NetworkSweepCrossoverKind.Within ? $"at {NetworkSweepTables.Time(c.RoundTripSeconds.Value)}" : $"already at {sweep.Points[NetworkSweepTables.MeasuredPoints(c).DefaultIfEmpty(0).First()].Key}")}";
         }
         plot.Axes.Bottom.SetTicks(xs, sweep.Points.Select(p => p.Key).ToArray());
         plot.Axes.SetLimitsX(xs[0] - 0.3, xs[^1] + 0.3);

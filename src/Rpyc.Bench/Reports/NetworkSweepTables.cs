@@ -70,11 +70,17 @@ public static class NetworkSweepTables
         return c.Kind switch
         {
             NetworkSweepCrossoverKind.Within when c.RoundTripSeconds is double r => r == 0 ? "0" : Time(r),
-            NetworkSweepCrossoverKind.AtOrBelowFirst => $"≤ {sweep.Points[0].Key}",
-            NetworkSweepCrossoverKind.Beyond => $"> {sweep.Points[^1].Key}",
+            NetworkSweepCrossoverKind.AtOrBelowFirst => $"≤ {sweep.Points[MeasuredPoints(c).DefaultIfEmpty(0).First()].Key}",
+            NetworkSweepCrossoverKind.Beyond => $"> {sweep.Points[MeasuredPoints(c).DefaultIfEmpty(sweep.Points.Count - 1).Last()].Key}",
             _ => "-",
         };
     }
+
+    // The points where both targets have a time, as NetworkSweep.FindCrossover takes them: a
+    // crossover already past the factor, or never reached, is so at the first or last of these, not
+    // at a sweep end where one of the two failed or was not measured.
+    internal static int[] MeasuredPoints(NetworkSweepCrossover c) =>
+        [.. c.Ratios.Select((r, i) => (r, i)).Where(p => p.r is double v && v > 0 && double.IsFinite(v)).Select(p => p.i)];
 
     private static string Cell(NetworkSweepPoint point, string target, string key)
     {

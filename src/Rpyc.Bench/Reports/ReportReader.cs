@@ -66,6 +66,11 @@ public static class ReportReader
             {
                 throw new ReportFormatException($"'{source}' is not an rpycbench report (no metadata.tool = \"rpycbench\"; write one with 'rpycbench -o FILE').");
             }
+            if (Str(meta, "kind") == "sweep")
+            {
+                // SweepJsonReporter's file: its metadata passes the check above, and its "points" read as a target without a name.
+                throw new ReportFormatException($"'{source}' is a sweep (rpycbench sweep), not a run's report: each point's report is one, under points[].report.");
+            }
             int version = meta.TryGetProperty("schema_version", out JsonElement v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : 0;
             if (version != JsonReporter.SchemaVersion)
             {
@@ -118,6 +123,7 @@ public static class ReportReader
                     p.TryGetProperty("transfer_by_cpu_seconds", out JsonElement byCpu) && byCpu.ValueKind == JsonValueKind.Array
                         ? [.. byCpu.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() * 1e6 : (double?)null)] : null))]
                 : [],
+            Network = Network(Obj(m, "network")),
         };
     }
 
@@ -207,7 +213,67 @@ public static class ReportReader
                 RpycbenchRequestsPerSecond = Num(wrk, "rpycbench_requests_per_second"),
             },
             Distributed = Distributed(Obj(t, "distributed")),
+            Scenarios = Scenarios(Obj(t, "scenarios")),
+            BinaryTransfer = BinaryTransfer(Obj(t, "binary_transfer")),
         };
+    }
+
+    // --test-binary-transfer, as BinaryTransferJson writes it: per size (bytes, as a key), per mode, per way.
+    private static BinaryTransferResult? BinaryTransfer(JsonElement b) => b.ValueKind != JsonValueKind.Object ? null : new BinaryTransferResult(
+        (int)(Num(b, "chunk_size") ?? 0),
+        (int)(Num(b, "iterations") ?? 0),
+        Obj(b, "sizes") is { ValueKind: JsonValueKind.Object } sizes
+            ? [.. sizes.EnumerateObject().Select(s => BinarySize(long.Parse(s.Name, NumberStyles.None, CultureInfo.InvariantCulture), s.Value))]
+            : []);
+
+    private static BinarySizeResult BinarySize(long size, JsonElement modes) =>
+        new(size, [.. modes.EnumerateObject().Select(m => new BinaryModeResult(m.Name, BinaryWay(size, Obj(m.Value, "upload")), BinaryWay(size, Obj(m.Value, "download"))))]);
+
+    private static BinaryWayResult BinaryWay(long size, JsonElement way) => new()
+    {
+        Status = Enum.Parse<BinaryWayStatus>(Str(way, "status") ?? "failed", ignoreCase: true),
+        Reason = Str(way, "reason"),
+        Iterations = (int)(Num(way, "iterations") ?? 0),
+        Size = size,
+        Seconds = Num(way, "seconds") ?? 0,
+        MinSeconds = Num(way, "min_seconds") ?? 0,
+        Sha256Ok = way.TryGetProperty("sha256_ok", out JsonElement ok) && ok.ValueKind is JsonValueKind.True or JsonValueKind.False ? ok.GetBoolean() : null,
+        ClientRssPeak = (long?)Num(way, "client_rss_peak"),
+        ServerRssPeak = (long?)Num(way, "server_rss_peak"),
+        RssExact = Bool(way, "rss_exact"),
+    };
+
+    // The decision scenarios (on by default), keyed by variant; null when the run measured none.
+    private static ScenarioResult[]? Scenarios(JsonElement scenarios) =>
+        scenarios.ValueKind != JsonValueKind.Object ? null : scenarios.EnumerateObject().Select(p =>
+        {
+            JsonElement latency = Obj(p.Value, "latency");
+            return new ScenarioResult
+            {
+                Key = p.Name,
+                Scenario = Str(p.Value, "scenario") ?? p.Name,
+                Style = Str(p.Value, "style") ?? "",
+                Successes = (long)(Num(latency, "count") ?? 0),
+                Failures = (long)(Num(latency, "failures") ?? 0),
+                Seconds = Num(p.Value, "measured_seconds") ?? 0,
+                Latency = Stats(latency),
+                RoundTripsPerOp = Num(p.Value, "round_trips_per_op"),
+                BytesPerOp = Num(p.Value, "bytes_per_op"),
+                PredictedSeconds = Num(p.Value, "predicted_seconds"),
+                FirstError = Str(p.Value, "first_error"),
+            };
+        }).ToArray();
+
+    // The network every target ran through: its profile, from the canonical spec (the relays'
+    // counters are not read back: no table shows them).
+    private static NetworkInfo? Network(JsonElement network)
+    {
+        if (Str(network, "spec") is not { } spec)
+        {
+            return null;
+        }
+        NetworkProfile profile = NetworkProfile.Parse(spec);
+        return new NetworkInfo(profile.IsLoopback ? profile : profile with { Name = Str(network, "profile") ?? profile.Name }, new Dictionary<string, RelayStatistics>());
     }
 
     private static DistributedResult? Distributed(JsonElement d) => d.ValueKind != JsonValueKind.Object ? null : new DistributedResult

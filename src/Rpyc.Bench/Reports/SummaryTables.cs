@@ -51,7 +51,7 @@ public static class SummaryTables
                 Row("p99 (µs)", t, r => Us(r.Latency?.Latency, "p99")),
                 Row("p99.9 (µs)", t, r => Us(r.Latency?.Latency.P999)),
                 Row("stdev (µs)", t, r => Us(r.Latency?.Latency.StdDev)),
-                Row("throughput (req/s)", t, r => F(r.Latency?.Throughput, 0)),
+                Row("throughput (req/s)", t, r => r.Latency is { } l ? Rate(l.Successes, l.Failures, F(l.Throughput, 0)) : Missing),
                 Row("round trips / request", t, r => F(r.Latency?.RoundTripsPerRequest, 2)),
                 Row("client CPU / request (µs)", t, r => Us(r.Latency?.CpuPerRequest?.Client, r.Latency?.CpuPerRequest?.ClientCi95)),
                 Row("server CPU / request (µs)", t, r => Us(r.Latency?.CpuPerRequest?.Server, r.Latency?.CpuPerRequest?.ServerCi95)),
@@ -70,13 +70,13 @@ public static class SummaryTables
         int clients = t.Select(r => r.Concurrent?.Clients ?? 0).FirstOrDefault(c => c > 0);
         int perClient = t.Select(r => r.Concurrent?.RequestsPerClient ?? 0).FirstOrDefault(c => c > 0);
         tables.Add(Table($"Concurrent: {clients} clients × {perClient} requests, start barrier", t,
-            Row("throughput (req/s)", t, r => r.Concurrent is { } c ? WithInterval(c.Throughput, c.ThroughputCi95?.HalfWidth, 0) : Missing),
+            Row("throughput (req/s)", t, r => r.Concurrent is { } c ? Rate(c.Successes, c.Failures, WithInterval(c.Throughput, c.ThroughputCi95?.HalfWidth, 0)) : Missing),
             Row("latency mean (µs)", t, r => Us(r.Concurrent?.Latency, "mean")),
             Row("latency p50 (µs)", t, r => Us(r.Concurrent?.Latency, "p50")),
             Row("latency p95 (µs)", t, r => Us(r.Concurrent?.Latency.P95)),
             Row("latency p99 (µs)", t, r => Us(r.Concurrent?.Latency, "p99")),
             Row("success rate (%)", t, r => F(r.Concurrent is { } c ? c.SuccessRate * 100 : null, 1)),
-            Row("slowest client (req/s)", t, r => F(r.Concurrent?.PerClient.Select(c => c.Throughput).DefaultIfEmpty().Min(), 0)),
+            Row("slowest client (req/s)", t, r => r.Concurrent is { Successes: > 0, PerClient.Count: > 0 } c ? F(c.PerClient.Min(x => x.Throughput), 0) : Missing),
             Row("sustained, ours (req/s)", t, r => F(r.Wrk?.RpycbenchRequestsPerSecond, 0)),
             Row("sustained, wrk (req/s)", t, r => F(r.Wrk?.RequestsPerSecond, 0)),
             Row("ours / wrk", t, r => F(r.Wrk?.Ratio, 2))));
@@ -139,15 +139,19 @@ public static class SummaryTables
             {
                 return x.Failures > 0 ? "failed" : Missing;
             }
-            string time = x.Latency.P50 >= 0.01 ? $"{F(x.Latency.P50 * 1e3, 1)} ms" : $"{F(x.Latency.P50 * 1e6, 0)} µs";
             string prediction = x.PredictedSeconds is double p
-                ? $" (model {F(p * 1e3, 1)} ms{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
+                ? $" (model {ScenarioTime(p)}{(x.BeyondModel ? $", {F(x.ModelRatio, 1)}x !" : "")})"
                 : "";
-            return $"{time} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
+            return $"{ScenarioTime(x.Latency.P50)} ×{F(x.RoundTripsPerOp, 0)}{prediction}";
         })).ToArray();
         string network = report.Metadata.Network is { Profile.IsLoopback: false } n ? $", network {n.Profile.Spec}" : ", loopback";
         return Table($"Decision scenarios: p50 per operation × round trips{(predicted ? " (model: loopback + round trips × RTT + bytes / rate)" : "")}{network}", t, rows);
     }
+
+    // A scenario's time, measured or modelled, by one rule: the model beside a measurement of tens
+    // of microseconds (a short RTT) was "0.0 ms" in milliseconds of one decimal.
+    private static string ScenarioTime(double seconds) =>
+        seconds >= 0.01 ? $"{F(seconds * 1e3, 1)} ms" : $"{F(seconds * 1e6, 0)} µs";
 
     /// <summary>
     /// What a reader must know to trust the tables: a machine that was busy during a target,
@@ -416,6 +420,11 @@ public static class SummaryTables
         halfWidth is double h && double.IsFinite(h) && double.IsFinite(value) ? $"{F(value, decimals)} ± {F(h, decimals)}" : F(value, decimals);
 
     private static string Mib(double? bytes) => F(bytes / (1024 * 1024), 1);
+
+    // A phase in which every request failed has no rate (RunCombiner keeps such runs out of the
+    // median too): "failed", as a bandwidth size's cell, not a measured-looking 0 req/s.
+    private static string Rate(long successes, long failures, string measured) =>
+        successes > 0 ? measured : failures > 0 ? "failed" : Missing;
 }
 
 /// <summary>Renders the summary tables as plain text (fixed-width columns, at most 80 wide), a pure function of the report.</summary>
