@@ -107,7 +107,7 @@ public sealed partial class RpycConnection
             // released netref against a stock Python server). ACK it now.
             _transport.AckPromptly();
             // Telemetry still counts the bytes, so its totals equal what crossed the wire.
-            _observer?.UnmatchedReplyReceived(this, frameLength);
+            Observer?.UnmatchedReplyReceived(this, frameLength);
         }
         return matched;
     }
