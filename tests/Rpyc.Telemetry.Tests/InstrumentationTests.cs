@@ -77,6 +77,22 @@ public sealed class InstrumentationTests : IDisposable
         Assert.Equal(connection.Counters.BytesReceived, longs[RpycInstrumentation.BytesReceivedInstrument]);
     }
 
+    [Fact]
+    public void ProfileScope_WhileSomeoneListens_GivesTheConnectionBackToItsTelemetry()
+    {
+        using MeterListener meter = ListenToMeter(new ConcurrentDictionary<string, long>());
+        var first = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", _server.Port, first);
+        using (RpycProfiler.Profile(connection, printSummary: false))
+        {
+            connection.RootNetref.CallMethod("ping");
+        }
+        Assert.True(first.IsAttached(connection));
+        long before = first.GetStatistics().RoundTrips;
+        connection.RootNetref.CallMethod("ping");
+        Assert.Equal(before + 1, first.GetStatistics().RoundTrips);
+    }
+
     private static MeterListener ListenToMeter(ConcurrentDictionary<string, long> longs)
     {
         var listener = new MeterListener
