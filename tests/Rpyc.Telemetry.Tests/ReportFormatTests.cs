@@ -88,6 +88,41 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
     }
 
     [Fact]
+    public void FormatCallTree_CallInProgress_ShownWithWhatCompletedInsideIt()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        Netref root = connection.RootNetref;
+        using var pinged = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // The server's callback pings back, then waits: call_back and the callback are still in progress.
+        Func<long, long> pingThenWait = x =>
+        {
+            root.CallMethod("ping");
+            pinged.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return x;
+        };
+        Task outer = Task.Run(() => root.CallMethod("call_back", pingThenWait, 1L));
+        string tree;
+        try
+        {
+            Assert.True(pinged.Wait(TimeSpan.FromSeconds(30)));
+            tree = Mask(telemetry.FormatCallTree());
+        }
+        finally
+        {
+            release.Set();
+            Assert.True(outer.Wait(TimeSpan.FromSeconds(30)));
+        }
+        string[] lines = Lines(tree);
+        // Made on another thread than getroot: the top-level line names its thread.
+        Assert.Contains(lines, l => l.StartsWith("└── TelemetryTestService.call_back (CALLATTR) [NetRef #1] [in progress] (thread ", StringComparison.Ordinal));
+        Assert.Contains("    └── Func<long, long>() (CALL from peer) [in progress]", lines);
+        Assert.Contains("        └── TelemetryTestService.ping (CALLATTR) [NetRef #1] [T]", lines);
+    }
+
+    [Fact]
     public void FormatTimeline_KnownScenario_OneBarPerCallIndentedByDepth()
     {
         RpycTelemetry telemetry = RunKnownScenario();
