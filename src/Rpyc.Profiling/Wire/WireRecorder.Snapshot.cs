@@ -16,6 +16,18 @@ internal sealed partial class WireRecorder
         }
     }
 
+    // The connections' records, for tests.
+    internal IReadOnlyList<ConnectionState> Connections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _connections];
+            }
+        }
+    }
+
     public WireProfile Snapshot(string listen, string target)
     {
         lock (_lock)

@@ -63,6 +63,11 @@ internal sealed partial class WireRecorder
         {
             connection.ClosedTimestamp = Stopwatch.GetTimestamp();
             connection.ConnectError ??= connectError;
+            // No more bytes will come: the record of a closed connection keeps no frame buffers.
+            foreach (WireFrameDecoder decoder in connection.Decoders)
+            {
+                decoder.Release();
+            }
         }
     }
 

@@ -1,0 +1,31 @@
+using System.Net;
+using Rpyc.Profiling.Wire;
+
+namespace Rpyc.Telemetry.Tests;
+
+/// <summary>
+/// A profile proxy left running keeps a record of every connection: what it keeps must not include
+/// the frame buffers, which grow to the largest frame relayed.
+/// </summary>
+[Collection(DotnetServerCollection.Name)]
+public sealed class WireProxyMemoryTests(DotnetServerFixture server)
+{
+    [Fact]
+    public async Task LargeFrames_DecoderBuffersShrinkAfterThemAndGoWithTheConnection()
+    {
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", server.Port);
+        var payload = new byte[8 * 1024 * 1024];
+        using (RpycConnection connection = RpycConnection.Connect("127.0.0.1", proxy.LocalEndPoint.Port))
+        {
+            // 8 MiB each way, then a small call: the frame is long gone.
+            Assert.Equal(payload.Length, ((byte[])connection.RootNetref.CallMethod("echo", payload)!).Length);
+            Assert.Equal("pong", connection.RootNetref.CallMethod("ping"));
+            WireFrameDecoder[] open = Assert.Single(proxy.Recorder.Connections).Decoders;
+            Assert.All(open, d => Assert.True(d.Capacity <= WireFrameDecoder.RetainedCapacity, $"{d.Capacity} bytes kept while open"));
+        }
+        await proxy.Idle.WaitAsync(TimeSpan.FromSeconds(30));
+        WireProfile profile = proxy.GetProfile();
+        Assert.Equal(3, profile.RoundTrips);
+        Assert.All(Assert.Single(proxy.Recorder.Connections).Decoders, d => Assert.Equal(0, d.Capacity));
+    }
+}
