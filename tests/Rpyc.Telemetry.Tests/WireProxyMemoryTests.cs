@@ -28,4 +28,25 @@ public sealed class WireProxyMemoryTests(DotnetServerFixture server)
         Assert.Equal(3, profile.RoundTrips);
         Assert.All(Assert.Single(proxy.Recorder.Connections).Decoders, d => Assert.Equal(0, d.Capacity));
     }
+
+    [Fact]
+    public async Task MethodsFetchedCalledAndReleased_NothingKeptPerCall()
+    {
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", server.Port);
+        using RpycConnection connection = RpycConnection.Connect("127.0.0.1", proxy.LocalEndPoint.Port);
+        Netref root = connection.RootNetref;
+        // Python-style m = root.ping; m(): GETATTR, CALL, then the DEL of the method's proxy.
+        for (int i = 0; i < 50; i++)
+        {
+            using var ping = (Netref)root.GetAttr("ping")!;
+            Assert.Equal("pong", ping.Call());
+        }
+        // Sent after the DELs, so its reply comes after they were recorded.
+        root.CallMethod("ping");
+        WireProfile profile = proxy.GetProfile();
+        Assert.Equal(50, profile.NetrefsHeldByClient.Released);
+        Assert.Equal(50, profile.Calls.Count(c => c.Handler == "call" && c.DisplayName == "TelemetryTestService.ping()"));
+        WireRecorder.ConnectionState state = Assert.Single(proxy.Recorder.Connections);
+        Assert.Empty(state.AttributeNames[0]);
+    }
 }

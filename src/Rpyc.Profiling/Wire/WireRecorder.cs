@@ -188,6 +188,9 @@ internal sealed partial class WireRecorder
             _released[from]++;
             connection.Released[from]++;
             connection.Held[from].Remove(released);
+            // The proxy is gone: its name would pile up, one per method fetched, for as long as the
+            // connection runs (a .NET peer never reuses an id), or label another object Python gave its id.
+            connection.AttributeNames[from].Remove(released);
         }
 
         Dictionary<string, long> counts = _byHandler[from];
