@@ -220,6 +220,32 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void ProxiesCreatedBeforeAttachOrReset_ReleasedAfter_NotCountedAsReleased()
+    {
+        var telemetry = new RpycTelemetry();
+        RpycConnection connection = RpycConnection.Connect("127.0.0.1", server.Port);
+        Netref root = connection.RootNetref;
+        var beforeAttach = (Netref)root.CallMethod("get_node")!;
+        telemetry.Attach(connection);
+        var warmup = (Netref)root.CallMethod("get_node")!;
+        telemetry.Reset();
+        using (var node = (Netref)root.CallMethod("get_node")!)
+        {
+            node.GetAttr("value");
+        }
+        beforeAttach.Dispose();
+        warmup.Dispose();
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((1L, 1L, 0L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.ActiveNetrefs));
+
+        // The root, created before both, is released by the close.
+        connection.Dispose();
+        stats = telemetry.GetStatistics();
+        Assert.Equal((1L, 1L, 0L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.ActiveNetrefs));
+        Assert.Contains("Active NetRefs:           0", telemetry.FormatSummary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_OutOfRange_Throw()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { DeepStackThreshold = 0 }));

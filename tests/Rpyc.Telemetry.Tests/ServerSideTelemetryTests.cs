@@ -21,6 +21,8 @@ public sealed class ServerSideTelemetryTests : IDisposable
         [Exposed] public string Ping() => "pong";
 
         [Exposed] public long CallBack(Func<long, long> fn, long x) => fn(x) + 1;
+
+        [Exposed] public Node GetNode() => new(1);
     }
 
     [Fact]
@@ -46,5 +48,23 @@ public sealed class ServerSideTelemetryTests : IDisposable
         Assert.True(stats.RoundTrips >= 1);
         Assert.Equal(1, stats.NetrefsCreated);
         Assert.True(stats.ObjectsExported >= 1);
+    }
+
+    [Fact]
+    public void Reset_ObjectExportedBeforeAndReleasedAfter_NotCountedAsReleased()
+    {
+        using RpycConnection client = RpycConnection.Connect("127.0.0.1", _server.Port);
+        Netref root = client.RootNetref;
+        var warmup = (Netref)root.CallMethod("get_node")!;
+        _serverTelemetry.Reset();
+        using (var node = (Netref)root.CallMethod("get_node")!)
+        {
+            node.GetAttr("value");
+        }
+        warmup.Dispose();
+        // The DELs reach the server before this request: handled in order.
+        root.CallMethod("ping");
+        TelemetryStatistics stats = _serverTelemetry.GetStatistics();
+        Assert.Equal((1L, 1L, 0L), (stats.ObjectsExported, stats.ObjectsReleased, stats.ActiveExports));
     }
 }

@@ -314,9 +314,11 @@ public sealed partial class RpycTelemetry
             return;
         }
         TelemetryState state = _state;
-        Interlocked.Increment(ref state.NetrefsReleased);
-        Interlocked.Decrement(ref source.AliveProxies);
-        ForEachOpenSection(static s => s.AddNetrefReleased());
+        if (TakeAlive(ref source.AliveProxies))
+        {
+            Interlocked.Increment(ref state.NetrefsReleased);
+            ForEachOpenSection(static s => s.AddNetrefReleased());
+        }
         if (_options.TrackNetrefs && state.AliveProxies.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
         {
             info.Released(Stopwatch.GetTimestamp());
@@ -346,12 +348,32 @@ public sealed partial class RpycTelemetry
             return;
         }
         TelemetryState state = _state;
-        Interlocked.Increment(ref state.ObjectsReleased);
-        Interlocked.Decrement(ref source.AliveExports);
+        if (TakeAlive(ref source.AliveExports))
+        {
+            Interlocked.Increment(ref state.ObjectsReleased);
+        }
         if (_options.TrackNetrefs && state.AliveExports.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
         {
             info.Released(Stopwatch.GetTimestamp());
         }
+    }
+
+    // A proxy or export made before the telemetry was attached, or before a Reset, was not counted
+    // as created, so its release is not counted either: released never exceeds created, and the
+    // active count never goes below zero. Decrements the connection's alive count if it is positive.
+    private static bool TakeAlive(ref long alive)
+    {
+        long seen = Volatile.Read(ref alive);
+        while (seen > 0)
+        {
+            long before = Interlocked.CompareExchange(ref alive, seen - 1, seen);
+            if (before == seen)
+            {
+                return true;
+            }
+            seen = before;
+        }
+        return false;
     }
 
     private NetrefInfo NewNetref(TelemetryState state, NetrefSide side, TelemetryObserver source, string typeName, long instanceId, bool isRoot)
