@@ -283,7 +283,7 @@ public sealed partial class RpycTelemetry
         if (_options.TrackNetrefs)
         {
             NetrefInfo info = NewNetref(state, NetrefSide.Proxy, source, typeName, instanceId, isRoot);
-            state.AliveProxies[new NetrefKey(source.ConnectionId, typeName, instanceId)] = info;
+            state.AliveProxies.Add(new NetrefKey(source.ConnectionId, typeName, instanceId), info);
         }
     }
 
@@ -295,7 +295,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.NetrefAccesses);
-        if (_options.TrackNetrefs && state.AliveProxies.TryGetValue(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (_options.TrackNetrefs && state.AliveProxies.Newest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Accessed();
             t_accessed = info;
@@ -319,7 +319,7 @@ public sealed partial class RpycTelemetry
             Interlocked.Increment(ref state.NetrefsReleased);
             ForEachOpenSection(static s => s.AddNetrefReleased());
         }
-        if (_options.TrackNetrefs && state.AliveProxies.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (_options.TrackNetrefs && state.AliveProxies.RemoveOldest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Released(Stopwatch.GetTimestamp());
         }
@@ -337,7 +337,7 @@ public sealed partial class RpycTelemetry
         if (_options.TrackNetrefs)
         {
             NetrefInfo info = NewNetref(state, NetrefSide.Exported, source, typeName, instanceId, isRoot: false);
-            state.AliveExports[new NetrefKey(source.ConnectionId, typeName, instanceId)] = info;
+            state.AliveExports.Add(new NetrefKey(source.ConnectionId, typeName, instanceId), info);
         }
     }
 
@@ -352,7 +352,7 @@ public sealed partial class RpycTelemetry
         {
             Interlocked.Increment(ref state.ObjectsReleased);
         }
-        if (_options.TrackNetrefs && state.AliveExports.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (_options.TrackNetrefs && state.AliveExports.RemoveOldest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Released(Stopwatch.GetTimestamp());
         }
