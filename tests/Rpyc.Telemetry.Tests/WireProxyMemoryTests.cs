@@ -49,4 +49,31 @@ public sealed class WireProxyMemoryTests(DotnetServerFixture server)
         WireRecorder.ConnectionState state = Assert.Single(proxy.Recorder.Connections);
         Assert.Empty(state.AttributeNames[0]);
     }
+
+    [Fact]
+    public async Task EveryCallSlow_KeepsTheSlowestUpToMaxRecordsAndCountsThemAll()
+    {
+        var options = new RpycWireProxyOptions { SlowCallThreshold = TimeSpan.Zero, MaxRecords = 5 };
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", server.Port, options);
+        using (RpycConnection connection = RpycConnection.Connect("127.0.0.1", proxy.LocalEndPoint.Port))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                connection.RootNetref.CallMethod("ping");
+            }
+        }
+        await proxy.Idle.WaitAsync(TimeSpan.FromSeconds(30));
+        WireProfile profile = proxy.GetProfile();
+        // getroot and 20 pings, every one of them at least 0 s long.
+        Assert.Equal(21, profile.RoundTrips);
+        Assert.Equal(5, profile.SlowCalls.Count);
+        Assert.Equal(21, profile.SlowCallCount);
+        Assert.All(profile.SlowCalls.Zip(profile.SlowCalls.Skip(1)), p => Assert.True(p.First.Duration >= p.Second.Duration));
+        string text = WireProfileReport.FormatText(profile);
+        Assert.Contains("  ... 16 more\n", text, StringComparison.Ordinal);
+        using var json = new MemoryStream();
+        WireProfileReport.WriteJson(profile, json);
+        using var document = System.Text.Json.JsonDocument.Parse(json.ToArray());
+        Assert.Equal(21, document.RootElement.GetProperty("slow_call_count").GetInt64());
+    }
 }

@@ -22,7 +22,8 @@ internal sealed partial class WireRecorder
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<ConnectionState> _connections = [];
     private readonly List<WireCall> _calls = [];
-    private readonly List<WireCall> _slow = [];
+    // The slowest calls over the threshold, at most MaxRecords: the fastest of them on top.
+    private readonly PriorityQueue<WireCall, long> _slow = new();
     private readonly Dictionary<string, long>[] _byHandler = [new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
     private readonly Dictionary<(string Type, int Holder), long> _createdByType = [];
     private readonly long[] _created = new long[2];
@@ -31,6 +32,7 @@ internal sealed partial class WireRecorder
     private readonly List<WireMessage> _scratch = [];
     private int _nextCallId;
     private long _callsDropped;
+    private long _slowCalls;
     private long _roundTrips;
     private long _oneWay;
     private long _callbacks;
@@ -284,7 +286,22 @@ internal sealed partial class WireRecorder
         connection.AwaitingForward[from].Add((call, true));
         if (ticks >= _slowTicks)
         {
-            _slow.Add(call);
+            KeepSlow(call, ticks);
+        }
+    }
+
+    // Every slow call is counted, the slowest MaxRecords kept: a relay left running with a low
+    // threshold (--slow-ms 0 makes every round trip slow) would otherwise keep them all.
+    private void KeepSlow(WireCall call, long ticks)
+    {
+        _slowCalls++;
+        if (_slow.Count < _options.MaxRecords)
+        {
+            _slow.Enqueue(call, ticks);
+        }
+        else if (_slow.Count > 0)
+        {
+            _slow.EnqueueDequeue(call, ticks);
         }
     }
 
