@@ -122,6 +122,18 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
         Assert.Contains("        └── TelemetryTestService.ping (CALLATTR) [NetRef #1] [T]", lines);
     }
 
+    // The threshold in seconds kept three decimals: 0.5 ms read "0.001s" and 0.25 ms "0.0s".
+    [Fact]
+    public async Task SlowCallThreshold_UnderAMillisecond_ShownExactly()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(0.5) });
+        Assert.Contains("Slow Calls (>0.0005s):    0", Lines(telemetry.FormatSummary()));
+
+        var options = new Rpyc.Profiling.Wire.RpycWireProxyOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(0.25) };
+        await using var proxy = Rpyc.Profiling.Wire.RpycWireProxy.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), "127.0.0.1", server.Port, options);
+        Assert.Contains("Slow Calls (>=0.00025s)", Rpyc.Profiling.Wire.WireProfileReport.FormatText(proxy.GetProfile()), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FormatTimeline_KnownScenario_OneBarPerCallIndentedByDepth()
     {

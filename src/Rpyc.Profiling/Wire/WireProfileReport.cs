@@ -341,7 +341,7 @@ public static class WireProfileReport
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Seconds(TimeSpan duration) => string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.0##}s");
+    private static string Seconds(TimeSpan duration) => TelemetryFormat.Seconds(duration);
 
     private static string Us(TimeSpan duration) => string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMicroseconds:F0}µs");
 
