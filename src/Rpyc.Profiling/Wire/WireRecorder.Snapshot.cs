@@ -65,7 +65,7 @@ internal sealed partial class WireRecorder
                 CallbacksByHandler = Sorted(_byHandler[Server]),
                 BytesSent = _bytesSent,
                 BytesReceived = _bytesReceived,
-                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count),
+                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count + c.RepliesToUndecoded),
                 NetrefsHeldByClient = new WireNetrefCounts(_created[Client], _released[Client], alive[Client]),
                 NetrefsHeldByServer = new WireNetrefCounts(_created[Server], _released[Server], alive[Server]),
                 NetrefTypes = [.. _createdByType

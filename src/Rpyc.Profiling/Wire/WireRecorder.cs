@@ -248,6 +248,13 @@ internal sealed partial class WireRecorder
         int requester = 1 - from;
         if (!connection.Pending[requester].Remove(message.Seq, out WireCall? call))
         {
+            if (connection.Decoders[requester].Error is not null)
+            {
+                // The requests of that side are no longer decoded: this one was never seen and
+                // never will be. Counted, not kept: a reply can carry megabytes, one per call.
+                connection.RepliesToUndecoded++;
+                return;
+            }
             // A request is recorded before it is forwarded, so its reply cannot come first; a reply
             // that matches no request waits here in case (rpyc never reuses a seq on a connection).
             // What is left at the report matched nothing.
@@ -466,6 +473,9 @@ internal sealed partial class WireRecorder
 
         // Replies that matched no request, by the requester and seq.
         public readonly Dictionary<long, (WireMessage Message, long Timestamp)>[] EarlyReplies = [new(), new()];
+
+        // Replies to requests of a direction whose decoding stopped (see WireFrameDecoder.Error).
+        public long RepliesToUndecoded;
 
         // Calls whose request (false) or reply (true) is in the bytes being forwarded, by sender.
         public readonly List<(WireCall Call, bool IsReply)>[] AwaitingForward = [[], []];
