@@ -109,7 +109,7 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     // RPYC_PROFILE_SLOW_MS set by hand to a number no TimeSpan holds: the hook threw, and the
     // unmodified program died before its Main.
     [Fact]
-    public void StartupHook_SlowMsTooLarge_ProgramRunsAndReports()
+    public async Task StartupHook_SlowMsTooLarge_ProgramRunsAndReports()
     {
         string report = Path.Combine(Path.GetTempPath(), $"rpycbench-hook-{Guid.NewGuid():N}.txt");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -122,12 +122,12 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         {
             using Process process = Process.Start(start)!;
             Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(180_000), "the example did not finish in 180 s");
+            string stdout = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
             output.WriteLine(stdout);
-            output.WriteLine(stderr.Result);
+            output.WriteLine(await stderr);
             Assert.Equal(0, process.ExitCode);
-            Assert.Contains("RPYC_PROFILE_SLOW_MS=1e20", stderr.Result, StringComparison.Ordinal);
+            Assert.Contains("RPYC_PROFILE_SLOW_MS=1e20", await stderr, StringComparison.Ordinal);
             Assert.Contains("RPYC TELEMETRY REPORT", File.ReadAllText(report), StringComparison.Ordinal);
         }
         finally

@@ -88,7 +88,7 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
     }
 
     [Fact]
-    public void FormatCallTree_CallInProgress_ShownWithWhatCompletedInsideIt()
+    public async Task FormatCallTree_CallInProgress_ShownWithWhatCompletedInsideIt()
     {
         var telemetry = new RpycTelemetry();
         using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
@@ -113,7 +113,7 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
         finally
         {
             release.Set();
-            Assert.True(outer.Wait(TimeSpan.FromSeconds(30)));
+            await outer.WaitAsync(TimeSpan.FromSeconds(30));
         }
         string[] lines = Lines(tree);
         // Made on another thread than getroot: the top-level line names its thread.

@@ -79,7 +79,7 @@ public sealed class ServerSideTelemetryTests : IDisposable
     // A request the server cannot even decode (a reference to an object it does not hold) is
     // answered with an exception: its frame still crossed the wire, and is counted as received.
     [Fact]
-    public void PeerRequestNamingAnUnknownObject_ItsBytesCountedAsReceived()
+    public async Task PeerRequestNamingAnUnknownObject_ItsBytesCountedAsReceived()
     {
         string script = Path.Combine(Path.GetTempPath(), $"rpyc-badref-{Guid.NewGuid():N}.py");
         File.WriteAllText(script, """
@@ -100,9 +100,9 @@ public sealed class ServerSideTelemetryTests : IDisposable
             start.ArgumentList.Add(_server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using Process python = Process.Start(start)!;
             Task<string> stderr = python.StandardError.ReadToEndAsync();
-            string stdout = python.StandardOutput.ReadToEnd();
-            Assert.True(python.WaitForExit(60_000), "the Python client did not finish");
-            Assert.True(stdout.Contains("DONE pong", StringComparison.Ordinal), stdout + stderr.Result);
+            string stdout = await python.StandardOutput.ReadToEndAsync();
+            await python.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(stdout.Contains("DONE pong", StringComparison.Ordinal), stdout + await stderr);
         }
         finally
         {
