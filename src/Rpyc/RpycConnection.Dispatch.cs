@@ -107,7 +107,7 @@ public sealed partial class RpycConnection
             // released netref against a stock Python server). ACK it now.
             _transport.AckPromptly();
             // Telemetry still counts the bytes, so its totals equal what crossed the wire.
-            _observer?.UnmatchedReplyReceived(this, frameLength);
+            Observer?.UnmatchedReplyReceived(this, frameLength);
         }
         return matched;
     }
@@ -118,6 +118,7 @@ public sealed partial class RpycConnection
         Counters.IncomingRequest();
         ConnectionObserver? observer = Observer;
         object? token = null;
+        bool observed = false;
         object? result;
         try
         {
@@ -133,6 +134,7 @@ public sealed partial class RpycConnection
             {
                 (string? target, string? name) = Describe(handler, handlerArgs);
                 token = observer.IncomingStarting(this, handler, target, name, frameLength);
+                observed = true;
             }
             if (handler == HandlerId.Close)
             {
@@ -151,7 +153,13 @@ public sealed partial class RpycConnection
         {
             // As Python does, whatever the handler raised goes back to the peer, MemoryError included
             // (the request's own garbage is collectable by now); if even that send fails, Dispatch
-            // closes this connection.
+            // closes this connection. A request that failed before it was described (an argument
+            // naming an object this side does not hold) is still one the peer sent: observed now,
+            // its frame counts as received.
+            if (observer is not null && !observed)
+            {
+                token = observer.IncomingStarting(this, handler, null, null, frameLength);
+            }
             int bytes = 0;
             try
             {

@@ -90,6 +90,52 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.DoesNotContain("USAGE", stdout, StringComparison.Ordinal);
     }
 
+    // Numbers a TimeSpan or a timer cannot hold were an OverflowException or ArgumentOutOfRangeException with a stack trace.
+    [Theory]
+    [InlineData("--slow-ms", "profile", "proxy", "--listen", "0", "--target", "127.0.0.1:1", "--slow-ms", "1e20")]
+    [InlineData("--slow-ms", "profile", "proxy", "--listen", "0", "--target", "127.0.0.1:1", "--slow-ms", "Infinity")]
+    [InlineData("--duration", "profile", "proxy", "--listen", "0", "--target", "127.0.0.1:1", "--duration", "5000000")]
+    [InlineData("--slow-ms", "profile", "scenario", "ping", "--slow-ms", "1e20")]
+    [InlineData("--slow-ms", "profile", "run", "--slow-ms", "1e20", "--", "true")]
+    [InlineData("--slow-ms", "profile", "run", "--via-proxy", "127.0.0.1:1", "--slow-ms", "1e20", "--", "true")]
+    public void Profile_NumberTooLarge_UsageError(string option, params string[] args)
+    {
+        (int code, string stdout, string stderr) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option} must be", Whitespace().Replace(stdout + stderr, " "), StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    // RPYC_PROFILE_SLOW_MS set by hand to a number no TimeSpan holds: the hook threw, and the
+    // unmodified program died before its Main.
+    [Fact]
+    public async Task StartupHook_SlowMsTooLarge_ProgramRunsAndReports()
+    {
+        string report = Path.Combine(Path.GetTempPath(), $"rpycbench-hook-{Guid.NewGuid():N}.txt");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
+        start.ArgumentList.Add("--quick");
+        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        start.Environment["RPYC_PROFILE_REPORT"] = report;
+        start.Environment["RPYC_PROFILE_SLOW_MS"] = "1e20";
+        try
+        {
+            using Process process = Process.Start(start)!;
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            string stdout = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
+            output.WriteLine(stdout);
+            output.WriteLine(await stderr);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("RPYC_PROFILE_SLOW_MS=1e20", await stderr, StringComparison.Ordinal);
+            Assert.Contains("RPYC TELEMETRY REPORT", File.ReadAllText(report), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
     // bin/<Configuration>/net10.0 of this project maps onto the example's own output folder.
     private static string ExampleDll(string example)
     {

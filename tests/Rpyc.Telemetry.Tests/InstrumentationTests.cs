@@ -61,6 +61,55 @@ public sealed class InstrumentationTests : IDisposable
         Assert.Single(stopped, a => a.DisplayName == "getroot");
     }
 
+    [Fact]
+    public void NoRecorderAttached_BytesReceivedIncludesTheRepliesToReleases()
+    {
+        var longs = new ConcurrentDictionary<string, long>();
+        using var meter = ListenToMeter(longs);
+        using RpycConnection connection = RpycConnection.Connect("127.0.0.1", _server.Port);
+        Netref root = connection.RootNetref;
+        using (var node = (Netref)root.CallMethod("get_node")!)
+        {
+            node.GetAttr("value");
+        }
+        // The server answers the DEL; this round trip reads that reply before its own.
+        root.CallMethod("ping");
+        Assert.Equal(connection.Counters.BytesReceived, longs[RpycInstrumentation.BytesReceivedInstrument]);
+    }
+
+    [Fact]
+    public void ProfileScope_WhileSomeoneListens_GivesTheConnectionBackToItsTelemetry()
+    {
+        using MeterListener meter = ListenToMeter(new ConcurrentDictionary<string, long>());
+        var first = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", _server.Port, first);
+        using (RpycProfiler.Profile(connection, printSummary: false))
+        {
+            connection.RootNetref.CallMethod("ping");
+        }
+        Assert.True(first.IsAttached(connection));
+        long before = first.GetStatistics().RoundTrips;
+        connection.RootNetref.CallMethod("ping");
+        Assert.Equal(before + 1, first.GetStatistics().RoundTrips);
+    }
+
+    private static MeterListener ListenToMeter(ConcurrentDictionary<string, long> longs)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == RpycInstrumentation.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => longs.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value));
+        listener.Start();
+        return listener;
+    }
+
     private static ActivityListener Listen(ConcurrentQueue<Activity> stopped) => new()
     {
         ShouldListenTo = source => source.Name == RpycInstrumentation.ActivitySourceName,

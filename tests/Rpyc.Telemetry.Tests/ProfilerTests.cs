@@ -220,6 +220,97 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void ProxiesCreatedBeforeAttachOrReset_ReleasedAfter_NotCountedAsReleased()
+    {
+        var telemetry = new RpycTelemetry();
+        RpycConnection connection = RpycConnection.Connect("127.0.0.1", server.Port);
+        Netref root = connection.RootNetref;
+        var beforeAttach = (Netref)root.CallMethod("get_node")!;
+        telemetry.Attach(connection);
+        var warmup = (Netref)root.CallMethod("get_node")!;
+        telemetry.Reset();
+        using (var node = (Netref)root.CallMethod("get_node")!)
+        {
+            node.GetAttr("value");
+        }
+        beforeAttach.Dispose();
+        warmup.Dispose();
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((1L, 1L, 0L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.ActiveNetrefs));
+
+        // The root, created before both, is released by the close.
+        connection.Dispose();
+        stats = telemetry.GetStatistics();
+        Assert.Equal((1L, 1L, 0L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.ActiveNetrefs));
+        Assert.Contains("Active NetRefs:           0", telemetry.FormatSummary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProxyCollected_SameObjectFetchedAgainBeforeItsFinalizerRan_TheNewProxyStaysActive()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        Netref root = connection.RootNetref;
+        using var blocker = FinalizerBlocker.Start();
+        // root.tree is one object: the server hands out the same id again.
+        FetchTreeAndDropIt(root);
+        GC.Collect();
+        var tree = (Netref)root.GetAttr("tree")!;
+        // The first proxy's finalizer releases it now, after its successor was created.
+        blocker.Release();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(3L, tree.GetAttr("value"));
+
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((3L, 1L, 2L), (stats.NetrefsCreated, stats.NetrefsReleased, stats.ActiveNetrefs));
+        NetrefInfo active = Assert.Single(telemetry.ActiveNetrefs, n => n.TypeName.EndsWith(".Node", StringComparison.Ordinal));
+        Assert.Equal(1, active.Accesses);
+        Assert.Single(telemetry.Netrefs, n => n.TypeName.EndsWith(".Node", StringComparison.Ordinal) && !n.IsAlive);
+        GC.KeepAlive(tree);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void FetchTreeAndDropIt(Netref root) => Assert.NotNull(root.GetAttr("tree"));
+
+    // Holds the finalizer thread inside a finalizer until released, so what is collected meanwhile
+    // is finalized exactly when the test says.
+    private sealed class FinalizerBlocker : IDisposable
+    {
+        private static readonly ManualResetEventSlim s_entered = new();
+        private static readonly ManualResetEventSlim s_release = new();
+
+        private FinalizerBlocker()
+        {
+        }
+
+        public static FinalizerBlocker Start()
+        {
+            s_entered.Reset();
+            s_release.Reset();
+            Abandon();
+            GC.Collect();
+            Assert.True(s_entered.Wait(TimeSpan.FromSeconds(30)), "the finalizer thread did not start");
+            return new FinalizerBlocker();
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void Abandon() => _ = new Blocking();
+
+        public void Release() => s_release.Set();
+
+        public void Dispose() => s_release.Set();
+
+        private sealed class Blocking
+        {
+            ~Blocking()
+            {
+                s_entered.Set();
+                s_release.Wait(TimeSpan.FromSeconds(30));
+            }
+        }
+    }
+
+    [Fact]
     public void Options_OutOfRange_Throw()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new RpycTelemetry(new RpycTelemetryOptions { DeepStackThreshold = 0 }));

@@ -88,6 +88,53 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
     }
 
     [Fact]
+    public async Task FormatCallTree_CallInProgress_ShownWithWhatCompletedInsideIt()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        Netref root = connection.RootNetref;
+        using var pinged = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // The server's callback pings back, then waits: call_back and the callback are still in progress.
+        Func<long, long> pingThenWait = x =>
+        {
+            root.CallMethod("ping");
+            pinged.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return x;
+        };
+        Task outer = Task.Run(() => root.CallMethod("call_back", pingThenWait, 1L));
+        string tree;
+        try
+        {
+            Assert.True(pinged.Wait(TimeSpan.FromSeconds(30)));
+            tree = Mask(telemetry.FormatCallTree());
+        }
+        finally
+        {
+            release.Set();
+            await outer.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        string[] lines = Lines(tree);
+        // Made on another thread than getroot: the top-level line names its thread.
+        Assert.Contains(lines, l => l.StartsWith("└── TelemetryTestService.call_back (CALLATTR) [NetRef #1] [in progress] (thread ", StringComparison.Ordinal));
+        Assert.Contains("    └── Func<long, long>() (CALL from peer) [in progress]", lines);
+        Assert.Contains("        └── TelemetryTestService.ping (CALLATTR) [NetRef #1] [T]", lines);
+    }
+
+    // The threshold in seconds kept three decimals: 0.5 ms read "0.001s" and 0.25 ms "0.0s".
+    [Fact]
+    public async Task SlowCallThreshold_UnderAMillisecond_ShownExactly()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(0.5) });
+        Assert.Contains("Slow Calls (>0.0005s):    0", Lines(telemetry.FormatSummary()));
+
+        var options = new Rpyc.Profiling.Wire.RpycWireProxyOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(0.25) };
+        await using var proxy = Rpyc.Profiling.Wire.RpycWireProxy.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), "127.0.0.1", server.Port, options);
+        Assert.Contains("Slow Calls (>=0.00025s)", Rpyc.Profiling.Wire.WireProfileReport.FormatText(proxy.GetProfile()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FormatTimeline_KnownScenario_OneBarPerCallIndentedByDepth()
     {
         RpycTelemetry telemetry = RunKnownScenario();

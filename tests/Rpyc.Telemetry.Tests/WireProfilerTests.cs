@@ -239,4 +239,46 @@ public sealed class WireProfilerTests(PythonServerFixture server, ITestOutputHel
         output.WriteLine(all);
         return (process.ExitCode, all);
     }
+    // A direction the relay cannot decode (here a request nested deeper than brine's limit) hides
+    // every later request: the server's replies then match nothing, for as long as the client runs.
+    [Fact]
+    public async Task ClientDirectionUndecodable_LaterRepliesCountedNotKept()
+    {
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", server.Port);
+        string script = Path.Combine(Path.GetTempPath(), $"rpyc-deep-{Guid.NewGuid():N}.py");
+        File.WriteAllText(script, """
+            import sys, rpyc
+            sys.setrecursionlimit(20000)
+            conn = rpyc.connect("127.0.0.1", int(sys.argv[1]))
+            deep = ()
+            for _ in range(400):
+                deep = (deep,)
+            assert conn.root.upload(deep) == 1
+            for _ in range(50):
+                assert conn.root.download(1000) is not None
+            print("DONE")
+            """);
+        try
+        {
+            var start = new ProcessStartInfo(PythonServerFixture.Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(script);
+            start.ArgumentList.Add(proxy.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using Process python = Process.Start(start)!;
+            Task<string> stderr = python.StandardError.ReadToEndAsync();
+            string stdout = await python.StandardOutput.ReadToEndAsync();
+            await python.WaitForExitAsync().WaitAsync(s_timeout);
+            Assert.True(stdout.Contains("DONE", StringComparison.Ordinal), stdout + await stderr);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+        await proxy.Idle.WaitAsync(s_timeout);
+        WireProfile profile = proxy.GetProfile();
+        WireConnectionProfile connection = Assert.Single(profile.Connections);
+        Assert.NotNull(connection.DecodeError);
+        // The upload's reply and the 50 downloads' (getattr and call each for a Python netref).
+        Assert.True(profile.UnmatchedReplies >= 101, $"{profile.UnmatchedReplies} unmatched replies");
+        Assert.All(Assert.Single(proxy.Recorder.Connections).EarlyReplies, replies => Assert.Empty(replies));
+    }
 }

@@ -11,6 +11,15 @@ namespace Rpyc.Bench.Cli.Commands;
 // client and server (Python included) from the frames, and prints the report when it stops.
 internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings>
 {
+    // The most --slow-ms and --duration take: past them TimeSpan overflows (1e20 ms) or the timer
+    // refuses (49.7 days), with a stack trace rather than a usage error. 31 years and 46 days.
+    internal const double MaxSlowMs = 1e12;
+    internal const double MaxDurationSeconds = 4_000_000;
+
+    internal const string SlowMsRange = "--slow-ms must be from 0 to 1e12 (milliseconds).";
+
+    internal static bool IsSlowMs(double ms) => ms is >= 0 and <= MaxSlowMs;
+
     internal sealed class Settings : CommandSettings
     {
         [CommandOption("--listen <HOST:PORT>")]
@@ -47,11 +56,13 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
             {
                 return ValidationResult.Error(error);
             }
-            if (SlowMs is < 0 or double.NaN)
+            if (!IsSlowMs(SlowMs))
             {
-                return ValidationResult.Error("--slow-ms must be 0 or more.");
+                return ValidationResult.Error(SlowMsRange);
             }
-            return Duration is <= 0 or double.NaN ? ValidationResult.Error("--duration must be more than 0 seconds.") : ValidationResult.Success();
+            return Duration is not null and not (> 0 and <= MaxDurationSeconds)
+                ? ValidationResult.Error("--duration must be more than 0 and at most 4000000 seconds.")
+                : ValidationResult.Success();
         }
     }
 

@@ -52,9 +52,9 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (SlowMs is < 0 or double.NaN)
+            if (SlowMs is double slowMs && !ProfileProxyCommand.IsSlowMs(slowMs))
             {
-                return ValidationResult.Error("--slow-ms must be 0 or more.");
+                return ValidationResult.Error(ProfileProxyCommand.SlowMsRange);
             }
             if (Listen is not null && ViaProxy is null)
             {

@@ -54,7 +54,7 @@ internal sealed class ProfileScenarioCommand : Command<ProfileScenarioCommand.Se
         public override ValidationResult Validate() =>
             ProfileScenarios.Find(Scenario) is null ? ValidationResult.Error($"Unknown scenario '{Scenario}'. Scenarios: {ProfileScenarios.Names}.")
             : Iterations is < 1 or > 1_000_000 ? ValidationResult.Error("--iterations must be between 1 and 1000000.")
-            : SlowMs < 0 || double.IsNaN(SlowMs) ? ValidationResult.Error("--slow-ms must be 0 or more.")
+            : !ProfileProxyCommand.IsSlowMs(SlowMs) ? ValidationResult.Error(ProfileProxyCommand.SlowMsRange)
             : TimelineWidth is < 10 or > 1000 ? ValidationResult.Error("--timeline-width must be between 10 and 1000.")
             : Port is < 1 or > 65535 ? ValidationResult.Error("--port must be between 1 and 65535.")
             : Port is not null && Host is null ? ValidationResult.Error("--port needs --host (without --host, a server is started on a free port).")

@@ -45,12 +45,13 @@ internal static class ProcessProfiling
         // A whole-program profile says where each call was made; RPYC_PROFILE_STACKS=1 keeps the stacks too.
         bool stacks = Environment.GetEnvironmentVariable(StacksVariable) == "1";
         var options = new RpycTelemetryOptions { CaptureCallSites = true, CaptureStacks = stacks };
-        if (double.TryParse(slowMs, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms >= 0)
+        if (double.TryParse(slowMs, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms >= 0 && ms < TimeSpan.MaxValue.TotalMilliseconds)
         {
             options = new RpycTelemetryOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(ms), CaptureCallSites = true, CaptureStacks = stacks };
         }
         else if (!string.IsNullOrWhiteSpace(slowMs))
         {
+            // A number out of range too: thrown from the startup hook, it would stop the program before its Main.
             RpycLog.Warn($"{SlowMsVariable}={slowMs} is not a number of milliseconds (0 or more): slow calls use the default 100 ms.");
         }
         var telemetry = new RpycTelemetry(options);

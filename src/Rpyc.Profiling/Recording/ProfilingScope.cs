@@ -46,7 +46,8 @@ public sealed class ProfilingScope : IDisposable
             return;
         }
         Telemetry.Detach(Connection);
-        if (_previous is not null && Connection.Observer is null)
+        // Detached, the connection reports the instrumentation while someone listens: that is no telemetry.
+        if (_previous is not null && Connection.Observer is null or InstrumentationObserver)
         {
             Connection.Observer = _previous;
         }

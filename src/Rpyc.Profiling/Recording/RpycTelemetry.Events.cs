@@ -283,7 +283,7 @@ public sealed partial class RpycTelemetry
         if (_options.TrackNetrefs)
         {
             NetrefInfo info = NewNetref(state, NetrefSide.Proxy, source, typeName, instanceId, isRoot);
-            state.AliveProxies[new NetrefKey(source.ConnectionId, typeName, instanceId)] = info;
+            state.AliveProxies.Add(new NetrefKey(source.ConnectionId, typeName, instanceId), info);
         }
     }
 
@@ -295,7 +295,7 @@ public sealed partial class RpycTelemetry
         }
         TelemetryState state = _state;
         Interlocked.Increment(ref state.NetrefAccesses);
-        if (_options.TrackNetrefs && state.AliveProxies.TryGetValue(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (_options.TrackNetrefs && state.AliveProxies.Newest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Accessed();
             t_accessed = info;
@@ -314,10 +314,12 @@ public sealed partial class RpycTelemetry
             return;
         }
         TelemetryState state = _state;
-        Interlocked.Increment(ref state.NetrefsReleased);
-        Interlocked.Decrement(ref source.AliveProxies);
-        ForEachOpenSection(static s => s.AddNetrefReleased());
-        if (_options.TrackNetrefs && state.AliveProxies.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (TakeAlive(ref source.AliveProxies))
+        {
+            Interlocked.Increment(ref state.NetrefsReleased);
+            ForEachOpenSection(static s => s.AddNetrefReleased());
+        }
+        if (_options.TrackNetrefs && state.AliveProxies.RemoveOldest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Released(Stopwatch.GetTimestamp());
         }
@@ -335,7 +337,7 @@ public sealed partial class RpycTelemetry
         if (_options.TrackNetrefs)
         {
             NetrefInfo info = NewNetref(state, NetrefSide.Exported, source, typeName, instanceId, isRoot: false);
-            state.AliveExports[new NetrefKey(source.ConnectionId, typeName, instanceId)] = info;
+            state.AliveExports.Add(new NetrefKey(source.ConnectionId, typeName, instanceId), info);
         }
     }
 
@@ -346,12 +348,32 @@ public sealed partial class RpycTelemetry
             return;
         }
         TelemetryState state = _state;
-        Interlocked.Increment(ref state.ObjectsReleased);
-        Interlocked.Decrement(ref source.AliveExports);
-        if (_options.TrackNetrefs && state.AliveExports.TryRemove(new NetrefKey(source.ConnectionId, typeName, instanceId), out NetrefInfo? info))
+        if (TakeAlive(ref source.AliveExports))
+        {
+            Interlocked.Increment(ref state.ObjectsReleased);
+        }
+        if (_options.TrackNetrefs && state.AliveExports.RemoveOldest(new NetrefKey(source.ConnectionId, typeName, instanceId)) is { } info)
         {
             info.Released(Stopwatch.GetTimestamp());
         }
+    }
+
+    // A proxy or export made before the telemetry was attached, or before a Reset, was not counted
+    // as created, so its release is not counted either: released never exceeds created, and the
+    // active count never goes below zero. Decrements the connection's alive count if it is positive.
+    private static bool TakeAlive(ref long alive)
+    {
+        long seen = Volatile.Read(ref alive);
+        while (seen > 0)
+        {
+            long before = Interlocked.CompareExchange(ref alive, seen - 1, seen);
+            if (before == seen)
+            {
+                return true;
+            }
+            seen = before;
+        }
+        return false;
     }
 
     private NetrefInfo NewNetref(TelemetryState state, NetrefSide side, TelemetryObserver source, string typeName, long instanceId, bool isRoot)

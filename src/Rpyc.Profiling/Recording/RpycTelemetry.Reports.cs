@@ -163,7 +163,7 @@ public sealed partial class RpycTelemetry
         return text.ToString();
     }
 
-    /// <summary>The calls as a tree: each operation under the one it ran inside (callbacks under the waiting call).</summary>
+    /// <summary>The calls as a tree: each operation under the one it ran inside (callbacks under the waiting call); calls still in progress are marked so.</summary>
     /// <param name="maxDepth">Deepest level shown, or <c>null</c> for all.</param>
     /// <param name="minDuration">Hide calls shorter than this (and their children), or <c>null</c> for none.</param>
     /// <param name="showNetrefs">Show the proxy each call went through and whether its reply created one.</param>
@@ -177,7 +177,8 @@ public sealed partial class RpycTelemetry
         var kept = new HashSet<long>(records.Select(r => r.Id));
         foreach (CallRecord record in records)
         {
-            if (!record.IsCompleted || (minDuration is { } min && record.Duration < min))
+            // A call still in progress is shown (its length unknown), or what completed inside it would be lost.
+            if (record.IsCompleted && minDuration is { } min && record.Duration < min)
             {
                 continue;
             }
@@ -207,7 +208,7 @@ public sealed partial class RpycTelemetry
             {
                 CallRecord call = calls[i];
                 int run = 1;
-                if (collapseRepeats && !children.ContainsKey(call.Id))
+                if (collapseRepeats && call.IsCompleted && !children.ContainsKey(call.Id))
                 {
                     while (i + run < calls.Count && SameLeaf(call, calls[i + run]) && !children.ContainsKey(calls[i + run].Id))
                     {
@@ -251,7 +252,7 @@ public sealed partial class RpycTelemetry
                 }
                 else
                 {
-                    timing = $" [{TelemetryFormat.Duration(call.Duration)}]";
+                    timing = call.IsCompleted ? $" [{TelemetryFormat.Duration(call.Duration)}]" : " [in progress]";
                 }
                 string site = run == 1 && call.CallSite is not null ? $" @ {call.CallSite}" : "";
                 Line(text, $"{prefix}{connector}{call.DisplayName} ({Kind(call)}){netref}{timing}{bytes}{error}{thread}{site}");
@@ -509,7 +510,8 @@ public sealed partial class RpycTelemetry
 
     private static bool SameLeaf(CallRecord a, CallRecord b) =>
         a.Handler == b.Handler && a.Direction == b.Direction && a.IsRoundTrip == b.IsRoundTrip && a.Target == b.Target && a.Name == b.Name
-        && a.TargetNetrefId == b.TargetNetrefId && a.CreatedNetref == b.CreatedNetref && (a.Error is null) == (b.Error is null);
+        && a.TargetNetrefId == b.TargetNetrefId && a.CreatedNetref == b.CreatedNetref && (a.Error is null) == (b.Error is null)
+        && b.IsCompleted;
 
     private List<CallRecord> SlowCalls(List<CallRecord> records) =>
         [.. records.Where(r => r.IsCompleted && r.Duration >= _options.SlowCallThreshold)];

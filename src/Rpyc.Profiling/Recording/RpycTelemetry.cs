@@ -110,14 +110,11 @@ public sealed partial class RpycTelemetry
         Interlocked.Add(ref state.NetrefsDroppedOnClose, Math.Max(0, Interlocked.Exchange(ref observer.AliveProxies, 0)));
         Interlocked.Add(ref state.ExportsDroppedOnClose, Math.Max(0, Interlocked.Exchange(ref observer.AliveExports, 0)));
         long now = Stopwatch.GetTimestamp();
-        foreach (var table in new[] { state.AliveProxies, state.AliveExports })
+        foreach (AliveTable table in new[] { state.AliveProxies, state.AliveExports })
         {
-            foreach (KeyValuePair<NetrefKey, NetrefInfo> entry in table)
+            foreach (NetrefInfo info in table.RemoveConnection(observer.ConnectionId))
             {
-                if (entry.Key.ConnectionId == observer.ConnectionId && table.TryRemove(entry.Key, out NetrefInfo? info))
-                {
-                    info.Released(now);
-                }
+                info.Released(now);
             }
         }
     }
@@ -244,8 +241,8 @@ public sealed partial class RpycTelemetry
     internal sealed class TelemetryState(int maxRecords)
     {
         public readonly RecordLog Log = new(maxRecords);
-        public readonly ConcurrentDictionary<NetrefKey, NetrefInfo> AliveProxies = new();
-        public readonly ConcurrentDictionary<NetrefKey, NetrefInfo> AliveExports = new();
+        public readonly AliveTable AliveProxies = new();
+        public readonly AliveTable AliveExports = new();
         public readonly ConcurrentQueue<NetrefInfo> AllNetrefs = new();
         public long NetrefIds;
         public long TotalCalls;

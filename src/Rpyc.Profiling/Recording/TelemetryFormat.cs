@@ -20,9 +20,10 @@ internal static class TelemetryFormat
     public static string Milliseconds(TimeSpan duration) =>
         string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:F2}ms");
 
-    // Python's str(float) for thresholds: 0.1 -> "0.1s", 0.05 -> "0.05s".
+    // Python's str(float) for thresholds: 0.1 -> "0.1s", 0.05 -> "0.05s", 0.0005 -> "0.0005s"
+    // (seven decimals: a TimeSpan's tick, so a threshold under a millisecond is not rounded away).
     public static string Seconds(TimeSpan duration) =>
-        string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.0##}s");
+        string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.0######}s");
 
     public static string Bytes(long bytes) => bytes switch
     {

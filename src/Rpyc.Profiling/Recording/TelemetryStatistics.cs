@@ -33,7 +33,7 @@ public sealed class TelemetryStatistics
     /// <summary>Proxies created on this side.</summary>
     public long NetrefsCreated { get; init; }
 
-    /// <summary>Proxies released on this side.</summary>
+    /// <summary>Proxies released on this side, of those counted in <see cref="NetrefsCreated"/> (not those made before attaching or a reset).</summary>
     public long NetrefsReleased { get; init; }
 
     /// <summary>Proxies still alive when their connection closed (both sides drop them without DEL).</summary>
@@ -48,7 +48,7 @@ public sealed class TelemetryStatistics
     /// <summary>Objects of this side newly passed to the peer by reference.</summary>
     public long ObjectsExported { get; init; }
 
-    /// <summary>Exported objects the peer released.</summary>
+    /// <summary>Exported objects the peer released, of those counted in <see cref="ObjectsExported"/>.</summary>
     public long ObjectsReleased { get; init; }
 
     /// <summary>Exported objects still held when their connection closed.</summary>

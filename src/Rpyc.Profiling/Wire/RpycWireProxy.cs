@@ -93,6 +93,8 @@ public sealed class RpycWireProxy : IAsyncDisposable
         return new RpycWireProxy(listener, targetHost, targetPort, options);
     }
 
+    internal WireRecorder Recorder => _recorder;
+
     /// <summary>Awaited by each pump after it forwards a chunk: a test widens the gap between forwarding and what follows it.</summary>
     internal Func<Task>? AfterForwardForTests { get; set; }
 

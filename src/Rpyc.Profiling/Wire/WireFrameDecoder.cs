@@ -16,7 +16,12 @@ internal readonly record struct WireMessage(MessageKind Kind, long Seq, object? 
 /// </summary>
 internal sealed class WireFrameDecoder
 {
-    private byte[] _buffer = new byte[16 * 1024];
+    private const int InitialCapacity = 16 * 1024;
+
+    /// <summary>The most a decoder keeps between frames: past it, the buffer a larger frame needed is let go.</summary>
+    public const int RetainedCapacity = 1024 * 1024;
+
+    private byte[] _buffer = new byte[InitialCapacity];
     private int _count;
 
     public RpycProtocolVersion? Version { get; private set; }
@@ -28,6 +33,9 @@ internal sealed class WireFrameDecoder
 
     /// <summary>Bytes of an incomplete frame waiting for the rest.</summary>
     public int Pending => _count;
+
+    /// <summary>The bytes the decoder holds on to.</summary>
+    public int Capacity => _buffer.Length;
 
     public void Feed(ReadOnlySpan<byte> data, List<WireMessage> output)
     {
@@ -65,9 +73,19 @@ internal sealed class WireFrameDecoder
         }
         if (consumed > 0)
         {
-            Buffer.BlockCopy(_buffer, consumed, _buffer, 0, _count - consumed);
             _count -= consumed;
+            // A relay runs for hours: one large frame must not pin its size for the connection's life.
+            byte[] target = _buffer.Length > RetainedCapacity && _count <= InitialCapacity ? new byte[InitialCapacity] : _buffer;
+            Buffer.BlockCopy(_buffer, consumed, target, 0, _count);
+            _buffer = target;
         }
+    }
+
+    /// <summary>The connection ended: its record stays in the profile, its buffer goes.</summary>
+    public void Release()
+    {
+        _buffer = [];
+        _count = 0;
     }
 
     private void Append(ReadOnlySpan<byte> data)

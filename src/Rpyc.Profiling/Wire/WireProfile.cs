@@ -146,8 +146,11 @@ public sealed record WireProfile
     /// <summary>The deepest call nesting.</summary>
     public int MaxDepth { get; init; }
 
-    /// <summary>Round trips at or over the threshold, slowest first.</summary>
+    /// <summary>Round trips at or over the threshold, slowest first: the slowest <see cref="RpycWireProxyOptions.MaxRecords"/> of <see cref="SlowCallCount"/>.</summary>
     public required IReadOnlyList<WireCall> SlowCalls { get; init; }
+
+    /// <summary>Round trips at or over the threshold, kept in <see cref="SlowCalls"/> or not.</summary>
+    public long SlowCallCount { get; init; }
 
     /// <summary>The kept calls, in the order their requests were seen.</summary>
     public required IReadOnlyList<WireCall> Calls { get; init; }

@@ -50,7 +50,7 @@ public static class WireProfileReport
             Row(text, "Server-held NetRefs", $"{Int(server.Created)} (released {Int(server.Released)}, alive {Int(server.Alive)})");
         }
         Row(text, "Max Call Depth", Int(profile.MaxDepth));
-        Row(text, $"Slow Calls (>={Seconds(profile.SlowCallThreshold)})", Int(profile.SlowCalls.Count));
+        Row(text, $"Slow Calls (>={Seconds(profile.SlowCallThreshold)})", Int(profile.SlowCallCount));
         Row(text, "Avg Round Trip", profile.RoundTrips == 0 ? "-" : Duration(profile.RoundTripTime / profile.RoundTrips));
         if (profile.UnmatchedReplies > 0)
         {
@@ -88,13 +88,14 @@ public static class WireProfileReport
         if (profile.SlowCalls.Count > 0)
         {
             Section(text, $"SLOW CALLS (>={Seconds(profile.SlowCallThreshold)})");
-            foreach (WireCall call in profile.SlowCalls.Take(20))
+            List<WireCall> shown = [.. profile.SlowCalls.Take(20)];
+            foreach (WireCall call in shown)
             {
                 Line(text, $"  {Duration(call.Duration),10}  {Describe(call)}  [connection {call.ConnectionId}, seq {call.Seq}]");
             }
-            if (profile.SlowCalls.Count > 20)
+            if (profile.SlowCallCount > shown.Count)
             {
-                Line(text, $"  ... {profile.SlowCalls.Count - 20} more");
+                Line(text, $"  ... {profile.SlowCallCount - shown.Count} more");
             }
         }
 
@@ -211,6 +212,7 @@ public static class WireProfileReport
         json.WriteNumber("relay_time_per_round_trip_p50_s", profile.RelayTimeP50.TotalSeconds);
         json.WriteNumber("relay_time_per_round_trip_max_s", profile.RelayTimeMax.TotalSeconds);
         json.WriteNumber("max_depth", profile.MaxDepth);
+        json.WriteNumber("slow_call_count", profile.SlowCallCount);
         json.WriteStartArray("slow_calls");
         foreach (WireCall call in profile.SlowCalls)
         {
@@ -339,7 +341,7 @@ public static class WireProfileReport
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Seconds(TimeSpan duration) => string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.0##}s");
+    private static string Seconds(TimeSpan duration) => TelemetryFormat.Seconds(duration);
 
     private static string Us(TimeSpan duration) => string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMicroseconds:F0}µs");
 

@@ -16,6 +16,18 @@ internal sealed partial class WireRecorder
         }
     }
 
+    // The connections' records, for tests.
+    internal IReadOnlyList<ConnectionState> Connections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _connections];
+            }
+        }
+    }
+
     public WireProfile Snapshot(string listen, string target)
     {
         lock (_lock)
@@ -23,7 +35,7 @@ internal sealed partial class WireRecorder
             long now = Stopwatch.GetTimestamp();
             Dictionary<long, WireCall> copies = _calls.ToDictionary(c => (long)c.Id, c => c.Snapshot());
             List<WireCall> calls = [.. _calls.Select(c => copies[c.Id])];
-            List<WireCall> slow = [.. _slow.Select(c => copies.TryGetValue(c.Id, out WireCall? copy) ? copy : c.Snapshot()).OrderByDescending(c => c.Duration)];
+            List<WireCall> slow = [.. _slow.UnorderedItems.Select(s => copies.TryGetValue(s.Element.Id, out WireCall? copy) ? copy : s.Element.Snapshot()).OrderByDescending(c => c.Duration)];
             long[] alive = [_connections.Sum(c => c.Held[Client].Count), _connections.Sum(c => c.Held[Server].Count)];
             var aliveByType = new Dictionary<(string, int), long>();
             foreach (ConnectionState connection in _connections)
@@ -53,7 +65,7 @@ internal sealed partial class WireRecorder
                 CallbacksByHandler = Sorted(_byHandler[Server]),
                 BytesSent = _bytesSent,
                 BytesReceived = _bytesReceived,
-                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count),
+                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count + c.RepliesToUndecoded),
                 NetrefsHeldByClient = new WireNetrefCounts(_created[Client], _released[Client], alive[Client]),
                 NetrefsHeldByServer = new WireNetrefCounts(_created[Server], _released[Server], alive[Server]),
                 NetrefTypes = [.. _createdByType
@@ -64,6 +76,7 @@ internal sealed partial class WireRecorder
                 RelayTimeMax = relay.Length == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, relay[^1]),
                 MaxDepth = _maxDepth,
                 SlowCalls = slow,
+                SlowCallCount = _slowCalls,
                 Calls = calls,
                 CallsDropped = _callsDropped,
                 Connections = [.. _connections.Select(c => Describe(c, now))],

@@ -22,7 +22,8 @@ internal sealed partial class WireRecorder
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<ConnectionState> _connections = [];
     private readonly List<WireCall> _calls = [];
-    private readonly List<WireCall> _slow = [];
+    // The slowest calls over the threshold, at most MaxRecords: the fastest of them on top.
+    private readonly PriorityQueue<WireCall, long> _slow = new();
     private readonly Dictionary<string, long>[] _byHandler = [new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
     private readonly Dictionary<(string Type, int Holder), long> _createdByType = [];
     private readonly long[] _created = new long[2];
@@ -31,6 +32,7 @@ internal sealed partial class WireRecorder
     private readonly List<WireMessage> _scratch = [];
     private int _nextCallId;
     private long _callsDropped;
+    private long _slowCalls;
     private long _roundTrips;
     private long _oneWay;
     private long _callbacks;
@@ -63,6 +65,11 @@ internal sealed partial class WireRecorder
         {
             connection.ClosedTimestamp = Stopwatch.GetTimestamp();
             connection.ConnectError ??= connectError;
+            // No more bytes will come: the record of a closed connection keeps no frame buffers.
+            foreach (WireFrameDecoder decoder in connection.Decoders)
+            {
+                decoder.Release();
+            }
         }
     }
 
@@ -183,6 +190,9 @@ internal sealed partial class WireRecorder
             _released[from]++;
             connection.Released[from]++;
             connection.Held[from].Remove(released);
+            // The proxy is gone: its name would pile up, one per method fetched, for as long as the
+            // connection runs (a .NET peer never reuses an id), or label another object Python gave its id.
+            connection.AttributeNames[from].Remove(released);
         }
 
         Dictionary<string, long> counts = _byHandler[from];
@@ -238,6 +248,13 @@ internal sealed partial class WireRecorder
         int requester = 1 - from;
         if (!connection.Pending[requester].Remove(message.Seq, out WireCall? call))
         {
+            if (connection.Decoders[requester].Error is not null)
+            {
+                // The requests of that side are no longer decoded: this one was never seen and
+                // never will be. Counted, not kept: a reply can carry megabytes, one per call.
+                connection.RepliesToUndecoded++;
+                return;
+            }
             // A request is recorded before it is forwarded, so its reply cannot come first; a reply
             // that matches no request waits here in case (rpyc never reuses a seq on a connection).
             // What is left at the report matched nothing.
@@ -276,7 +293,22 @@ internal sealed partial class WireRecorder
         connection.AwaitingForward[from].Add((call, true));
         if (ticks >= _slowTicks)
         {
-            _slow.Add(call);
+            KeepSlow(call, ticks);
+        }
+    }
+
+    // Every slow call is counted, the slowest MaxRecords kept: a relay left running with a low
+    // threshold (--slow-ms 0 makes every round trip slow) would otherwise keep them all.
+    private void KeepSlow(WireCall call, long ticks)
+    {
+        _slowCalls++;
+        if (_slow.Count < _options.MaxRecords)
+        {
+            _slow.Enqueue(call, ticks);
+        }
+        else if (_slow.Count > 0)
+        {
+            _slow.EnqueueDequeue(call, ticks);
         }
     }
 
@@ -441,6 +473,9 @@ internal sealed partial class WireRecorder
 
         // Replies that matched no request, by the requester and seq.
         public readonly Dictionary<long, (WireMessage Message, long Timestamp)>[] EarlyReplies = [new(), new()];
+
+        // Replies to requests of a direction whose decoding stopped (see WireFrameDecoder.Error).
+        public long RepliesToUndecoded;
 
         // Calls whose request (false) or reply (true) is in the bytes being forwarded, by sender.
         public readonly List<(WireCall Call, bool IsReply)>[] AwaitingForward = [[], []];
