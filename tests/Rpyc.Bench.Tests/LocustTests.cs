@@ -64,6 +64,40 @@ public class LocustTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Locust_HostName_MasterAndServerBindItsAddress()
+    {
+        // Locust's master binds with zmq, which takes no host name: --host localhost was a
+        // FormatException with a stack trace (the free master port looked up on an IP literal),
+        // and with --master-port Locust's "Socket bind failure: No such device".
+        string dir = Directory.CreateTempSubdirectory("rpycbench-locust-").FullName;
+        try
+        {
+            string json = Path.Combine(dir, "locust.json");
+            (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--workers", "1", "--users", "1", "--duration", "1",
+                "--host", "localhost", "-o", json);
+            Assert.True(code == 0, stdout);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            JsonElement d = doc.RootElement.GetProperty("rpyc_threaded").GetProperty("distributed");
+            Assert.True(d.GetProperty("requests").GetInt64() > 0, stdout);
+            Assert.Equal(0, d.GetProperty("failures").GetInt64());
+            AssertNoLocustLeft();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Locust_HostThatDoesNotResolve_UsageError()
+    {
+        (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--host", "no-such-host.invalid");
+        Assert.Equal(2, code);
+        Assert.Contains("--host", stdout, StringComparison.Ordinal);
+        Assert.Contains("no-such-host.invalid", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_MasterResult_UnitsAndPerWorkerShares()
     {
         const string json = """

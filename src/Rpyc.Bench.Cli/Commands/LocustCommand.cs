@@ -132,7 +132,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
             {
                 return ValidationResult.Error("--master-port must be between 0 and 65535.");
             }
-            return ValidationResult.Success();
+            return LocalServer.TryResolveHost(Host, out string? hostError) ? ValidationResult.Success() : ValidationResult.Error($"--host: {hostError}");
         }
     }
 

@@ -76,7 +76,8 @@ public sealed class LocustRun(LocustOptions options)
         }
         string locustfile = PythonPeers.Script(options.ScriptDirectory, "locust_rpycbench.py");
         EnsureLocust();
-        MasterPort = options.MasterPort > 0 ? options.MasterPort : FreePort(options.MasterBindHost);
+        string bind = MasterBindAddress();
+        MasterPort = options.MasterPort > 0 ? options.MasterPort : FreePort(bind);
         string output = Path.Combine(Path.GetTempPath(), $"rpycbench-locust-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
         var environment = new Dictionary<string, string>
         {
@@ -92,7 +93,7 @@ public sealed class LocustRun(LocustOptions options)
         {
             LocustProcess master = LocustProcess.Start(options.PythonPath, [
                 "-m", "locust", "-f", locustfile, "--headless", "--master",
-                "--master-bind-host", options.MasterBindHost, "--master-bind-port", MasterPort.ToString(CultureInfo.InvariantCulture),
+                "--master-bind-host", bind, "--master-bind-port", MasterPort.ToString(CultureInfo.InvariantCulture),
                 "--expect-workers", expected.ToString(CultureInfo.InvariantCulture),
                 "--expect-workers-max-wait", ((int)Math.Ceiling(options.WorkerWait.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
                 "-u", options.Users.ToString(CultureInfo.InvariantCulture),
@@ -105,7 +106,7 @@ public sealed class LocustRun(LocustOptions options)
             for (int i = 0; i < options.LocalWorkers; i++)
             {
                 processes.Add(LocustProcess.Start(options.PythonPath, [
-                    "-m", "locust", "-f", locustfile, "--worker", "--master-host", MasterReachableHost(),
+                    "-m", "locust", "-f", locustfile, "--worker", "--master-host", MasterReachableHost(bind),
                     "--master-port", MasterPort.ToString(CultureInfo.InvariantCulture), "--loglevel", "WARNING",
                 ], environment));
             }
@@ -184,7 +185,25 @@ public sealed class LocustRun(LocustOptions options)
     }
 
     // Workers here reach a master bound to every address on loopback.
-    private string MasterReachableHost() => options.MasterBindHost is "0.0.0.0" or "*" or "::" ? "127.0.0.1" : options.MasterBindHost;
+    private static string MasterReachableHost(string bind) => bind is "0.0.0.0" or "*" or "::" ? "127.0.0.1" : bind;
+
+    // The master binds with zmq, which takes an address or '*' but no host name ('localhost' is "No
+    // such device"): a name is resolved as the servers resolve --host (RpycServer.ResolveBindAddress).
+    private string MasterBindAddress()
+    {
+        if (options.MasterBindHost == "*")
+        {
+            return "*";
+        }
+        try
+        {
+            return RpycServer.ResolveBindAddress(options.MasterBindHost).ToString();
+        }
+        catch (SocketException ex)
+        {
+            throw new LocustRunException($"The master cannot bind '{options.MasterBindHost}': {ex.Message}", ex);
+        }
+    }
 
     private string WorkerCommand(IReadOnlyDictionary<string, string> environment, string locustfile) =>
         string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}"))
