@@ -110,6 +110,22 @@ public class CliTests(ITestOutputHelper output)
         Assert.EndsWith("Run 'rpycbench serve --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--rpyc-port", "--rpyc-port", "18812", "--targets", "rpyc_threaded")]
+    [InlineData("--http-port", "--http-port", "5000", "--targets", "http_threaded")]
+    public void Run_PortOfALocalServerWithRemoteHost_NamesBothOptionsAndExits2(string option, params string[] args)
+    {
+        // Without --rpyc-host/--http-host these ports are the ones servers started here bind; with
+        // --remote-host none is started here (the remote ones take free ports), so the port was
+        // silently ignored (and the run went on to ssh). Port 1: nothing is reached if accepted.
+        (int code, string stdout, _) = Run(["--remote-host", "root@127.0.0.1:1", .. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("Error:", stdout, StringComparison.Ordinal);
+        Assert.Contains(option, OneLine(stdout), StringComparison.Ordinal);
+        Assert.Contains("--remote-host", OneLine(stdout), StringComparison.Ordinal);
+        Assert.EndsWith("Run 'rpycbench --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_Quiet_StdoutHoldsErrorsOnly_NotesOnStderr()
     {

@@ -277,6 +277,12 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error("--tcp-port needs --tcp-host (the tcp_raw server started here always takes a free port).");
             }
+            // Without its host a port is one the servers started here bind, and --remote-host starts none here.
+            if (RemoteHost is not null && ((RpycPort is not null && RpycHost is null) || (HttpPort is not null && HttpHost is null)))
+            {
+                string port = RpycPort is not null && RpycHost is null ? "--rpyc-port" : "--http-port";
+                return ValidationResult.Error($"{port} sets the port of a server started here, and with --remote-host the servers run there on free ports: drop {port}.");
+            }
             if (!ReceiveSpinOption.IsValid(ReceiveSpinUs))
             {
                 return ValidationResult.Error(ReceiveSpinOption.Error);
