@@ -126,6 +126,36 @@ public class CliTests(ITestOutputHelper output)
         Assert.EndsWith("Run 'rpycbench --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("py_rpyc_threaded")]
+    [InlineData("http_threaded")]
+    [InlineData("tcp_raw")]
+    [InlineData("rpyc_threaded")]
+    public async Task Serve_BeyondLoopback_WarnsOnceForEveryTarget(string target)
+    {
+        // The .NET RPyC servers warned (RpycServer); rpyc's Python server, Kestrel and the raw TCP
+        // server bound every address in silence. 0.0.0.0 for the moment it takes to read the lines.
+        using Process server = Process.Start(Rpycbench("serve", target, "--host", "0.0.0.0", "--port", "0", "--watch-stdin"))!;
+        try
+        {
+            Assert.StartsWith("PORT ", await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)), StringComparison.Ordinal);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(30_000), $"{target} did not stop when its stdin closed");
+            string stderr = await server.StandardError.ReadToEndAsync();
+            output.WriteLine(stderr);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(stderr, "no authentication"));
+            Assert.Contains("0.0.0.0", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
+        }
+    }
+
     [Fact]
     public void Run_Quiet_StdoutHoldsErrorsOnly_NotesOnStderr()
     {
