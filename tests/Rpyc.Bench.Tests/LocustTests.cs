@@ -98,6 +98,47 @@ public class LocustTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_MasterOnEveryAddress_ExternalWorkerCommandNamesNoLoopback()
+    {
+        // Bound to every address, the servers and the master are reached here on 127.0.0.1, and the
+        // command for workers on other hosts said RPYCBENCH_HOST=127.0.0.1: their own loopback.
+        // The run is stopped as soon as the command is printed (no external worker ever comes).
+        using var stop = new CancellationTokenSource();
+        string? command = null;
+        var run = new LocustRun(new LocustOptions { LocalWorkers = 0, ExternalWorkers = 1, Users = 1, MasterBindHost = "0.0.0.0", WorkerWait = TimeSpan.FromSeconds(5) });
+        Assert.Throws<OperationCanceledException>(() => run.Run("rpyc", "127.0.0.1", 18812, c =>
+        {
+            command = c;
+            stop.Cancel();
+        }, stop.Token));
+        output.WriteLine(command);
+        Assert.NotNull(command);
+        Assert.DoesNotContain("127.0.0.1", command, StringComparison.Ordinal);
+        Assert.Contains("RPYCBENCH_HOST=<this host's address>", command, StringComparison.Ordinal);
+        Assert.Contains("--master-host <this host's address>", command, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
+    [Fact]
+    public void Run_MasterOnOneAddress_ExternalWorkerCommandNamesIt()
+    {
+        // Bound to one address, the command names it where it said <this host's address>.
+        using var stop = new CancellationTokenSource();
+        string? command = null;
+        var run = new LocustRun(new LocustOptions { LocalWorkers = 0, ExternalWorkers = 1, Users = 1, MasterBindHost = "127.0.0.1", WorkerWait = TimeSpan.FromSeconds(5) });
+        Assert.Throws<OperationCanceledException>(() => run.Run("rpyc", "127.0.0.1", 18812, c =>
+        {
+            command = c;
+            stop.Cancel();
+        }, stop.Token));
+        output.WriteLine(command);
+        Assert.NotNull(command);
+        Assert.Contains("RPYCBENCH_HOST=127.0.0.1 ", command, StringComparison.Ordinal);
+        Assert.Contains($"--master-host 127.0.0.1 --master-port {run.MasterPort}", command, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
+    [Fact]
     public void Parse_MasterResult_UnitsAndPerWorkerShares()
     {
         const string json = """

@@ -24,7 +24,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public int Workers { get; init; } = 2;
 
         [CommandOption("--external-workers <N>")]
-        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs --master-bind and servers they can reach).")]
+        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs a --host they can reach: the master and the servers bind it).")]
         [DefaultValue(0)]
         public int ExternalWorkers { get; init; }
 

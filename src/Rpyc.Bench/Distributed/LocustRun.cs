@@ -102,7 +102,7 @@ public sealed class LocustRun(LocustOptions options)
                 "--stop-timeout", "5", "--only-summary", "--loglevel", "WARNING",
             ], new Dictionary<string, string>(environment) { ["RPYCBENCH_OUTPUT"] = output });
             processes.Add(master);
-            onMasterReady?.Invoke(WorkerCommand(environment, locustfile));
+            onMasterReady?.Invoke(WorkerCommand(environment, locustfile, bind));
             for (int i = 0; i < options.LocalWorkers; i++)
             {
                 processes.Add(LocustProcess.Start(options.PythonPath, [
@@ -205,10 +205,19 @@ public sealed class LocustRun(LocustOptions options)
         }
     }
 
-    private string WorkerCommand(IReadOnlyDictionary<string, string> environment, string locustfile) =>
-        string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}"))
-        + $" python3 -m locust -f {Path.GetFileName(locustfile)} --worker --master-host <this host's address> --master-port {MasterPort}"
-        + $"   (with {Path.GetFileName(locustfile)} and bench_payload.py from {Path.GetDirectoryName(locustfile)})";
+    // A worker on another host reaches the master at the address it binds; bound to every address,
+    // at one of this host's the user knows, and so the server too: the loopback address the workers
+    // here are given would be the other host's own.
+    private string WorkerCommand(IReadOnlyDictionary<string, string> environment, string locustfile, string bind)
+    {
+        const string ThisHost = "<this host's address>";
+        string master = MasterReachableHost(bind) == bind ? bind : ThisHost;
+        string Value(string key, string value) =>
+            key == "RPYCBENCH_HOST" && master == ThisHost && (value == "localhost" || (IPAddress.TryParse(value, out IPAddress? a) && IPAddress.IsLoopback(a))) ? ThisHost : value;
+        return string.Join(' ', environment.Select(kv => $"{kv.Key}={Value(kv.Key, kv.Value)}"))
+            + $" python3 -m locust -f {Path.GetFileName(locustfile)} --worker --master-host {master} --master-port {MasterPort}"
+            + $"   (with {Path.GetFileName(locustfile)} and bench_payload.py from {Path.GetDirectoryName(locustfile)})";
+    }
 
     private void EnsureLocust()
     {
