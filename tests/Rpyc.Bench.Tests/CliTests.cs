@@ -291,6 +291,44 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Run_Ipv6Hosts_HttpAnsweredAndEndpointsBracketed()
+    {
+        // --http-host ::1 sent 'Host: ::1:PORT', which Kestrel answers 400: every request failed.
+        // The JSON's endpoints read '::1:PORT', which is no address and port; the README's own
+        // form, as --endpoint takes it, is [::1]:PORT.
+        using Process rpyc = Process.Start(Rpycbench("serve", "rpyc_threaded", "--host", "::1", "--port", "0", "--watch-stdin"))!;
+        using Process http = Process.Start(Rpycbench("serve", "http_threaded", "--host", "::1", "--port", "0", "--watch-stdin"))!;
+        string json = Path.GetTempFileName();
+        try
+        {
+            string rpycPort = (await rpyc.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)))![5..];
+            string httpPort = (await http.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)))![5..];
+            (int code, _, _) = Run([.. s_short, "--scenarios", "none", "--targets", "rpyc_threaded,http_threaded",
+                "--rpyc-host", "::1", "--rpyc-port", rpycPort, "--http-host", "::1", "--http-port", httpPort, "-q", "-o", json]);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            foreach ((string name, string port) in new[] { ("rpyc_threaded", rpycPort), ("http_threaded", httpPort) })
+            {
+                JsonElement target = doc.RootElement.GetProperty(name);
+                Assert.True(target.GetProperty("status").GetString() == "ok", $"{name}: {target.GetProperty("error")}");
+                Assert.Equal($"[::1]:{port}", target.GetProperty("endpoint").GetString());
+                Assert.True(target.GetProperty("remote").GetBoolean());
+            }
+            Assert.Equal([$"rpyc_threaded=[::1]:{rpycPort}", $"http_threaded=[::1]:{httpPort}"],
+                doc.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(0, code);
+        }
+        finally
+        {
+            File.Delete(json);
+            foreach (Process server in (Process[])[rpyc, http])
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
+        }
+    }
+
+    [Fact]
     public void Run_ReceiveSpin_RunsAndReportsTheSpin()
     {
         string json = Path.GetTempFileName();
