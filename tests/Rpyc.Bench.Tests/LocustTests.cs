@@ -88,6 +88,20 @@ public class LocustTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("::")]
+    public void Locust_Ipv6Host_UsageErrorNamingIpv4(string host)
+    {
+        // Locust's master socket (zmq, no IPV6 option) binds IPv4 only: --host ::1 was a failed
+        // target with Locust's traceback ("Socket bind failure: No such device"), exit 1.
+        (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--host", host);
+        Assert.Equal(2, code);
+        Assert.Contains("--host", stdout, StringComparison.Ordinal);
+        Assert.Contains("IPv4", stdout, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
     [Fact]
     public void Locust_HostThatDoesNotResolve_UsageError()
     {

@@ -53,7 +53,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public string PayloadSize { get; init; } = "1K";
 
         [CommandOption("--host <HOST>")]
-        [Description("The address the servers and the master bind. Not loopback only with workers on other hosts: RPyC has no authentication (a warning is printed).")]
+        [Description("The IPv4 address (or a name of one) the servers and the master bind; Locust binds no IPv6. Not loopback only with workers on other hosts: RPyC has no authentication (a warning is printed).")]
         [DefaultValue("127.0.0.1")]
         public string Host { get; init; } = "127.0.0.1";
 
@@ -132,7 +132,13 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
             {
                 return ValidationResult.Error("--master-port must be between 0 and 65535.");
             }
-            return LocalServer.TryResolveHost(Host, out string? hostError) ? ValidationResult.Success() : ValidationResult.Error($"--host: {hostError}");
+            if (!LocalServer.TryResolveHost(Host, out string? hostError))
+            {
+                return ValidationResult.Error($"--host: {hostError}");
+            }
+            return System.Net.IPAddress.TryParse(Host, out System.Net.IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? ValidationResult.Error($"--host {Host}: {LocustRun.Ipv4Only}")
+                : ValidationResult.Success();
         }
     }
 

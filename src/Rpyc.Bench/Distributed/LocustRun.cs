@@ -57,6 +57,9 @@ public sealed class LocustRun(LocustOptions options)
     /// <summary>The command that installs Locust on Debian.</summary>
     public const string InstallCommand = "sudo apt-get install -y python3-locust";
 
+    /// <summary>Why an IPv6 address cannot be the master's.</summary>
+    public const string Ipv4Only = "Locust's master binds IPv4 only (its zmq socket is opened without IPv6): give an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0.";
+
     /// <summary>The master's port once <see cref="Run"/> has chosen it.</summary>
     public int MasterPort { get; private set; }
 
@@ -195,14 +198,17 @@ public sealed class LocustRun(LocustOptions options)
         {
             return "*";
         }
+        IPAddress address;
         try
         {
-            return RpycServer.ResolveBindAddress(options.MasterBindHost).ToString();
+            address = RpycServer.ResolveBindAddress(options.MasterBindHost);
         }
         catch (SocketException ex)
         {
             throw new LocustRunException($"The master cannot bind '{options.MasterBindHost}': {ex.Message}", ex);
         }
+        return address.AddressFamily == AddressFamily.InterNetwork ? address.ToString()
+            : throw new LocustRunException($"The master cannot bind '{options.MasterBindHost}' ({address}): {Ipv4Only}");
     }
 
     // A worker on another host reaches the master at the address it binds; bound to every address,
