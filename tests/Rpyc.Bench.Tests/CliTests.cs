@@ -62,6 +62,9 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--endpoint", "nope=127.0.0.1:1")]
     [InlineData("--endpoint", "rpyc_threaded=127.0.0.1:0")]
     [InlineData("--tcp-port", "18900")]
+    [InlineData("--rpyc-port", "18812", "--targets", "tcp_raw")]
+    [InlineData("--http-port", "5000", "--targets", "rpyc_threaded,tcp_raw")]
+    [InlineData("--rpyc-port", "18812", "--targets", "rpyc_threaded", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("--rpyc-host", "127.0.0.1", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("serve", "rpyc_threaded", "--receive-spin-us", "5000")]
     public void Run_BadUsage_MessageAndOneHelpLineAndExitCode2(params string[] args)
