@@ -62,6 +62,9 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("--endpoint", "nope=127.0.0.1:1")]
     [InlineData("--endpoint", "rpyc_threaded=127.0.0.1:0")]
     [InlineData("--tcp-port", "18900")]
+    [InlineData("--rpyc-port", "18812", "--targets", "tcp_raw")]
+    [InlineData("--http-port", "5000", "--targets", "rpyc_threaded,tcp_raw")]
+    [InlineData("--rpyc-port", "18812", "--targets", "rpyc_threaded", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("--rpyc-host", "127.0.0.1", "--endpoint", "rpyc_threaded=127.0.0.1:1")]
     [InlineData("serve", "rpyc_threaded", "--receive-spin-us", "5000")]
     public void Run_BadUsage_MessageAndOneHelpLineAndExitCode2(params string[] args)
@@ -108,6 +111,52 @@ public class CliTests(ITestOutputHelper output)
         Assert.Contains("Error: --host: 'not.a.host.invalid' is neither an IP address nor a host name that resolves", OneLine(stdout), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
         Assert.EndsWith("Run 'rpycbench serve --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--rpyc-port", "--rpyc-port", "18812", "--targets", "rpyc_threaded")]
+    [InlineData("--http-port", "--http-port", "5000", "--targets", "http_threaded")]
+    public void Run_PortOfALocalServerWithRemoteHost_NamesBothOptionsAndExits2(string option, params string[] args)
+    {
+        // Without --rpyc-host/--http-host these ports are the ones servers started here bind; with
+        // --remote-host none is started here (the remote ones take free ports), so the port was
+        // silently ignored (and the run went on to ssh). Port 1: nothing is reached if accepted.
+        (int code, string stdout, _) = Run(["--remote-host", "root@127.0.0.1:1", .. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("Error:", stdout, StringComparison.Ordinal);
+        Assert.Contains(option, OneLine(stdout), StringComparison.Ordinal);
+        Assert.Contains("--remote-host", OneLine(stdout), StringComparison.Ordinal);
+        Assert.EndsWith("Run 'rpycbench --help' for the options.", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("py_rpyc_threaded")]
+    [InlineData("http_threaded")]
+    [InlineData("tcp_raw")]
+    [InlineData("rpyc_threaded")]
+    public async Task Serve_BeyondLoopback_WarnsOnceForEveryTarget(string target)
+    {
+        // The .NET RPyC servers warned (RpycServer); rpyc's Python server, Kestrel and the raw TCP
+        // server bound every address in silence. 0.0.0.0 for the moment it takes to read the lines.
+        using Process server = Process.Start(Rpycbench("serve", target, "--host", "0.0.0.0", "--port", "0", "--watch-stdin"))!;
+        try
+        {
+            Assert.StartsWith("PORT ", await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)), StringComparison.Ordinal);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(30_000), $"{target} did not stop when its stdin closed");
+            string stderr = await server.StandardError.ReadToEndAsync();
+            output.WriteLine(stderr);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(stderr, "no authentication"));
+            Assert.Contains("0.0.0.0", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
+        }
     }
 
     [Fact]
@@ -241,6 +290,44 @@ public class CliTests(ITestOutputHelper output)
         {
             server.Kill(entireProcessTree: true);
             server.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public async Task Run_Ipv6Hosts_HttpAnsweredAndEndpointsBracketed()
+    {
+        // --http-host ::1 sent 'Host: ::1:PORT', which Kestrel answers 400: every request failed.
+        // The JSON's endpoints read '::1:PORT', which is no address and port; the README's own
+        // form, as --endpoint takes it, is [::1]:PORT.
+        using Process rpyc = Process.Start(Rpycbench("serve", "rpyc_threaded", "--host", "::1", "--port", "0", "--watch-stdin"))!;
+        using Process http = Process.Start(Rpycbench("serve", "http_threaded", "--host", "::1", "--port", "0", "--watch-stdin"))!;
+        string json = Path.GetTempFileName();
+        try
+        {
+            string rpycPort = (await rpyc.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)))![5..];
+            string httpPort = (await http.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)))![5..];
+            (int code, _, _) = Run([.. s_short, "--scenarios", "none", "--targets", "rpyc_threaded,http_threaded",
+                "--rpyc-host", "::1", "--rpyc-port", rpycPort, "--http-host", "::1", "--http-port", httpPort, "-q", "-o", json]);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            foreach ((string name, string port) in new[] { ("rpyc_threaded", rpycPort), ("http_threaded", httpPort) })
+            {
+                JsonElement target = doc.RootElement.GetProperty(name);
+                Assert.True(target.GetProperty("status").GetString() == "ok", $"{name}: {target.GetProperty("error")}");
+                Assert.Equal($"[::1]:{port}", target.GetProperty("endpoint").GetString());
+                Assert.True(target.GetProperty("remote").GetBoolean());
+            }
+            Assert.Equal([$"rpyc_threaded=[::1]:{rpycPort}", $"http_threaded=[::1]:{httpPort}"],
+                doc.RootElement.GetProperty("metadata").GetProperty("parameters").GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(0, code);
+        }
+        finally
+        {
+            File.Delete(json);
+            foreach (Process server in (Process[])[rpyc, http])
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
         }
     }
 

@@ -64,6 +64,95 @@ public class LocustTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Locust_HostName_MasterAndServerBindItsAddress()
+    {
+        // Locust's master binds with zmq, which takes no host name: --host localhost was a
+        // FormatException with a stack trace (the free master port looked up on an IP literal),
+        // and with --master-port Locust's "Socket bind failure: No such device".
+        string dir = Directory.CreateTempSubdirectory("rpycbench-locust-").FullName;
+        try
+        {
+            string json = Path.Combine(dir, "locust.json");
+            (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--workers", "1", "--users", "1", "--duration", "1",
+                "--host", "localhost", "-o", json);
+            Assert.True(code == 0, stdout);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            JsonElement d = doc.RootElement.GetProperty("rpyc_threaded").GetProperty("distributed");
+            Assert.True(d.GetProperty("requests").GetInt64() > 0, stdout);
+            Assert.Equal(0, d.GetProperty("failures").GetInt64());
+            AssertNoLocustLeft();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("::")]
+    public void Locust_Ipv6Host_UsageErrorNamingIpv4(string host)
+    {
+        // Locust's master socket (zmq, no IPV6 option) binds IPv4 only: --host ::1 was a failed
+        // target with Locust's traceback ("Socket bind failure: No such device"), exit 1.
+        (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--host", host);
+        Assert.Equal(2, code);
+        Assert.Contains("--host", stdout, StringComparison.Ordinal);
+        Assert.Contains("IPv4", stdout, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
+    [Fact]
+    public void Locust_HostThatDoesNotResolve_UsageError()
+    {
+        (int code, string stdout) = Run("locust", "--targets", "rpyc_threaded", "--host", "no-such-host.invalid");
+        Assert.Equal(2, code);
+        Assert.Contains("--host", stdout, StringComparison.Ordinal);
+        Assert.Contains("no-such-host.invalid", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_MasterOnEveryAddress_ExternalWorkerCommandNamesNoLoopback()
+    {
+        // Bound to every address, the servers and the master are reached here on 127.0.0.1, and the
+        // command for workers on other hosts said RPYCBENCH_HOST=127.0.0.1: their own loopback.
+        // The run is stopped as soon as the command is printed (no external worker ever comes).
+        using var stop = new CancellationTokenSource();
+        string? command = null;
+        var run = new LocustRun(new LocustOptions { LocalWorkers = 0, ExternalWorkers = 1, Users = 1, MasterBindHost = "0.0.0.0", WorkerWait = TimeSpan.FromSeconds(5) });
+        Assert.Throws<OperationCanceledException>(() => run.Run("rpyc", "127.0.0.1", 18812, c =>
+        {
+            command = c;
+            stop.Cancel();
+        }, stop.Token));
+        output.WriteLine(command);
+        Assert.NotNull(command);
+        Assert.DoesNotContain("127.0.0.1", command, StringComparison.Ordinal);
+        Assert.Contains("RPYCBENCH_HOST=<this host's address>", command, StringComparison.Ordinal);
+        Assert.Contains("--master-host <this host's address>", command, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
+    [Fact]
+    public void Run_MasterOnOneAddress_ExternalWorkerCommandNamesIt()
+    {
+        // Bound to one address, the command names it where it said <this host's address>.
+        using var stop = new CancellationTokenSource();
+        string? command = null;
+        var run = new LocustRun(new LocustOptions { LocalWorkers = 0, ExternalWorkers = 1, Users = 1, MasterBindHost = "127.0.0.1", WorkerWait = TimeSpan.FromSeconds(5) });
+        Assert.Throws<OperationCanceledException>(() => run.Run("rpyc", "127.0.0.1", 18812, c =>
+        {
+            command = c;
+            stop.Cancel();
+        }, stop.Token));
+        output.WriteLine(command);
+        Assert.NotNull(command);
+        Assert.Contains("RPYCBENCH_HOST=127.0.0.1 ", command, StringComparison.Ordinal);
+        Assert.Contains($"--master-host 127.0.0.1 --master-port {run.MasterPort}", command, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
+    [Fact]
     public void Parse_MasterResult_UnitsAndPerWorkerShares()
     {
         const string json = """

@@ -24,7 +24,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public int Workers { get; init; } = 2;
 
         [CommandOption("--external-workers <N>")]
-        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs --master-bind and servers they can reach).")]
+        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs a --host they can reach: the master and the servers bind it).")]
         [DefaultValue(0)]
         public int ExternalWorkers { get; init; }
 
@@ -53,7 +53,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public string PayloadSize { get; init; } = "1K";
 
         [CommandOption("--host <HOST>")]
-        [Description("The address the servers and the master bind. Not loopback only with workers on other hosts: RPyC has no authentication (a warning is printed).")]
+        [Description("The IPv4 address (or a name of one) the servers and the master bind; Locust binds no IPv6. Not loopback only with workers on other hosts: RPyC has no authentication (a warning is printed).")]
         [DefaultValue("127.0.0.1")]
         public string Host { get; init; } = "127.0.0.1";
 
@@ -132,7 +132,13 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
             {
                 return ValidationResult.Error("--master-port must be between 0 and 65535.");
             }
-            return ValidationResult.Success();
+            if (!LocalServer.TryResolveHost(Host, out string? hostError))
+            {
+                return ValidationResult.Error($"--host: {hostError}");
+            }
+            return System.Net.IPAddress.TryParse(Host, out System.Net.IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? ValidationResult.Error($"--host {Host}: {LocustRun.Ipv4Only}")
+                : ValidationResult.Success();
         }
     }
 

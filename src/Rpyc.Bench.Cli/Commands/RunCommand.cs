@@ -277,6 +277,17 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
             {
                 return ValidationResult.Error("--tcp-port needs --tcp-host (the tcp_raw server started here always takes a free port).");
             }
+            // Without its host a port is one the servers started here bind, and --remote-host starts none here.
+            if (RemoteHost is not null && ((RpycPort is not null && RpycHost is null) || (HttpPort is not null && HttpHost is null)))
+            {
+                string port = RpycPort is not null && RpycHost is null ? "--rpyc-port" : "--http-port";
+                return ValidationResult.Error($"{port} sets the port of a server started here, and with --remote-host the servers run there on free ports: drop {port}.");
+            }
+            if ((RpycPort is not null && RpycHost is null && !StartsHere("rpyc")) || (HttpPort is not null && HttpHost is null && !StartsHere("http")))
+            {
+                string port = RpycPort is not null && RpycHost is null && !StartsHere("rpyc") ? "--rpyc-port" : "--http-port";
+                return ValidationResult.Error($"{port} sets the port of the .NET {(port == "--rpyc-port" ? "RPyC" : "HTTP")} servers started here, and the selected targets start none: drop {port}, or give its host.");
+            }
             if (!ReceiveSpinOption.IsValid(ReceiveSpinUs))
             {
                 return ValidationResult.Error(ReceiveSpinOption.Error);
@@ -339,6 +350,14 @@ internal sealed class RunCommand : Command<RunCommand.Settings>
                 targets.Remove(TargetCatalog.HttpThreaded);
             }
             return targets;
+        }
+
+        // Whether a .NET server of the protocol is started here, which a port option without its host
+        // binds (SuiteOptions.EndpointChoices): a target given an endpoint is measured there.
+        private bool StartsHere(string protocol)
+        {
+            IReadOnlyList<RemoteEndpoint> endpoints = new SuiteOptions { Endpoints = ToEndpoints(), RpycHost = RpycHost, HttpHost = HttpHost, TcpHost = TcpHost }.RemoteEndpoints();
+            return SelectedTargets().Any(t => TargetCatalog.IsKnown(t) && TargetCatalog.Get(t) is { IsPython: false } info && info.Protocol == protocol && endpoints.All(e => e.Target != t));
         }
 
         // An endpoint option names a target that --targets or a --skip-* option leaves out: which

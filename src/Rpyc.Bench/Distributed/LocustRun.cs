@@ -57,6 +57,9 @@ public sealed class LocustRun(LocustOptions options)
     /// <summary>The command that installs Locust on Debian.</summary>
     public const string InstallCommand = "sudo apt-get install -y python3-locust";
 
+    /// <summary>Why an IPv6 address cannot be the master's.</summary>
+    public const string Ipv4Only = "Locust's master binds IPv4 only (its zmq socket is opened without IPv6): give an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0.";
+
     /// <summary>The master's port once <see cref="Run"/> has chosen it.</summary>
     public int MasterPort { get; private set; }
 
@@ -76,7 +79,8 @@ public sealed class LocustRun(LocustOptions options)
         }
         string locustfile = PythonPeers.Script(options.ScriptDirectory, "locust_rpycbench.py");
         EnsureLocust();
-        MasterPort = options.MasterPort > 0 ? options.MasterPort : FreePort(options.MasterBindHost);
+        string bind = MasterBindAddress();
+        MasterPort = options.MasterPort > 0 ? options.MasterPort : FreePort(bind);
         string output = Path.Combine(Path.GetTempPath(), $"rpycbench-locust-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
         var environment = new Dictionary<string, string>
         {
@@ -92,7 +96,7 @@ public sealed class LocustRun(LocustOptions options)
         {
             LocustProcess master = LocustProcess.Start(options.PythonPath, [
                 "-m", "locust", "-f", locustfile, "--headless", "--master",
-                "--master-bind-host", options.MasterBindHost, "--master-bind-port", MasterPort.ToString(CultureInfo.InvariantCulture),
+                "--master-bind-host", bind, "--master-bind-port", MasterPort.ToString(CultureInfo.InvariantCulture),
                 "--expect-workers", expected.ToString(CultureInfo.InvariantCulture),
                 "--expect-workers-max-wait", ((int)Math.Ceiling(options.WorkerWait.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
                 "-u", options.Users.ToString(CultureInfo.InvariantCulture),
@@ -101,11 +105,11 @@ public sealed class LocustRun(LocustOptions options)
                 "--stop-timeout", "5", "--only-summary", "--loglevel", "WARNING",
             ], new Dictionary<string, string>(environment) { ["RPYCBENCH_OUTPUT"] = output });
             processes.Add(master);
-            onMasterReady?.Invoke(WorkerCommand(environment, locustfile));
+            onMasterReady?.Invoke(WorkerCommand(environment, locustfile, bind));
             for (int i = 0; i < options.LocalWorkers; i++)
             {
                 processes.Add(LocustProcess.Start(options.PythonPath, [
-                    "-m", "locust", "-f", locustfile, "--worker", "--master-host", MasterReachableHost(),
+                    "-m", "locust", "-f", locustfile, "--worker", "--master-host", MasterReachableHost(bind),
                     "--master-port", MasterPort.ToString(CultureInfo.InvariantCulture), "--loglevel", "WARNING",
                 ], environment));
             }
@@ -184,12 +188,42 @@ public sealed class LocustRun(LocustOptions options)
     }
 
     // Workers here reach a master bound to every address on loopback.
-    private string MasterReachableHost() => options.MasterBindHost is "0.0.0.0" or "*" or "::" ? "127.0.0.1" : options.MasterBindHost;
+    private static string MasterReachableHost(string bind) => bind is "0.0.0.0" or "*" or "::" ? "127.0.0.1" : bind;
 
-    private string WorkerCommand(IReadOnlyDictionary<string, string> environment, string locustfile) =>
-        string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}"))
-        + $" python3 -m locust -f {Path.GetFileName(locustfile)} --worker --master-host <this host's address> --master-port {MasterPort}"
-        + $"   (with {Path.GetFileName(locustfile)} and bench_payload.py from {Path.GetDirectoryName(locustfile)})";
+    // The master binds with zmq, which takes an address or '*' but no host name ('localhost' is "No
+    // such device"): a name is resolved as the servers resolve --host (RpycServer.ResolveBindAddress).
+    private string MasterBindAddress()
+    {
+        if (options.MasterBindHost == "*")
+        {
+            return "*";
+        }
+        IPAddress address;
+        try
+        {
+            address = RpycServer.ResolveBindAddress(options.MasterBindHost);
+        }
+        catch (SocketException ex)
+        {
+            throw new LocustRunException($"The master cannot bind '{options.MasterBindHost}': {ex.Message}", ex);
+        }
+        return address.AddressFamily == AddressFamily.InterNetwork ? address.ToString()
+            : throw new LocustRunException($"The master cannot bind '{options.MasterBindHost}' ({address}): {Ipv4Only}");
+    }
+
+    // A worker on another host reaches the master at the address it binds; bound to every address,
+    // at one of this host's the user knows, and so the server too: the loopback address the workers
+    // here are given would be the other host's own.
+    private string WorkerCommand(IReadOnlyDictionary<string, string> environment, string locustfile, string bind)
+    {
+        const string ThisHost = "<this host's address>";
+        string master = MasterReachableHost(bind) == bind ? bind : ThisHost;
+        string Value(string key, string value) =>
+            key == "RPYCBENCH_HOST" && master == ThisHost && (value == "localhost" || (IPAddress.TryParse(value, out IPAddress? a) && IPAddress.IsLoopback(a))) ? ThisHost : value;
+        return string.Join(' ', environment.Select(kv => $"{kv.Key}={Value(kv.Key, kv.Value)}"))
+            + $" python3 -m locust -f {Path.GetFileName(locustfile)} --worker --master-host {master} --master-port {MasterPort}"
+            + $"   (with {Path.GetFileName(locustfile)} and bench_payload.py from {Path.GetDirectoryName(locustfile)})";
+    }
 
     private void EnsureLocust()
     {

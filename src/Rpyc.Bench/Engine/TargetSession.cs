@@ -201,7 +201,7 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     private string? EndpointText()
     {
         BenchTarget? server = _direct ?? _target;
-        string? where = server is null ? Endpoint.Describe() : $"{server.Host}:{server.Port}";
+        string? where = server is null ? Endpoint.Describe() : RemoteEndpoint.HostPort(server.Host, server.Port);
         return _relay is null ? where : $"{where} via relay 127.0.0.1:{_relay.Port} ({options.Network.Spec})";
     }
 
@@ -749,5 +749,5 @@ internal readonly record struct EndpointChoice(string? Host, int Port)
     [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Host))]
     public bool IsRemote => Host is not null;
 
-    public string? Describe() => Host is null ? null : $"{Host}:{Port}";
+    public string? Describe() => Host is null ? null : RemoteEndpoint.HostPort(Host, Port);
 }

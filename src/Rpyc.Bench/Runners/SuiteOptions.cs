@@ -300,7 +300,7 @@ public sealed record SuiteOptions
         ["network_sweep"] = (NetworkSweep ?? []).Select(Rpyc.Bench.NetworkSweep.FormatRoundTrip).ToArray(),
         ["network_sweep_seconds_per_variant"] = NetworkSweepSecondsPerVariant.TotalSeconds,
         ["runs"] = Runs,
-        ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={e.Host}:{e.Port}").ToArray(),
+        ["endpoints"] = RemoteEndpoints().Select(e => $"{e.Target}={RemoteEndpoint.HostPort(e.Host, e.Port)}").ToArray(),
         ["servers_in_process"] = ServerOptions.InProcess,
         ["receive_spin_us"] = ReceiveSpin.TotalMicroseconds,
         ["keep_samples"] = KeepSamples,
@@ -325,6 +325,11 @@ public sealed record SuiteProgress(string Target, int TargetIndex, int TargetCou
 /// <param name="Port">Port.</param>
 public sealed record RemoteEndpoint(string Target, string Host, int Port)
 {
+    // HOST:PORT as TryParse reads it and an HTTP Host header needs it: an IPv6 address in brackets
+    // ('::1:18812' is no address and port, and Kestrel answers such a Host header 400).
+    internal static string HostPort(string host, int port) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+
     /// <summary>Parses <c>NAME=HOST:PORT</c> (an IPv6 address in brackets: <c>NAME=[::1]:PORT</c>).</summary>
     /// <param name="text">The text.</param>
     /// <param name="endpoint">The endpoint, when valid.</param>

@@ -33,7 +33,7 @@ public static partial class WrkProbe
     {
         int threads = Math.Max(1, Math.Min(Environment.ProcessorCount, connections));
         var start = new ProcessStartInfo(wrk) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{Math.Max(1, (int)duration.TotalSeconds)}s", $"http://{host}:{port}/ping" })
+        foreach (string arg in new[] { "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{Math.Max(1, (int)duration.TotalSeconds)}s", $"http://{RemoteEndpoint.HostPort(host, port)}/ping" })
         {
             start.ArgumentList.Add(arg);
         }

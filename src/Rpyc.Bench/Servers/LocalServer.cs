@@ -61,6 +61,7 @@ public static class LocalServer
         int bound;
         try
         {
+            WarnBeyondLoopback(info, host, error);
             if (info.IsPython)
             {
                 ServerHost python = ServerHost.Start(info.Name, host, port);
@@ -86,6 +87,17 @@ public static class LocalServer
             stop.Token.WaitHandle.WaitOne();
         }
         return 0;
+    }
+
+    // The .NET RPyC servers warn when they bind beyond loopback (RpycServer); rpyc's Python servers,
+    // Flask, Kestrel and the raw TCP server do not, and answer anyone who reaches them all the same.
+    private static void WarnBeyondLoopback(TargetInfo info, string host, TextWriter error)
+    {
+        System.Net.IPAddress address = RpycServer.ResolveBindAddress(host);
+        if (!System.Net.IPAddress.IsLoopback(address) && (info.IsPython || info.Protocol != "rpyc"))
+        {
+            error.WriteLine($"{info.Name}: binding {address}: RPyC and this suite's servers have no authentication, so anyone who can reach this port can call the server.");
+        }
     }
 
     /// <summary>

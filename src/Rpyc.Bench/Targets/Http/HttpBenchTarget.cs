@@ -67,7 +67,7 @@ public sealed class HttpBenchClient : BenchClient, IHttpGetClient
         _spin = new ReplySpin(receiveSpin);
         _host = host;
         _port = port;
-        _hostHeader = string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
+        _hostHeader = RemoteEndpoint.HostPort(host, port);
         _pingRequest = Encoding.ASCII.GetBytes($"GET /ping HTTP/1.1\r\nHost: {_hostHeader}\r\n\r\n");
         _socket = Open();
     }
