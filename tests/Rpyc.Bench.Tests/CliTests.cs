@@ -159,6 +159,53 @@ public class CliTests(ITestOutputHelper output)
         }
     }
 
+    // 127.0.0.1 and 127.0.0.2 are both this machine's loopback, but two hosts to the suite: a remote
+    // target is paired with a remote floor only on its own host (its figures include that host's
+    // network, the floor's another's). Before, any remote floor was paired with any remote target.
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("127.0.0.2", false)]
+    public async Task Run_RemoteTargetAndRemoteFloor_PairedOnlyOnTheSameHost(string rpycHost, bool paired)
+    {
+        using Process floor = Process.Start(Rpycbench("serve", "tcp_raw", "--host", "127.0.0.1", "--port", "0", "--watch-stdin"))!;
+        using Process rpyc = Process.Start(Rpycbench("serve", "rpyc_threaded", "--host", rpycHost, "--port", "0", "--watch-stdin"))!;
+        string dir = Directory.CreateTempSubdirectory("rpycbench-floor-host").FullName;
+        try
+        {
+            string floorPort = await ServedPort(floor);
+            string rpycPort = await ServedPort(rpyc);
+            string json = Path.Combine(dir, "run.json");
+            (int code, _, _) = Run([.. s_short, "--scenarios", "none", "--targets", "rpyc_threaded,tcp_raw",
+                "--rpyc-host", rpycHost, "--rpyc-port", rpycPort, "--tcp-host", "127.0.0.1", "--tcp-port", floorPort, "-o", json]);
+            Assert.Equal(0, code);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            JsonElement target = doc.RootElement.GetProperty("rpyc_threaded");
+            Assert.Equal(paired, target.GetProperty("latency").TryGetProperty("floor_pairing", out _));
+            Assert.Equal(paired, target.GetProperty("concurrent").TryGetProperty("floor_pairing", out _));
+        }
+        finally
+        {
+            foreach (Process server in (Process[])[floor, rpyc])
+            {
+                server.StandardInput.Close();
+                if (!server.WaitForExit(30_000))
+                {
+                    server.Kill(entireProcessTree: true);
+                    server.WaitForExit();
+                }
+            }
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // `rpycbench serve` prints "PORT n" once it listens.
+    private static async Task<string> ServedPort(Process server)
+    {
+        string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("PORT ", line, StringComparison.Ordinal);
+        return line!["PORT ".Length..].Trim();
+    }
+
     [Fact]
     public void Run_Quiet_StdoutHoldsErrorsOnly_NotesOnStderr()
     {

@@ -614,11 +614,14 @@ internal sealed class TargetSession(TargetInfo info, SuiteOptions options, Endpo
     }
 
     // The floor's server (started by its own session's means when it has not run yet) for this
-    // target's pairing: only when the floor stands where this target does (both here or both
-    // elsewhere, through the same network profile) and this target's client is ours.
+    // target's pairing: only when the floor stands where this target does (both here, or both on
+    // the same remote host, through the same network profile) and this target's client is ours.
+    // Two remote hosts were paired before (--tcp-host A beside --rpyc-host B): a ratio across two
+    // networks. The host is compared as given: another spelling of the same host is not paired.
     private BenchTarget? FloorTarget(Action<string> report)
     {
-        if (Floor is null || Floor.Endpoint.IsRemote != Endpoint.IsRemote || Info.Client == TargetClient.Python)
+        if (Floor is null || Floor.Endpoint.IsRemote != Endpoint.IsRemote || Info.Client == TargetClient.Python
+            || !string.Equals(Floor.Endpoint.Host, Endpoint.Host, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
