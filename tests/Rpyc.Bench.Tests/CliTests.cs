@@ -182,6 +182,9 @@ public class CliTests(ITestOutputHelper output)
             JsonElement target = doc.RootElement.GetProperty("rpyc_threaded");
             Assert.Equal(paired, target.GetProperty("latency").TryGetProperty("floor_pairing", out _));
             Assert.Equal(paired, target.GetProperty("concurrent").TryGetProperty("floor_pairing", out _));
+            // Nor any ratio to a floor measured through another host's network.
+            Assert.Equal(paired, target.GetProperty("vs_floor").TryGetProperty("ping_p50", out _));
+            Assert.Equal(paired, target.GetProperty("vs_floor").TryGetProperty("upload_1024", out _));
         }
         finally
         {

@@ -36,7 +36,8 @@ public static class FloorComparison
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(target);
         TargetReport? floor = report.Targets.FirstOrDefault(t => t.Name == TargetCatalog.TcpRaw);
-        if (floor is null || ReferenceEquals(floor, target) || floor.Remote != target.Remote)
+        if (floor is null || ReferenceEquals(floor, target) || floor.Remote != target.Remote
+            || (target.Remote && !string.Equals(HostOf(floor.Endpoint), HostOf(target.Endpoint), StringComparison.OrdinalIgnoreCase)))
         {
             return [];
         }
@@ -97,5 +98,20 @@ public static class FloorComparison
     {
         bool beats = ci is { } a && floorCi is { } b ? a.Low > b.High : value > floor * (1 + SingleRunNoise);
         return new FloorRatio(figure, value / floor, beats);
+    }
+
+    // A remote target is compared with a floor on its own host only (as given, like the pairing in
+    // TargetSession): across two hosts the ratio would compare their networks. The host of
+    // "HOST:PORT", "[IPv6]:PORT", either perhaps followed by " via relay ...".
+    private static string? HostOf(string? endpoint)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+        int space = endpoint.IndexOf(' ', StringComparison.Ordinal);
+        string hostPort = space < 0 ? endpoint : endpoint[..space];
+        int colon = hostPort.LastIndexOf(':');
+        return (colon < 0 ? hostPort : hostPort[..colon]).Trim('[', ']');
     }
 }
