@@ -67,7 +67,7 @@ public sealed class ServerExitTests(ITestOutputHelper output)
     [InlineData("KILL")]
     public async Task ServeRpycForking_Signal_NoControlSocketLeftAndWorkersExit(string signal)
     {
-        using Process serve = StartRpycbench("serve", "rpyc_forking", "--port", "0");
+        using Process serve = StartRpycbench(s_defaultInterrupt, "serve", "rpyc_forking", "--port", "0");
         try
         {
             int port = await ReadPortAsync(serve);
@@ -181,15 +181,32 @@ public sealed class ServerExitTests(ITestOutputHelper output)
         Assert.Equal(0, kill.ExitCode);
     }
 
-    private static Process StartRpycbench(params string[] args)
+    // A shell without job control starts its background commands with SIGINT ignored, an ignored
+    // signal stays ignored across exec, and the runtime leaves it so (a background job should not
+    // answer the terminal's Ctrl-C): under a runner started that way rpycbench never saw the signal,
+    // and this test failed for the runner, not for the server. env(1) execs the host in place (same
+    // pid) with SIGINT at its default, as a foreground Ctrl-C finds it.
+    private static readonly string[] s_defaultInterrupt = ["/usr/bin/env", "--default-signal=INT"];
+
+    private static Process StartRpycbench(params string[] args) => StartRpycbench([], args);
+
+    private static Process StartRpycbench(string[] launcher, params string[] args)
     {
-        var start = new ProcessStartInfo(ForkingServer.DotnetHostPath)
+        var start = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : ForkingServer.DotnetHostPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (launcher.Length > 0)
+        {
+            foreach (string arg in launcher.AsSpan(1))
+            {
+                start.ArgumentList.Add(arg);
+            }
+            start.ArgumentList.Add(ForkingServer.DotnetHostPath);
+        }
         start.ArgumentList.Add(RpycbenchLocator.Path);
         foreach (string arg in args)
         {
