@@ -23,18 +23,25 @@ public sealed partial class RpycConnection
         {
             return false;
         }
-        var reader = new BrineReader(payload.Slice(consumed), _options.BrineArgsLimits, _lender);
+        ReadOnlySequence<byte> body = payload.Slice(consumed);
+        if (TryRepeatLast(kind, body, out HandlerId repeatedHandler, out object? repeated))
+        {
+            message = new Message(kind, seq, repeated) { Unboxed = true, Handler = repeatedHandler };
+            return true;
+        }
+        var reader = new BrineReader(body, _options.BrineArgsLimits, _lender);
         try
         {
             if (kind == MessageKind.Request)
             {
                 // (handler, boxed handler args)
                 if (reader.TryEnterTuple(out int count) && count == 2 && reader.TryReadImmediateInt(out long handler)
-                    && TryReadBox(ref reader, out object? args) && args is PyTuple)
+                    && TryReadBox(ref reader, out object? args) && args is PyTuple handlerArgs)
                 {
                     reader.ExitTuple();
                     if (reader.Remaining == 0)
                     {
+                        Remember(kind, body, (HandlerId)handler, handlerArgs);
                         message = new Message(kind, seq, args) { Unboxed = true, Handler = (HandlerId)handler };
                         return true;
                     }
@@ -42,6 +49,7 @@ public sealed partial class RpycConnection
             }
             else if (TryReadBox(ref reader, out object? value) && reader.Remaining == 0)
             {
+                Remember(kind, body, default, value);
                 message = new Message(kind, seq, value) { Unboxed = true };
                 return true;
             }
@@ -51,6 +59,76 @@ public sealed partial class RpycConnection
         }
         _lender.ReleaseAll();
         return false;
+    }
+
+    // The last unboxed message's bytes after its seq, and what they decoded to. A call repeated with
+    // the same arguments (a ping, a getter polled in a loop) differs from the one before only in its
+    // seq, and so does its reply: each is then one comparison of its bytes instead of a decode (for
+    // a ping's request, nine nested tuples). Decoding again would give back equal values and the
+    // same local objects, so only values shared safely between messages are kept: no byte strings
+    // (a service may write into its byte[], or keep a lent one), nor frozensets and slices, which
+    // can hold them; the local objects named stay those while the table has dropped none (ids are
+    // never reused). Touched only by the reader role. Like _lastLocalRef, it holds what it names
+    // until another message is remembered or the connection is dropped.
+    private const int LastMessageCapacity = 128;
+    private readonly byte[] _lastMessage = new byte[LastMessageCapacity];
+    private int _lastMessageLength;
+    private MessageKind _lastMessageKind;
+    private HandlerId _lastMessageHandler;
+    private object? _lastMessageValue;
+    private long _lastMessageRemovals;
+
+    private bool TryRepeatLast(MessageKind kind, ReadOnlySequence<byte> body, out HandlerId handler, out object? value)
+    {
+        if (_lastMessageLength > 0
+            && kind == _lastMessageKind
+            && body.Length == _lastMessageLength
+            && body.IsSingleSegment
+            && LocalObjects.Removals == _lastMessageRemovals
+            && body.FirstSpan.SequenceEqual(_lastMessage.AsSpan(0, _lastMessageLength)))
+        {
+            handler = _lastMessageHandler;
+            value = _lastMessageValue;
+            return true;
+        }
+        handler = default;
+        value = null;
+        return false;
+    }
+
+    private void Remember(MessageKind kind, ReadOnlySequence<byte> body, HandlerId handler, object? value)
+    {
+        if (body.Length > LastMessageCapacity || !body.IsSingleSegment || !SharedSafely(value))
+        {
+            return;
+        }
+        body.FirstSpan.CopyTo(_lastMessage);
+        _lastMessageLength = (int)body.Length;
+        _lastMessageKind = kind;
+        _lastMessageHandler = handler;
+        _lastMessageValue = value;
+        _lastMessageRemovals = LocalObjects.Removals;
+    }
+
+    // What TryReadBox can give that later calls may share: immutable values, tuples of them, and
+    // this side's own objects (shared by reference, as decoding them again would give).
+    private static bool SharedSafely(object? value) => value switch
+    {
+        PyTuple tuple => AllSharedSafely(tuple),
+        byte[] or PooledBytes or PyFrozenSet or PySlice => false,
+        _ => true,
+    };
+
+    private static bool AllSharedSafely(PyTuple tuple)
+    {
+        foreach (object? item in tuple.AsSpan())
+        {
+            if (!SharedSafely(item))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     // The id pack of the local object the last request named, as its bytes arrived, and that

@@ -73,6 +73,70 @@ public class UnboxWhileReadingTests
         Assert.Equal("pong", root.CallMethod("ping"));
     }
 
+    // A message whose bytes after the seq repeat the last one's is not decoded again
+    // (RpycConnection.TryRepeatLast): the values it gives back must be ones later calls can share.
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void RepeatedCalls_SameAnswersAndDifferentArgumentsReadAfresh(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(5L, root.CallMethod("add", 2L, 3L));
+        }
+        Assert.Equal(6L, root.CallMethod("add", 2L, 4L));
+        Assert.Equal(5L, root.CallMethod("add", 2L, 3L));
+        Assert.Equal(new PyTuple(1L, "x", PyTuple.Empty), root.CallMethod("echo", new PyTuple(1L, "x", PyTuple.Empty)));
+        Assert.Equal(new PyTuple(1L, "x", PyTuple.Empty), root.CallMethod("echo", new PyTuple(1L, "x", PyTuple.Empty)));
+        Assert.Equal(new PyTuple(1L, "y", PyTuple.Empty), root.CallMethod("echo", new PyTuple(1L, "y", PyTuple.Empty)));
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void RepeatedCallWithBytes_TheServiceWritingIntoItsArgument_NextCallGetsTheBytesSent(RpycProtocolVersion version)
+    {
+        var service = new ScribblingService();
+        using var pair = new ConnectionPair(service, version);
+        Netref root = pair.Client.RootNetref;
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(new byte[] { 1, 2, 3 }, root.CallMethod("scribble", new byte[] { 1, 2, 3 }));
+        }
+        Assert.Equal(3, service.Calls);
+    }
+
+    [Theory]
+    [InlineData(RpycProtocolVersion.V5)]
+    [InlineData(RpycProtocolVersion.V6)]
+    public void RepeatedReplyWithBytes_TheCallerWritingIntoIt_NextReplyIsItsOwnArray(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new PairService(), version);
+        Netref root = pair.Client.RootNetref;
+        var first = (byte[])root.CallMethod("echo", new byte[] { 7, 8 })!;
+        first[0] = 0xFF;
+        var second = (byte[])root.CallMethod("echo", new byte[] { 7, 8 })!;
+        Assert.NotSame(first, second);
+        Assert.Equal(new byte[] { 7, 8 }, second);
+    }
+
+    private sealed class ScribblingService : RpycService
+    {
+        public int Calls { get; private set; }
+
+        // Answers what it was sent, then overwrites its argument, as a service may with a buffer it owns.
+        [Exposed]
+        public byte[] Scribble(byte[] data)
+        {
+            Calls++;
+            byte[] received = (byte[])data.Clone();
+            data.AsSpan().Fill(0xFF);
+            return received;
+        }
+    }
+
     [Theory]
     [InlineData(RpycProtocolVersion.V5)]
     [InlineData(RpycProtocolVersion.V6)]
