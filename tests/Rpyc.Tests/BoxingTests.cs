@@ -106,6 +106,35 @@ public class BoxingTests
         Assert.Equal(args, message.Args);
     }
 
+    // The header is read where it lies when the first segment holds it, else gathered: the same
+    // kind, seq and length either way, and a header cut short is never read.
+    [Theory]
+    [MemberData(nameof(Seqs))]
+    public void TryReadHeader_WholeSplitAnywhereOrOneBytePerSegment_SameHeader(RpycProtocolVersion version, long seq)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Envelope.Write(output, version, MessageKind.Request, seq, new PyTuple(BoxLabel.Value, "x"));
+        byte[] bytes = output.WrittenSpan.ToArray();
+        Assert.True(Envelope.TryReadHeader(new ReadOnlySequence<byte>(bytes), version, out MessageKind kind, out long read, out int consumed));
+        Assert.Equal((MessageKind.Request, seq), (kind, read));
+
+        var layouts = new List<ReadOnlySequence<byte>> { SequenceBuilder.OneBytePerSegment(bytes) };
+        for (int at = 1; at < bytes.Length; at++)
+        {
+            layouts.Add(SequenceBuilder.Split(bytes, at));
+        }
+        foreach (ReadOnlySequence<byte> layout in layouts)
+        {
+            Assert.True(Envelope.TryReadHeader(layout, version, out kind, out read, out int consumedHere));
+            Assert.Equal((MessageKind.Request, seq, consumed), (kind, read, consumedHere));
+        }
+        for (int cut = 0; cut < consumed; cut++)
+        {
+            Assert.False(Envelope.TryReadHeader(new ReadOnlySequence<byte>(bytes, 0, cut), version, out _, out _, out _), $"a header cut to {cut} bytes was read");
+            Assert.False(Envelope.TryReadHeader(SequenceBuilder.OneBytePerSegment(bytes[..cut]), version, out _, out _, out _), $"a header cut to {cut} bytes was read");
+        }
+    }
+
     [Theory]
     [InlineData(RpycProtocolVersion.V5)]
     [InlineData(RpycProtocolVersion.V6)]

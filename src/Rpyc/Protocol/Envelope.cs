@@ -92,59 +92,82 @@ internal static class Envelope
     public static BrineLimits ArgsLimits(BrineLimits limits) =>
         ReferenceEquals(limits, BrineLimits.Default) ? s_defaultArgsLimits : limits with { MaxDepth = Math.Max(limits.MaxDepth - 1, 0) };
 
+    // The longest header TryReadHeader reads: two bytes of envelope, TAG_INT_L1, its length, 20 digits.
+    private const int MaxHeaderLength = 24;
+
     // 5.x TAG_TUP3 | imm msg 1..3 | seq; 6.x msg byte 1..3 | TAG_TUP2 | seq; seq an immediate or TAG_INT_L1 decimal, not negative.
     internal static bool TryReadHeader(ReadOnlySequence<byte> payload, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
+    {
+        // Read where it lies when the first segment holds it (nearly always: a SequenceReader over
+        // it cost a ping's request and reply a reader each), else gathered on the stack.
+        ReadOnlySpan<byte> first = payload.FirstSpan;
+        if (first.Length >= MaxHeaderLength || payload.IsSingleSegment)
+        {
+            return TryReadHeader(first, version, out kind, out seq, out consumed);
+        }
+        Span<byte> gathered = stackalloc byte[MaxHeaderLength];
+        int length = (int)Math.Min(payload.Length, MaxHeaderLength);
+        payload.Slice(0, length).CopyTo(gathered);
+        return TryReadHeader(gathered[..length], version, out kind, out seq, out consumed);
+    }
+
+    private static bool TryReadHeader(ReadOnlySpan<byte> head, RpycProtocolVersion version, out MessageKind kind, out long seq, out int consumed)
     {
         kind = default;
         seq = 0;
         consumed = 0;
-        var reader = new SequenceReader<byte>(payload);
-        if (!reader.TryRead(out byte first) || !reader.TryRead(out byte second))
+        if (head.Length < 3)
         {
             return false;
         }
         int code;
         if (version == RpycProtocolVersion.V5)
         {
-            if (first != BrineTag.Tup3)
+            if (head[0] != BrineTag.Tup3)
             {
                 return false;
             }
-            code = second - BrineTag.ImmIntBias;
+            code = head[1] - BrineTag.ImmIntBias;
         }
         else
         {
-            if (second != BrineTag.Tup2)
+            if (head[1] != BrineTag.Tup2)
             {
                 return false;
             }
-            code = first;
+            code = head[0];
         }
-        if (code is < 1 or > 3 || !reader.TryRead(out byte tag))
+        if (code is < 1 or > 3)
         {
             return false;
         }
+        byte tag = head[2];
+        int end;
         if (tag is >= BrineTag.ImmIntFirst and <= BrineTag.ImmIntLast)
         {
             seq = tag - BrineTag.ImmIntBias;
+            end = 3;
         }
         else
         {
-            Span<byte> digits = stackalloc byte[20];
-            if (tag != BrineTag.IntL1 || !reader.TryRead(out byte length) || length is 0 or > 20
-                || !reader.TryCopyTo(digits[..length])
-                || !System.Buffers.Text.Utf8Parser.TryParse(digits[..length], out seq, out int used) || used != length)
+            if (tag != BrineTag.IntL1 || head.Length < 4)
             {
                 return false;
             }
-            reader.Advance(length);
+            int digits = head[3];
+            end = 4 + digits;
+            if (digits is 0 or > 20 || head.Length < end
+                || !System.Buffers.Text.Utf8Parser.TryParse(head[4..end], out seq, out int used) || used != digits)
+            {
+                return false;
+            }
         }
         if (seq < 0)
         {
             return false;
         }
         kind = (MessageKind)code;
-        consumed = (int)reader.Consumed;
+        consumed = end;
         return true;
     }
 
