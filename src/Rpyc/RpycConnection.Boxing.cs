@@ -77,6 +77,13 @@ public sealed partial class RpycConnection
             case Netref netref when ReferenceEquals(netref.Connection, this):
                 writer.WriteEncoded(netref.BoxedReferenceBrine);
                 return;
+            case PyTuple { Count: 0 }:
+                // A call's args and kwargs when it has none: dumpable, and not worth Normalize's
+                // interface test (twice a call).
+                writer.WriteTupleHeader(2);
+                writer.WriteInt(BoxLabel.Value);
+                writer.WriteTupleHeader(0);
+                return;
             case PyTuple { Count: > 0 } call when call[0] is Netref:
                 // A netref is never dumpable, so neither is the tuple: boxed item by item.
                 writer.WriteTupleHeader(2);

@@ -212,10 +212,12 @@ public sealed partial class RpycConnection
     private int SendException(long seq, Exception ex) =>
         Send(MessageKind.Exception, seq, Vinegar.Dump(ex, _options.IncludeLocalTraceback));
 
+    private readonly CallSiteCache _callSites = new();
+
     // protocol.py _HANDLERS
     private object? Handle(HandlerId handler, PyTuple args)
     {
-        var model = new ObjectModel(_options);
+        var model = new ObjectModel(_options, _callSites);
         switch (handler)
         {
             case HandlerId.Ping:

@@ -114,6 +114,30 @@ public sealed class ServiceBindingTests
         Assert.Equal(new PyTuple(5L), Assert.Throws<RpycRemoteException>(() => numbers.GetItem(5L)).RemoteArgs);
     }
 
+    // A connection keeps the methods its last CALLATTR resolved to (CallSiteCache): calls that
+    // alternate between types with a method of the same name must each reach their own type's.
+    [Theory, MemberData(nameof(Versions))]
+    public void SameNameOnDifferentTypes_Alternating_EachReachesItsOwn(RpycProtocolVersion version)
+    {
+        using var pair = new ConnectionPair(new BindingService(), version);
+        Netref root = pair.Client.RootNetref;
+        using var other = (Netref)root.CallMethod("get_other")!;
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("service", root.CallMethod("whoami"));
+            Assert.Equal("service", root.CallMethod("whoami"));
+            Assert.Equal("other", other.CallMethod("whoami"));
+            Assert.Equal("other", other.CallMethod("whoami"));
+        }
+        Assert.Equal("long:3", root.CallMethod("ov", 3L));
+        Assert.Equal("double:2.5", root.CallMethod("ov", 2.5));
+    }
+
+    public sealed class OtherType
+    {
+        [Exposed] public static string Whoami() => "other";
+    }
+
     public enum SmallEnum : byte
     {
         A = 1,
@@ -158,5 +182,9 @@ public sealed class ServiceBindingTests
         [Exposed] public static Dictionary<string, long> GetDict() => new() { ["a"] = 1 };
 
         [Exposed] public static Dictionary<long, long> GetNumbers() => new() { [1] = 1 };
+
+        [Exposed] public static string Whoami() => "service";
+
+        [Exposed] public static OtherType GetOther() => new();
     }
 }

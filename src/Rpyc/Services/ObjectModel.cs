@@ -9,7 +9,7 @@ namespace Rpyc.Services;
 /// wire notes 8.2): exposed names always, safe dunders always, public names only with
 /// <see cref="RpycConnectOptions.AllowPublicAttrs"/>, everything else an <c>AttributeError</c>.
 /// </summary>
-internal readonly struct ObjectModel(RpycConnectOptions options)
+internal readonly struct ObjectModel(RpycConnectOptions options, CallSiteCache? calls = null)
 {
     public object? GetAttr(object? obj, string name)
     {
@@ -78,6 +78,10 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         {
             throw Refused(name);
         }
+        if (calls?.Find(obj.GetType(), name) is { } plans)
+        {
+            return ValueBinder.Invoke(plans, obj, args, kwargs, name);
+        }
         if (IsSpecial(obj, name))
         {
             return Dunders.Invoke(obj, name, (PyTuple)BytesLender.Settle(args)!);
@@ -85,6 +89,10 @@ internal readonly struct ObjectModel(RpycConnectOptions options)
         MemberGroup members = Resolve(obj, name);
         if (members.First is MethodInfo)
         {
+            if (!Dunders.IsSafe(name))
+            {
+                calls?.Remember(obj.GetType(), name, members.Plans);
+            }
             return ValueBinder.Invoke(members.Plans, obj, args, kwargs, name);
         }
         return Call(GetAttr(obj, name), args, kwargs);
