@@ -159,6 +159,31 @@ public class CliTests(ITestOutputHelper output)
         }
     }
 
+    // 'serving ... on ::1:PORT' is no address and port (nor what --rpyc-host/--endpoint take): the
+    // announcement brackets an IPv6 address, as the reports do (RemoteEndpoint.HostPort).
+    [Fact]
+    public async Task Serve_Ipv6Host_AnnouncesTheEndpointBracketed()
+    {
+        using Process server = Process.Start(Rpycbench("serve", "rpyc_threaded", "--host", "::1", "--port", "0", "--watch-stdin"))!;
+        try
+        {
+            string port = await ServedPort(server);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(30_000), "rpyc_threaded did not stop when its stdin closed");
+            string stderr = await server.StandardError.ReadToEndAsync();
+            output.WriteLine(stderr);
+            Assert.Contains($" on [::1]:{port}; Ctrl-C stops.", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
+        }
+    }
+
     // 127.0.0.1 and 127.0.0.2 are both this machine's loopback, but two hosts to the suite: a remote
     // target is paired with a remote floor only on its own host (its figures include that host's
     // network, the floor's another's). Before, any remote floor was paired with any remote target.

@@ -77,6 +77,28 @@ public class ExportTests
         Assert.Contains("- **date**: 2025-01-02 03:04:05 UTC", md, StringComparison.Ordinal);
     }
 
+    // The console and the HTML page give a failed target's reason; the Markdown gave only the
+    // word "failed" in its cells. Its error, often the server's stderr one frame a line, is one
+    // table row: a pipe or a line break in it must not end the cell or the table.
+    [Fact]
+    public void Markdown_FailedTarget_ShowsItsErrorInOneRow()
+    {
+        BenchmarkReport sample = ReporterTests.Sample();
+        var failed = new TargetReport
+        {
+            Name = "rpyc_forking",
+            Protocol = "rpyc",
+            Status = TargetStatus.Failed,
+            Seconds = 60,
+            Error = "no valid reply to ping within 60 s. Server stderr:\r\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nValueError: a|b",
+        };
+        string md = MarkdownReporter.Render(new BenchmarkReport { Metadata = sample.Metadata, Targets = [sample.Targets[0], failed] });
+        Assert.Contains(
+            "| rpyc_forking | failed | no valid reply to ping within 60 s. Server stderr:<br>Traceback (most recent call last):<br>  File \"&lt;string&gt;\", line 1, in &lt;module&gt;<br>ValueError: a\\|b |\n",
+            md, StringComparison.Ordinal);
+        Assert.DoesNotContain(md.Split('\n'), line => line.StartsWith("Traceback", StringComparison.Ordinal) || line.StartsWith("ValueError", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("de-DE")]

@@ -48,6 +48,19 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         }
     }
 
+    // The relay's own endpoint and its target, printed for the user to point a program at: an
+    // IPv6 address in brackets ('::1:PORT' is no address and port).
+    [Fact]
+    public void Run_Ipv6ListenAndTarget_EndpointsPrintedBracketed()
+    {
+        (_, _, string stderr) = Run("profile", "run", "--via-proxy", "[::1]:1", "--listen", "[::1]:0", "--", "true");
+        Match relaying = Regex.Match(stderr, @"rpycbench: relaying (\S+) -> (\S+);");
+        Assert.True(relaying.Success, stderr);
+        Assert.Matches(@"^\[::1\]:[1-9][0-9]*$", relaying.Groups[1].Value);
+        Assert.Equal("[::1]:1", relaying.Groups[2].Value);
+        Assert.Contains($"never connected to {relaying.Groups[1].Value}:", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Scenario_Unknown_UsageErrorListingTheScenarios()
     {

@@ -81,6 +81,40 @@ public class SweepTests
         Assert.Empty(SweepPlotReporter.Render(single));
     }
 
+    // A target that failed at the middle point (no figure there) was drawn as one line from the
+    // first point to the last, a value at the middle that was never measured. Its line now breaks
+    // there, and the point is marked as failed.
+    [Fact]
+    public void Lines_FailedMiddlePoint_BreaksTheLineAndMarksTheFailure()
+    {
+        BenchmarkReport ok = HtmlReportTests.ThreeTargets();
+        TargetReport measured = ok.Targets[0];
+        var failed = new TargetReport { Name = measured.Name, Protocol = measured.Protocol, Status = TargetStatus.Failed, Seconds = 3, Error = "server did not start" };
+        BenchmarkReport middle = new() { Metadata = ok.Metadata, Targets = [failed, .. ok.Targets.Skip(1)] };
+        var axis = new SweepAxis(SweepAxis.Clients, [1, 8, 32]);
+        SweepPoint[] points =
+        [
+            new(new Dictionary<string, int> { [SweepAxis.Clients] = 1 }, ok),
+            new(new Dictionary<string, int> { [SweepAxis.Clients] = 8 }, middle),
+            new(new Dictionary<string, int> { [SweepAxis.Clients] = 32 }, ok),
+        ];
+        SweepFigure p50 = SweepFigure.All.Single(f => f.Key == "latency_p50");
+        double y = p50.Value(measured)!.Value;
+
+        IReadOnlyList<SweepLine> lines = SweepPlotReporter.Lines(axis, points, p50);
+
+        SweepLine broken = lines.Single(l => l.Target == measured.Name);
+        Assert.Equal([[(1, y)], [(32, y)]], broken.Segments.Select(s => s.ToArray()).ToArray());
+        Assert.Equal([8], broken.Failed);
+        foreach (SweepLine whole in lines.Where(l => l.Target != measured.Name))
+        {
+            Assert.Equal([1, 8, 32], Assert.Single(whole.Segments).Select(p => p.X));
+            Assert.Empty(whole.Failed);
+        }
+        SweepReport sweep = TwoPoints() with { Metadata = TwoPoints().Metadata with { Grid = [axis] }, Points = points };
+        Assert.Contains("latency_p50_vs_num_concurrent_clients.png", SweepPlotReporter.Render(sweep).Select(p => p.FileName));
+    }
+
     [Fact]
     public void Figures_ReadTheReportsValues()
     {

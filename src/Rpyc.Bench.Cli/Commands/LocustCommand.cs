@@ -212,7 +212,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         {
             using ServerHost server = ServerHost.Start(name, options.MasterBindHost, 0);
             string host = options.MasterBindHost is "0.0.0.0" or "::" ? "127.0.0.1" : options.MasterBindHost;
-            endpoint = $"{host}:{server.Port}";
+            endpoint = RemoteEndpoint.HostPort(host, server.Port);
             if (!quiet)
             {
                 AnsiConsole.MarkupLineInterpolated($"[grey]{name}: {options.LocalWorkers + options.ExternalWorkers} Locust workers, {options.Users} users, {options.Duration.TotalSeconds:0} s against {endpoint}[/]");

@@ -88,7 +88,7 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
         try
         {
             string stop = settings.Duration is double seconds ? $"for {seconds:0.###} s" : settings.ExitWhenIdle ? "until the last client disconnects" : "until Ctrl-C";
-            Console.Error.WriteLine($"rpycbench: profiling {proxy.LocalEndPoint} -> {proxy.Target} {stop}; point the client at port {proxy.LocalEndPoint.Port}.");
+            Console.Error.WriteLine($"rpycbench: profiling {proxy.LocalEndPoint} -> {RemoteEndpoint.HostPort(host, port)} {stop}; point the client at port {proxy.LocalEndPoint.Port}.");
             Wait(proxy, settings, cancellationToken);
             return Report(proxy.GetProfile(), settings.Output);
         }

@@ -161,7 +161,7 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
         {
             string relayHost = proxy.LocalEndPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : proxy.LocalEndPoint.Address.ToString();
             string relayPort = proxy.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture);
-            Console.Error.WriteLine($"rpycbench: relaying {relayHost}:{relayPort} -> {proxy.Target}; the program finds the port in {ProxyPortVariable}.");
+            Console.Error.WriteLine($"rpycbench: relaying {RemoteEndpoint.HostPort(relayHost, proxy.LocalEndPoint.Port)} -> {RemoteEndpoint.HostPort(host, port)}; the program finds the port in {ProxyPortVariable}.");
             var environment = new Dictionary<string, string> { [ProxyHostVariable] = relayHost, [ProxyPortVariable] = relayPort };
             if (!TryRun(command, environment, out int exitCode))
             {
@@ -180,7 +180,7 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
             }
             else
             {
-                Console.Error.WriteLine($"rpycbench: {CommandLine(command)} (exit code {exitCode}) never connected to {relayHost}:{relayPort}: point it at that port (or read {ProxyPortVariable}).");
+                Console.Error.WriteLine($"rpycbench: {CommandLine(command)} (exit code {exitCode}) never connected to {RemoteEndpoint.HostPort(relayHost, proxy.LocalEndPoint.Port)}: point it at that port (or read {ProxyPortVariable}).");
             }
             Console.Out.Write($"\nRPyC wire profile of {CommandLine(command)} (exit code {exitCode}):");
             int reported = ProfileProxyCommand.Report(proxy.GetProfile(), settings.Output);

@@ -19,7 +19,7 @@ internal sealed class HttpBinaryClient : BinaryClient
     {
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseProxy = false, AutomaticDecompression = DecompressionMethods.None })
         {
-            BaseAddress = new Uri($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port.ToString(CultureInfo.InvariantCulture)}"),
+            BaseAddress = new Uri($"http://{RemoteEndpoint.HostPort(host, port)}"),
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
     }

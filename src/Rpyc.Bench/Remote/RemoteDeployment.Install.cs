@@ -145,7 +145,7 @@ public sealed partial class RemoteDeployment
             throw new RemoteDeploymentException($"{target} did not start on {Options.Destination}: {string.Join(" ", stderr).Trim()}");
         }
         _endpoints.Add(new RemoteEndpoint(target, Address, port));
-        _log($"{target} serves on {Address}:{port} ({Options.Destination})");
+        _log($"{target} serves on {RemoteEndpoint.HostPort(Address, port)} ({Options.Destination})");
     }
 
     // 'rpycbench serve' prints "PORT <n>" once the server would answer; nothing else on stdout.

@@ -31,6 +31,16 @@ public static class MarkdownReporter
                 md.Append("| ").Append(string.Join(" | ", row.Select(Escape))).Append(" |\n");
             }
         }
+        // Why each target failed, as the console and the HTML page give it: the tables say only "failed".
+        TargetReport[] failed = report.Targets.Where(t => t.Error is not null).ToArray();
+        if (failed.Length > 0)
+        {
+            md.Append("\n## Errors\n\n| target | status | error |\n| --- | --- | --- |\n");
+            foreach (TargetReport target in failed)
+            {
+                md.Append("| ").Append(Escape(target.Name)).Append(" | ").Append(Status(target.Status)).Append(" | ").Append(Escape(target.Error!)).Append(" |\n");
+            }
+        }
         md.Append("\nFigures with runs are the median of the runs ± the half-width of its 95% confidence interval.\n");
         return md.ToString();
     }
@@ -40,7 +50,21 @@ public static class MarkdownReporter
     /// <param name="path">The file.</param>
     public static void Write(BenchmarkReport report, string path) => File.WriteAllText(path, Render(report), new UTF8Encoding(false));
 
-    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
+    // One table cell: a pipe would end it and a line break the table (an error often holds the
+    // server's stderr, a frame a line), and '<module>' of a Python traceback would be read as HTML.
+    private static string Escape(string text) => text
+        .Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("|", "\\|", StringComparison.Ordinal)
+        .ReplaceLineEndings("<br>");
+
+    private static string Status(TargetStatus status) => status switch
+    {
+        TargetStatus.Failed => "failed",
+        TargetStatus.Interrupted => "interrupted",
+        _ => "ok",
+    };
 }
 
 /// <summary>The facts about a run every report states: date, machine, runtime, parameters.</summary>

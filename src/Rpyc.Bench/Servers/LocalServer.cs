@@ -81,7 +81,7 @@ public static class LocalServer
         {
             output.WriteLine($"PORT {bound.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
             output.Flush();
-            error.WriteLine($"serving {info.Name} ({info.Implementation}) on {host}:{bound}; Ctrl-C stops.");
+            error.WriteLine($"serving {info.Name} ({info.Implementation}) on {RemoteEndpoint.HostPort(host, bound)}; Ctrl-C stops.");
             error.Flush();
             BenchTls.Announce(info.Name, bound, error);
             stop.Token.WaitHandle.WaitOne();

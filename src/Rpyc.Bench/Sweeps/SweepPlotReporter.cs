@@ -6,7 +6,9 @@ namespace Rpyc.Bench;
 /// <summary>
 /// Draws a sweep's PNG plots with ScottPlot: for every swept parameter with more than one value,
 /// each <see cref="SweepFigure"/> against that parameter, one line per target (one plot per value
-/// of the other parameters). The x axis is logarithmic (base 2) when the values span 8× or more,
+/// of the other parameters). A target's line breaks at a point without its figure (never drawn
+/// across a value not measured), and a point where it failed is marked with an × on the floor of
+/// the value axis. The x axis is logarithmic (base 2) when the values span 8× or more,
 /// the value axis when the figures span more than a decade. A pure function of the sweep apart
 /// from the files it writes.
 /// </summary>
@@ -64,15 +66,7 @@ public static class SweepPlotReporter
 
     private static byte[]? Plot(SweepReport sweep, SweepAxis axis, SweepPoint[] points, SweepFigure figure, string fixedText)
     {
-        string[] targets = points.SelectMany(p => p.Report.Targets.Select(t => t.Name)).Distinct().ToArray();
-        var lines = targets
-            .Select(name => (Name: name, Points: points
-                .Select(p => (X: p.Parameters[axis.Name], Y: p.Report.Targets.FirstOrDefault(t => t.Name == name) is { } r ? figure.Value(r) : null))
-                .Where(p => p.Y is double y && double.IsFinite(y) && y > 0)
-                .Select(p => (p.X, Y: p.Y!.Value))
-                .ToArray()))
-            .Where(l => l.Points.Length > 0)
-            .ToArray();
+        SweepLine[] lines = [.. Lines(axis, points, figure)];
         if (lines.Length == 0)
         {
             return null;
@@ -80,7 +74,7 @@ public static class SweepPlotReporter
         int[] xs = axis.Values.Order().ToArray();
         bool logX = xs[0] > 0 && xs[^1] / (double)xs[0] >= 8;
         double X(int value) => logX ? Math.Log2(value) : value;
-        PlotReporter.ValueAxis yAxis = PlotReporter.ValueAxis.For(lines.SelectMany(l => l.Points.Select(p => p.Y)).ToArray());
+        PlotReporter.ValueAxis yAxis = PlotReporter.ValueAxis.For(lines.SelectMany(l => l.Segments.SelectMany(s => s.Select(p => p.Y))).ToArray());
         var plot = new Plot();
         plot.Title($"{figure.Title} vs {axis.Name}{(fixedText.Length > 0 ? $" ({fixedText})" : "")}");
         plot.Axes.Title.Label.FontSize = 18;
@@ -94,12 +88,23 @@ public static class SweepPlotReporter
         double top = yAxis.Base;
         for (int i = 0; i < lines.Length; i++)
         {
-            var scatter = plot.Add.Scatter(lines[i].Points.Select(p => X(p.X)).ToArray(), lines[i].Points.Select(p => yAxis.Map(p.Y)).ToArray());
-            scatter.LegendText = lines[i].Name;
-            scatter.Color = palette.GetColor(i);
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = 8;
-            top = Math.Max(top, lines[i].Points.Max(p => yAxis.Map(p.Y)));
+            Color color = palette.GetColor(i);
+            foreach (IReadOnlyList<(int X, double Y)> segment in lines[i].Segments)
+            {
+                var scatter = plot.Add.Scatter(segment.Select(p => X(p.X)).ToArray(), segment.Select(p => yAxis.Map(p.Y)).ToArray());
+                scatter.Color = color;
+                scatter.LineWidth = 2;
+                scatter.MarkerSize = 8;
+                top = Math.Max(top, segment.Max(p => yAxis.Map(p.Y)));
+            }
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = lines[i].Target, LineColor = color, LineWidth = 2, MarkerShape = MarkerShape.FilledCircle, MarkerColor = color, MarkerSize = 8 });
+            if (lines[i].Failed.Count > 0)
+            {
+                // On the axis's floor, where no measured value sits.
+                var markers = plot.Add.Markers(lines[i].Failed.Select(X).ToArray(), lines[i].Failed.Select(_ => yAxis.Base).ToArray(), MarkerShape.Eks, 12, color);
+                markers.MarkerLineWidth = 2;
+                plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{lines[i].Target} failed", MarkerShape = MarkerShape.Eks, MarkerColor = color, MarkerSize = 12, MarkerLineWidth = 2 });
+            }
         }
         plot.Axes.Bottom.SetTicks(xs.Select(X).ToArray(), xs.Select(v => ParameterSweep.FormatValue(axis.Name, v)).ToArray());
         double span = X(xs[^1]) - X(xs[0]);
@@ -110,4 +115,50 @@ public static class SweepPlotReporter
         plot.ShowLegend(Alignment.UpperLeft);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
+
+    // Each target's points of one figure against the axis, in order. A point without the figure
+    // (the target failed there, or was not measured) ends a segment: a line drawn across it would
+    // show a value that was never measured.
+    internal static IReadOnlyList<SweepLine> Lines(SweepAxis axis, IReadOnlyList<SweepPoint> points, SweepFigure figure)
+    {
+        var lines = new List<SweepLine>();
+        foreach (string name in points.SelectMany(p => p.Report.Targets.Select(t => t.Name)).Distinct())
+        {
+            var segments = new List<IReadOnlyList<(int X, double Y)>>();
+            var failed = new List<int>();
+            var segment = new List<(int X, double Y)>();
+            foreach (SweepPoint point in points)
+            {
+                int x = point.Parameters[axis.Name];
+                TargetReport? report = point.Report.Targets.FirstOrDefault(t => t.Name == name);
+                if (report is not null && figure.Value(report) is double y && double.IsFinite(y) && y > 0)
+                {
+                    segment.Add((x, y));
+                    continue;
+                }
+                if (segment.Count > 0)
+                {
+                    segments.Add(segment);
+                    segment = [];
+                }
+                if (report is { Status: TargetStatus.Failed })
+                {
+                    failed.Add(x);
+                }
+            }
+            if (segment.Count > 0)
+            {
+                segments.Add(segment);
+            }
+            if (segments.Count > 0)
+            {
+                lines.Add(new SweepLine(name, segments, failed));
+            }
+        }
+        return lines;
+    }
 }
+
+// One target's line on a sweep plot: its runs of consecutive measured points, and the axis values
+// where it failed.
+internal sealed record SweepLine(string Target, IReadOnlyList<IReadOnlyList<(int X, double Y)>> Segments, IReadOnlyList<int> Failed);

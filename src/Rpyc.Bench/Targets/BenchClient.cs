@@ -164,5 +164,5 @@ public abstract class BenchTarget
     };
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name} ({Protocol}://{Host}:{Port})";
+    public override string ToString() => $"{Name} ({Protocol}://{RemoteEndpoint.HostPort(Host, Port)})";
 }

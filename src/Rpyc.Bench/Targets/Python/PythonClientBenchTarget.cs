@@ -103,7 +103,7 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
         {
             string got = ready.IsCompletedSuccessfully ? ready.Result ?? "end of output" : "nothing";
             Stop();
-            throw new IOException($"The Python client did not connect to {host}:{port} (said {got}).{StderrSuffix()}");
+            throw new IOException($"The Python client did not connect to {RemoteEndpoint.HostPort(host, port)} (said {got}).{StderrSuffix()}");
         }
         ProcessId = _process.Id;
     }
