@@ -111,6 +111,24 @@ public class LocustTests(ITestOutputHelper output)
         Assert.Contains("no-such-host.invalid", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.2")]
+    [InlineData("localhost")]
+    public void Locust_ExternalWorkersWithLoopbackHost_UsageError(string? host)
+    {
+        // Workers on other hosts cannot reach a master and servers bound to loopback (the default
+        // --host): the run was accepted and waited for workers that could never connect.
+        string[] args = ["locust", "--targets", "rpyc_threaded", "--workers", "0", "--external-workers", "2", "--duration", "1"];
+        (int code, string stdout) = Run(host is null ? args : [.. args, "--host", host]);
+        Assert.Equal(2, code);
+        Assert.Contains("--external-workers", stdout, StringComparison.Ordinal);
+        Assert.Contains("loopback", stdout, StringComparison.Ordinal);
+        Assert.Contains("--workers", stdout, StringComparison.Ordinal);
+        AssertNoLocustLeft();
+    }
+
     [Fact]
     public void Run_MasterOnEveryAddress_ExternalWorkerCommandNamesNoLoopback()
     {

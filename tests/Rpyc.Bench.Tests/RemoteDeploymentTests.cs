@@ -69,6 +69,9 @@ public sealed class RemoteDeploymentTests(ITestOutputHelper output, RemoteDeploy
         (int code, string stdout, _) = Run([.. Ssh.CliArgs, "--remote-dir", remoteDir, "--remote-bind", "192.0.2.1", .. s_short, "--targets", "tcp_raw,rpyc_threaded", "-q"]);
         Assert.Equal(1, code);
         Assert.Contains("tcp_raw did not start", stdout, StringComparison.Ordinal);
+        // Why, from the remote server's standard error: its last line, read to the end (ErrorLines).
+        // (The console wraps the message: compared with every run of white space as one space.)
+        Assert.Contains("tcp_raw: Cannot assign requested address", string.Join(' ', stdout.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         AssertNothingLeft(remoteDir);
     }
 

@@ -24,7 +24,7 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
         public int Workers { get; init; } = 2;
 
         [CommandOption("--external-workers <N>")]
-        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs a --host they can reach: the master and the servers bind it).")]
+        [Description("Workers the master also waits for, to be started on other hosts with the command printed (needs a --host they can reach, not loopback: the master and the servers bind it).")]
         [DefaultValue(0)]
         public int ExternalWorkers { get; init; }
 
@@ -135,6 +135,12 @@ internal sealed class LocustCommand : Command<LocustCommand.Settings>
             if (!LocalServer.TryResolveHost(Host, out string? hostError))
             {
                 return ValidationResult.Error($"--host: {hostError}");
+            }
+            if (ExternalWorkers > 0 && LocalServer.IsLoopback(Host))
+            {
+                // External workers run on other hosts (README, --help): there a loopback address is
+                // their own machine, so none could ever join and the run only waited for them.
+                return ValidationResult.Error($"--external-workers {ExternalWorkers} with --host {Host}: the master and the servers would bind a loopback address, which workers on other hosts cannot reach. Give an address of this host they reach (--host 10.0.0.5, or 0.0.0.0 for every address); for workers on this machine, use --workers.");
             }
             return System.Net.IPAddress.TryParse(Host, out System.Net.IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
                 ? ValidationResult.Error($"--host {Host}: {LocustRun.Ipv4Only}")

@@ -120,15 +120,7 @@ public sealed partial class RemoteDeployment
         string command = _setsid ? $"cd {Quote(RemoteDirectory)} && exec setsid -w sh -c {Quote(serve)}" : $"cd {Quote(RemoteDirectory)} && exec sh -c {Quote(serve)}";
         Process ssh = _ssh.StartProcess(command, $"starting {target}");
         _servers.Add((target, ssh));
-        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        ssh.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null && stderr.Count < 50)
-            {
-                stderr.Enqueue(e.Data);
-            }
-        };
-        ssh.BeginErrorReadLine();
+        ErrorLines stderr = ErrorLines.Attach(ssh);
         Task<string?> line = Task.Run(() => ReadPortLine(ssh), CancellationToken.None);
         long deadline = Environment.TickCount64 + (long)Options.CommandTimeout.TotalMilliseconds;
         while (!line.Wait(100, CancellationToken.None))
@@ -136,13 +128,13 @@ public sealed partial class RemoteDeployment
             cancellationToken.ThrowIfCancellationRequested();
             if (Environment.TickCount64 > deadline)
             {
-                throw new RemoteDeploymentException($"{target} did not start on {Options.Destination} in {Options.CommandTimeout.TotalSeconds:0} s: {string.Join(" ", stderr)}");
+                throw new RemoteDeploymentException($"{target} did not start on {Options.Destination} in {Options.CommandTimeout.TotalSeconds:0} s: {stderr.Text}");
             }
         }
         if (line.Result is not string portLine || !int.TryParse(portLine.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int port))
         {
-            ssh.WaitForExit(5000);
-            throw new RemoteDeploymentException($"{target} did not start on {Options.Destination}: {string.Join(" ", stderr).Trim()}");
+            stderr.WaitForExit(TimeSpan.FromSeconds(5));
+            throw new RemoteDeploymentException($"{target} did not start on {Options.Destination}: {stderr.Text}");
         }
         _endpoints.Add(new RemoteEndpoint(target, Address, port));
         _log($"{target} serves on {RemoteEndpoint.HostPort(Address, port)} ({Options.Destination})");

@@ -128,6 +128,22 @@ public static class LocalServer
         }
     }
 
+    /// <summary>Whether <paramref name="host"/>, as a server binds it, is a loopback address (127.0.0.0/8, ::1): reachable from this machine only.</summary>
+    /// <param name="host">An address or a host name.</param>
+    /// <returns><c>true</c> for a loopback address; <c>false</c> otherwise, or when it does not resolve.</returns>
+    public static bool IsLoopback(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        try
+        {
+            return System.Net.IPAddress.IsLoopback(RpycServer.ResolveBindAddress(host));
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The name of the runtime setting <see cref="TuneServingProcess"/> applies to a Kestrel server's process.</summary>
     public const string InlineSocketCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 

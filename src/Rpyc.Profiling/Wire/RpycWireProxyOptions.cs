@@ -3,7 +3,7 @@ namespace Rpyc.Profiling.Wire;
 /// <summary>Settings of an <see cref="RpycWireProxy"/>.</summary>
 public sealed class RpycWireProxyOptions
 {
-    /// <summary>The defaults: 100 ms slow calls, 100,000 kept calls, the in-process profiler's advice thresholds.</summary>
+    /// <summary>The defaults: 100 ms slow calls, 100,000 kept calls, 10,000 awaited requests per side of a connection, the in-process profiler's advice thresholds.</summary>
     public static RpycWireProxyOptions Default { get; } = new();
 
     /// <summary>Round trips lasting at least this long are slow calls.</summary>
@@ -11,6 +11,13 @@ public sealed class RpycWireProxyOptions
 
     /// <summary>How many calls to keep for the timelines, slow calls and advice; later ones are counted but not kept.</summary>
     public int MaxRecords { get; init; } = 100_000;
+
+    /// <summary>
+    /// How many requests of each side of a connection to await a reply for. Past it the oldest is given
+    /// up: counted in <see cref="WireProfile.RequestsGivenUp"/>, no longer kept (a reply may never come:
+    /// a peer that does not answer, a CLOSE, a callback the client drops), so a relay left running stays bounded.
+    /// </summary>
+    public int MaxPendingRequests { get; init; } = 10_000;
 
     /// <summary>How many round trips over one remote sequence, or reads of one attribute, make a pattern worth advice.</summary>
     public int AdviceRepeatThreshold { get; init; } = 3;
@@ -25,6 +32,7 @@ public sealed class RpycWireProxyOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(SlowCallThreshold, TimeSpan.Zero, nameof(SlowCallThreshold));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRecords, nameof(MaxRecords));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingRequests, 1, nameof(MaxPendingRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(AdviceRepeatThreshold, 2, nameof(AdviceRepeatThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(AdviceBatchThreshold, 2, nameof(AdviceBatchThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(AdviceChainLength, 2, nameof(AdviceChainLength));

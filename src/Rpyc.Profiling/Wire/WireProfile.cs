@@ -104,6 +104,13 @@ public sealed record WireProfile
     /// <summary>Client requests still unanswered at the report.</summary>
     public long Unanswered { get; init; }
 
+    /// <summary>
+    /// Requests of either side no longer awaited, never answered while tracked: more than
+    /// <see cref="RpycWireProxyOptions.MaxPendingRequests"/> newer ones of their side were awaited, or the
+    /// replies' direction could not be decoded. A reply that comes for one later counts in <see cref="UnmatchedReplies"/>.
+    /// </summary>
+    public long RequestsGivenUp { get; init; }
+
     /// <summary>Server requests to the client (callbacks), all handlers.</summary>
     public long Callbacks { get; init; }
 

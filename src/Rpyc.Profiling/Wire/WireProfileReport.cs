@@ -39,6 +39,10 @@ public static class WireProfileReport
         {
             Row(text, "Unanswered Requests", Int(profile.Unanswered));
         }
+        if (profile.RequestsGivenUp > 0)
+        {
+            Row(text, "Requests Given Up", $"{Int(profile.RequestsGivenUp)} (no reply while newer ones waited, or replies not decodable: counted, no longer awaited)");
+        }
         Row(text, "Callbacks", $"{Int(profile.Callbacks)} (requests of the server to the client)");
         Row(text, "Bytes Sent", $"{Int(profile.BytesSent)} (client to server, frames)");
         Row(text, "Bytes Received", $"{Int(profile.BytesReceived)} (server to client, frames)");
@@ -188,6 +192,7 @@ public static class WireProfileReport
         json.WriteNumber("round_trips", profile.RoundTrips);
         json.WriteNumber("one_way_messages", profile.OneWayMessages);
         json.WriteNumber("unanswered_requests", profile.Unanswered);
+        json.WriteNumber("requests_given_up", profile.RequestsGivenUp);
         json.WriteNumber("callbacks", profile.Callbacks);
         Counts(json, "requests_by_handler", profile.RequestsByHandler);
         Counts(json, "callbacks_by_handler", profile.CallbacksByHandler);

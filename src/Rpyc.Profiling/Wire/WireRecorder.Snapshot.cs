@@ -59,7 +59,8 @@ internal sealed partial class WireRecorder
                 SlowCallThreshold = _options.SlowCallThreshold,
                 RoundTrips = _roundTrips,
                 OneWayMessages = _oneWay,
-                Unanswered = _connections.Sum(c => c.Pending[Client].Values.Count(p => !p.IsOneWay)),
+                Unanswered = _connections.Sum(c => Unanswered(c, Client)),
+                RequestsGivenUp = _connections.Sum(c => c.GivenUp[Client] + c.GivenUp[Server]),
                 Callbacks = _callbacks,
                 RequestsByHandler = Sorted(_byHandler[Client]),
                 CallbacksByHandler = Sorted(_byHandler[Server]),
@@ -85,6 +86,9 @@ internal sealed partial class WireRecorder
         }
     }
 
+    private static long Unanswered(ConnectionState c, int sender) =>
+        c.UnansweredAtClose[sender] + c.Pending[sender].Values.Count(p => !p.IsOneWay);
+
     private static Dictionary<string, long> Sorted(Dictionary<string, long> counts) =>
         counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
 
@@ -101,7 +105,7 @@ internal sealed partial class WireRecorder
         Callbacks = c.Callbacks,
         BytesSent = c.BytesSent,
         BytesReceived = c.BytesReceived,
-        Unanswered = c.Pending[Client].Values.Count(p => !p.IsOneWay) + c.Pending[Server].Values.Count(p => !p.IsOneWay),
+        Unanswered = Unanswered(c, Client) + Unanswered(c, Server),
         MaxDepth = c.MaxDepth,
         Netrefs = new WireNetrefCounts(c.Created[Client], c.Released[Client], c.Held[Client].Count),
         DecodeError = c.Decoders[Client].Error ?? c.Decoders[Server].Error,

@@ -65,6 +65,14 @@ internal sealed partial class WireRecorder
         {
             connection.ClosedTimestamp = Stopwatch.GetTimestamp();
             connection.ConnectError ??= connectError;
+            // No reply can come now: the record keeps how many were awaited, not the requests.
+            for (int side = 0; side < 2; side++)
+            {
+                connection.UnansweredAtClose[side] = connection.Pending[side].Values.Count(p => !p.IsOneWay);
+                connection.Pending[side].Clear();
+                connection.PendingOrder[side].Clear();
+            }
+            connection.Open.Clear();
             // No more bytes will come: the record of a closed connection keeps no frame buffers.
             foreach (WireFrameDecoder decoder in connection.Decoders)
             {
@@ -86,6 +94,7 @@ internal sealed partial class WireRecorder
         {
             int from = sender == WireDirection.ClientToServer ? Client : Server;
             _scratch.Clear();
+            bool decoding = connection.Decoders[from].Error is null;
             connection.Decoders[from].Feed(data, _scratch);
             foreach (WireMessage message in _scratch)
             {
@@ -106,6 +115,14 @@ internal sealed partial class WireRecorder
                 else
                 {
                     OnReply(connection, from, message, timestamp);
+                }
+            }
+            if (decoding && connection.Decoders[from].Error is not null)
+            {
+                // The replies to the other side's requests are no longer decoded: none will match.
+                while (connection.Pending[1 - from].Count > 0)
+                {
+                    GiveUpOldest(connection, 1 - from);
                 }
             }
         }
@@ -224,10 +241,23 @@ internal sealed partial class WireRecorder
         }
         _maxDepth = Math.Max(_maxDepth, call.Depth);
         connection.MaxDepth = Math.Max(connection.MaxDepth, call.Depth);
-        connection.Pending[from][message.Seq] = call;
-        if (!call.IsOneWay)
+        if (connection.Decoders[1 - from].Error is not null)
         {
-            connection.Open.Add(call);
+            // Its reply would come in the direction no longer decoded: it would be awaited forever.
+            connection.GivenUp[from]++;
+        }
+        else
+        {
+            connection.Pending[from][message.Seq] = call;
+            connection.PendingOrder[from].Enqueue(call);
+            if (!call.IsOneWay)
+            {
+                connection.Open.Add(call);
+            }
+            if (connection.Pending[from].Count > _options.MaxPendingRequests)
+            {
+                GiveUpOldest(connection, from);
+            }
         }
         if (_calls.Count < _options.MaxRecords)
         {
@@ -248,10 +278,11 @@ internal sealed partial class WireRecorder
         int requester = 1 - from;
         if (!connection.Pending[requester].Remove(message.Seq, out WireCall? call))
         {
-            if (connection.Decoders[requester].Error is not null)
+            if (connection.Decoders[requester].Error is not null || connection.GivenUp[requester] > 0)
             {
-                // The requests of that side are no longer decoded: this one was never seen and
-                // never will be. Counted, not kept: a reply can carry megabytes, one per call.
+                // The requests of that side are no longer decoded (this one was never seen and never
+                // will be), or some were given up (this may answer one). Counted, not kept: a reply
+                // can carry megabytes, one per call.
                 connection.RepliesToUndecoded++;
                 return;
             }
@@ -264,6 +295,18 @@ internal sealed partial class WireRecorder
         call.EndTimestamp = timestamp;
         call.ReplyBytes = message.FrameBytes;
         connection.Open.Remove(call);
+        // Answered calls stay in the order queue until met at its head: rebuilt once they outnumber
+        // the awaited ones, so it stays within twice the pending count (amortized O(1) per reply).
+        Queue<WireCall> order = connection.PendingOrder[requester];
+        if (order.Count > 2 * connection.Pending[requester].Count + 64)
+        {
+            WireCall[] awaited = [.. order.Where(c => IsPending(connection, requester, c))];
+            order.Clear();
+            foreach (WireCall c in awaited)
+            {
+                order.Enqueue(c);
+            }
+        }
         if (message.Kind == MessageKind.Exception)
         {
             call.Error = DescribeException(message.Args);
@@ -296,6 +339,24 @@ internal sealed partial class WireRecorder
             KeepSlow(call, ticks);
         }
     }
+
+    // The oldest request of the sender still awaited is no longer: counted, its call kept only in the timelines.
+    private static void GiveUpOldest(ConnectionState connection, int sender)
+    {
+        while (connection.PendingOrder[sender].TryDequeue(out WireCall? oldest))
+        {
+            if (IsPending(connection, sender, oldest))
+            {
+                connection.Pending[sender].Remove(oldest.Seq);
+                connection.Open.Remove(oldest);
+                connection.GivenUp[sender]++;
+                return;
+            }
+        }
+    }
+
+    private static bool IsPending(ConnectionState connection, int sender, WireCall call) =>
+        connection.Pending[sender].TryGetValue(call.Seq, out WireCall? pending) && ReferenceEquals(pending, call);
 
     // Every slow call is counted, the slowest MaxRecords kept: a relay left running with a low
     // threshold (--slow-ms 0 makes every round trip slow) would otherwise keep them all.
@@ -465,8 +526,17 @@ internal sealed partial class WireRecorder
 
         public readonly WireFrameDecoder[] Decoders = [new(), new()];
 
-        // Requests awaiting their reply, by sender and seq.
+        // Requests awaiting their reply, by sender and seq: at most MaxPendingRequests each.
         public readonly Dictionary<long, WireCall>[] Pending = [new(), new()];
+
+        // The same by sender, oldest first, with answered ones not yet dropped (see GiveUpOldest).
+        public readonly Queue<WireCall>[] PendingOrder = [new(), new()];
+
+        // Requests no longer awaited, by sender (see RpycWireProxyOptions.MaxPendingRequests).
+        public readonly long[] GivenUp = new long[2];
+
+        // Requests (one-way ones apart) still awaited when the connection closed, by sender.
+        public readonly long[] UnansweredAtClose = new long[2];
 
         // Round trips in progress, both ways, oldest first.
         public readonly List<WireCall> Open = [];
@@ -474,7 +544,8 @@ internal sealed partial class WireRecorder
         // Replies that matched no request, by the requester and seq.
         public readonly Dictionary<long, (WireMessage Message, long Timestamp)>[] EarlyReplies = [new(), new()];
 
-        // Replies to requests of a direction whose decoding stopped (see WireFrameDecoder.Error).
+        // Replies to requests of a direction whose decoding stopped (see WireFrameDecoder.Error), or
+        // that matched nothing once requests of that direction were given up.
         public long RepliesToUndecoded;
 
         // Calls whose request (false) or reply (true) is in the bytes being forwarded, by sender.

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Rpyc.Bench.Tests;
+
+// A remote server that fails says why on its standard error, read in the background: the report
+// must get all of it, the last line included, without waiting forever for a pipe that stays open.
+public sealed class ErrorLinesTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void WaitForExit_LinesStillUnreadAtTheExit_AllInTheText()
+    {
+        // The last line comes after the shell exits (its background job still holds the pipe): the
+        // reader has not seen it when the exit is noticed.
+        using Process process = Start("(sleep 0.5; echo 'Error: cannot bind 192.0.2.1' >&2) & echo starting >&2; exit 1");
+        ErrorLines stderr = ErrorLines.Attach(process);
+        Assert.True(stderr.WaitForExit(s_timeout));
+        Assert.Equal("starting Error: cannot bind 192.0.2.1", stderr.Text);
+    }
+
+    [Fact]
+    public void WaitForExit_LongOutput_FirstAndLastLinesInTheText()
+    {
+        using Process process = Start("i=1; while [ $i -le 300 ]; do echo \"warning $i\" >&2; i=$((i+1)); done; echo 'Error: the cause' >&2; exit 1");
+        ErrorLines stderr = ErrorLines.Attach(process);
+        Assert.True(stderr.WaitForExit(s_timeout));
+        Assert.StartsWith("warning 1 warning 2 ", stderr.Text, StringComparison.Ordinal);
+        Assert.EndsWith(" warning 300 Error: the cause", stderr.Text, StringComparison.Ordinal);
+        Assert.Contains(" lines left out) ", stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WaitForExit_PipeNeverCloses_ReturnsWithTheLinesRead()
+    {
+        string pidFile = Path.GetTempFileName();
+        using Process process = Start($"sleep 600 & echo $! > '{pidFile}'; echo 'Error: the cause' >&2; exit 1");
+        try
+        {
+            ErrorLines stderr = ErrorLines.Attach(process);
+            // The sleep keeps the pipe open for 10 minutes: the wait gives up on the end of it.
+            Assert.True(stderr.WaitForExit(TimeSpan.FromSeconds(2)));
+            Assert.Equal("Error: the cause", stderr.Text);
+        }
+        finally
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                using Process sleep = Process.GetProcessById(pid);
+                sleep.Kill();
+                sleep.WaitForExit(s_timeout);
+            }
+            File.Delete(pidFile);
+        }
+    }
+
+    private static Process Start(string script) =>
+        Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false, RedirectStandardError = true })!;
+}

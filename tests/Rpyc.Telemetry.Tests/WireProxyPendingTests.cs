@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Rpyc.Profiling.Wire;
+
+namespace Rpyc.Telemetry.Tests;
+
+/// <summary>
+/// A profile proxy left running awaits the reply of every request it relays: requests whose reply
+/// never comes (a peer that does not answer, CLOSE, a callback the client drops, replies the relay
+/// cannot decode) must not pile up for the connection's life. Raw sockets on both sides write the
+/// frames, so nothing answers unless the test does.
+/// </summary>
+public sealed class WireProxyPendingTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData(WireDirection.ClientToServer)]
+    [InlineData(WireDirection.ServerToClient)]
+    public async Task RequestsNeverAnswered_AtMostMaxPendingAwaitedAndTheRestCounted(WireDirection sender)
+    {
+        using var listener = Listen(out int serverPort);
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", serverPort, new RpycWireProxyOptions { MaxPendingRequests = 10 });
+        (Socket client, Socket server) = await ConnectAsync(listener, proxy);
+        using (client)
+        using (server)
+        {
+            (Socket from, Socket to) = sender == WireDirection.ClientToServer ? (client, server) : (server, client);
+            // The first frame of each side sets its envelope: a 6.x request.
+            byte[] requests = [.. Enumerable.Range(1, 1000).SelectMany(seq => GetRootRequest(seq))];
+            await SendAndReceiveAsync(from, to, requests);
+
+            WireRecorder.ConnectionState state = Assert.Single(proxy.Recorder.Connections);
+            int side = sender == WireDirection.ClientToServer ? 0 : 1;
+            Assert.Equal(10, state.Pending[side].Count);
+            Assert.Equal(10, state.Open.Count);
+            WireProfile profile = proxy.GetProfile();
+            Assert.Equal(990, profile.RequestsGivenUp);
+            Assert.Equal(10, Assert.Single(profile.Connections).Unanswered);
+            Assert.Contains("Requests Given Up:          990 ", WireProfileReport.FormatText(profile), StringComparison.Ordinal);
+
+            // The newest are still matched; a reply to one given up is counted, not kept.
+            byte[] replies = [.. Reply(1000), .. Reply(1)];
+            await SendAndReceiveAsync(to, from, replies);
+            profile = proxy.GetProfile();
+            Assert.Equal(9, Assert.Single(profile.Connections).Unanswered);
+            Assert.Equal(1, profile.UnmatchedReplies);
+            Assert.All(state.EarlyReplies, early => Assert.Empty(early));
+        }
+        await proxy.Idle.WaitAsync(s_timeout);
+        // A closed connection's record keeps the count of what was never answered, not the requests.
+        WireRecorder.ConnectionState closed = Assert.Single(proxy.Recorder.Connections);
+        Assert.All(closed.Pending, pending => Assert.Empty(pending));
+        Assert.Empty(closed.Open);
+        Assert.Equal(9, Assert.Single(proxy.GetProfile().Connections).Unanswered);
+    }
+
+    [Fact]
+    public async Task RepliesNotDecodable_RequestsOfTheOtherSideCountedNotAwaited()
+    {
+        using var listener = Listen(out int serverPort);
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", serverPort);
+        (Socket client, Socket server) = await ConnectAsync(listener, proxy);
+        using (client)
+        using (server)
+        {
+            await SendAndReceiveAsync(client, server, [.. GetRootRequest(1), .. GetRootRequest(2)]);
+            // The server's first frame is neither envelope: its direction is no longer decoded.
+            await SendAndReceiveAsync(server, client, Frame([0xFF, 0x00]));
+            await SendAndReceiveAsync(client, server, [.. Enumerable.Range(3, 100).SelectMany(seq => GetRootRequest(seq))]);
+
+            WireRecorder.ConnectionState state = Assert.Single(proxy.Recorder.Connections);
+            Assert.NotNull(state.Decoders[1].Error);
+            Assert.All(state.Pending, pending => Assert.Empty(pending));
+            Assert.Empty(state.Open);
+            WireProfile profile = proxy.GetProfile();
+            Assert.Equal(102, profile.RequestsGivenUp);
+            Assert.Equal(0, profile.Unanswered);
+        }
+    }
+
+    private static Socket Listen(out int port)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        return listener;
+    }
+
+    private static async Task<(Socket Client, Socket Server)> ConnectAsync(Socket listener, RpycWireProxy proxy)
+    {
+        Task<Socket> accepted = listener.AcceptAsync();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.LocalEndPoint).WaitAsync(s_timeout);
+        return (client, await accepted.WaitAsync(s_timeout));
+    }
+
+    // The relay records bytes before it forwards them: once they all arrived, they were all recorded.
+    private static async Task SendAndReceiveAsync(Socket from, Socket to, byte[] bytes)
+    {
+        await from.SendAsync(bytes, SocketFlags.None).WaitAsync(s_timeout);
+        var buffer = new byte[bytes.Length];
+        for (int received = 0; received < bytes.Length;)
+        {
+            int n = await to.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None).AsTask().WaitAsync(s_timeout);
+            Assert.True(n > 0, "the relay closed the connection");
+            received += n;
+        }
+        Assert.Equal(bytes, buffer);
+    }
+
+    // 6.x MSG_REQUEST: 0x01 | TAG_TUP2 | seq | (HANDLE_GETROOT, (LABEL_TUPLE, ())).
+    private static byte[] GetRootRequest(int seq) => Frame([0x01, 0x11, .. Int(seq), 0x11, 0x50 + 3, 0x11, 0x50 + 2, 0x02]);
+
+    // 6.x MSG_REPLY: 0x02 | TAG_TUP2 | seq | (LABEL_VALUE, None).
+    private static byte[] Reply(int seq) => Frame([0x02, 0x11, .. Int(seq), 0x11, 0x50 + 1, 0x00]);
+
+    // brine.py: an immediate int up to 159, else TAG_INT_L1 and its decimal digits.
+    private static byte[] Int(int value) =>
+        value <= 159 ? [(byte)(value + 0x50)] : [0x16, (byte)value.ToString(System.Globalization.CultureInfo.InvariantCulture).Length, .. Encoding.ASCII.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    // channel.py: uint32 big-endian length | uint8 compressed | payload | one trailing byte.
+    private static byte[] Frame(byte[] payload) =>
+        [(byte)(payload.Length >> 24), (byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, 0, .. payload, 0];
+}
