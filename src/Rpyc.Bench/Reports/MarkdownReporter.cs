@@ -50,9 +50,10 @@ public static class MarkdownReporter
     /// <param name="path">The file.</param>
     public static void Write(BenchmarkReport report, string path) => File.WriteAllText(path, Render(report), new UTF8Encoding(false));
 
-    // One table cell: a pipe would end it and a line break the table (an error often holds the
-    // server's stderr, a frame a line), and '<module>' of a Python traceback would be read as HTML.
-    private static string Escape(string text) => text
+    // One table cell, or one line of a paragraph: a pipe would end a cell and a line break the table
+    // or the line (an error often holds the server's stderr, a frame a line), and '<module>' of a
+    // Python traceback would be read as HTML.
+    internal static string Escape(string text) => text
         .Replace("&", "&amp;", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal)
         .Replace(">", "&gt;", StringComparison.Ordinal)
