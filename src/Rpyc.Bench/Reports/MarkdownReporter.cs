@@ -5,7 +5,8 @@ namespace Rpyc.Bench;
 
 /// <summary>
 /// Renders the summary of a report as Markdown: the run's facts, then every summary table with all
-/// targets side by side (a pull request or a wiki page scrolls sideways). A pure function of the report.
+/// targets side by side (a pull request or a wiki page scrolls sideways), the failed targets' errors
+/// and the notes the console prints (<see cref="SummaryTables.Notes"/>). A pure function of the report.
 /// </summary>
 public static class MarkdownReporter
 {
@@ -39,6 +40,16 @@ public static class MarkdownReporter
             foreach (TargetReport target in failed)
             {
                 md.Append("| ").Append(Escape(target.Name)).Append(" | ").Append(Status(target.Status)).Append(" | ").Append(Escape(target.Error!)).Append(" |\n");
+            }
+        }
+        // What the console prints under the tables: a reader of the Markdown must not trust figures it flags.
+        IReadOnlyList<string> notes = SummaryTables.Notes(report);
+        if (notes.Count > 0)
+        {
+            md.Append("\n## Notes\n\n");
+            foreach (string note in notes)
+            {
+                md.Append("- ").Append(Escape(note)).Append('\n');
             }
         }
         md.Append("\nFigures with runs are the median of the runs ± the half-width of its 95% confidence interval.\n");
