@@ -105,7 +105,7 @@ public sealed partial class RpycConnection : IDisposable, IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or TimeoutException)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            throw new RpycConnectionException($"Could not connect to {host}:{port}: {ex.Message}", ex);
+            throw new RpycConnectionException($"Could not connect to {Transport.HostPort.Format(host, port)}: {ex.Message}", ex);
         }
         // The switch in the condition lets the trimmer drop TLS from an application published without it.
         Transport.Transport transport = options.Tls is null

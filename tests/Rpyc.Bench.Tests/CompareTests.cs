@@ -194,6 +194,25 @@ public class CompareTests(ITestOutputHelper output)
         Assert.False(recovered.Regressed(10));
     }
 
+    // The error of a target failed in new is often the server's stderr, a frame a line: in the
+    // Markdown it stays one paragraph, and a pipe or a traceback's '<module>' is text.
+    [Fact]
+    public void RenderMarkdown_NewlyFailedMultiLineError_OneEscapedLine()
+    {
+        const string error = "the server did not start. Server stderr:\r\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n| ValueError: a|b";
+        ReportComparison c = ReportComparison.Compare(WithOk(Report(1), "rpyc_forking"), WithFailed(Report(1), "rpyc_forking", error));
+
+        string md = ComparisonReporter.RenderMarkdown(c, 10);
+
+        output.WriteLine(md);
+        Assert.Contains(
+            "\nFAILED in new, not in base: rpyc_forking: the server did not start. Server stderr:<br>Traceback (most recent call last):<br>  File \"&lt;string&gt;\", line 1, in &lt;module&gt;<br>\\| ValueError: a\\|b\n",
+            md, StringComparison.Ordinal);
+        Assert.DoesNotContain(md.Split('\n'), line => line.StartsWith("Traceback", StringComparison.Ordinal) || line.StartsWith("| ValueError", StringComparison.Ordinal));
+        // The text stays as it was: a terminal shows the error's own lines.
+        Assert.Contains("rpyc_forking: the server did not start. Server stderr:\r\nTraceback", ComparisonReporter.RenderText(c, 10), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RenderText_LongTargetNames_NoLineOver80AndNamesWhole()
     {

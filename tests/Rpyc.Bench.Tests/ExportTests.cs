@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Rpyc.Bench.Tests;
 
-public class ExportTests
+public class ExportTests(ITestOutputHelper output)
 {
     private static BenchmarkReport Seven()
     {
@@ -97,6 +97,46 @@ public class ExportTests
             "| rpyc_forking | failed | no valid reply to ping within 60 s. Server stderr:<br>Traceback (most recent call last):<br>  File \"&lt;string&gt;\", line 1, in &lt;module&gt;<br>ValueError: a\\|b |\n",
             md, StringComparison.Ordinal);
         Assert.DoesNotContain(md.Split('\n'), line => line.StartsWith("Traceback", StringComparison.Ordinal) || line.StartsWith("ValueError", StringComparison.Ordinal));
+    }
+
+    // The console prints SummaryTables.Notes under the tables (a busy machine, a network-sweep
+    // point's error, remote targets beside loopback ones); the Markdown left them out, so a reader of it trusted figures the console
+    // flagged. A point's error is the relay's or a server's text: one list item, escaped.
+    [Fact]
+    public void Markdown_ReportWithNotes_ListsEveryNoteEscaped()
+    {
+        BenchmarkReport sample = ReporterTests.Sample();
+        NetworkSweepReport whole = NetworkSweepTests.Sample();
+        NetworkSweepPoint last = whole.Points[^1];
+        NetworkSweepTargetResult failing = new() { Target = "rpyc_threaded", Error = "relay: bind failed\n  at <module>: a|b" };
+        var report = new BenchmarkReport
+        {
+            Metadata = sample.Metadata,
+            Targets =
+            [
+                new TargetReport { Name = "rpyc_threaded", Protocol = "rpyc", Status = TargetStatus.Ok, Seconds = 3, Latency = sample.Targets[0].Latency, NoiseCores = 1.5 },
+                new TargetReport { Name = "http_threaded", Protocol = "http", Status = TargetStatus.Ok, Seconds = 3, Latency = sample.Targets[0].Latency, Remote = true, Endpoint = "[::1]:8080" },
+            ],
+            Sweep = new NetworkSweepReport
+            {
+                Points = [.. whole.Points.SkipLast(1), new NetworkSweepPoint { RoundTrip = last.RoundTrip, Profile = last.Profile, Targets = [failing, last.Targets[1]] }],
+                SecondsPerVariant = whole.SecondsPerVariant,
+            },
+        };
+        IReadOnlyList<string> notes = SummaryTables.Notes(report);
+        Assert.Contains(notes, n => n.StartsWith("rpyc_threaded: other programs used 1.50 cores", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("remote targets' figures include a network", StringComparison.Ordinal));
+
+        string md = MarkdownReporter.Render(report);
+
+        output.WriteLine(md);
+        Assert.Contains("\n## Notes\n\n", md, StringComparison.Ordinal);
+        foreach (string note in notes.Where(n => !n.Contains("relay: bind failed", StringComparison.Ordinal)))
+        {
+            Assert.Contains($"\n- {note}\n", md, StringComparison.Ordinal);
+        }
+        Assert.Contains("\n- rpyc_threaded at RTT 10ms: relay: bind failed<br>  at &lt;module&gt;: a\\|b\n", md, StringComparison.Ordinal);
+        Assert.DoesNotContain(md.Split('\n'), line => line.StartsWith("  at", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -153,6 +153,31 @@ public class NetworkSweepTests
         Assert.Equal(Math.Log10(1e-3) - 1, NetworkSweepChart.X(Sample(), 0), 9);
     }
 
+    // A target that failed at the middle RTT has no time there: its line must not be drawn from
+    // the point before to the point after as if it had been measured.
+    [Fact]
+    public void Line_FailedMiddlePoint_BreaksTheLineAndMarksTheFailure()
+    {
+        NetworkSweepReport whole = Sample();
+        NetworkSweepPoint middle = whole.Points[1];
+        NetworkSweepReport sweep = new()
+        {
+            Points = [whole.Points[0], new NetworkSweepPoint { RoundTrip = middle.RoundTrip, Profile = middle.Profile, Targets = [new NetworkSweepTargetResult { Target = "rpyc_threaded", Error = "the relay did not start" }, middle.Targets[1]] }, whole.Points[2]],
+            SecondsPerVariant = whole.SecondsPerVariant,
+        };
+        double[] xs = sweep.Points.Select(p => NetworkSweepChart.X(sweep, p.RoundTrip.TotalSeconds)).ToArray();
+        IReadOnlyList<double?> ping = whole.Values("rpyc_threaded", NetworkSweep.PingKey);
+
+        SweepLine<double> broken = NetworkSweepChart.Line(sweep, "rpyc_threaded", NetworkSweep.PingKey);
+
+        Assert.Equal([[(xs[0], ping[0]!.Value)], [(xs[2], ping[2]!.Value)]], broken.Segments.Select(s => s.ToArray()).ToArray());
+        Assert.Equal([xs[1]], broken.Failed);
+        SweepLine<double> rest = NetworkSweepChart.Line(sweep, "http_threaded", "record");
+        Assert.Equal(xs, Assert.Single(rest.Segments).Select(p => p.X));
+        Assert.Empty(rest.Failed);
+        Assert.Equal(["sweep_ping.png", "sweep_record.png"], NetworkSweepChart.Render(sweep, "caption").Select(c => c.FileName));
+    }
+
     // rpyc_threaded's record makes 11 round trips, by value 1; http_threaded's one request. Each
     // costs 0.1 ms of work plus its round trips.
     internal static NetworkSweepReport Sample()

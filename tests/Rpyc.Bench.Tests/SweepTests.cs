@@ -101,12 +101,12 @@ public class SweepTests
         SweepFigure p50 = SweepFigure.All.Single(f => f.Key == "latency_p50");
         double y = p50.Value(measured)!.Value;
 
-        IReadOnlyList<SweepLine> lines = SweepPlotReporter.Lines(axis, points, p50);
+        IReadOnlyList<SweepLine<int>> lines = SweepPlotReporter.Lines(axis, points, p50);
 
-        SweepLine broken = lines.Single(l => l.Target == measured.Name);
+        SweepLine<int> broken = lines.Single(l => l.Target == measured.Name);
         Assert.Equal([[(1, y)], [(32, y)]], broken.Segments.Select(s => s.ToArray()).ToArray());
         Assert.Equal([8], broken.Failed);
-        foreach (SweepLine whole in lines.Where(l => l.Target != measured.Name))
+        foreach (SweepLine<int> whole in lines.Where(l => l.Target != measured.Name))
         {
             Assert.Equal([1, 8, 32], Assert.Single(whole.Segments).Select(p => p.X));
             Assert.Empty(whole.Failed);

@@ -29,6 +29,22 @@ public sealed class ConnectTests(ITestOutputHelper output)
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
     }
 
+    // '::1' and the port were printed '::1:PORT', which reads as another address.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_Ipv6ClosedPort_MessageBracketsTheAddress(bool async)
+    {
+        int port = ClosedPort(IPAddress.IPv6Loopback);
+
+        RpycConnectionException ex = async
+            ? await Assert.ThrowsAnyAsync<RpycConnectionException>(() => RpycConnection.ConnectAsync("::1", port))
+            : Assert.ThrowsAny<RpycConnectionException>(() => RpycConnection.Connect("::1", port));
+
+        output.WriteLine(ex.Message);
+        Assert.Contains($"Could not connect to [::1]:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}: ", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ConnectAsync_Canceled_ThrowsOperationCanceled()
     {
@@ -115,9 +131,9 @@ public sealed class ConnectTests(ITestOutputHelper output)
     }
 
     // A port that was just free: bound by the OS, then released, so nothing listens on it.
-    private static int ClosedPort()
+    private static int ClosedPort(IPAddress? address = null)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(address ?? IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();

@@ -222,6 +222,15 @@ public sealed class TlsTests(TlsPkiFixture fixture, ITestOutputHelper output) : 
     }
 
     [Fact]
+    public void Connect_TlsClientToPlainServerOnIpv6_MessageBracketsTheAddress()
+    {
+        using RpycServer server = TestServers.Start<TlsProbeService>(ServerKind.Threaded, new RpycServerOptions { Host = "::1", Port = 0 });
+        var error = Assert.Throws<RpycConnectionException>(() => RpycConnection.Connect("::1", server.Port, Pinned()));
+        output.WriteLine(error.Message);
+        Assert.Contains($"TLS handshake with [::1]:{server.Port} failed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connect_PlainClientToTlsServer_FailsAndServerLogs()
     {
         using var log = new LogCapture(output);

@@ -51,13 +51,6 @@ internal static class SummaryRenderer
                 notes.MarkupLineInterpolated($"  {line}");
             }
         }
-        if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
-        {
-            foreach (string line in Wrap("Note: remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).", width - 1))
-            {
-                notes.MarkupLineInterpolated($"{line}");
-            }
-        }
         if (report.Metadata.Interrupted)
         {
             AnsiConsole.MarkupLine("[yellow]Interrupted: the report is partial.[/]");

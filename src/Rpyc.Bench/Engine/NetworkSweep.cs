@@ -35,6 +35,9 @@ public static class NetworkSweep
     /// <summary>The series key of the ping (latency figure) in a sweep.</summary>
     public const string PingKey = "ping";
 
+    // The error of the points left when the run is interrupted: not a failure of the target.
+    internal const string Interrupted = "interrupted";
+
     /// <summary>The crossover's definition, for reports.</summary>
     public const string CrossoverDefinition =
         "the smallest RTT at which the RPyC target's idiomatic (netref-style) variant takes 2x the REST target's p50 time for the same scenario, interpolated log-log between the sweep points around it";
@@ -227,7 +230,7 @@ public static class NetworkSweep
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    results[p] = new NetworkSweepTargetResult { Target = info.Name, Error = "interrupted" };
+                    results[p] = new NetworkSweepTargetResult { Target = info.Name, Error = Interrupted };
                     continue;
                 }
                 NetworkProfile profile = ProfileFor(roundTrips[p]);

@@ -54,7 +54,7 @@ public static class ComparisonReporter
         {
             text.Append("\nNo figure is present in both reports.\n");
         }
-        Others(text, comparison);
+        Others(text, comparison, static s => s);
         text.Append('\n').Append(Wrap(Summary(comparison, thresholdPercent), TextWidth)).Append('\n');
         return text.ToString();
     }
@@ -95,7 +95,7 @@ public static class ComparisonReporter
             md.Append($"| {f.Target} | {f.Figure} | {f.Unit} | {Value(f.Base, f.BaseCi95)} | {Value(f.New, f.NewCi95)} | {ReportComparison.Percent(f.ChangePercent)} | {verdict} |\n");
         }
         var others = new StringBuilder();
-        Others(others, comparison);
+        Others(others, comparison, MarkdownReporter.Escape);
         md.Append(others.Length > 0 ? others.ToString() : "").Append('\n').Append(Summary(comparison, thresholdPercent)).Append('\n');
         return md.ToString();
     }
@@ -376,23 +376,25 @@ public static class ComparisonReporter
                 + string.Join("\n", regressions.Select(f => $"  {f.Target} {f.Figure} {ReportComparison.Percent(f.ChangePercent)}"));
     }
 
-    private static void Others(StringBuilder text, ReportComparison c)
+    // The targets not compared, and why a target failed in new. The Markdown escapes what the
+    // reports hold: an error is often the server's stderr, a frame a line, with a traceback's '<module>'.
+    private static void Others(StringBuilder text, ReportComparison c, Func<string, string> escape)
     {
         foreach (TargetReport failed in c.NewlyFailed)
         {
-            text.Append("\nFAILED in new, not in base: ").Append(failed.Name).Append(": ").Append(failed.Error ?? "no error recorded").Append('\n');
+            text.Append("\nFAILED in new, not in base: ").Append(escape(failed.Name)).Append(": ").Append(escape(failed.Error ?? "no error recorded")).Append('\n');
         }
         if (c.FailedInBoth.Count > 0)
         {
-            text.Append("\nFailed in both: ").Append(string.Join(", ", c.FailedInBoth)).Append('\n');
+            text.Append("\nFailed in both: ").Append(escape(string.Join(", ", c.FailedInBoth))).Append('\n');
         }
         if (c.OnlyInBase.Count > 0)
         {
-            text.Append("\nOnly in base (not compared): ").Append(string.Join(", ", c.OnlyInBase)).Append('\n');
+            text.Append("\nOnly in base (not compared): ").Append(escape(string.Join(", ", c.OnlyInBase))).Append('\n');
         }
         if (c.OnlyInNew.Count > 0)
         {
-            text.Append("\nOnly in new (not compared): ").Append(string.Join(", ", c.OnlyInNew)).Append('\n');
+            text.Append("\nOnly in new (not compared): ").Append(escape(string.Join(", ", c.OnlyInNew))).Append('\n');
         }
     }
 

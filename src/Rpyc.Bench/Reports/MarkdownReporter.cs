@@ -5,7 +5,8 @@ namespace Rpyc.Bench;
 
 /// <summary>
 /// Renders the summary of a report as Markdown: the run's facts, then every summary table with all
-/// targets side by side (a pull request or a wiki page scrolls sideways). A pure function of the report.
+/// targets side by side (a pull request or a wiki page scrolls sideways), the failed targets' errors
+/// and the notes the console prints (<see cref="SummaryTables.Notes"/>). A pure function of the report.
 /// </summary>
 public static class MarkdownReporter
 {
@@ -41,6 +42,16 @@ public static class MarkdownReporter
                 md.Append("| ").Append(Escape(target.Name)).Append(" | ").Append(Status(target.Status)).Append(" | ").Append(Escape(target.Error!)).Append(" |\n");
             }
         }
+        // What the console prints under the tables: a reader of the Markdown must not trust figures it flags.
+        IReadOnlyList<string> notes = SummaryTables.Notes(report);
+        if (notes.Count > 0)
+        {
+            md.Append("\n## Notes\n\n");
+            foreach (string note in notes)
+            {
+                md.Append("- ").Append(Escape(note)).Append('\n');
+            }
+        }
         md.Append("\nFigures with runs are the median of the runs ± the half-width of its 95% confidence interval.\n");
         return md.ToString();
     }
@@ -50,9 +61,10 @@ public static class MarkdownReporter
     /// <param name="path">The file.</param>
     public static void Write(BenchmarkReport report, string path) => File.WriteAllText(path, Render(report), new UTF8Encoding(false));
 
-    // One table cell: a pipe would end it and a line break the table (an error often holds the
-    // server's stderr, a frame a line), and '<module>' of a Python traceback would be read as HTML.
-    private static string Escape(string text) => text
+    // One table cell, or one line of a paragraph: a pipe would end a cell and a line break the table
+    // or the line (an error often holds the server's stderr, a frame a line), and '<module>' of a
+    // Python traceback would be read as HTML.
+    internal static string Escape(string text) => text
         .Replace("&", "&amp;", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal)
         .Replace(">", "&gt;", StringComparison.Ordinal)

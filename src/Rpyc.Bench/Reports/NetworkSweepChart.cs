@@ -9,7 +9,9 @@ namespace Rpyc.Bench;
 /// added round-trip time, both axes logarithmic, one line per target and variant. The RTT-0 point
 /// (loopback, no relay) sits one decade left of the smallest RTT swept, labelled 0. Each crossover
 /// found between the points (see <see cref="NetworkSweepCrossover"/>) is a dashed vertical line
-/// labelled with the pair. A line of slope 1 on this chart is a time made of round trips; a flat
+/// labelled with the pair. A line breaks at a point without its time (never drawn across an RTT
+/// not measured), and a point where the target failed is marked with an × on the floor of the
+/// value axis. A line of slope 1 on this chart is a time made of round trips; a flat
 /// line is a time the network does not touch.
 /// </summary>
 public static class NetworkSweepChart
@@ -56,6 +58,15 @@ public static class NetworkSweepChart
         return Math.Log10(smallest) - 1;
     }
 
+    // One series on the chart, x as drawn and y in seconds: broken at every point without a time, a
+    // failure where the target's result there holds an error (one the run's interruption left is not).
+    internal static SweepLine<double> Line(NetworkSweepReport sweep, string target, string key) =>
+        SweepLine<double>.Of(target, sweep.Points.Select(p =>
+        {
+            NetworkSweepTargetResult? result = p.Targets.FirstOrDefault(t => t.Target == target);
+            return (X(sweep, p.RoundTrip.TotalSeconds), result?.P50(key), result is { Error: { } error } && error != NetworkSweep.Interrupted);
+        }));
+
     private static string ScenarioOf(string key) =>
         key == NetworkSweep.PingKey ? key : DecisionScenario.All.First(v => v.Key == key).Scenario;
 
@@ -73,27 +84,39 @@ public static class NetworkSweepChart
         double[] xs = sweep.Points.Select(p => X(sweep, p.RoundTrip.TotalSeconds)).ToArray();
         double low = double.PositiveInfinity;
         double high = double.NegativeInfinity;
+        var failures = new List<(double[] X, Color Color, string Label)>();
         for (int i = 0; i < lines.Length; i++)
         {
-            IReadOnlyList<double?> values = sweep.Values(lines[i].Target, lines[i].Key);
-            double[] x = xs.Where((_, p) => values[p] is > 0).ToArray();
-            double[] y = values.Where(v => v is > 0).Select(v => Math.Log10(v!.Value * 1e3)).ToArray();
-            if (x.Length == 0)
+            SweepLine<double> line = Line(sweep, lines[i].Target, lines[i].Key);
+            Color color = palette.GetColor(i);
+            string label = $"{lines[i].Target} {lines[i].Key}";
+            for (int s = 0; s < line.Segments.Count; s++)
             {
-                continue;
+                double[] y = line.Segments[s].Select(p => Math.Log10(p.Y * 1e3)).ToArray();
+                low = Math.Min(low, y.Min());
+                high = Math.Max(high, y.Max());
+                var scatter = plot.Add.Scatter(line.Segments[s].Select(p => p.X).ToArray(), y);
+                scatter.LegendText = s == 0 ? label : "";
+                scatter.Color = color;
+                scatter.LineWidth = 2;
+                scatter.MarkerSize = 7;
+                // The idiomatic variant (netref style, REST's one request) solid; by-value variants dashed.
+                if (lines[i].Key.EndsWith("_by_value", StringComparison.Ordinal))
+                {
+                    scatter.LinePattern = LinePattern.Dashed;
+                }
             }
-            low = Math.Min(low, y.Min());
-            high = Math.Max(high, y.Max());
-            var scatter = plot.Add.Scatter(x, y);
-            scatter.LegendText = $"{lines[i].Target} {lines[i].Key}";
-            scatter.Color = palette.GetColor(i);
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = 7;
-            // The idiomatic variant (netref style, REST's one request) solid; by-value variants dashed.
-            if (lines[i].Key.EndsWith("_by_value", StringComparison.Ordinal))
+            if (line.Failed.Count > 0)
             {
-                scatter.LinePattern = LinePattern.Dashed;
+                failures.Add(([.. line.Failed], color, $"{label} failed"));
             }
+        }
+        foreach ((double[] x, Color color, string label) in double.IsFinite(low) ? failures : [])
+        {
+            // On the value axis's floor, where no measured time sits, as the sweep plots mark a failure.
+            var markers = plot.Add.Markers(x, x.Select(_ => Math.Floor(low)).ToArray(), MarkerShape.Eks, 12, color);
+            markers.MarkerLineWidth = 2;
+            markers.LegendText = label;
         }
         foreach (NetworkSweepCrossover c in crossovers)
         {

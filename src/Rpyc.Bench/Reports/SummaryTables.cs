@@ -155,7 +155,8 @@ public static class SummaryTables
 
     /// <summary>
     /// What a reader must know to trust the tables: a machine that was busy during a target,
-    /// a warmup that did not settle, a figure better than the raw TCP floor beyond noise.
+    /// a warmup that did not settle, a figure better than the raw TCP floor beyond noise, remote
+    /// targets beside loopback ones.
     /// </summary>
     /// <param name="report">The report.</param>
     /// <returns>One sentence per note.</returns>
@@ -210,6 +211,10 @@ public static class SummaryTables
         if (report.Sweep is { } sweep)
         {
             notes.AddRange(NetworkSweepTables.Notes(sweep));
+        }
+        if (report.Targets.Any(t => t.Remote) && report.Targets.Any(t => !t.Remote))
+        {
+            notes.Add("remote targets' figures include a network, loopback targets' do not; compare like with like (--tcp-host measures the floor on the remote host).");
         }
         return notes;
     }

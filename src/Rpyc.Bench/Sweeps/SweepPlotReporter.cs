@@ -66,7 +66,7 @@ public static class SweepPlotReporter
 
     private static byte[]? Plot(SweepReport sweep, SweepAxis axis, SweepPoint[] points, SweepFigure figure, string fixedText)
     {
-        SweepLine[] lines = [.. Lines(axis, points, figure)];
+        SweepLine<int>[] lines = [.. Lines(axis, points, figure)];
         if (lines.Length == 0)
         {
             return null;
@@ -116,49 +116,23 @@ public static class SweepPlotReporter
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
-    // Each target's points of one figure against the axis, in order. A point without the figure
-    // (the target failed there, or was not measured) ends a segment: a line drawn across it would
-    // show a value that was never measured.
-    internal static IReadOnlyList<SweepLine> Lines(SweepAxis axis, IReadOnlyList<SweepPoint> points, SweepFigure figure)
+    // Each target's points of one figure against the axis, in order, broken at every point without
+    // the figure (see SweepLine); a target without the figure anywhere has no line.
+    internal static IReadOnlyList<SweepLine<int>> Lines(SweepAxis axis, IReadOnlyList<SweepPoint> points, SweepFigure figure)
     {
-        var lines = new List<SweepLine>();
+        var lines = new List<SweepLine<int>>();
         foreach (string name in points.SelectMany(p => p.Report.Targets.Select(t => t.Name)).Distinct())
         {
-            var segments = new List<IReadOnlyList<(int X, double Y)>>();
-            var failed = new List<int>();
-            var segment = new List<(int X, double Y)>();
-            foreach (SweepPoint point in points)
+            SweepLine<int> line = SweepLine<int>.Of(name, points.Select(point =>
             {
-                int x = point.Parameters[axis.Name];
                 TargetReport? report = point.Report.Targets.FirstOrDefault(t => t.Name == name);
-                if (report is not null && figure.Value(report) is double y && double.IsFinite(y) && y > 0)
-                {
-                    segment.Add((x, y));
-                    continue;
-                }
-                if (segment.Count > 0)
-                {
-                    segments.Add(segment);
-                    segment = [];
-                }
-                if (report is { Status: TargetStatus.Failed })
-                {
-                    failed.Add(x);
-                }
-            }
-            if (segment.Count > 0)
+                return (point.Parameters[axis.Name], report is null ? null : figure.Value(report), report is { Status: TargetStatus.Failed });
+            }));
+            if (line.Segments.Count > 0)
             {
-                segments.Add(segment);
-            }
-            if (segments.Count > 0)
-            {
-                lines.Add(new SweepLine(name, segments, failed));
+                lines.Add(line);
             }
         }
         return lines;
     }
 }
-
-// One target's line on a sweep plot: its runs of consecutive measured points, and the axis values
-// where it failed.
-internal sealed record SweepLine(string Target, IReadOnlyList<IReadOnlyList<(int X, double Y)>> Segments, IReadOnlyList<int> Failed);

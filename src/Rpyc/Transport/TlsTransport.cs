@@ -87,7 +87,7 @@ internal sealed class TlsTransport : Transport
                 ?? (tls.DangerousAcceptAnyServerCertificate ? static (_, _, _, _) => true : rejection.Check),
             CertificateChainPolicy = CustomRoots(tls.CertificateAuthorities),
         };
-        string where = $"{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        string where = HostPort.Format(host, port);
         try
         {
             if (async)
