@@ -123,6 +123,23 @@ public sealed class WireProxyPendingTests
         Assert.Equal(999, proxy.GetProfile().UnmatchedReplies);
     }
 
+    [Fact]
+    public async Task Ipv6Target_TargetAndConnectErrorBracketed()
+    {
+        // Port 1 on ::1: nothing listens there, the connection is refused.
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.IPv6Loopback, 0), "::1", 1);
+        Assert.Equal("[::1]:1", proxy.Target);
+        using (var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await client.ConnectAsync(proxy.LocalEndPoint).WaitAsync(s_timeout);
+            await proxy.Idle.WaitAsync(s_timeout);
+        }
+        WireProfile profile = proxy.GetProfile();
+        Assert.Equal("[::1]:1", profile.Target);
+        Assert.StartsWith("cannot connect to [::1]:1: ", Assert.Single(profile.Connections).ConnectError, StringComparison.Ordinal);
+        Assert.Contains(" -> [::1]:1\n", WireProfileReport.FormatText(profile), StringComparison.Ordinal);
+    }
+
     private static Socket Listen(out int port)
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
