@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Rpyc.Bench.Tests;
@@ -117,6 +120,88 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Equal(2, code);
         Assert.Contains($"{option} must be", Whitespace().Replace(stdout + stderr, " "), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public void Proxy_MaxPendingOutOfRange_UsageError(string value)
+    {
+        (int code, string stdout, string stderr) = Run("profile", "proxy", "--listen", "0", "--target", "127.0.0.1:1", "--max-pending", value);
+        Assert.Equal(2, code);
+        string text = Whitespace().Replace(stdout + stderr, " ");
+        Assert.Contains("--max-pending must be from 1 to 2147483647", text, StringComparison.Ordinal);
+        Assert.Contains("Run 'rpycbench profile proxy --help' for the options.", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Proxy_Help_DocumentsMaxPending()
+    {
+        (int code, string stdout, _) = Run("profile", "proxy", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--max-pending <N>", stdout, StringComparison.Ordinal);
+    }
+
+    // A server that never answers: of 100 requests the relay awaits the newest 10, the rest are given up.
+    [Fact]
+    public async Task Proxy_MaxPending_OlderRequestsGivenUpInTheReport()
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(60);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        int serverPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        string json = Path.Combine(Path.GetTempPath(), $"rpycbench-proxy-{Guid.NewGuid():N}.json");
+        using Process process = Process.Start(CliTests.Rpycbench("profile", "proxy", "--listen", "0", "--target", $"127.0.0.1:{serverPort}", "--max-pending", "10", "--exit-when-idle", "-o", json))!;
+        try
+        {
+            process.StandardInput.Close();
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+            int proxyPort = 0;
+            while (proxyPort == 0 && await process.StandardError.ReadLineAsync().WaitAsync(timeout) is string line)
+            {
+                output.WriteLine(line);
+                Match port = Regex.Match(line, @"point the client at port (\d+)\.");
+                proxyPort = port.Success ? int.Parse(port.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            }
+            Assert.NotEqual(0, proxyPort);
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+
+            using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                Task<Socket> accepted = listener.AcceptAsync();
+                await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, proxyPort)).WaitAsync(timeout);
+                using Socket server = await accepted.WaitAsync(timeout);
+                // 6.x MSG_REQUEST frames: uint32 length | 0 | 0x01 TAG_TUP2 seq (HANDLE_GETROOT, (LABEL_TUPLE, ())) | 0.
+                byte[] requests = [.. Enumerable.Range(1, 100).SelectMany(seq => (byte[])[0, 0, 0, 8, 0, 0x01, 0x11, (byte)(0x50 + seq), 0x11, 0x53, 0x11, 0x52, 0x02, 0])];
+                await client.SendAsync(requests, SocketFlags.None).WaitAsync(timeout);
+                var received = new byte[requests.Length];
+                for (int n = 0; n < received.Length;)
+                {
+                    int read = await server.ReceiveAsync(received.AsMemory(n), SocketFlags.None).AsTask().WaitAsync(timeout);
+                    Assert.True(read > 0, "the relay closed the connection");
+                    n += read;
+                }
+                Assert.Equal(requests, received);
+            }
+            await process.WaitForExitAsync().WaitAsync(timeout);
+            output.WriteLine(await stdout);
+            output.WriteLine(await stderr);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Matches(@"Requests Given Up: +90 ", await stdout);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal(90, doc.RootElement.GetProperty("requests_given_up").GetInt64());
+            Assert.Equal(10, doc.RootElement.GetProperty("unanswered_requests").GetInt64());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+            File.Delete(json);
+        }
     }
 
     // RPYC_PROFILE_SLOW_MS set by hand to a number no TimeSpan holds: the hook threw, and the

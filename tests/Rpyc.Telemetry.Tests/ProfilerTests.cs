@@ -84,6 +84,16 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void RunScenario_Ipv6Host_ReportNamesTheTargetBracketed()
+    {
+        using var server6 = new ThreadedServer(() => new TelemetryTestService(), new RpycServerOptions { Host = "::1", Port = 0 });
+        server6.Start();
+        ProfileResult result = RpycProfiler.RunScenario("::1", server6.Port, root => root.ping());
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.StartsWith($"Profiled scenario against [::1]:{server6.Port}: ", result.Report, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RunScenario_NoServer_ThrowsConnectionException()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

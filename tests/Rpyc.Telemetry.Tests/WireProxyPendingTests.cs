@@ -80,6 +80,66 @@ public sealed class WireProxyPendingTests
         }
     }
 
+    [Theory]
+    [InlineData(WireDirection.ClientToServer)]
+    [InlineData(WireDirection.ServerToClient)]
+    public async Task RepliesMatchingNoRequest_AtMostMaxPendingKeptAndTheRestCounted(WireDirection requester)
+    {
+        using var listener = Listen(out int serverPort);
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", serverPort, new RpycWireProxyOptions { MaxPendingRequests = 10 });
+        (Socket client, Socket server) = await ConnectAsync(listener, proxy);
+        using (client)
+        using (server)
+        {
+            (Socket asker, Socket replier) = requester == WireDirection.ClientToServer ? (client, server) : (server, client);
+            // A peer answering requests never made: each reply waits for its request, at most 10.
+            await SendAndReceiveAsync(replier, asker, [.. Enumerable.Range(1, 1000).SelectMany(seq => Reply(seq))]);
+
+            WireRecorder.ConnectionState state = Assert.Single(proxy.Recorder.Connections);
+            int side = requester == WireDirection.ClientToServer ? 0 : 1;
+            Assert.Equal(10, state.EarlyReplies[side].Count);
+            Assert.Empty(state.EarlyReplies[1 - side]);
+            WireProfile profile = proxy.GetProfile();
+            Assert.Equal(1000, profile.UnmatchedReplies);
+            Assert.Equal(990, profile.UnmatchedRepliesDropped);
+            Assert.Contains("Unmatched Replies Dropped:  990 ", WireProfileReport.FormatText(profile), StringComparison.Ordinal);
+            using (var json = new MemoryStream())
+            {
+                WireProfileReport.WriteJson(profile, json);
+                using var doc = System.Text.Json.JsonDocument.Parse(json.ToArray());
+                Assert.Equal(990, doc.RootElement.GetProperty("unmatched_replies_dropped").GetInt64());
+            }
+
+            // One kept still finds its request.
+            await SendAndReceiveAsync(asker, replier, GetRootRequest(5));
+            profile = proxy.GetProfile();
+            Assert.Equal(999, profile.UnmatchedReplies);
+            Assert.Equal(9, state.EarlyReplies[side].Count);
+        }
+        await proxy.Idle.WaitAsync(s_timeout);
+        // A closed connection's record keeps the count of the replies that matched nothing, not the replies.
+        WireRecorder.ConnectionState closed = Assert.Single(proxy.Recorder.Connections);
+        Assert.All(closed.EarlyReplies, early => Assert.Empty(early));
+        Assert.Equal(999, proxy.GetProfile().UnmatchedReplies);
+    }
+
+    [Fact]
+    public async Task Ipv6Target_TargetAndConnectErrorBracketed()
+    {
+        // Port 1 on ::1: nothing listens there, the connection is refused.
+        await using RpycWireProxy proxy = RpycWireProxy.Start(new IPEndPoint(IPAddress.IPv6Loopback, 0), "::1", 1);
+        Assert.Equal("[::1]:1", proxy.Target);
+        using (var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await client.ConnectAsync(proxy.LocalEndPoint).WaitAsync(s_timeout);
+            await proxy.Idle.WaitAsync(s_timeout);
+        }
+        WireProfile profile = proxy.GetProfile();
+        Assert.Equal("[::1]:1", profile.Target);
+        Assert.StartsWith("cannot connect to [::1]:1: ", Assert.Single(profile.Connections).ConnectError, StringComparison.Ordinal);
+        Assert.Contains(" -> [::1]:1\n", WireProfileReport.FormatText(profile), StringComparison.Ordinal);
+    }
+
     private static Socket Listen(out int port)
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

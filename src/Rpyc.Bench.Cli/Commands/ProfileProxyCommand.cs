@@ -34,6 +34,10 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
         [Description("Round trips lasting at least this long are slow calls. Default: 100.")]
         public double SlowMs { get; init; } = 100;
 
+        [CommandOption("--max-pending <N>")]
+        [Description("Requests of each side of a connection awaited for a reply (and replies matching no request kept waiting for it); past it the oldest request is given up and counted ('Requests Given Up'), so a relay left running stays bounded. Default: 10000.")]
+        public int MaxPending { get; init; } = RpycWireProxyOptions.Default.MaxPendingRequests;
+
         [CommandOption("--duration <SECONDS>")]
         [Description("Stop and report after this many seconds.")]
         public double? Duration { get; init; }
@@ -60,6 +64,10 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
             {
                 return ValidationResult.Error(SlowMsRange);
             }
+            if (MaxPending < 1)
+            {
+                return ValidationResult.Error("--max-pending must be from 1 to 2147483647 (requests).");
+            }
             return Duration is not null and not (> 0 and <= MaxDurationSeconds)
                 ? ValidationResult.Error("--duration must be more than 0 and at most 4000000 seconds.")
                 : ValidationResult.Success();
@@ -74,7 +82,7 @@ internal sealed class ProfileProxyCommand : Command<ProfileProxyCommand.Settings
         }
         ProfileEndpoints.TryParseListen(settings.Listen!, out IPEndPoint listen, out _);
         ProfileEndpoints.TryParseTarget(settings.Target!, out string host, out int port, out _);
-        var options = new RpycWireProxyOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowMs) };
+        var options = new RpycWireProxyOptions { SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowMs), MaxPendingRequests = settings.MaxPending };
         RpycWireProxy proxy;
         try
         {

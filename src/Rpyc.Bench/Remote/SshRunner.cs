@@ -8,6 +8,8 @@ namespace Rpyc.Bench;
 // prompt (BatchMode), a bounded connect; the remote command is a POSIX sh string (Quote its parts).
 internal sealed class SshRunner(RemoteOptions options)
 {
+    private static readonly TimeSpan StreamEndTimeout = TimeSpan.FromSeconds(5);
+
     public RemoteOptions Options { get; } = options;
 
     public static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
@@ -49,11 +51,15 @@ internal sealed class SshRunner(RemoteOptions options)
     }
 
     // Runs a command to its end; stdin is closed at once. Throws RemoteDeploymentException on a non-zero exit.
-    public string Run(string command, string what, CancellationToken cancellationToken = default, Action<Stream>? writeInput = null)
+    public string Run(string command, string what, CancellationToken cancellationToken = default, Action<Stream>? writeInput = null) =>
+        Run(StartInfo(command), what, cancellationToken, writeInput);
+
+    // The same for any process with its three streams redirected (ssh above; a local shell in the tests).
+    internal string Run(ProcessStartInfo start, string what, CancellationToken cancellationToken = default, Action<Stream>? writeInput = null)
     {
-        using Process process = StartProcess(command, what);
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using Process process = StartProcess(start, what);
+        OutputText stdout = OutputText.Read(process.StandardOutput);
+        ErrorLines stderr = ErrorLines.Attach(process);
         try
         {
             if (writeInput is not null)
@@ -82,14 +88,20 @@ internal sealed class SshRunner(RemoteOptions options)
                 ? $"{what}: interrupted."
                 : $"{what}: no answer from {Options.Destination} in {Options.CommandTimeout.TotalSeconds:0} s.");
         }
+        // What ssh wrote is in the pipes, read at once; a process still holding them (a ControlPersist
+        // master this ssh started, a job left running there) may never close them: the end of the
+        // output is waited for a short while (one bound for both), never for as long as they stay open.
+        long deadline = Environment.TickCount64 + (long)StreamEndTimeout.TotalMilliseconds;
+        stdout.WaitForEnd(StreamEndTimeout);
+        stderr.WaitForExit(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         if (process.ExitCode != 0)
         {
-            string error = stderr.Result.Trim();
+            string error = stderr.Text;
             throw new RemoteDeploymentException(process.ExitCode == 255
                 ? $"{what}: ssh to {Options.Destination} failed: {(error.Length > 0 ? error : "exit 255")}"
-                : $"{what} on {Options.Destination} failed (exit {process.ExitCode}): {(error.Length > 0 ? error : stdout.Result.Trim())}");
+                : $"{what} on {Options.Destination} failed (exit {process.ExitCode}): {(error.Length > 0 ? error : stdout.Text.Trim())}");
         }
-        return stdout.Result;
+        return stdout.Text;
     }
 
     // Copies a local folder's content into an existing remote folder, as one gzip'd tar stream over
@@ -104,11 +116,13 @@ internal sealed class SshRunner(RemoteOptions options)
         });
     }
 
-    public Process StartProcess(string command, string what)
+    public Process StartProcess(string command, string what) => StartProcess(StartInfo(command), what);
+
+    private static Process StartProcess(ProcessStartInfo start, string what)
     {
         try
         {
-            return Process.Start(StartInfo(command)) ?? throw new RemoteDeploymentException($"{what}: ssh did not start.");
+            return Process.Start(start) ?? throw new RemoteDeploymentException($"{what}: ssh did not start.");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
@@ -126,7 +140,8 @@ internal sealed class SshRunner(RemoteOptions options)
                 return false;
             }
         }
-        process.WaitForExit();
+        // Not the parameterless WaitForExit: with a stream read by events (ErrorLines) it also waits
+        // for the end of that stream, forever if a process the child started keeps the pipe open.
         return true;
     }
 

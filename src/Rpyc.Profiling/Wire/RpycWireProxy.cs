@@ -50,8 +50,8 @@ public sealed class RpycWireProxy : IAsyncDisposable
     /// <summary>Where the relay listens (with the port the OS chose when asked for port 0).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The server the relay connects each client to, as <c>host:port</c>.</summary>
-    public string Target => $"{_targetHost}:{_targetPort}";
+    /// <summary>The server the relay connects each client to, as <c>host:port</c> (an IPv6 address in brackets).</summary>
+    public string Target => HostPort.Format(_targetHost, _targetPort);
 
     /// <summary>Client connections currently relayed.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);

@@ -16,6 +16,8 @@ public sealed class RpycWireProxyOptions
     /// How many requests of each side of a connection to await a reply for. Past it the oldest is given
     /// up: counted in <see cref="WireProfile.RequestsGivenUp"/>, no longer kept (a reply may never come:
     /// a peer that does not answer, a CLOSE, a callback the client drops), so a relay left running stays bounded.
+    /// As many replies that match no request are kept per side, in case it comes; later ones are counted in
+    /// <see cref="WireProfile.UnmatchedRepliesDropped"/>.
     /// </summary>
     public int MaxPendingRequests { get; init; } = 10_000;
 

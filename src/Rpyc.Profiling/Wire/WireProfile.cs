@@ -129,6 +129,13 @@ public sealed record WireProfile
     /// <summary>Replies that matched no request (a decoding gap).</summary>
     public long UnmatchedReplies { get; init; }
 
+    /// <summary>
+    /// Of <see cref="UnmatchedReplies"/>, those not kept waiting for their request: more than
+    /// <see cref="RpycWireProxyOptions.MaxPendingRequests"/> replies of their side waited already
+    /// (a peer answering requests never made).
+    /// </summary>
+    public long UnmatchedRepliesDropped { get; init; }
+
     /// <summary>Proxies the clients held (of server objects).</summary>
     public required WireNetrefCounts NetrefsHeldByClient { get; init; }
 

@@ -60,6 +60,10 @@ public static class WireProfileReport
         {
             Row(text, "Unmatched Replies", Int(profile.UnmatchedReplies));
         }
+        if (profile.UnmatchedRepliesDropped > 0)
+        {
+            Row(text, "Unmatched Replies Dropped", $"{Int(profile.UnmatchedRepliesDropped)} (of the above: counted, not kept waiting for a request)");
+        }
         if (profile.CallsDropped > 0)
         {
             Row(text, "Calls Not Kept", $"{Int(profile.CallsDropped)} (counted, not in the timelines)");
@@ -199,6 +203,7 @@ public static class WireProfileReport
         json.WriteNumber("bytes_sent", profile.BytesSent);
         json.WriteNumber("bytes_received", profile.BytesReceived);
         json.WriteNumber("unmatched_replies", profile.UnmatchedReplies);
+        json.WriteNumber("unmatched_replies_dropped", profile.UnmatchedRepliesDropped);
         Netrefs(json, "netrefs", profile.Netrefs);
         Netrefs(json, "netrefs_held_by_client", profile.NetrefsHeldByClient);
         Netrefs(json, "netrefs_held_by_server", profile.NetrefsHeldByServer);

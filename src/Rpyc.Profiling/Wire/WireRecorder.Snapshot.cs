@@ -66,7 +66,8 @@ internal sealed partial class WireRecorder
                 CallbacksByHandler = Sorted(_byHandler[Server]),
                 BytesSent = _bytesSent,
                 BytesReceived = _bytesReceived,
-                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count + c.RepliesToUndecoded),
+                UnmatchedReplies = _connections.Sum(c => c.EarlyReplies[Client].Count + c.EarlyReplies[Server].Count + c.EarlyRepliesDropped + c.UnmatchedAtClose + c.RepliesToUndecoded),
+                UnmatchedRepliesDropped = _connections.Sum(c => c.EarlyRepliesDropped),
                 NetrefsHeldByClient = new WireNetrefCounts(_created[Client], _released[Client], alive[Client]),
                 NetrefsHeldByServer = new WireNetrefCounts(_created[Server], _released[Server], alive[Server]),
                 NetrefTypes = [.. _createdByType

@@ -73,6 +73,12 @@ internal sealed partial class WireRecorder
                 connection.PendingOrder[side].Clear();
             }
             connection.Open.Clear();
+            // No request can come now either: the replies still waiting for one are counted, not kept.
+            for (int side = 0; side < 2; side++)
+            {
+                connection.UnmatchedAtClose += connection.EarlyReplies[side].Count;
+                connection.EarlyReplies[side].Clear();
+            }
             // No more bytes will come: the record of a closed connection keeps no frame buffers.
             foreach (WireFrameDecoder decoder in connection.Decoders)
             {
@@ -288,8 +294,17 @@ internal sealed partial class WireRecorder
             }
             // A request is recorded before it is forwarded, so its reply cannot come first; a reply
             // that matches no request waits here in case (rpyc never reuses a seq on a connection).
-            // What is left at the report matched nothing.
-            connection.EarlyReplies[requester][message.Seq] = (message, timestamp);
+            // What is left at the report matched nothing. At most MaxPendingRequests wait per side: a
+            // peer answering requests never made would otherwise fill the relay for the connection's life.
+            Dictionary<long, (WireMessage Message, long Timestamp)> early = connection.EarlyReplies[requester];
+            if (early.Count < _options.MaxPendingRequests || early.ContainsKey(message.Seq))
+            {
+                early[message.Seq] = (message, timestamp);
+            }
+            else
+            {
+                connection.EarlyRepliesDropped++;
+            }
             return;
         }
         call.EndTimestamp = timestamp;
@@ -541,8 +556,14 @@ internal sealed partial class WireRecorder
         // Round trips in progress, both ways, oldest first.
         public readonly List<WireCall> Open = [];
 
-        // Replies that matched no request, by the requester and seq.
+        // Replies that matched no request, by the requester and seq: at most MaxPendingRequests each.
         public readonly Dictionary<long, (WireMessage Message, long Timestamp)>[] EarlyReplies = [new(), new()];
+
+        // Replies that matched no request and were not kept: MaxPendingRequests of their side waited already.
+        public long EarlyRepliesDropped;
+
+        // Replies still waiting for their request when the connection closed.
+        public long UnmatchedAtClose;
 
         // Replies to requests of a direction whose decoding stopped (see WireFrameDecoder.Error), or
         // that matched nothing once requests of that direction were given up.
