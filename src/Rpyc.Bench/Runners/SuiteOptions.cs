@@ -327,8 +327,7 @@ public sealed record RemoteEndpoint(string Target, string Host, int Port)
 {
     // HOST:PORT as TryParse reads it and an HTTP Host header needs it: an IPv6 address in brackets
     // ('::1:18812' is no address and port, and Kestrel answers such a Host header 400).
-    internal static string HostPort(string host, int port) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+    internal static string HostPort(string host, int port) => Transport.HostPort.Format(host, port);
 
     /// <summary>Parses <c>NAME=HOST:PORT</c> (an IPv6 address in brackets: <c>NAME=[::1]:PORT</c>).</summary>
     /// <param name="text">The text.</param>

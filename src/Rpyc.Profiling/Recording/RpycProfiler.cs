@@ -94,7 +94,7 @@ public static class RpycProfiler
         ArgumentNullException.ThrowIfNull(scenario);
         var telemetry = new RpycTelemetry(telemetryOptions);
         using RpycConnection connection = CreateProfiledConnection(host, port, telemetry, connectOptions);
-        return RunScenario(connection, telemetry, scenario, Rpyc.Profiling.HostPort.Format(host, port));
+        return RunScenario(connection, telemetry, scenario, Rpyc.Transport.HostPort.Format(host, port));
     }
 
     /// <summary>Runs <paramref name="scenario"/> on an open connection with <paramref name="telemetry"/> attached, and reports (see the other overload).</summary>

@@ -51,7 +51,7 @@ public sealed class RpycWireProxy : IAsyncDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>The server the relay connects each client to, as <c>host:port</c> (an IPv6 address in brackets).</summary>
-    public string Target => HostPort.Format(_targetHost, _targetPort);
+    public string Target => Rpyc.Transport.HostPort.Format(_targetHost, _targetPort);
 
     /// <summary>Client connections currently relayed.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
