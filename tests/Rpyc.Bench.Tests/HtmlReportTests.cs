@@ -105,6 +105,44 @@ public partial class HtmlReportTests(ITestOutputHelper output)
         }
     }
 
+    // The console prints notes under its tables (a busy machine, a remote target beside loopback
+    // ones...): the page shows them too, each a list item the browser lays out as written.
+    [Fact]
+    public void Html_ReportWithNotes_ShowsEveryNoteInHeadlessChromium()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run 'bash scripts/install-peers.sh' (apt-get install chromium).");
+        BenchmarkReport sample = ReporterTests.Sample();
+        var report = new BenchmarkReport
+        {
+            Metadata = sample.Metadata,
+            Targets =
+            [
+                new TargetReport { Name = "rpyc_threaded", Protocol = "rpyc", Status = TargetStatus.Ok, Seconds = 3, Latency = sample.Targets[0].Latency, NoiseCores = 1.5 },
+                new TargetReport { Name = "http_threaded", Protocol = "http", Status = TargetStatus.Ok, Seconds = 3, Latency = sample.Targets[0].Latency, Remote = true, Endpoint = "[::1]:8080" },
+            ],
+        };
+        IReadOnlyList<string> notes = SummaryTables.Notes(report);
+        Assert.True(notes.Count >= 2, string.Join("\n", notes));
+        string dir = Directory.CreateTempSubdirectory("rpycbench-html").FullName;
+        try
+        {
+            string page = Path.Combine(dir, "report.html");
+            File.WriteAllText(page, HtmlReporter.Render(report, includePlots: false).Replace("</body>",
+                "<pre id=\"shown\"></pre><script>document.getElementById('shown').textContent = JSON.stringify([...document.querySelectorAll('ul.notes li')].map(li => li.innerText));</script></body>", StringComparison.Ordinal));
+
+            string dom = RunChromium(dir, "--dump-dom", new Uri(page).AbsoluteUri);
+
+            Match shown = Regex.Match(dom, "<pre id=\"shown\">(.*?)</pre>", RegexOptions.Singleline);
+            Assert.True(shown.Success, dom);
+            string[] items = System.Text.Json.JsonSerializer.Deserialize<string[]>(WebUtility.HtmlDecode(shown.Groups[1].Value))!;
+            Assert.Equal(notes, items);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private string RunChromium(string dir, params string[] args)
     {
         var start = new ProcessStartInfo(Chromium) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

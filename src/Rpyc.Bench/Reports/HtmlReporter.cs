@@ -5,7 +5,9 @@ namespace Rpyc.Bench;
 
 /// <summary>
 /// Renders a report as one self-contained HTML page: the run's facts, every summary table, the
-/// plots (PNG embedded as data URIs) and the definitions of the figures. Nothing is fetched when the
+/// failed targets' errors, the notes the console prints under its tables
+/// (<see cref="SummaryTables.Notes"/>), the plots (PNG embedded as data URIs) and the definitions
+/// of the figures. Nothing is fetched when the
 /// page is viewed (no script, font, style sheet or image from elsewhere). A pure function of the report.
 /// </summary>
 public static class HtmlReporter
@@ -20,7 +22,7 @@ public static class HtmlReporter
         .scroll { overflow-x: auto; }
         .facts td, .facts th { text-align: left; white-space: normal; }
         .failed { color: #b00; font-weight: bold; }
-        p.failed { white-space: pre-wrap; overflow-wrap: anywhere; }
+        p.failed, ul.notes li { white-space: pre-wrap; overflow-wrap: anywhere; }
         figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
         dt { font-weight: bold; margin-top: 0.6em; } dd { margin-left: 1.5em; }
         """;
@@ -88,6 +90,18 @@ public static class HtmlReporter
         foreach (TargetReport target in report.Targets.Where(t => t.Error is not null))
         {
             html.Append("<p class=\"failed\">").Append(E(target.Name)).Append(": ").Append(E(target.Error!)).Append("</p>\n");
+        }
+        // What the console prints under the tables (a busy machine, a figure beating the floor...):
+        // a reader of the page must not trust figures the console flags.
+        IReadOnlyList<string> notes = SummaryTables.Notes(report);
+        if (notes.Count > 0)
+        {
+            html.Append("<h2 id=\"notes\">Notes</h2>\n<ul class=\"notes\">\n");
+            foreach (string note in notes)
+            {
+                html.Append("<li>").Append(E(note)).Append("</li>\n");
+            }
+            html.Append("</ul>\n");
         }
         if (includePlots)
         {
