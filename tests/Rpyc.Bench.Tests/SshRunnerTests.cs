@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Rpyc.Bench.Tests;
 
@@ -45,13 +44,7 @@ public sealed class SshRunnerTests
         }
         finally
         {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            {
-                using Process sleep = Process.GetProcessById(pid);
-                sleep.Kill();
-                sleep.WaitForExit(s_timeout);
-            }
-            File.Delete(pidFile);
+            PidFile.KillAndDelete(pidFile, s_timeout);
         }
     }
 }
