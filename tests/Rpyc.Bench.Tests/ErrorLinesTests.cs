@@ -31,6 +31,23 @@ public sealed class ErrorLinesTests
     }
 
     [Fact]
+    public void WaitForExit_BothStreamsWithALateLine_EachStreamReadToItsEnd()
+    {
+        // dotnet publish's two streams, each kept apart: the wait covers the end of both, the late
+        // error line included, and each keeps its own first and last lines.
+        using Process process = Start(
+            "(exec >/dev/null; sleep 0.5; echo 'Build FAILED.' >&2) & i=1; while [ $i -le 100 ]; do echo \"out $i\"; i=$((i+1)); done; echo 'error CS1002' >&2; exit 1",
+            output: true);
+        ErrorLines stdout = ErrorLines.AttachOutput(process);
+        ErrorLines stderr = ErrorLines.Attach(process);
+        Assert.True(ErrorLines.WaitForExit(s_timeout, stdout, stderr));
+        Assert.StartsWith("out 1\nout 2\n", stdout.Join("\n"), StringComparison.Ordinal);
+        Assert.Contains("\nout 20\n(50 lines left out)\nout 71\n", stdout.Join("\n"), StringComparison.Ordinal);
+        Assert.EndsWith("\nout 100", stdout.Join("\n"), StringComparison.Ordinal);
+        Assert.Equal("error CS1002\nBuild FAILED.", stderr.Join("\n"));
+    }
+
+    [Fact]
     public void WaitForExit_PipeNeverCloses_ReturnsWithTheLinesRead()
     {
         string pidFile = Path.GetTempFileName();
@@ -48,6 +65,6 @@ public sealed class ErrorLinesTests
         }
     }
 
-    private static Process Start(string script) =>
-        Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false, RedirectStandardError = true })!;
+    private static Process Start(string script, bool output = false) =>
+        Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false, RedirectStandardOutput = output, RedirectStandardError = true })!;
 }

@@ -10,6 +10,8 @@ internal static class RemotePublisher
 {
     private const string CliProject = "src/Rpyc.Bench.Cli/Rpyc.Bench.Cli.csproj";
     private const string StampFile = ".rpycbench-publish-stamp";
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan StreamEndTimeout = TimeSpan.FromSeconds(5);
 
     // The assemblies whose bytes identify the build (deterministic builds: same source, same bytes).
     private static readonly string[] s_identity = ["rpycbench.dll", "rpycbench-host.dll", "rpyc-worker.dll", "Rpyc.Bench.dll", "Rpyc.dll"];
@@ -27,7 +29,11 @@ internal static class RemotePublisher
     }
 
     // Returns the folder to copy and a description of it for the report.
-    public static (string Folder, string Description) Publish(RemoteOptions options, bool selfContained, string rid, Action<string> log, CancellationToken cancellationToken)
+    public static (string Folder, string Description) Publish(RemoteOptions options, bool selfContained, string rid, Action<string> log, CancellationToken cancellationToken) =>
+        Publish(options, selfContained, rid, log, "dotnet", cancellationToken);
+
+    // The same with the dotnet executable named (a script standing for it in the tests).
+    internal static (string Folder, string Description) Publish(RemoteOptions options, bool selfContained, string rid, Action<string> log, string dotnet, CancellationToken cancellationToken)
     {
         string? root = SourceRoot();
         if (root is null)
@@ -54,7 +60,7 @@ internal static class RemotePublisher
         {
             Directory.Delete(staging, recursive: true);
         }
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(dotnet)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -69,16 +75,23 @@ internal static class RemotePublisher
             start.ArgumentList.Add(arg);
         }
         using Process process = Process.Start(start) ?? throw new RemoteDeploymentException("dotnet publish did not start.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        if (!SshRunner.WaitForExit(process, TimeSpan.FromMinutes(10), cancellationToken))
+        // Both pipes drained to their end while it runs, each keeping a bounded text: a build that
+        // fails loudly writes thousands of error lines (on standard output), of which the message
+        // shows the first and the last.
+        ErrorLines stdout = ErrorLines.AttachOutput(process);
+        ErrorLines stderr = ErrorLines.Attach(process);
+        if (!SshRunner.WaitForExit(process, PublishTimeout, cancellationToken))
         {
             SshRunner.Kill(process);
             throw new RemoteDeploymentException(cancellationToken.IsCancellationRequested ? "dotnet publish: interrupted." : "dotnet publish took more than 10 minutes.");
         }
         if (process.ExitCode != 0)
         {
-            throw new RemoteDeploymentException($"dotnet publish of {CliProject} failed (exit {process.ExitCode}): {(stdout.Result + stderr.Result).Trim()}");
+            // A process it left running (a build server) may hold the pipes open: what was read by
+            // a short while after the exit is all the message gets.
+            ErrorLines.WaitForExit(StreamEndTimeout, stdout, stderr);
+            string output = (stdout.Join("\n") + "\n" + stderr.Join("\n")).Trim();
+            throw new RemoteDeploymentException($"dotnet publish of {CliProject} failed (exit {process.ExitCode}): {output}");
         }
         File.WriteAllText(Path.Combine(staging, StampFile), stamp);
         if (Directory.Exists(folder))
