@@ -32,6 +32,9 @@ public static class PythonPeers
     /// <summary>The command that installs what the Python peers need on Debian.</summary>
     public const string InstallCommand = "sudo apt-get install -y python3 python3-rpyc python3-flask";
 
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StreamEndTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Throws unless the interpreter can import rpyc (and flask when asked).</summary>
     /// <param name="pythonPath">The interpreter, e.g. /usr/bin/python3.</param>
     /// <param name="needFlask">Also require Flask.</param>
@@ -102,20 +105,25 @@ public static class PythonPeers
             start.ArgumentList.Add(arg1);
             start.ArgumentList.Add(arg2);
             using Process process = Process.Start(start)!;
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(30_000))
+            // Both pipes drained in the background while the exit is awaited, so that the time limit
+            // holds (stdout read to its end first waited as long as the pipe stayed open, for ever
+            // behind a process the interpreter left running), and each kept bounded: what is used is
+            // the first lines of stdout (the versions, one a line) and the last line of stderr.
+            ErrorLines stdout = ErrorLines.AttachOutput(process);
+            ErrorLines stderr = ErrorLines.Attach(process);
+            if (!process.WaitForExit(RunTimeout))
             {
                 process.Kill(entireProcessTree: true);
                 error = "timed out";
                 return null;
             }
+            ErrorLines.WaitForExit(StreamEndTimeout, stdout, stderr);
             if (process.ExitCode != 0)
             {
-                string[] lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                string[] lines = stderr.Join("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 error = lines.Length > 0 ? lines[^1] : $"exit code {process.ExitCode}";
             }
-            return output;
+            return stdout.Join("\n");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
