@@ -38,6 +38,10 @@ public static partial class WrkProbe
             start.ArgumentList.Add(arg);
         }
         using Process process = Process.Start(start)!;
+        // Both read whole on purpose, not through ErrorLines: stdout is wrk's summary (about ten
+        // lines, the Requests/sec line near its end, parsed from the whole text) and stderr a line or
+        // so (an address it cannot resolve, a thread it cannot start), read only to keep its pipe
+        // drained. wrk starts no process that could hold the pipes open after it exits.
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         Task<string> output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         using (cancellationToken.Register(() => KillQuietly(process)))
@@ -74,6 +78,8 @@ public static partial class WrkProbe
         {
             var start = new ProcessStartInfo(wrk, "-v") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             using Process process = Process.Start(start)!;
+            // One stream after the other: 'wrk -v' prints its version line and usage (about 1 KB),
+            // far less than a pipe holds, so stderr cannot fill while stdout is read.
             string text = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
             process.WaitForExit(5000);
             string line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
