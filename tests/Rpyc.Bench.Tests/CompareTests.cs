@@ -213,6 +213,39 @@ public class CompareTests(ITestOutputHelper output)
         Assert.Contains("rpyc_forking: the server did not start. Server stderr:\r\nTraceback", ComparisonReporter.RenderText(c, 10), StringComparison.Ordinal);
     }
 
+    // A report file's target names are any text (a hand-edited file, another tool's): compare
+    // --markdown wrote them raw in its rows and its summary, so a '|' split the row's cells and
+    // '*', '_', backticks and '<i>' became markup. The text output keeps them as written.
+    [Fact]
+    public void CompareCommand_TargetNameWithMarkup_MarkdownEscapesIt()
+    {
+        const string name = "evil|*bold* _em_ `code` <i>x</i>";
+        const string escaped = @"evil\|\*bold\* \_em\_ \`code\` &lt;i&gt;x&lt;/i&gt;";
+        string dir = Directory.CreateTempSubdirectory("rpycbench-compare-names").FullName;
+        try
+        {
+            string baseline = Path.Combine(dir, "base.json"), slow = Path.Combine(dir, "slow.json"), md = Path.Combine(dir, "c.md");
+            JsonReporter.Write(Report(1, name), baseline);
+            JsonReporter.Write(Report(2, name), slow);
+
+            (int code, string stdout) = Cli("compare", baseline, slow, "--threshold", "10%", "--markdown", md);
+
+            Assert.Equal(1, code);
+            string text = File.ReadAllText(md);
+            output.WriteLine(text);
+            Assert.Equal(7, text.Split('\n').Count(l => l.StartsWith($"| {escaped} | ", StringComparison.Ordinal)));
+            Assert.Contains($"\n| {escaped} | latency p50 | µs | ", text, StringComparison.Ordinal);
+            Assert.Contains($"<br>  {escaped} latency p50 +", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(name, text, StringComparison.Ordinal);
+            MarkdownTables.AssertWhole(text);
+            Assert.Contains($"\n{name}\n", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void RenderText_LongTargetNames_NoLineOver80AndNamesWhole()
     {

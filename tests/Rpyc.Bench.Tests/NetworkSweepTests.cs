@@ -144,6 +144,64 @@ public class NetworkSweepTests
         Assert.Equal("> 10ms", NetworkSweepTables.Crossover(byValue, sweep));
     }
 
+    // The REST target failed at 1ms, between 0 and 10ms where the ratio crosses 2: the crossover
+    // still comes from 0 and 10ms (2.90 ms; with 1ms measured it is 0.30 ms), and every report says
+    // it bridged 1ms, where http_threaded failed (an interrupted point: not measured).
+    [Theory]
+    [InlineData("record: connection reset by peer", "failed 1ms", "1ms, where http_threaded failed", new[] { "http_threaded" })]
+    [InlineData(NetworkSweep.Interrupted, "unmeasured 1ms", "1ms, not measured", new string[0])]
+    public void Crossover_PointWithoutATimeBetweenTheTwoAroundIt_EveryReportNamesIt(string error, string cell, string note, string[] failed)
+    {
+        NetworkSweepReport whole = Sample();
+        NetworkSweepPoint middle = whole.Points[1];
+        var sweep = new NetworkSweepReport
+        {
+            Points = [whole.Points[0], new NetworkSweepPoint { RoundTrip = middle.RoundTrip, Profile = middle.Profile, Targets = [middle.Targets[0], new NetworkSweepTargetResult { Target = "http_threaded", Error = error }] }, whole.Points[2]],
+            SecondsPerVariant = whole.SecondsPerVariant,
+        };
+        BenchmarkReport sample = ReporterTests.Sample();
+        var report = new BenchmarkReport { Metadata = sample.Metadata, Targets = sample.Targets, Sweep = sweep };
+
+        NetworkSweepCrossover record = Assert.Single(sweep.Crossovers(), c => c.RpycKey == "record");
+
+        Assert.Equal(NetworkSweepCrossoverKind.Within, record.Kind);
+        Assert.Equal((0, 2), record.Between);
+        Assert.Equal([1], record.Across);
+        Assert.Equal(2.90e-3, record.RoundTripSeconds!.Value, 5);
+        SummaryTable table = Assert.Single(SummaryTables.Build(report), t => t.Title.StartsWith("Crossover", StringComparison.Ordinal));
+        Assert.Contains(table.Rows, r => r[0] == "rpyc_threaded record / http_threaded record" && r[1] == $"2.90 ms (across {cell})");
+        Assert.Contains(SummaryTables.Notes(report), n => n == $"rpyc_threaded record / http_threaded record: the crossover (2.90 ms) is interpolated across {note}: only 0 and 10ms have both times around it, so it lies anywhere between them.");
+        Assert.Equal($"rpyc_threaded record 2x http_threaded at 2.90 ms (across {cell})", NetworkSweepChart.Legend(sweep, record));
+        using JsonDocument doc = JsonDocument.Parse(JsonReporter.Render(report));
+        JsonElement json = doc.RootElement.GetProperty("sweep").GetProperty("crossovers").EnumerateArray().Single(c => c.GetProperty("rpyc_variant").GetString() == "record");
+        Assert.Equal("within", json.GetProperty("where").GetString());
+        Assert.Equal(record.RoundTripSeconds.Value, json.GetProperty("rtt_seconds").GetDouble());
+        Assert.Equal(["0", "10ms"], json.GetProperty("interpolated_between").EnumerateArray().Select(e => e.GetString()));
+        JsonElement across = Assert.Single(json.GetProperty("interpolated_across").EnumerateArray());
+        Assert.Equal("1ms", across.GetProperty("rtt").GetString());
+        Assert.Equal(failed, across.GetProperty("failed_targets").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    // Between neighbours nothing is bridged: the cell is the time alone, the JSON's list empty.
+    [Fact]
+    public void Crossover_BetweenNeighbours_NothingAcross()
+    {
+        NetworkSweepReport sweep = Sample();
+        NetworkSweepCrossover record = Assert.Single(sweep.Crossovers(), c => c.RpycKey == "record");
+        Assert.Equal((0, 1), record.Between);
+        Assert.Empty(record.Across);
+        Assert.Equal(NetworkSweepTables.Time(record.RoundTripSeconds!.Value), NetworkSweepTables.Crossover(record, sweep));
+        Assert.DoesNotContain(NetworkSweepTables.Notes(sweep), n => n.Contains("the crossover (", StringComparison.Ordinal));
+        BenchmarkReport sample = ReporterTests.Sample();
+        using JsonDocument doc = JsonDocument.Parse(JsonReporter.Render(new BenchmarkReport { Metadata = sample.Metadata, Targets = sample.Targets, Sweep = sweep }));
+        JsonElement[] crossovers = [.. doc.RootElement.GetProperty("sweep").GetProperty("crossovers").EnumerateArray()];
+        JsonElement json = crossovers.Single(c => c.GetProperty("rpyc_variant").GetString() == "record");
+        Assert.Equal(["0", "1ms"], json.GetProperty("interpolated_between").EnumerateArray().Select(e => e.GetString()));
+        Assert.Empty(json.GetProperty("interpolated_across").EnumerateArray());
+        JsonElement beyond = crossovers.Single(c => c.GetProperty("rpyc_variant").GetString() == "record_by_value");
+        Assert.Equal(JsonValueKind.Null, beyond.GetProperty("interpolated_between").ValueKind);
+    }
+
     [Fact]
     public void Chart_ReportWithSweep_DrawsOnePngPerScenarioAndPing()
     {

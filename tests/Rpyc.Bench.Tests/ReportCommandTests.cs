@@ -62,4 +62,35 @@ public class ReportCommandTests(ITestOutputHelper output)
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    // A report file's target names are any text (a hand-edited file, another tool's): in the
+    // Markdown a '|' ended the cell, '*', '_' and backticks made emphasis and code, '[x](y)' a link.
+    [Fact]
+    public void Report_TargetNamesWithMarkup_MarkdownEscapesThemAndKeepsTheTables()
+    {
+        const string name = "evil|*bold* _em_ `code` <i>[x](y)</i> a\\|b";
+        const string escaped = @"evil\|\*bold\* \_em\_ \`code\` &lt;i&gt;\[x\](y)&lt;/i&gt; a\\\|b";
+        string dir = Directory.CreateTempSubdirectory("rpycbench-md-names").FullName;
+        try
+        {
+            BenchmarkReport ok = CompareTests.Report(1, name);
+            var failed = new TargetReport { Name = "*failed*_" + name, Protocol = "rpyc", Status = TargetStatus.Failed, Seconds = 1, Error = "refused" };
+            string json = Path.Combine(dir, "run.json"), md = Path.Combine(dir, "run.md");
+            JsonReporter.Write(new BenchmarkReport { Metadata = ok.Metadata, Targets = [.. ok.Targets, failed] }, json);
+
+            (int code, _, _) = Run("report", json, "--markdown", md);
+
+            Assert.Equal(0, code);
+            string text = File.ReadAllText(md);
+            output.WriteLine(text);
+            Assert.Contains($"| metric | {escaped} | \\*failed\\*\\_{escaped} |\n", text, StringComparison.Ordinal);
+            Assert.Contains($"\n| \\*failed\\*\\_{escaped} | failed | refused |\n", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(name, text, StringComparison.Ordinal);
+            MarkdownTables.AssertWhole(text);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -40,7 +40,7 @@ public static class NetworkSweep
 
     /// <summary>The crossover's definition, for reports.</summary>
     public const string CrossoverDefinition =
-        "the smallest RTT at which the RPyC target's idiomatic (netref-style) variant takes 2x the REST target's p50 time for the same scenario, interpolated log-log between the sweep points around it";
+        "the smallest RTT at which the RPyC target's idiomatic (netref-style) variant takes 2x the REST target's p50 time for the same scenario, interpolated log-log between the sweep points around it; one interpolated across a point where either target has no time (it failed, or was not measured) names that point";
 
     /// <summary>Parses a sweep list: round-trip times with units (<c>us</c>, <c>ms</c>, <c>s</c>), <c>0</c> for loopback, comma-separated, strictly increasing.</summary>
     /// <param name="text">For example <c>0,0.2ms,1ms,10ms,40ms</c>.</param>
@@ -106,16 +106,26 @@ public static class NetworkSweep
     /// <returns>Where the crossover lies and its RTT in seconds, when known.</returns>
     public static (NetworkSweepCrossoverKind Kind, double? RoundTripSeconds) FindCrossover(IReadOnlyList<double> roundTrips, IReadOnlyList<double?> ratios, double factor)
     {
+        (NetworkSweepCrossoverKind kind, double? rtt, _) = LocateCrossover(roundTrips, ratios, factor);
+        return (kind, rtt);
+    }
+
+    // FindCrossover, with the indices of the two points a crossover within is interpolated between:
+    // the last point below the factor and the first at or past it, both with a ratio. Points between
+    // them have none (a target failed there, or was not measured).
+    internal static (NetworkSweepCrossoverKind Kind, double? RoundTripSeconds, (int Below, int Above)? Between) LocateCrossover(IReadOnlyList<double> roundTrips, IReadOnlyList<double?> ratios, double factor)
+    {
         ArgumentNullException.ThrowIfNull(roundTrips);
         ArgumentNullException.ThrowIfNull(ratios);
-        var known = roundTrips.Zip(ratios).Where(p => p.Second is double r && r > 0 && double.IsFinite(r)).Select(p => (Rtt: p.First, Ratio: p.Second!.Value)).ToArray();
+        var known = roundTrips.Zip(ratios).Select((p, i) => (Index: i, Rtt: p.First, p.Second))
+            .Where(p => p.Second is double r && r > 0 && double.IsFinite(r)).Select(p => (p.Index, p.Rtt, Ratio: p.Second!.Value)).ToArray();
         if (known.Length < 2)
         {
-            return (NetworkSweepCrossoverKind.Unknown, null);
+            return (NetworkSweepCrossoverKind.Unknown, null, null);
         }
         if (known[0].Ratio >= factor)
         {
-            return (NetworkSweepCrossoverKind.AtOrBelowFirst, known[0].Rtt);
+            return (NetworkSweepCrossoverKind.AtOrBelowFirst, known[0].Rtt, null);
         }
         for (int i = 1; i < known.Length; i++)
         {
@@ -123,15 +133,15 @@ public static class NetworkSweep
             {
                 continue;
             }
-            (double r0, double q0) = known[i - 1];
-            (double r1, double q1) = known[i];
+            (int i0, double r0, double q0) = known[i - 1];
+            (int i1, double r1, double q1) = known[i];
             double f = (Math.Log(factor) - Math.Log(q0)) / (Math.Log(q1) - Math.Log(q0));
             double rtt = r0 > 0
                 ? Math.Exp(Math.Log(r0) + (f * (Math.Log(r1) - Math.Log(r0))))
                 : r0 + (f * (r1 - r0));
-            return (NetworkSweepCrossoverKind.Within, rtt);
+            return (NetworkSweepCrossoverKind.Within, rtt, (i0, i1));
         }
-        return (NetworkSweepCrossoverKind.Beyond, null);
+        return (NetworkSweepCrossoverKind.Beyond, null, null);
     }
 
     /// <summary>

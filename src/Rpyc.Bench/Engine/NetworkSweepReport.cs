@@ -77,7 +77,23 @@ public enum NetworkSweepCrossoverKind
 /// <param name="RoundTripSeconds">The crossover's round-trip time (<see cref="NetworkSweepCrossoverKind.Within"/>), the first point's (<see cref="NetworkSweepCrossoverKind.AtOrBelowFirst"/>), else <c>null</c>.</param>
 /// <param name="Ratios">RPyC time over REST time at each point, <c>null</c> where either is missing.</param>
 public sealed record NetworkSweepCrossover(
-    string Scenario, string RpycKey, string RpycTarget, string RestTarget, NetworkSweepCrossoverKind Kind, double? RoundTripSeconds, IReadOnlyList<double?> Ratios);
+    string Scenario, string RpycKey, string RpycTarget, string RestTarget, NetworkSweepCrossoverKind Kind, double? RoundTripSeconds, IReadOnlyList<double?> Ratios)
+{
+    /// <summary>
+    /// For a crossover <see cref="NetworkSweepCrossoverKind.Within"/>: the indices of the two points it is
+    /// interpolated between, the last whose ratio is below the factor and the first at or past it;
+    /// otherwise <c>null</c>.
+    /// </summary>
+    public (int Below, int Above)? Between { get; init; }
+
+    /// <summary>
+    /// The indices of the points between <see cref="Between"/>'s two, where either target has no time (it
+    /// failed there, or was not measured): the crossover is interpolated across them, so it lies
+    /// somewhere between the two points, not necessarily near <see cref="RoundTripSeconds"/>. Empty
+    /// when the two are neighbours, or the crossover is not within the sweep.
+    /// </summary>
+    public IReadOnlyList<int> Across => Between is (int below, int above) ? [.. Enumerable.Range(below + 1, above - below - 1)] : [];
+}
 
 /// <summary>What a network sweep measured: the points, the targets left out, and the crossovers.</summary>
 public sealed class NetworkSweepReport
@@ -143,8 +159,8 @@ public sealed class NetworkSweepReport
                         continue;
                     }
                     double?[] ratios = ta.Zip(tb, (x, y) => x is double xv && y is double yv && yv > 0 ? xv / yv : (double?)null).ToArray();
-                    (NetworkSweepCrossoverKind kind, double? rtt) = NetworkSweep.FindCrossover(Points.Select(p => p.RoundTrip.TotalSeconds).ToArray(), ratios, NetworkSweep.CrossoverFactor);
-                    crossovers.Add(new NetworkSweepCrossover(scenario, key, a, b, kind, rtt, ratios));
+                    (NetworkSweepCrossoverKind kind, double? rtt, (int, int)? between) = NetworkSweep.LocateCrossover(Points.Select(p => p.RoundTrip.TotalSeconds).ToArray(), ratios, NetworkSweep.CrossoverFactor);
+                    crossovers.Add(new NetworkSweepCrossover(scenario, key, a, b, kind, rtt, ratios) { Between = between });
                 }
             }
         }

@@ -66,24 +66,28 @@ public static class ComparisonReporter
     public static string RenderMarkdown(ReportComparison comparison, double? thresholdPercent = null)
     {
         ArgumentNullException.ThrowIfNull(comparison);
+        // Every text from the reports (target names, the machine's name, the tool's version, which
+        // the warnings and the summary quote) goes through the Markdown's one escaping helper: a
+        // report file's target name is any text, and a '|' in it would end its row's cell.
+        Func<string, string> escape = MarkdownReporter.Escape;
         var md = new StringBuilder();
         md.Append("## rpycbench comparison\n\n");
-        md.Append("- base: ").Append(Describe(comparison.Base)).Append('\n');
-        md.Append("- new: ").Append(Describe(comparison.New)).Append('\n');
-        md.Append("- ").Append(HowDecided(comparison)).Append('\n');
+        md.Append("- base: ").Append(escape(Describe(comparison.Base))).Append('\n');
+        md.Append("- new: ").Append(escape(Describe(comparison.New))).Append('\n');
+        md.Append("- ").Append(escape(HowDecided(comparison))).Append('\n');
         if (BusyWarning(comparison) is { } busy)
         {
-            md.Append("- **").Append(busy).Append("**\n");
+            md.Append("- **").Append(escape(busy)).Append("**\n");
         }
         if (SpeedWarning(comparison) is { } speed)
         {
-            md.Append("- **").Append(speed).Append("**\n");
+            md.Append("- **").Append(escape(speed)).Append("**\n");
         }
         foreach (string target in comparison.Figures.Select(f => f.Target).Distinct())
         {
             if (SlowCpuNote(comparison, target) is { } slow)
             {
-                md.Append("- ").Append(target).Append(": ").Append(slow).Append('\n');
+                md.Append("- ").Append(escape(target)).Append(": ").Append(escape(slow)).Append('\n');
             }
         }
         md.Append('\n');
@@ -92,11 +96,12 @@ public static class ComparisonReporter
         foreach (FigureComparison f in comparison.Figures)
         {
             string verdict = f.Verdict switch { Verdict.Slower => "**slower**", _ => Name(f.Verdict) };
-            md.Append($"| {f.Target} | {f.Figure} | {f.Unit} | {Value(f.Base, f.BaseCi95)} | {Value(f.New, f.NewCi95)} | {ReportComparison.Percent(f.ChangePercent)} | {verdict} |\n");
+            md.Append($"| {escape(f.Target)} | {escape(f.Figure)} | {escape(f.Unit)} | {Value(f.Base, f.BaseCi95)} | {Value(f.New, f.NewCi95)} | {ReportComparison.Percent(f.ChangePercent)} | {verdict} |\n");
         }
         var others = new StringBuilder();
-        Others(others, comparison, MarkdownReporter.Escape);
-        md.Append(others.Length > 0 ? others.ToString() : "").Append('\n').Append(Summary(comparison, thresholdPercent)).Append('\n');
+        Others(others, comparison, escape);
+        // The summary's lines (one per regression) become <br>: each stays on its own line.
+        md.Append(others.Length > 0 ? others.ToString() : "").Append('\n').Append(escape(Summary(comparison, thresholdPercent))).Append('\n');
         return md.ToString();
     }
 

@@ -63,13 +63,41 @@ public static class MarkdownReporter
 
     // One table cell, or one line of a paragraph: a pipe would end a cell and a line break the table
     // or the line (an error often holds the server's stderr, a frame a line), and '<module>' of a
-    // Python traceback would be read as HTML.
-    internal static string Escape(string text) => text
-        .Replace("&", "&amp;", StringComparison.Ordinal)
-        .Replace("<", "&lt;", StringComparison.Ordinal)
-        .Replace(">", "&gt;", StringComparison.Ordinal)
-        .Replace("|", "\\|", StringComparison.Ordinal)
-        .ReplaceLineEndings("<br>");
+    // Python traceback would be read as HTML. A target's name is whatever the report file holds, so
+    // what starts inline markup (emphasis, code, a link, strikethrough) is backslash-escaped too, and
+    // the backslash itself, else 'a\|b' would end the cell after an escaped backslash. An underscore
+    // between two letters or digits (rpyc_threaded) starts no emphasis in CommonMark: left as written.
+    internal static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var md = new StringBuilder(text.Length + 8);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            switch (c)
+            {
+                case '&':
+                    md.Append("&amp;");
+                    break;
+                case '<':
+                    md.Append("&lt;");
+                    break;
+                case '>':
+                    md.Append("&gt;");
+                    break;
+                case '_' when i > 0 && i < text.Length - 1 && char.IsLetterOrDigit(text[i - 1]) && char.IsLetterOrDigit(text[i + 1]):
+                    md.Append(c);
+                    break;
+                case '\\' or '|' or '*' or '_' or '`' or '[' or ']' or '~':
+                    md.Append('\\').Append(c);
+                    break;
+                default:
+                    md.Append(c);
+                    break;
+            }
+        }
+        return md.ToString().ReplaceLineEndings("<br>");
+    }
 
     private static string Status(TargetStatus status) => status switch
     {

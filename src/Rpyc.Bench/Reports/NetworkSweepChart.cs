@@ -9,7 +9,8 @@ namespace Rpyc.Bench;
 /// added round-trip time, both axes logarithmic, one line per target and variant. The RTT-0 point
 /// (loopback, no relay) sits one decade left of the smallest RTT swept, labelled 0. Each crossover
 /// found between the points (see <see cref="NetworkSweepCrossover"/>) is a dashed vertical line
-/// labelled with the pair. A line breaks at a point without its time (never drawn across an RTT
+/// labelled with the pair, and with the points it was interpolated across when a point between the
+/// two around it has no time (<see cref="NetworkSweepCrossover.Across"/>). A line breaks at a point without its time (never drawn across an RTT
 /// not measured), and a point where the target failed is marked with an × on the floor of the
 /// value axis. A line of slope 1 on this chart is a time made of round trips; a flat
 /// line is a time the network does not touch.
@@ -66,6 +67,12 @@ public static class NetworkSweepChart
             NetworkSweepTargetResult? result = p.Targets.FirstOrDefault(t => t.Target == target);
             return (X(sweep, p.RoundTrip.TotalSeconds), result?.P50(key), result is { Error: { } error } && error != NetworkSweep.Interrupted);
         }));
+
+    // A crossover's dashed line: at its RTT (and the points it was interpolated across, as the
+    // crossover table gives it), or already at the first point with both times.
+    internal static string Legend(NetworkSweepReport sweep, NetworkSweepCrossover c) =>
+        $"{c.RpycTarget} {c.RpycKey} {NetworkSweep.CrossoverFactor.ToString("0", CultureInfo.InvariantCulture)}x {c.RestTarget} "
+        + (c.Kind == NetworkSweepCrossoverKind.Within ? $"at {NetworkSweepTables.Crossover(c, sweep)}" : $"already at {sweep.Points[NetworkSweepTables.MeasuredPoints(c).DefaultIfEmpty(0).First()].Key}");
 
     private static string ScenarioOf(string key) =>
         key == NetworkSweep.PingKey ? key : DecisionScenario.All.First(v => v.Key == key).Scenario;
@@ -124,7 +131,7 @@ public static class NetworkSweepChart
             line.LinePattern = LinePattern.Dashed;
             line.Color = Colors.Red;
             line.LineWidth = 1.5f;
-            line.LegendText = $"{c.RpycTarget} {c.RpycKey} {NetworkSweep.CrossoverFactor.ToString("0", CultureInfo.InvariantCulture)}x {c.RestTarget} {(c.Kind == NetworkSweepCrossoverKind.Within ? $"at {NetworkSweepTables.Time(c.RoundTripSeconds.Value)}" : $"already at {sweep.Points[NetworkSweepTables.MeasuredPoints(c).DefaultIfEmpty(0).First()].Key}")}";
+            line.LegendText = Legend(sweep, c);
         }
         plot.Axes.Bottom.SetTicks(xs, sweep.Points.Select(p => p.Key).ToArray());
         plot.Axes.SetLimitsX(xs[0] - 0.3, xs[^1] + 0.3);

@@ -77,6 +77,33 @@ internal static class NetworkSweepJson
                 JsonReporter.Number(w, sweep.Points[i].Key, c.Ratios[i]);
             }
             w.WriteEndObject();
+            // Added after the fields above (readers of older reports find them missing): the two points
+            // a crossover "within" is interpolated between, and the points between them without a time.
+            if (c.Between is (int below, int above))
+            {
+                w.WriteStartArray("interpolated_between");
+                w.WriteStringValue(sweep.Points[below].Key);
+                w.WriteStringValue(sweep.Points[above].Key);
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteNull("interpolated_between");
+            }
+            w.WriteStartArray("interpolated_across");
+            foreach ((string key, IReadOnlyList<string> failed) in NetworkSweepTables.Gaps(c, sweep))
+            {
+                w.WriteStartObject();
+                w.WriteString("rtt", key);
+                w.WriteStartArray("failed_targets");
+                foreach (string target in failed)
+                {
+                    w.WriteStringValue(target);
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         w.WriteEndArray();
