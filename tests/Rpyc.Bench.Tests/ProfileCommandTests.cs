@@ -234,6 +234,36 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         }
     }
 
+    // RPYC_PROFILE_REPORT naming a path the program may not write (here a folder: permission
+    // denied, as for a file in a folder of another user) threw from the ProcessExit handler: the
+    // program, which had finished its work, died with exit code 134 and a stack trace.
+    [Fact]
+    public async Task StartupHook_ReportPathNotWritable_ProgramExitsNormallyWithAWarning()
+    {
+        string folder = Directory.CreateTempSubdirectory("rpycbench-hook-").FullName;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
+        start.ArgumentList.Add("--quick");
+        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        start.Environment["RPYC_PROFILE_REPORT"] = folder;
+        try
+        {
+            using Process process = Process.Start(start)!;
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            string stdout = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
+            output.WriteLine(stdout);
+            output.WriteLine(await stderr);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains($"rpyc: could not write the profile report to {folder}: ", await stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     // bin/<Configuration>/net10.0 of this project maps onto the example's own output folder.
     private static string ExampleDll(string example)
     {
