@@ -90,6 +90,18 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Matches(expected2, stdout);
     }
 
+    // --stacks keeps the program's stacks in-process; with --via-proxy it was accepted and ignored
+    // (the program ran, exit 0, a wire report without any stack), as --listen without it is not.
+    [Fact]
+    public void Run_StacksViaProxy_UsageError()
+    {
+        (int code, string stdout, string stderr) = Run("profile", "run", "--stacks", "--via-proxy", "127.0.0.1:1", "--", "true");
+        Assert.Equal(2, code);
+        Assert.Contains("--stacks applies only in-process, without --via-proxy", Whitespace().Replace(stdout + stderr, " "), StringComparison.Ordinal);
+        Assert.Contains("rpycbench profile run --help", stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("relaying", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ProgramWithoutConnection_SaysSoAndExits1()
     {
