@@ -90,6 +90,18 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Matches(expected2, stdout);
     }
 
+    // --stacks keeps the program's stacks in-process; with --via-proxy it was accepted and ignored
+    // (the program ran, exit 0, a wire report without any stack), as --listen without it is not.
+    [Fact]
+    public void Run_StacksViaProxy_UsageError()
+    {
+        (int code, string stdout, string stderr) = Run("profile", "run", "--stacks", "--via-proxy", "127.0.0.1:1", "--", "true");
+        Assert.Equal(2, code);
+        Assert.Contains("--stacks applies only in-process, without --via-proxy", Whitespace().Replace(stdout + stderr, " "), StringComparison.Ordinal);
+        Assert.Contains("rpycbench profile run --help", stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("relaying", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ProgramWithoutConnection_SaysSoAndExits1()
     {
@@ -231,6 +243,36 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         finally
         {
             File.Delete(report);
+        }
+    }
+
+    // RPYC_PROFILE_REPORT naming a path the program may not write (here a folder: permission
+    // denied, as for a file in a folder of another user) threw from the ProcessExit handler: the
+    // program, which had finished its work, died with exit code 134 and a stack trace.
+    [Fact]
+    public async Task StartupHook_ReportPathNotWritable_ProgramExitsNormallyWithAWarning()
+    {
+        string folder = Directory.CreateTempSubdirectory("rpycbench-hook-").FullName;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
+        start.ArgumentList.Add("--quick");
+        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        start.Environment["RPYC_PROFILE_REPORT"] = folder;
+        try
+        {
+            using Process process = Process.Start(start)!;
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            string stdout = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
+            output.WriteLine(stdout);
+            output.WriteLine(await stderr);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains($"rpyc: could not write the profile report to {folder}: ", await stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

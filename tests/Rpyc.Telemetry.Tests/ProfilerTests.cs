@@ -229,6 +229,39 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
         Assert.Equal("add", Assert.Single(telemetry.Records).Name);
     }
 
+    // A Reset while calls were in progress on a thread (a callback, the call waiting for it): the
+    // calls made after it were nested under those records of the old log, whose ids the new log
+    // hands out again, so they hung under unrelated calls or under themselves and left the tree.
+    [Fact]
+    public void Reset_WhileCallsInProgress_LaterCallsStartAtTopLevel()
+    {
+        var telemetry = new RpycTelemetry();
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        Netref root = connection.RootNetref;
+        Func<long, long> resetThenPing = x =>
+        {
+            telemetry.Reset();
+            for (int i = 0; i < 4; i++)
+            {
+                root.CallMethod("ping");
+            }
+            return x;
+        };
+        // After getroot (1), call_and_release (2) and the server's CALL of the function (3) are in progress at the Reset.
+        Assert.Equal(2L, root.CallMethod("call_and_release", resetThenPing, 1L));
+        root.CallMethod("ping");
+        telemetry.Detach(connection);
+
+        // The 4 pings, the server's DEL of the function, the last ping.
+        IReadOnlyList<CallRecord> records = telemetry.Records;
+        Assert.Equal(6, records.Count);
+        Assert.All(records, r => Assert.Equal((0L, 1), (r.ParentId, r.Depth)));
+        Assert.Equal(1, telemetry.GetStatistics().MaxStackDepth);
+        string tree = telemetry.FormatCallTree(collapseRepeats: false);
+        output.WriteLine(tree);
+        Assert.Equal(6, tree.Split('\n').Count(l => l.StartsWith("├── ", StringComparison.Ordinal) || l.StartsWith("└── ", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void ProxiesCreatedBeforeAttachOrReset_ReleasedAfter_NotCountedAsReleased()
     {

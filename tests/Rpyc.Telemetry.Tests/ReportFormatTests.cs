@@ -87,6 +87,32 @@ public sealed partial class ReportFormatTests(DotnetServerFixture server, ITestO
         Assert.DoesNotContain(lines, l => l.Contains("from peer", StringComparison.Ordinal));
     }
 
+    // The calls past maxLines were counted one per hidden line, without the calls nested in them:
+    // here 9 of the 27 hidden.
+    [Fact]
+    public void FormatCallTree_MaxLinesReachedWithNestedCalls_CountsEveryHiddenCall()
+    {
+        var telemetry = new RpycTelemetry();
+        using (RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry))
+        {
+            Netref root = connection.RootNetref;
+            Func<long, long> twice = x => 2 * x;
+            // Each: CALLATTR, and inside it the server's CALL of the function and its DEL of it.
+            for (int i = 0; i < 10; i++)
+            {
+                root.CallMethod("call_and_release", twice, (long)i);
+            }
+            telemetry.Detach(connection);
+        }
+        Assert.Equal(31, telemetry.Records.Count);
+        string[] lines = Lines(Mask(telemetry.FormatCallTree(maxLines: 4)));
+        // getroot, then the first call_and_release with its two nested calls: 4 lines, 27 calls hidden.
+        Assert.Equal(4, lines.Count(l => l.Contains("── ", StringComparison.Ordinal)));
+        Assert.Contains("... 27 more calls not shown", lines);
+        // Deeper levels left out by maxDepth are not counted as hidden by maxLines.
+        Assert.Contains("... 8 more calls not shown", Lines(telemetry.FormatCallTree(maxDepth: 1, maxLines: 3)));
+    }
+
     [Fact]
     public async Task FormatCallTree_CallInProgress_ShownWithWhatCompletedInsideIt()
     {

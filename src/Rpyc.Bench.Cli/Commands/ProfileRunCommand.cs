@@ -60,6 +60,11 @@ internal sealed class ProfileRunCommand : Command<ProfileRunCommand.Settings>
             {
                 return ValidationResult.Error("--listen applies only with --via-proxy HOST:PORT (the server to relay to).");
             }
+            if (Stacks && ViaProxy is not null)
+            {
+                // The relay sees frames, not the program's stack: accepted, it would be ignored.
+                return ValidationResult.Error("--stacks applies only in-process, without --via-proxy (the relay sees the frames, not the program's stack).");
+            }
             if (ViaProxy is not null && !ProfileEndpoints.TryParseTarget(ViaProxy, out _, out _, out string error))
             {
                 return ValidationResult.Error($"--via-proxy: {error}");

@@ -61,7 +61,8 @@ internal static class ProcessProfiling
             {
                 File.WriteAllText(path, telemetry.FormatFullReport(includeTimeline: true));
             }
-            catch (IOException ex)
+            // Thrown from ProcessExit, any of these would end a program that finished its work with a crash (exit 134).
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 RpycLog.Warn($"could not write the profile report to {path}: {ex.Message}");
             }

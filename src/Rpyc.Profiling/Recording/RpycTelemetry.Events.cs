@@ -44,7 +44,7 @@ public sealed partial class RpycTelemetry
         TelemetryState state = _state;
         TelemetrySection? section = Volatile.Read(ref _openSections) > 0 ? InnermostSection() : null;
         long id = state.Log.Claim(out bool kept);
-        var record = new CallRecord(this, id, CurrentOpen(), CallDirection.Outgoing, handlerName, target, name, sync, source, section?.Name, Stopwatch.GetTimestamp())
+        var record = new CallRecord(this, id, CurrentOpen(state), CallDirection.Outgoing, handlerName, target, name, sync, source, section?.Name, Stopwatch.GetTimestamp())
         {
             Activity = activity,
             SectionScope = section,
@@ -172,7 +172,7 @@ public sealed partial class RpycTelemetry
         TelemetryState state = _state;
         TelemetrySection? section = Volatile.Read(ref _openSections) > 0 ? InnermostSection() : null;
         long id = state.Log.Claim(out bool kept);
-        var record = new CallRecord(this, id, CurrentOpen(), CallDirection.Incoming, handlerName, target, name, false, source, section?.Name, Stopwatch.GetTimestamp())
+        var record = new CallRecord(this, id, CurrentOpen(state), CallDirection.Incoming, handlerName, target, name, false, source, section?.Name, Stopwatch.GetTimestamp())
         {
             Activity = activity,
             SectionScope = section,
@@ -450,12 +450,13 @@ public sealed partial class RpycTelemetry
 
     // The operation a new one nests under: this telemetry's innermost operation in progress on
     // this thread. An outgoing request not yet sent is skipped: the DELs flushed before its frame
-    // are its siblings, not its children.
-    private CallRecord? CurrentOpen()
+    // are its siblings, not its children. So is one started before a Reset: it is not in the log
+    // the new one goes to, which numbers its records from 1 again (a parent id would name another).
+    private CallRecord? CurrentOpen(TelemetryState state)
     {
         for (CallRecord? r = t_top; r is not null; r = r.StackNext)
         {
-            if (!ReferenceEquals(r.Owner, this) || r.IsCompleted)
+            if (!ReferenceEquals(r.Owner, this) || r.IsCompleted || !ReferenceEquals(r.State, state))
             {
                 continue;
             }

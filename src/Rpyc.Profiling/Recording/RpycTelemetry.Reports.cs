@@ -222,7 +222,11 @@ public sealed partial class RpycTelemetry
                 bool last = i + run >= calls.Count;
                 if (lines >= maxLines)
                 {
-                    hidden += run;
+                    // Each hidden line hides the calls nested in it too (a collapsed run has none).
+                    for (int k = i; k < i + run; k++)
+                    {
+                        hidden += 1 + Nested(calls[k].Id, depth + 1);
+                    }
                     i += run;
                     continue;
                 }
@@ -262,6 +266,20 @@ public sealed partial class RpycTelemetry
                 }
                 i += run;
             }
+        }
+        // The calls Print would show under parentId, had it room.
+        int Nested(long parentId, int depth)
+        {
+            if ((maxDepth is { } limit && depth >= limit) || !children.TryGetValue(parentId, out List<CallRecord>? calls))
+            {
+                return 0;
+            }
+            int count = 0;
+            foreach (CallRecord call in calls)
+            {
+                count += 1 + Nested(call.Id, depth + 1);
+            }
+            return count;
         }
         Print(0, 0, "");
         if (hidden > 0)

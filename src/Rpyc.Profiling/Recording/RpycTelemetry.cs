@@ -201,7 +201,7 @@ public sealed partial class RpycTelemetry
             NetrefAccesses = Interlocked.Read(ref s.NetrefAccesses),
             ObjectsExported = Interlocked.Read(ref s.ObjectsExported),
             ObjectsReleased = Interlocked.Read(ref s.ObjectsReleased),
-            CurrentStackDepth = CurrentOpen()?.Depth ?? 0,
+            CurrentStackDepth = CurrentOpen(s)?.Depth ?? 0,
             MaxStackDepth = Volatile.Read(ref s.MaxDepth),
             SlowCalls = Interlocked.Read(ref s.SlowCalls),
             DeepStacks = Interlocked.Read(ref s.DeepStacks),
@@ -213,7 +213,8 @@ public sealed partial class RpycTelemetry
 
     /// <summary>
     /// Forgets every record, counter, netref entry and section (after a warm-up, say). Operations
-    /// in progress complete into the old state and are not counted.
+    /// in progress complete into the old state and are not counted; calls made inside them afterwards are
+    /// recorded at top level.
     /// </summary>
     public void Reset()
     {
