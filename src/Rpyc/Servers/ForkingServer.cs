@@ -398,6 +398,7 @@ public sealed partial class ForkingServer : RpycServer
     private Worker? TakeReadyWorker()
     {
         bool missed = false;
+        long deadline = 0;
         while (true)
         {
             if (!_ready.TryTake(out Worker? worker))
@@ -405,18 +406,16 @@ public sealed partial class ForkingServer : RpycServer
                 if (!missed)
                 {
                     missed = true;
+                    // Negative is InfiniteTimeSpan, as BlockingCollection's wait took it.
+                    deadline = _forking.WorkerStartTimeout < TimeSpan.Zero
+                        ? long.MaxValue
+                        : Environment.TickCount64 + (long)_forking.WorkerStartTimeout.TotalMilliseconds;
                     RecordMiss();
                     // Right away and on this thread: this client is already waiting for one of them.
                     TopUp();
                 }
-                try
-                {
-                    if (!_ready.TryTake(out worker, (int)Math.Clamp(_forking.WorkerStartTimeout.TotalMilliseconds, -1, int.MaxValue), _stopping.Token))
-                    {
-                        return null;
-                    }
-                }
-                catch (OperationCanceledException)
+                worker = WaitForReadyWorker(deadline);
+                if (worker is null)
                 {
                     return null;
                 }
@@ -425,6 +424,43 @@ public sealed partial class ForkingServer : RpycServer
             {
                 return worker;
             }
+        }
+    }
+
+    // The first retry's pause while a client waits; it doubles up to the last.
+    private static readonly TimeSpan s_firstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_lastRetry = TimeSpan.FromSeconds(4);
+
+    // Until a worker is ready, the deadline passes or the server stops. A start that failed (fork
+    // refused under a pids or memory limit) or a worker that exited before it was ready frees its
+    // start and leaves nothing on the way for this client, which then waited all of
+    // WorkerStartTimeout: so the pool is topped up again after each pause. TopUp starts only what
+    // ready and starting workers lack, so starts still on their way are not doubled; the pauses
+    // grow, so a worker that can never start is retried a few times per waiting client, not in a loop.
+    private Worker? WaitForReadyWorker(long deadline)
+    {
+        TimeSpan retry = s_firstRetry;
+        while (true)
+        {
+            long left = deadline == long.MaxValue ? long.MaxValue : deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return null;
+            }
+            int wait = (int)Math.Min(left, (long)retry.TotalMilliseconds);
+            try
+            {
+                if (_ready.TryTake(out Worker? worker, wait, _stopping.Token))
+                {
+                    return worker;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            TopUp();
+            retry = retry < s_lastRetry ? retry * 2 : s_lastRetry;
         }
     }
 
