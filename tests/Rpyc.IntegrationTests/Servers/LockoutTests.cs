@@ -209,6 +209,58 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ThreadedServer_StopWithManyConnectionsInLongCalls_OneWaitForAll()
+    {
+        // Stop waited up to 2 s for each connection's thread in turn, so 16 connections inside long
+        // calls held it for 32 s and more (a client can start such calls on purpose). The sockets are
+        // closed at once either way; now one 2 s wait covers every thread.
+        const int Busy = 16;
+        using var inCall = new CountdownEvent(Busy);
+        using var release = new ManualResetEventSlim();
+        var server = new ThreadedServer(() => new BlockingService(inCall, release), new RpycServerOptions { Port = 0 });
+        var clients = new List<RpycConnection>();
+        var calls = new List<Task>();
+        try
+        {
+            server.Start();
+            for (int i = 0; i < Busy; i++)
+            {
+                RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(90) });
+                clients.Add(client);
+                // A thread each: 16 blocked calls on the thread pool would starve it, and the calls not yet
+                // sent would meet the handshake timeout instead.
+                calls.Add(Task.Factory.StartNew(() => Assert.ThrowsAny<RpycConnectionException>(() => client.RootNetref.CallMethod("block")),
+                    CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            }
+            Assert.True(inCall.Wait(s_bound), $"{Busy - inCall.CurrentCount} of {Busy} calls started.");
+            var watch = Stopwatch.StartNew();
+            Task stops = Task.Run(server.Stop);
+            bool returned = await Task.WhenAny(stops, Task.Delay(TimeSpan.FromSeconds(15))) == stops;
+            output.WriteLine($"Stop: {(returned ? "returned" : "still waiting")} after {watch.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(returned, $"Stop() with {Busy} connections in long calls did not return within 15 s.");
+            // Their clients see the connection closed, not a timeout.
+            Assert.True(await Task.WhenAll(calls).WaitAsync(s_bound).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default), "A client's call did not end with the connection.");
+        }
+        finally
+        {
+            release.Set();
+            server.Dispose();
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    /// <summary>A service whose one call runs until the test releases it.</summary>
+    public sealed class BlockingService(CountdownEvent inCall, ManualResetEventSlim release) : RpycService
+    {
+        [Exposed]
+        public bool Block()
+        {
+            inCall.Signal();
+            return release.Wait(TimeSpan.FromSeconds(90));
+        }
+    }
+
+    [Fact]
     public async Task ForkingServer_50IdleSockets_NoWorkerStartedForThemAndClientAnswered()
     {
         using var log = new LogCapture(output);
