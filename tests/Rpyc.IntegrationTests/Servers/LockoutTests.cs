@@ -260,6 +260,68 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("reset")]
+    [InlineData("close")]
+    public async Task ForkingServer_ClientsGoneWhileQueuedForAWorker_NoWorkerSpentOnThem(string how)
+    {
+        // Clients queued for a worker are given one in turn; one that had gone meanwhile (reset, or
+        // hung up before a whole first frame, which can then never come) still cost a worker process
+        // start, and the clients behind it waited for each. A flood of such peers while the pool
+        // refills kept every live client waiting, at about 0.1 s of CPU per dead peer.
+        using var log = new LogCapture(output);
+        int starts = 0;
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 0, MaxPrestartedWorkers = 1 });
+        server.FaultInjection = stage =>
+        {
+            if (stage == "start-worker")
+            {
+                Interlocked.Increment(ref starts);
+            }
+        };
+        server.Start();
+        const int Gone = 12;
+        for (int i = 0; i < Gone; i++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port));
+            // Three bytes of a frame header: first bytes, so each is queued for a worker.
+            await socket.SendAsync(new byte[] { 0, 0, 0 });
+            if (how == "reset")
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        }
+        using (RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(30) }))
+        {
+            Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        }
+        output.WriteLine($"{starts} worker start(s) for {Gone} gone peers and one client");
+        // The client's worker and the pool's refill, give or take one: none for the gone peers.
+        Assert.InRange(Volatile.Read(ref starts), 1, 4);
+        await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: the peer was gone before a worker took it", StringComparison.Ordinal)
+            && l.Contains("last: 127.0.0.1:", StringComparison.Ordinal), s_bound, "about the gone peers");
+    }
+
+    [Fact]
+    public async Task ForkingServer_WholeFirstFrameThenHalfClose_StillServed()
+    {
+        // The other side of the rule above: a peer that sent a whole request and then shut down its
+        // sending side while it waited for a worker may still read the reply, so it gets its worker.
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 0 });
+        server.Start();
+        using RawConnection raw = await RawConnection.ConnectAsync(server.Port);
+        await raw.SendMessageAsync(RpycProtocolVersion.V5, MessageKind.Request, 7, RawConnection.Request(HandlerId.Ping, "half-closed"));
+        raw.ShutdownSend();
+        (Message Message, RpycProtocolVersion Version)? reply = await raw.ReadMessageAsync(RpycProtocolVersion.V5, s_bound);
+        Assert.True(reply is not null, "The server closed the half-closed connection without a reply.");
+        Assert.Equal(MessageKind.Reply, reply.Value.Message.Kind);
+        Assert.Equal(7, reply.Value.Message.Seq);
+        Assert.Equal("half-closed", Boxes.Payload(reply.Value.Message.Args));
+    }
+
     [Fact]
     public async Task ForkingServer_50IdleSockets_NoWorkerStartedForThemAndClientAnswered()
     {
