@@ -38,6 +38,8 @@ public sealed partial class ForkingServer : RpycServer
     // Clients whose first bytes arrived, in order, for the hand-off thread to give to workers.
     private readonly BlockingCollection<Socket> _handOffs = new();
     private readonly BurstLog _workersBusy;
+    private readonly BurstLog _peersGone;
+    private string _lastGonePeer = "";
     // Ends the hand-off thread's wait for a ready worker when the server stops.
     private readonly CancellationTokenSource _stopping = new();
     private Thread? _controlThread;
@@ -63,6 +65,9 @@ public sealed partial class ForkingServer : RpycServer
         // that has not started yet (a pool that cannot start workers fast enough, or at all).
         _workersBusy = new BurstLog($"port {Port}: ", "refused", () =>
             $"all MaxWorkers ({_forking.MaxWorkers}) are taken: {_serving.Count} connections serving, {Volatile.Read(ref _handingOff)} waiting for a worker, {_workers.Count} worker processes ({RunningWorkers()} running), {_ready.Count} ready",
+            BurstLog.DefaultWindow);
+        _peersGone = new BurstLog($"port {Port}: ", "closed", () =>
+            $"the peer was gone before a worker took it (reset, or hung up with an incomplete first frame; last: {Volatile.Read(ref _lastGonePeer)}), so no worker was spent on it",
             BurstLog.DefaultWindow);
         CleanStaleControlFiles();
         _controlPath = ForkingWorker.AbstractPrefix + $"rpyc-fork-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -361,8 +366,14 @@ public sealed partial class ForkingServer : RpycServer
     {
         using (client)
         {
-            while (TakeReadyWorker() is Worker worker)
+            while (!PeerGone(client) && TakeReadyWorker(client) is Worker worker)
             {
+                if (PeerGone(client))
+                {
+                    // Gone while this worker started: it stays ready for the next client.
+                    _ready.Add(worker);
+                    break;
+                }
                 // Before the hand-off: a worker whose client hangs up at once can exit right after it, and
                 // its exit must find it here, or it would count as serving for good.
                 _serving[worker.Pid] = worker;
@@ -388,16 +399,38 @@ public sealed partial class ForkingServer : RpycServer
                 _ = Task.Delay(_forking.ReplacementDelay).ContinueWith(_ => TopUp(), TaskScheduler.Default);
                 return;
             }
-            if (!IsStopped)
+            if (PeerGone(client))
+            {
+                Volatile.Write(ref _lastGonePeer, PeerOf(client));
+                _peersGone.Record();
+            }
+            else if (!IsStopped)
             {
                 RpycLog.Warn($"no worker process was ready within {_forking.WorkerStartTimeout.TotalSeconds:0} s; closing {client.RemoteEndPoint}.");
             }
         }
     }
 
-    private Worker? TakeReadyWorker()
+    // The address accept(2) gave: a reset socket has no peer for getpeername(2) any more.
+    private static string PeerOf(Socket client)
+    {
+        try
+        {
+            return client.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            return "?";
+        }
+    }
+
+    private bool PeerGone(Socket client) => GonePeer.IsGone(client, _tlsSettings is not null);
+
+    // Null when no worker was ready in time, the server stops, or the client is gone meanwhile.
+    private Worker? TakeReadyWorker(Socket client)
     {
         bool missed = false;
+        long deadline = 0;
         while (true)
         {
             if (!_ready.TryTake(out Worker? worker))
@@ -405,18 +438,16 @@ public sealed partial class ForkingServer : RpycServer
                 if (!missed)
                 {
                     missed = true;
+                    // Negative is InfiniteTimeSpan, as BlockingCollection's wait took it.
+                    deadline = _forking.WorkerStartTimeout < TimeSpan.Zero
+                        ? long.MaxValue
+                        : Environment.TickCount64 + (long)_forking.WorkerStartTimeout.TotalMilliseconds;
                     RecordMiss();
                     // Right away and on this thread: this client is already waiting for one of them.
                     TopUp();
                 }
-                try
-                {
-                    if (!_ready.TryTake(out worker, (int)Math.Clamp(_forking.WorkerStartTimeout.TotalMilliseconds, -1, int.MaxValue), _stopping.Token))
-                    {
-                        return null;
-                    }
-                }
-                catch (OperationCanceledException)
+                worker = WaitForReadyWorker(deadline, client);
+                if (worker is null)
                 {
                     return null;
                 }
@@ -425,6 +456,47 @@ public sealed partial class ForkingServer : RpycServer
             {
                 return worker;
             }
+        }
+    }
+
+    // The first retry's pause while a client waits; it doubles up to the last.
+    private static readonly TimeSpan s_firstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_lastRetry = TimeSpan.FromSeconds(4);
+
+    // Until a worker is ready, the deadline passes or the server stops. A start that failed (fork
+    // refused under a pids or memory limit) or a worker that exited before it was ready frees its
+    // start and leaves nothing on the way for this client, which then waited all of
+    // WorkerStartTimeout: so the pool is topped up again after each pause. TopUp starts only what
+    // ready and starting workers lack, so starts still on their way are not doubled; the pauses
+    // grow, so a worker that can never start is retried a few times per waiting client, not in a loop.
+    private Worker? WaitForReadyWorker(long deadline, Socket client)
+    {
+        TimeSpan retry = s_firstRetry;
+        while (true)
+        {
+            long left = deadline == long.MaxValue ? long.MaxValue : deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return null;
+            }
+            int wait = (int)Math.Min(left, (long)retry.TotalMilliseconds);
+            try
+            {
+                if (_ready.TryTake(out Worker? worker, wait, _stopping.Token))
+                {
+                    return worker;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            if (PeerGone(client))
+            {
+                return null;
+            }
+            TopUp();
+            retry = retry < s_lastRetry ? retry * 2 : s_lastRetry;
         }
     }
 
@@ -503,6 +575,7 @@ public sealed partial class ForkingServer : RpycServer
             }
         }
         _workersBusy.Dispose();
+        _peersGone.Dispose();
     }
 
     private sealed class Worker(Process process)

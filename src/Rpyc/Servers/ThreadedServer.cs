@@ -190,9 +190,20 @@ public sealed class ThreadedServer : RpycServer
         {
             connection.Close();
         }
+        // One wait for them all: each in turn for 2 s made Stop take 2 s per connection still inside
+        // a long call (their sockets are closed already; such a call ends with its thread).
+        long start = Stopwatch.GetTimestamp();
         foreach (Thread thread in _connections.Values)
         {
-            thread.Join(TimeSpan.FromSeconds(2));
+            TimeSpan left = s_stopWait - Stopwatch.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+            thread.Join(left);
         }
     }
+
+    // How long Stop waits for the connections' threads to end, all together.
+    private static readonly TimeSpan s_stopWait = TimeSpan.FromSeconds(2);
 }

@@ -196,6 +196,79 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         Assert.Equal(1, server.PoolTarget);
     }
 
+    [Fact]
+    public async Task StartFailsWhileAClientWaits_TheNextStartServesIt()
+    {
+        // A worker start that failed (fork refused under a pids or memory limit) was not tried again
+        // while the client that asked for it waited: it waited all of WorkerStartTimeout, then was closed.
+        using var log = new LogCapture(output);
+        int starts = 0;
+        using ForkingServer server = StartCold(stage =>
+        {
+            if (stage == "start-worker" && Interlocked.Increment(ref starts) == 1)
+            {
+                throw new System.ComponentModel.Win32Exception(11, "injected: Resource temporarily unavailable");
+            }
+        });
+        using RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, s_patient);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        Assert.True(Volatile.Read(ref starts) >= 2, $"{starts} start(s).");
+        await log.WaitForAsync(l => l.Contains("could not start a worker process: Win32Exception: injected", StringComparison.Ordinal), s_bound, "about the failed start");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task WorkerExitsBeforeReadyWhileAClientWaits_TheNextStartServesIt()
+    {
+        // The same with a worker that starts and exits before it connects (a crash at start-up, the
+        // OOM killer): its exit freed the start, and nothing started another for the waiting client.
+        string folder = Directory.CreateTempSubdirectory("rpyc-failing-worker-").FullName;
+        try
+        {
+            string script = Path.Combine(folder, "worker.sh");
+            string workerDll = WorkerLocator.Path;
+            await File.WriteAllTextAsync(script,
+                "#!/bin/sh\n" +
+                $"mkdir '{folder}/failed-once' 2>/dev/null && exit 3\n" +
+                $"exec '{ForkingServer.DotnetHostPath}' exec --runtimeconfig '{Path.ChangeExtension(workerDll, ".runtimeconfig.json")}' '{workerDll}' \"$@\"\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using ForkingServer server = StartCold(workerPath: script);
+            using RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, s_patient);
+            Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+            Assert.True(Directory.Exists(Path.Combine(folder, "failed-once")), "The first worker did not run the script.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    // A worker start takes well under 15 s even on a loaded 2-core machine; WorkerStartTimeout, which
+    // the client waited out before, is longer.
+    private static readonly RpycConnectOptions s_patient = new() { SyncRequestTimeout = TimeSpan.FromSeconds(15) };
+
+    // No prestarted worker: the first client's miss asks for the first start.
+    private static ForkingServer StartCold(Action<string>? faults = null, string? workerPath = null)
+    {
+        ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 }, new ForkingServerOptions
+        {
+            WorkerPath = workerPath ?? WorkerLocator.Path,
+            PrestartedWorkers = 0,
+            WorkerStartTimeout = TimeSpan.FromSeconds(60),
+        });
+        server.FaultInjection = faults;
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
     private static async Task<ForkingServer> StartWarmAsync(int prestarted, int max, TimeSpan shrinkAfter)
     {
         ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Host = "127.0.0.1", Port = 0 }, new ForkingServerOptions

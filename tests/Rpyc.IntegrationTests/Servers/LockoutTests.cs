@@ -209,6 +209,120 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ThreadedServer_StopWithManyConnectionsInLongCalls_OneWaitForAll()
+    {
+        // Stop waited up to 2 s for each connection's thread in turn, so 16 connections inside long
+        // calls held it for 32 s and more (a client can start such calls on purpose). The sockets are
+        // closed at once either way; now one 2 s wait covers every thread.
+        const int Busy = 16;
+        using var inCall = new CountdownEvent(Busy);
+        using var release = new ManualResetEventSlim();
+        var server = new ThreadedServer(() => new BlockingService(inCall, release), new RpycServerOptions { Port = 0 });
+        var clients = new List<RpycConnection>();
+        var calls = new List<Task>();
+        try
+        {
+            server.Start();
+            for (int i = 0; i < Busy; i++)
+            {
+                RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(90) });
+                clients.Add(client);
+                // A thread each: 16 blocked calls on the thread pool would starve it, and the calls not yet
+                // sent would meet the handshake timeout instead.
+                calls.Add(Task.Factory.StartNew(() => Assert.ThrowsAny<RpycConnectionException>(() => client.RootNetref.CallMethod("block")),
+                    CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            }
+            Assert.True(inCall.Wait(s_bound), $"{Busy - inCall.CurrentCount} of {Busy} calls started.");
+            var watch = Stopwatch.StartNew();
+            Task stops = Task.Run(server.Stop);
+            bool returned = await Task.WhenAny(stops, Task.Delay(TimeSpan.FromSeconds(15))) == stops;
+            output.WriteLine($"Stop: {(returned ? "returned" : "still waiting")} after {watch.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(returned, $"Stop() with {Busy} connections in long calls did not return within 15 s.");
+            // Their clients see the connection closed, not a timeout.
+            Assert.True(await Task.WhenAll(calls).WaitAsync(s_bound).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default), "A client's call did not end with the connection.");
+        }
+        finally
+        {
+            release.Set();
+            server.Dispose();
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    /// <summary>A service whose one call runs until the test releases it.</summary>
+    public sealed class BlockingService(CountdownEvent inCall, ManualResetEventSlim release) : RpycService
+    {
+        [Exposed]
+        public bool Block()
+        {
+            inCall.Signal();
+            return release.Wait(TimeSpan.FromSeconds(90));
+        }
+    }
+
+    [Theory]
+    [InlineData("reset")]
+    [InlineData("close")]
+    public async Task ForkingServer_ClientsGoneWhileQueuedForAWorker_NoWorkerSpentOnThem(string how)
+    {
+        // Clients queued for a worker are given one in turn; one that had gone meanwhile (reset, or
+        // hung up before a whole first frame, which can then never come) still cost a worker process
+        // start, and the clients behind it waited for each. A flood of such peers while the pool
+        // refills kept every live client waiting, at about 0.1 s of CPU per dead peer.
+        using var log = new LogCapture(output);
+        int starts = 0;
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 0, MaxPrestartedWorkers = 1 });
+        server.FaultInjection = stage =>
+        {
+            if (stage == "start-worker")
+            {
+                Interlocked.Increment(ref starts);
+            }
+        };
+        server.Start();
+        const int Gone = 12;
+        for (int i = 0; i < Gone; i++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port));
+            // Three bytes of a frame header: first bytes, so each is queued for a worker.
+            await socket.SendAsync(new byte[] { 0, 0, 0 });
+            if (how == "reset")
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        }
+        using (RpycConnection client = RpycConnection.Connect("127.0.0.1", server.Port, new RpycConnectOptions { SyncRequestTimeout = TimeSpan.FromSeconds(30) }))
+        {
+            Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        }
+        output.WriteLine($"{starts} worker start(s) for {Gone} gone peers and one client");
+        // The client's worker and the pool's refill, give or take one: none for the gone peers.
+        Assert.InRange(Volatile.Read(ref starts), 1, 4);
+        await log.WaitForAsync(l => l.Contains($"port {server.Port}: closed a connection: the peer was gone before a worker took it", StringComparison.Ordinal)
+            && l.Contains("last: 127.0.0.1:", StringComparison.Ordinal), s_bound, "about the gone peers");
+    }
+
+    [Fact]
+    public async Task ForkingServer_WholeFirstFrameThenHalfClose_StillServed()
+    {
+        // The other side of the rule above: a peer that sent a whole request and then shut down its
+        // sending side while it waited for a worker may still read the reply, so it gets its worker.
+        using ForkingServer server = ForkingServer.Create<InteropService>(new RpycServerOptions { Port = 0 },
+            new ForkingServerOptions { WorkerPath = WorkerLocator.Path, PrestartedWorkers = 0 });
+        server.Start();
+        using RawConnection raw = await RawConnection.ConnectAsync(server.Port);
+        await raw.SendMessageAsync(RpycProtocolVersion.V5, MessageKind.Request, 7, RawConnection.Request(HandlerId.Ping, "half-closed"));
+        raw.ShutdownSend();
+        (Message Message, RpycProtocolVersion Version)? reply = await raw.ReadMessageAsync(RpycProtocolVersion.V5, s_bound);
+        Assert.True(reply is not null, "The server closed the half-closed connection without a reply.");
+        Assert.Equal(MessageKind.Reply, reply.Value.Message.Kind);
+        Assert.Equal(7, reply.Value.Message.Seq);
+        Assert.Equal("half-closed", Boxes.Payload(reply.Value.Message.Args));
+    }
+
+    [Fact]
     public async Task ForkingServer_50IdleSockets_NoWorkerStartedForThemAndClientAnswered()
     {
         using var log = new LogCapture(output);
