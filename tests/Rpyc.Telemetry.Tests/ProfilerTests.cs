@@ -170,6 +170,23 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void MaxRecords_IntMaxValue_KeepsEveryRecord()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = int.MaxValue });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        for (int i = 0; i < 3; i++)
+        {
+            connection.RootNetref.CallMethod("ping");
+        }
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((4L, 0L), (stats.RecordsKept, stats.RecordsDropped));
+        Assert.Equal([1L, 2, 3, 4], telemetry.Records.Select(r => r.Id));
+        telemetry.Reset();
+        connection.RootNetref.CallMethod("ping");
+        Assert.Equal([1L], telemetry.Records.Select(r => r.Id));
+    }
+
+    [Fact]
     public void Disabled_NothingRecorded()
     {
         var telemetry = new RpycTelemetry(new RpycTelemetryOptions { Enabled = false });
