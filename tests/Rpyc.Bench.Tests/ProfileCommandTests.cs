@@ -102,6 +102,20 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.DoesNotContain("relaying", stderr, StringComparison.Ordinal);
     }
 
+    // An empty host in brackets was refused with an empty message ('Error: --via-proxy: ').
+    [Theory]
+    [InlineData("--via-proxy: '[]:5' has an empty host in brackets", "profile", "run", "--via-proxy", "[]:5", "--", "true")]
+    [InlineData("'[]:5' has an empty host in brackets", "profile", "proxy", "--listen", "0", "--target", "[]:5")]
+    public void Profile_EmptyBracketedHost_UsageErrorSaysSo(string expected, params string[] args)
+    {
+        (int code, string stdout, string stderr) = Run(args);
+        Assert.Equal(2, code);
+        string text = Whitespace().Replace(stdout + stderr, " ");
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.Contains("HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861.", text, StringComparison.Ordinal);
+        Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ProgramWithoutConnection_SaysSoAndExits1()
     {

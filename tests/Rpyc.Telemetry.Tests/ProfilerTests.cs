@@ -170,6 +170,80 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
     }
 
     [Fact]
+    public void MaxRecords_IntMaxValue_KeepsEveryRecord()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = int.MaxValue });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        for (int i = 0; i < 3; i++)
+        {
+            connection.RootNetref.CallMethod("ping");
+        }
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((4L, 0L), (stats.RecordsKept, stats.RecordsDropped));
+        Assert.Equal([1L, 2, 3, 4], telemetry.Records.Select(r => r.Id));
+        telemetry.Reset();
+        connection.RootNetref.CallMethod("ping");
+        Assert.Equal([1L], telemetry.Records.Select(r => r.Id));
+    }
+
+    // A server attaching to each of its connections, or a client making short ones: each kept record
+    // held its observer, which held the closed connection (about 4.8 KB each), and every connection
+    // ever attached left its peer name in a table that never shrank.
+    [Fact]
+    public void ShortConnections_ClosedWithRecordsKept_CollectableAndNamesKeptOnlyForTheRecords()
+    {
+        const int Connections = 500;
+        // getroot, ping and CLOSE per connection (and its root netref): the first 500 fill the log.
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = 3 * Connections });
+        string peer = $"127.0.0.1:{server.Port}";
+        WeakReference[] closed = ConnectPingAndClose(telemetry, Connections);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.Equal(0, closed.Count(c => c.IsAlive));
+
+        TelemetryStatistics stats = telemetry.GetStatistics();
+        Assert.Equal((3L * Connections, 0L), (stats.RecordsKept, stats.RecordsDropped));
+        IReadOnlyList<CallRecord> records = telemetry.Records;
+        Assert.Equal(Enumerable.Range(1, Connections), records.Select(r => r.ConnectionId).Distinct());
+        Assert.All(records, r => Assert.Equal(peer, telemetry.PeerName(r.ConnectionId)));
+        Assert.Equal(Connections, telemetry.PeerNamesKept);
+        Assert.Contains($"TelemetryTestService.ping (CALLATTR) [NetRef #{Connections}]", telemetry.FormatCallTree(maxLines: 10_000), StringComparison.Ordinal);
+
+        // The log is full; the netrefs' list (as long) fills with the next 1000 root netrefs, which
+        // keep their connections' names. Past that, connections leave nothing, and no name once closed.
+        ConnectPingAndClose(telemetry, 2 * Connections);
+        Assert.Equal(3 * Connections, telemetry.Netrefs.Count);
+        Assert.Equal(3 * Connections, telemetry.PeerNamesKept);
+        ConnectPingAndClose(telemetry, 100);
+        Assert.Equal(3 * Connections, telemetry.PeerNamesKept);
+        Assert.Null(telemetry.PeerName((3 * Connections) + 1));
+        Assert.All(telemetry.Netrefs, n => Assert.Equal(peer, telemetry.PeerName(n.ConnectionId)));
+
+        // An open connection keeps its name; after a Reset the closed ones have no record left.
+        using RpycConnection open = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        telemetry.Reset();
+        Assert.Equal(1, telemetry.PeerNamesKept);
+        Assert.Null(telemetry.PeerName(1));
+        open.RootNetref.CallMethod("ping");
+        Assert.Equal(["getroot", "callattr"], telemetry.Records.Select(r => r.Handler));
+        Assert.All(telemetry.Records, r => Assert.Equal(peer, telemetry.PeerName(r.ConnectionId)));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference[] ConnectPingAndClose(RpycTelemetry telemetry, int count)
+    {
+        var closed = new WeakReference[count];
+        for (int i = 0; i < count; i++)
+        {
+            using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+            Assert.Equal("pong", connection.RootNetref.CallMethod("ping"));
+            closed[i] = new WeakReference(connection);
+        }
+        return closed;
+    }
+
+    [Fact]
     public void Disabled_NothingRecorded()
     {
         var telemetry = new RpycTelemetry(new RpycTelemetryOptions { Enabled = false });

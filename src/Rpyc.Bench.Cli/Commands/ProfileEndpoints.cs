@@ -47,7 +47,12 @@ internal static class ProfileEndpoints
             return false;
         }
         host = value[..colon].Trim('[', ']');
-        return host.Length > 0;
+        if (host.Length == 0)
+        {
+            error = $"'{value}' has an empty host in brackets: give HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861.";
+            return false;
+        }
+        return true;
     }
 
     private static bool TryParsePort(string text, bool allowZero, out int port) =>

@@ -60,6 +60,9 @@ public sealed class LocustRun(LocustOptions options)
     /// <summary>Why an IPv6 address cannot be the master's.</summary>
     public const string Ipv4Only = "Locust's master binds IPv4 only (its zmq socket is opened without IPv6): give an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0.";
 
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StreamEndTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>The master's port once <see cref="Run"/> has chosen it.</summary>
     public int MasterPort { get; private set; }
 
@@ -232,11 +235,29 @@ public sealed class LocustRun(LocustOptions options)
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         }) ?? throw new LocustRunException($"{options.PythonPath} could not be started.");
-        string error = check.StandardError.ReadToEnd();
-        if (!check.WaitForExit(30_000) || check.ExitCode != 0)
+        // Both pipes drained in the background while the exit is awaited, so that the time limit
+        // holds (stderr read to its end first waited as long as the pipe stayed open, for ever behind
+        // a process the interpreter left running, and stdout never read could fill and block the
+        // child), and each kept bounded: only the last line of stderr is used.
+        ErrorLines stdout = ErrorLines.AttachOutput(check);
+        ErrorLines stderr = ErrorLines.Attach(check);
+        string reason;
+        if (!check.WaitForExit(CheckTimeout))
         {
-            throw new LocustRunException($"Locust is not importable by {options.PythonPath} ({error.Trim().Split('\n').LastOrDefault()}). Install it with: {InstallCommand}");
+            check.Kill(entireProcessTree: true);
+            reason = $"no answer within {CheckTimeout.TotalSeconds:0} s";
         }
+        else
+        {
+            ErrorLines.WaitForExit(StreamEndTimeout, stdout, stderr);
+            if (check.ExitCode == 0)
+            {
+                return;
+            }
+            string[] lines = stderr.Join("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            reason = lines.Length > 0 ? lines[^1] : $"exit code {check.ExitCode}";
+        }
+        throw new LocustRunException($"Locust is not importable by {options.PythonPath} ({reason}). Install it with: {InstallCommand}");
     }
 
     private static int FreePort(string host)

@@ -17,7 +17,8 @@ internal sealed class RecordLog
     public RecordLog(int capacity)
     {
         _capacity = capacity;
-        _chunks = new CallRecord?[]?[(capacity + ChunkSize - 1) >> ChunkShift];
+        // In long: capacity + ChunkSize - 1 overflows an int from int.MaxValue - 1022 up ("keep everything").
+        _chunks = new CallRecord?[]?[(int)((capacity + (long)ChunkSize - 1) >> ChunkShift)];
     }
 
     /// <summary>Ids handed out so far, kept or not.</summary>

@@ -72,6 +72,7 @@ public sealed partial class RpycTelemetry
         if (kept)
         {
             state.Log.Publish(id, record);
+            KeepPeerName(source, state);
         }
         if (sync)
         {
@@ -194,6 +195,7 @@ public sealed partial class RpycTelemetry
         if (kept)
         {
             state.Log.Publish(id, record);
+            KeepPeerName(source, state);
         }
         Push(record);
         return record;
@@ -383,6 +385,7 @@ public sealed partial class RpycTelemetry
         if (id <= _options.MaxRecords)
         {
             state.AllNetrefs.Enqueue(info);
+            KeepPeerName(source, state);
         }
         return info;
     }
@@ -464,7 +467,7 @@ public sealed partial class RpycTelemetry
             {
                 continue;
             }
-            if (r.Source.Connection.IsClosed)
+            if (r.Source.IsConnectionClosed)
             {
                 // The connection died before completing it (no completion event will come).
                 continue;
@@ -483,7 +486,7 @@ public sealed partial class RpycTelemetry
     private static void Pop()
     {
         CallRecord? top = t_top;
-        while (top is not null && (top.IsCompleted || top.Source.Connection.IsClosed))
+        while (top is not null && (top.IsCompleted || top.Source.IsConnectionClosed))
         {
             top = top.StackNext;
         }
@@ -506,7 +509,7 @@ public sealed partial class RpycTelemetry
             activity.SetTag("rpc.service", target);
             activity.SetTag("rpc.method", name);
             activity.SetTag(RpycInstrumentation.HandlerTag, handler);
-            activity.SetTag("network.peer.address", source.Connection.PeerName);
+            activity.SetTag("network.peer.address", source.PeerName);
         }
         return activity;
     }

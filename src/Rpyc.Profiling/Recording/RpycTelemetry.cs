@@ -29,7 +29,11 @@ public sealed partial class RpycTelemetry
 {
     private readonly RpycTelemetryOptions _options;
     private readonly ConcurrentDictionary<RpycConnection, TelemetryObserver> _attached = new();
-    private readonly ConcurrentDictionary<int, string> _peerNames = new();
+    // Connection number -> observer, for its peer name: the connections attached, and those closed
+    // (or detached) that the current log still keeps a record or netref of. A server attaching to
+    // each of its connections kept one name per connection it ever had.
+    private readonly Dictionary<int, TelemetryObserver> _peerNames = [];
+    private readonly object _peerNamesLock = new();
     private readonly object _sectionsLock = new();
     private readonly List<SectionStatistics> _sections = [];
     private readonly long _slowTicks;
@@ -66,7 +70,10 @@ public sealed partial class RpycTelemetry
             if (_attached.TryAdd(connection, created))
             {
                 observer = created;
-                _peerNames[created.ConnectionId] = connection.PeerName;
+                lock (_peerNamesLock)
+                {
+                    _peerNames[created.ConnectionId] = created;
+                }
                 // A closed connection produces no more events; forget it so servers do not pile them up.
                 connection.Closed += OnConnectionClosed;
             }
@@ -85,9 +92,13 @@ public sealed partial class RpycTelemetry
     {
         ArgumentNullException.ThrowIfNull(connection);
         connection.Closed -= OnConnectionClosed;
-        if (_attached.TryRemove(connection, out TelemetryObserver? observer) && ReferenceEquals(connection.Observer, observer))
+        if (_attached.TryRemove(connection, out TelemetryObserver? observer))
         {
-            connection.Observer = null;
+            ForgetPeerNameUnlessKept(observer);
+            if (ReferenceEquals(connection.Observer, observer))
+            {
+                connection.Observer = null;
+            }
         }
     }
 
@@ -102,7 +113,12 @@ public sealed partial class RpycTelemetry
     private void OnConnectionClosed(RpycConnection connection, Exception? reason)
     {
         connection.Closed -= OnConnectionClosed;
-        if (!_attached.TryRemove(connection, out TelemetryObserver? observer) || !_options.Enabled)
+        if (!_attached.TryRemove(connection, out TelemetryObserver? observer))
+        {
+            return;
+        }
+        ForgetPeerNameUnlessKept(observer);
+        if (!_options.Enabled)
         {
             return;
         }
@@ -175,7 +191,61 @@ public sealed partial class RpycTelemetry
     /// <summary>The peer address of a connection number, or <c>null</c>.</summary>
     /// <param name="connectionId">A <see cref="CallRecord.ConnectionId"/>.</param>
     /// <returns>The peer name recorded when the connection was attached.</returns>
-    public string? PeerName(int connectionId) => _peerNames.TryGetValue(connectionId, out string? name) ? name : null;
+    /// <remarks>
+    /// Known while the connection is attached, and after it closed (or was detached) while a record or
+    /// netref of it is kept; a <see cref="Reset"/> forgets those of connections already closed.
+    /// </remarks>
+    public string? PeerName(int connectionId)
+    {
+        lock (_peerNamesLock)
+        {
+            return _peerNames.TryGetValue(connectionId, out TelemetryObserver? observer) ? observer.PeerName : null;
+        }
+    }
+
+    // How many peer names are kept, for tests.
+    internal int PeerNamesKept
+    {
+        get
+        {
+            lock (_peerNamesLock)
+            {
+                return _peerNames.Count;
+            }
+        }
+    }
+
+    // A record or netref of this connection is kept in the log of 'state': its name must stay, even
+    // when the connection closed meanwhile (the name may just have been forgotten). Once per
+    // connection and state: the check before the lock keeps it off the hot path.
+    private void KeepPeerName(TelemetryObserver source, TelemetryState state)
+    {
+        if (ReferenceEquals(Volatile.Read(ref source.KeptIn), state))
+        {
+            return;
+        }
+        lock (_peerNamesLock)
+        {
+            Volatile.Write(ref source.KeptIn, state);
+            if (source.Gone && ReferenceEquals(state, _state))
+            {
+                _peerNames.TryAdd(source.ConnectionId, source);
+            }
+        }
+    }
+
+    // The connection closed or was detached: its name goes, unless the current log keeps some of it.
+    private void ForgetPeerNameUnlessKept(TelemetryObserver observer)
+    {
+        lock (_peerNamesLock)
+        {
+            observer.Gone = true;
+            if (!ReferenceEquals(observer.KeptIn, _state))
+            {
+                _peerNames.Remove(observer.ConnectionId);
+            }
+        }
+    }
 
     /// <summary>A snapshot of the counters.</summary>
     /// <returns>The statistics; each counter is exact.</returns>
@@ -218,7 +288,16 @@ public sealed partial class RpycTelemetry
     /// </summary>
     public void Reset()
     {
-        _state = new TelemetryState(_options.MaxRecords);
+        var state = new TelemetryState(_options.MaxRecords);
+        _state = state;
+        lock (_peerNamesLock)
+        {
+            // The records of the connections gone went with the old log, and so do their names.
+            foreach (int id in _peerNames.Where(p => p.Value.Gone && !ReferenceEquals(p.Value.KeptIn, state)).Select(p => p.Key).ToList())
+            {
+                _peerNames.Remove(id);
+            }
+        }
         foreach (TelemetryObserver observer in _attached.Values)
         {
             Interlocked.Exchange(ref observer.AliveProxies, 0);

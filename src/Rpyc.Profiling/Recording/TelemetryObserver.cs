@@ -6,8 +6,15 @@ namespace Rpyc.Telemetry;
 /// The observer an <see cref="RpycTelemetry"/> attaches to one connection: it carries the
 /// connection's number so the hot path needs no lookup, and forwards every event.
 /// </summary>
+/// <remarks>
+/// Records keep their observer, and records outlive connections (a server attaching to each of its
+/// connections): the observer holds the connection weakly, so that a closed connection, its buffers
+/// and its tables can be collected while its records stay; its peer name is copied.
+/// </remarks>
 internal sealed class TelemetryObserver(RpycTelemetry telemetry, RpycConnection connection, int connectionId) : ConnectionObserver
 {
+    private readonly WeakReference<RpycConnection> _connection = new(connection);
+
     // 1 while a GETROOT is in flight: the first proxy created meanwhile is the peer's root.
     private int _rootPending;
 
@@ -15,11 +22,20 @@ internal sealed class TelemetryObserver(RpycTelemetry telemetry, RpycConnection 
     public long AliveProxies;
     public long AliveExports;
 
+    // The telemetry state whose log last kept a record or netref of this connection, and whether the
+    // connection has closed or been detached: its peer name is kept while either says it is needed.
+    // Both change under the telemetry's peer-name lock.
+    public RpycTelemetry.TelemetryState? KeptIn;
+    public bool Gone;
+
     public RpycTelemetry Telemetry => telemetry;
 
-    public RpycConnection Connection => connection;
-
     public int ConnectionId => connectionId;
+
+    public string PeerName { get; } = connection.PeerName;
+
+    // A connection collected is closed: nothing else held it, so nobody waits on it.
+    public bool IsConnectionClosed => !_connection.TryGetTarget(out RpycConnection? target) || target.IsClosed;
 
     public void SetRootPending(bool pending) => Volatile.Write(ref _rootPending, pending ? 1 : 0);
 

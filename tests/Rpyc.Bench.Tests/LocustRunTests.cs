@@ -1,0 +1,70 @@
+namespace Rpyc.Bench.Tests;
+
+// The check that Locust is importable, before a run starts its master, runs the configured python, a
+// shell script here: it must end within its time limit even when a process it left running holds its
+// pipes, drain a long output instead of blocking the child on a full pipe, and say why it failed.
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class LocustRunTests : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("rpycbench-locust-check-").FullName;
+
+    public LocustRunTests() => File.WriteAllText(Path.Combine(_directory, "locust_rpycbench.py"), "");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Run_CheckPipesHeldOpenAfterAFailure_ThrowsWithTheLastErrorLine()
+    {
+        string pidFile = Path.Combine(_directory, "sleep.pid");
+        try
+        {
+            // The sleep started first keeps both pipes open for 10 minutes after the script exits.
+            string python = Interpreter($"sleep 600 & echo $! > '{pidFile}'; echo 'Traceback (most recent call last):' >&2; echo \"ModuleNotFoundError: No module named 'locust'\" >&2; exit 1");
+            var missing = Assert.Throws<LocustRunException>(() => Within(python));
+            Assert.Equal($"Locust is not importable by {python} (ModuleNotFoundError: No module named 'locust'). Install it with: {LocustRun.InstallCommand}", missing.Message);
+        }
+        finally
+        {
+            PidFile.KillAndDelete(pidFile, s_timeout);
+        }
+    }
+
+    // 200,000 lines (about 4 MB) on stdout, then the reason on stderr: an unread stdout filled its
+    // pipe and held the script in its write, before it ever wrote the reason or exited.
+    [Fact]
+    public void Run_CheckWithLongOutputThenAFailure_ThrowsWithTheLastErrorLine()
+    {
+        string python = Interpreter("seq 1 200000 | sed 's/^/locust output line /'; echo \"ModuleNotFoundError: No module named 'rpyc'\" >&2; echo >&2; exit 1");
+        var missing = Assert.Throws<LocustRunException>(() => Within(python));
+        Assert.Contains($"by {python} (ModuleNotFoundError: No module named 'rpyc'). Install", missing.Message, StringComparison.Ordinal);
+    }
+
+    // The check passes despite its long output; the master (the same script, given -m locust) then
+    // fails at once without a result, which says the run went past the check.
+    [Fact]
+    public void Run_CheckWithLongOutputThatPasses_GoesOnToTheMaster()
+    {
+        string python = Interpreter("if [ \"$1\" = -c ]; then seq 1 200000 | sed 's/^/import output line /'; seq 1 200000 >&2; exit 0; fi; exit 3");
+        var failed = Assert.Throws<LocustRunException>(() => Within(python));
+        Assert.StartsWith("Locust's master exited (3) without a result.", failed.Message, StringComparison.Ordinal);
+    }
+
+    // A script that ignores its arguments (-c CODE) stands for the interpreter.
+    private string Interpreter(string script)
+    {
+        string python = Path.Combine(_directory, "python3");
+        File.WriteAllText(python, "#!/bin/sh\n" + script + "\n");
+        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return python;
+    }
+
+    private void Within(string python)
+    {
+        var run = new LocustRun(new LocustOptions { LocalWorkers = 0, PythonPath = python, ScriptDirectory = _directory });
+        Task task = Task.Run(() => run.Run("rpyc", "127.0.0.1", 1));
+        Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(s_timeout), "The run did not return: it waits for the end of a pipe that stays open, or on a child blocked by a full pipe.");
+        task.GetAwaiter().GetResult();
+    }
+}
