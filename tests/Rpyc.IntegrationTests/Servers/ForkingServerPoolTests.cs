@@ -11,6 +11,7 @@ namespace Rpyc.IntegrationTests.Servers;
 public sealed class ForkingServerPoolTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan s_quietSpell = TimeSpan.FromSeconds(3);
 
     [Fact]
     public async Task Burst_ClientsFindNoReadyWorker_PoolGrowsBeyondMinimum()
@@ -42,7 +43,11 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
     public async Task QuietAfterBurst_PoolShrinksToMinimum_RetiredWorkersExit()
     {
         using var log = new LogCapture(output);
-        using ForkingServer server = await StartWarmAsync(prestarted: 1, max: 4, shrinkAfter: TimeSpan.FromSeconds(1));
+        // The quiet spell is long beside a worker start (~0.1-0.5 s): the grown pool is filled before
+        // it ends, so the shrink has an idle worker to retire. With 1 s, a start slowed by a busy CI
+        // machine was still on its way at the shrink, which then retired none (nothing idle above
+        // the target: right), and the test failed.
+        using ForkingServer server = await StartWarmAsync(prestarted: 1, max: 4, shrinkAfter: s_quietSpell);
         string controlPath = server.ControlPath;
         // Every worker this server has, seen from before the burst: a retired worker lives at least
         // as long as a worker start (~0.1 s), far longer than one poll.
@@ -65,6 +70,8 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         {
             burst = OpenBurst(server, 3, out long[] servingPids);
             await log.WaitForAsync(l => l.Contains($"forking pool on port {server.Port}: target 1 -> 2", StringComparison.Ordinal), s_bound, "saying the pool grew");
+            bool filled = await Eventually.TrueAsync(() => server.ReadyWorkers >= 2 || ShrinkLogged(log, server), s_bound, pollMilliseconds: 20);
+            Assert.True(filled && !ShrinkLogged(log, server), $"The grown pool was not filled ({server.ReadyWorkers} ready) before the {s_quietSpell.TotalSeconds:0} s quiet spell ended:\n{string.Join('\n', log.Lines)}");
             bool shrunk = await Eventually.TrueAsync(() =>
                 server.PoolTarget == 1 && server.ReadyWorkers == 1
                 && server.WorkerProcesses == server.ActiveConnections + 1
@@ -75,7 +82,7 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
             output.WriteLine($"target {server.PoolTarget}, {server.ReadyWorkers} ready, {server.WorkerProcesses} processes; seen {string.Join(", ", seen)}; live {string.Join(", ", live)}");
             Assert.True(shrunk, $"Target {server.PoolTarget}, {server.ReadyWorkers} ready, {server.WorkerProcesses} processes, {live.Count} live, {server.ActiveConnections} serving.");
 
-            int retired = log.Lines.Where(l => l.Contains($"forking pool on port {server.Port}: ", StringComparison.Ordinal) && l.Contains("no miss for", StringComparison.Ordinal)).Sum(RetiredCount);
+            int retired = log.Lines.Where(l => IsShrinkLine(l, server)).Sum(RetiredCount);
             Assert.True(retired >= 1, $"No idle worker was retired:\n{string.Join('\n', log.Lines)}");
             int[] gone = [.. seen.Except(live)];
             Assert.Equal(3, server.ActiveConnections);
@@ -268,6 +275,11 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         }
         return server;
     }
+
+    private static bool ShrinkLogged(LogCapture log, ForkingServer server) => log.Lines.Any(l => IsShrinkLine(l, server));
+
+    private static bool IsShrinkLine(string line, ForkingServer server) =>
+        line.Contains($"forking pool on port {server.Port}: ", StringComparison.Ordinal) && line.Contains("no miss for", StringComparison.Ordinal);
 
     private static async Task<ForkingServer> StartWarmAsync(int prestarted, int max, TimeSpan shrinkAfter)
     {
