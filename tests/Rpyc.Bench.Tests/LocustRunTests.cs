@@ -52,19 +52,11 @@ public sealed class LocustRunTests : IDisposable
     }
 
     // A script that ignores its arguments (-c CODE) stands for the interpreter.
-    private string Interpreter(string script)
-    {
-        string python = Path.Combine(_directory, "python3");
-        File.WriteAllText(python, "#!/bin/sh\n" + script + "\n");
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return python;
-    }
+    private string Interpreter(string script) => StandIn.Write(_directory, "python3", script);
 
     private void Within(string python)
     {
         var run = new LocustRun(new LocustOptions { LocalWorkers = 0, PythonPath = python, ScriptDirectory = _directory });
-        Task task = Task.Run(() => run.Run("rpyc", "127.0.0.1", 1));
-        Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(s_timeout), "The run did not return: it waits for the end of a pipe that stays open, or on a child blocked by a full pipe.");
-        task.GetAwaiter().GetResult();
+        StandIn.Within(() => run.Run("rpyc", "127.0.0.1", 1), s_timeout, "The run did not return: it waits for the end of a pipe that stays open, or on a child blocked by a full pipe.");
     }
 }

@@ -236,22 +236,11 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     public async Task StartupHook_SlowMsTooLarge_ProgramRunsAndReports()
     {
         string report = Path.Combine(Path.GetTempPath(), $"rpycbench-hook-{Guid.NewGuid():N}.txt");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
-        start.ArgumentList.Add("--quick");
-        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
-        start.Environment["RPYC_PROFILE_REPORT"] = report;
-        start.Environment["RPYC_PROFILE_SLOW_MS"] = "1e20";
         try
         {
-            using Process process = Process.Start(start)!;
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string stdout = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
-            output.WriteLine(stdout);
-            output.WriteLine(await stderr);
-            Assert.Equal(0, process.ExitCode);
-            Assert.Contains("RPYC_PROFILE_SLOW_MS=1e20", await stderr, StringComparison.Ordinal);
+            (int exitCode, string stderr) = await RunExampleUnderHookAsync(report, slowMs: "1e20");
+            Assert.Equal(0, exitCode);
+            Assert.Contains("RPYC_PROFILE_SLOW_MS=1e20", stderr, StringComparison.Ordinal);
             Assert.Contains("RPYC TELEMETRY REPORT", File.ReadAllText(report), StringComparison.Ordinal);
         }
         finally
@@ -267,22 +256,12 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     public async Task StartupHook_ReportPathNotWritable_ProgramExitsNormallyWithAWarning()
     {
         string folder = Directory.CreateTempSubdirectory("rpycbench-hook-").FullName;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
-        start.ArgumentList.Add("--quick");
-        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
-        start.Environment["RPYC_PROFILE_REPORT"] = folder;
         try
         {
-            using Process process = Process.Start(start)!;
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string stdout = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
-            output.WriteLine(stdout);
-            output.WriteLine(await stderr);
-            Assert.Equal(0, process.ExitCode);
-            Assert.Contains($"rpyc: could not write the profile report to {folder}: ", await stderr, StringComparison.Ordinal);
-            Assert.DoesNotContain("Unhandled exception", await stderr, StringComparison.Ordinal);
+            (int exitCode, string stderr) = await RunExampleUnderHookAsync(folder);
+            Assert.Equal(0, exitCode);
+            Assert.Contains($"rpyc: could not write the profile report to {folder}: ", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
         }
         finally
         {
@@ -291,6 +270,28 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     }
 
     // bin/<Configuration>/net10.0 of this project maps onto the example's own output folder.
+    // The unmodified ContextManagerBasic example (--quick) profiled by the startup hook, as
+    // 'profile run' starts a program, with RPYC_PROFILE_REPORT (and RPYC_PROFILE_SLOW_MS) as given.
+    private async Task<(int ExitCode, string Stderr)> RunExampleUnderHookAsync(string report, string? slowMs = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ExampleDll("ContextManagerBasic"));
+        start.ArgumentList.Add("--quick");
+        start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "Rpyc.Profiling.dll");
+        start.Environment["RPYC_PROFILE_REPORT"] = report;
+        if (slowMs is not null)
+        {
+            start.Environment["RPYC_PROFILE_SLOW_MS"] = slowMs;
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
+        output.WriteLine(stdout);
+        output.WriteLine(await stderr);
+        return (process.ExitCode, await stderr);
+    }
+
     private static string ExampleDll(string example)
     {
         string testBin = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);

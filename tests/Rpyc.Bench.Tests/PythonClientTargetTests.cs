@@ -11,9 +11,7 @@ public class PythonClientTargetTests(ITestOutputHelper output)
         string dir = Directory.CreateTempSubdirectory("rpycbench-fakepy-").FullName;
         try
         {
-            string python = Path.Combine(dir, "python3");
-            File.WriteAllText(python, "#!/bin/sh\necho 'python 3.11.2'\necho 'rpyc 6.0.1'\n");
-            File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string python = StandIn.Write(dir, "python3", "echo 'python 3.11.2'\necho 'rpyc 6.0.1'");
             var target = new PythonClientBenchTarget("pyclient_rpyc_threaded", "127.0.0.1", 18812, python);
             output.WriteLine(target.ClientDescription);
             Assert.StartsWith("rpyc 6.0.1 Python client (python 3.11.2, ", target.ClientDescription, StringComparison.Ordinal);

@@ -54,18 +54,8 @@ public sealed class PythonPeersTests : IDisposable
     }
 
     // A script that ignores its arguments (-c CODE) stands for the interpreter.
-    private string Interpreter(string script)
-    {
-        string python = Path.Combine(_directory, "python3");
-        File.WriteAllText(python, "#!/bin/sh\n" + script + "\n");
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return python;
-    }
+    private string Interpreter(string script) => StandIn.Write(_directory, "python3", script);
 
-    private static T Within<T>(Func<T> probe)
-    {
-        Task<T> run = Task.Run(probe);
-        Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(s_timeout), "The probe did not return: it waits for the end of a pipe that stays open.");
-        return run.GetAwaiter().GetResult();
-    }
+    private static T Within<T>(Func<T> probe) =>
+        StandIn.Within(probe, s_timeout, "The probe did not return: it waits for the end of a pipe that stays open.");
 }

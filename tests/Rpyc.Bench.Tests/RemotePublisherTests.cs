@@ -60,16 +60,23 @@ public sealed class RemotePublisherTests : IDisposable
     // Publishes with a script as dotnet (its arguments ignored) into a cache of its own.
     private Exception? Publish(string script)
     {
-        string dotnet = Path.Combine(_directory, "dotnet");
-        File.WriteAllText(dotnet, "#!/bin/sh\n" + script + "\n");
-        File.SetUnixFileMode(dotnet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string dotnet = StandIn.Write(_directory, "dotnet", script);
         var options = new RemoteOptions { Destination = new SshDestination(null, "127.0.0.1", null), PublishCache = Path.Combine(_directory, "cache") };
         using var cancel = new CancellationTokenSource();
-        Task run = Task.Run(() => RemotePublisher.Publish(options, selfContained: false, "linux-x64", _ => { }, dotnet, cancel.Token));
         try
         {
-            Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(s_timeout), "Publish did not return: it waits for the end of a pipe that stays open.");
-            return run.Exception?.InnerException;
+            return StandIn.Within<Exception?>(() =>
+            {
+                try
+                {
+                    RemotePublisher.Publish(options, selfContained: false, "linux-x64", _ => { }, dotnet, cancel.Token);
+                    return null;
+                }
+                catch (Exception ex)
+                {
+                    return ex;
+                }
+            }, s_timeout, "Publish did not return: it waits for the end of a pipe that stays open.");
         }
         finally
         {

@@ -264,16 +264,7 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
             WorkerStartTimeout = TimeSpan.FromSeconds(60),
         });
         server.FaultInjection = faults;
-        try
-        {
-            server.Start();
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-        return server;
+        return TestServers.Started(server);
     }
 
     private static bool ShrinkLogged(LogCapture log, ForkingServer server) => log.Lines.Any(l => IsShrinkLine(l, server));

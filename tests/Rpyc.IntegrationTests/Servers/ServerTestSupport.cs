@@ -28,6 +28,13 @@ internal static class TestServers
             }),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
+        return Started(server);
+    }
+
+    /// <summary>Starts <paramref name="server"/>, disposing of it (and its workers) if the start fails.</summary>
+    public static T Started<T>(T server)
+        where T : RpycServer
+    {
         try
         {
             server.Start();
