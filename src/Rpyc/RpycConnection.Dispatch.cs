@@ -115,7 +115,6 @@ public sealed partial class RpycConnection
     // The handler's args come boxed from the general path, or already unboxed (TryReadUnboxed).
     private void DispatchRequest(long seq, HandlerId handler, object? args, bool unboxed, long frameLength, bool lent)
     {
-        Counters.IncomingRequest();
         ConnectionObserver? observer = Observer;
         object? token = null;
         bool observed = false;

@@ -45,8 +45,7 @@ public sealed partial class RpycConnection
         object? token = observer is null ? null : StartObserving(observer, handler, args, sync: true);
         try
         {
-            int bytes = SendRequest(seq, handler, args);
-            Counters.RequestSent(sync: true);
+            int bytes = SendRequest(seq, handler, args, sync: true);
             observer?.RequestSent(token, bytes);
         }
         catch (Exception ex)
@@ -101,7 +100,7 @@ public sealed partial class RpycConnection
         ThrowIfClosed();
         long seq = Interlocked.Increment(ref _nextSeq);
         (string? target, string? name) = Describe(handler, args);
-        SendOneWay(handler, target, name, () => SendRequest(seq, handler, args));
+        SendOneWay(handler, target, name, () => SendRequest(seq, handler, args, sync: false));
     }
 
     // A request nobody waits for: counted and reported complete as soon as its frame is written.
@@ -119,7 +118,7 @@ public sealed partial class RpycConnection
             observer.RequestCompleted(token, 0, false, ex);
             throw;
         }
-        Counters.RequestSent(sync: false);
+        Counters.OneWayRequestSent();
         if (observer is not null)
         {
             observer.RequestSent(token, bytes);
@@ -331,6 +330,11 @@ public sealed partial class RpycConnection
         }
         message = message with { FrameLength = _source.LastFrameLength };
         leases = _lender.Take();
+        if (message.Kind == MessageKind.Request)
+        {
+            // Counted here, by the reader role's one thread, not by the handlers running at once.
+            Counters.IncomingRequest();
+        }
         return true;
     }
 
@@ -381,8 +385,9 @@ public sealed partial class RpycConnection
         }
     }
 
-    // protocol.py _send_request: (handler, self._box(args)), boxed while it is written.
-    private int SendRequest(long seq, HandlerId handler, PyTuple args)
+    // protocol.py _send_request: (handler, self._box(args)), boxed while it is written. A sync
+    // request is counted here, under the send lock (RpycConnectionCounters); a one-way one by its sender.
+    private int SendRequest(long seq, HandlerId handler, PyTuple args, bool sync)
     {
         lock (_sendLock)
         {
@@ -396,7 +401,12 @@ public sealed partial class RpycConnection
                 writer.WriteTupleHeader(2);
                 writer.WriteInt((long)handler);
                 WriteBoxedOrUndo(ref writer, args);
-                return SendSealed();
+                int bytes = SendSealed();
+                if (sync)
+                {
+                    Counters.SyncRequestSent();
+                }
+                return bytes;
             }
             finally
             {
