@@ -65,6 +65,46 @@ public sealed class ErrorLinesTests
         }
     }
 
+    // 5,000,000 characters without a newline were kept whole, and in the message.
+    [Fact]
+    public void WaitForExit_VeryLongLine_ItsStartKeptAndTheRestCounted()
+    {
+        using Process process = Start("head -c 5000000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'Error: the cause' >&2; exit 1");
+        ErrorLines stderr = ErrorLines.Attach(process);
+        Assert.True(stderr.WaitForExit(s_timeout));
+        string kept = new('x', ErrorLines.MaxLineChars);
+        Assert.Equal($"{kept} ... ({5_000_000 - ErrorLines.MaxLineChars} more characters) Error: the cause", stderr.Text);
+    }
+
+    // A line that never ends: read by whole lines, nothing came while memory grew with it. Its start
+    // and a growing count show while the child still writes.
+    [Fact]
+    public void Text_LineWithoutEnd_BoundedWhileTheChildStillWrites()
+    {
+        using Process process = Start("exec tr '\\0' x < /dev/zero >&2");
+        try
+        {
+            ErrorLines stderr = ErrorLines.Attach(process);
+            string text = "";
+            Assert.True(SpinWait.SpinUntil(() => (text = stderr.Text).Contains(" more characters)", StringComparison.Ordinal), s_timeout), $"nothing of the line after {s_timeout.TotalSeconds} s: '{text}'");
+            Assert.StartsWith(new string('x', ErrorLines.MaxLineChars) + " ... (", text, StringComparison.Ordinal);
+            Assert.True(text.Length < ErrorLines.MaxLineChars + 40, $"{text.Length} characters kept");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public void WaitForExit_CarriageReturnsAndNoFinalNewline_EachALine()
+    {
+        using Process process = Start("printf 'one\\rtwo\\r\\nthree\\n\\nfour' >&2; exit 1");
+        ErrorLines stderr = ErrorLines.Attach(process);
+        Assert.True(stderr.WaitForExit(s_timeout));
+        Assert.Equal("one|two|three||four", stderr.Join("|"));
+    }
+
     private static Process Start(string script, bool output = false) =>
         Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false, RedirectStandardOutput = output, RedirectStandardError = true })!;
 }

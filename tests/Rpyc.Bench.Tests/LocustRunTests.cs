@@ -51,6 +51,18 @@ public sealed class LocustRunTests : IDisposable
         Assert.StartsWith("Locust's master exited (3) without a result.", failed.Message, StringComparison.Ordinal);
     }
 
+    // The reason on one line of 3,000,000 characters: it was in the message whole.
+    [Fact]
+    public void Run_CheckFailsWithAVeryLongErrorLine_MessageKeepsItsStart()
+    {
+        string python = Interpreter("printf 'ModuleNotFoundError: ' >&2; head -c 3000000 /dev/zero | tr '\\0' x >&2; exit 1");
+        var missing = Assert.Throws<LocustRunException>(() => Within(python));
+        int more = "ModuleNotFoundError: ".Length + 3_000_000 - ErrorLines.MaxLineChars;
+        Assert.Contains($"by {python} (ModuleNotFoundError: xxx", missing.Message, StringComparison.Ordinal);
+        Assert.Contains($"xxx ... ({more} more characters)). Install", missing.Message, StringComparison.Ordinal);
+        Assert.True(missing.Message.Length < ErrorLines.MaxLineChars + 500, $"{missing.Message.Length} characters in the message");
+    }
+
     // A script that ignores its arguments (-c CODE) stands for the interpreter.
     private string Interpreter(string script) => StandIn.Write(_directory, "python3", script);
 

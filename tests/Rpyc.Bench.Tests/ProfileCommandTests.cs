@@ -116,6 +116,21 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
     }
 
+    // '[]:5' was taken for 127.0.0.1:5: the relay listened where nobody asked.
+    [Theory]
+    [InlineData("--listen: '[]:5' has an empty host in brackets", "profile", "run", "--via-proxy", "127.0.0.1:1", "--listen", "[]:5", "--", "true")]
+    [InlineData("'[]:5' has an empty host in brackets", "profile", "proxy", "--listen", "[]:5", "--target", "127.0.0.1:1")]
+    [InlineData("'[]:0' has an empty host in brackets", "profile", "proxy", "--listen", "[]:0", "--target", "127.0.0.1:1")]
+    public void Profile_EmptyBracketedListenHost_UsageErrorSaysSo(string expected, params string[] args)
+    {
+        (int code, string stdout, string stderr) = Run(args);
+        Assert.Equal(2, code);
+        string text = Whitespace().Replace(stdout + stderr, " ");
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.Contains("give [HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870.", text, StringComparison.Ordinal);
+        Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ProgramWithoutConnection_SaysSoAndExits1()
     {

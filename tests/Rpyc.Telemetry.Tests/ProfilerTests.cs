@@ -186,6 +186,62 @@ public sealed class ProfilerTests(DotnetServerFixture server, ITestOutputHelper 
         Assert.Equal([1L], telemetry.Records.Select(r => r.Id));
     }
 
+    // "Keep everything" allocated its whole table of chunks up front, 16 MB, at every start and Reset.
+    [Fact]
+    public void MaxRecords_IntMaxValue_MemoryGrowsWithTheRecordsNotTheCapacity()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions { MaxRecords = int.MaxValue });
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+        CallRecord record = telemetry.Records[^1];
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var log = new RecordLog(int.MaxValue);
+        for (int i = 0; i < 5; i++)
+        {
+            long id = log.Claim(out bool kept);
+            Assert.True(kept);
+            log.Publish(id, record);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The table of pages (16 KB), one page and one chunk (8 KB each), and the log itself.
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated for 5 records");
+        Assert.Equal(5, log.Snapshot().Count);
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        telemetry.Reset();
+        allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated by Reset");
+    }
+
+    [Fact]
+    public void RecordLog_RecordsAcrossChunksAndPages_KeptInOrderUpToTheCapacity()
+    {
+        var telemetry = new RpycTelemetry(new RpycTelemetryOptions());
+        using RpycConnection connection = RpycProfiler.CreateProfiledConnection("127.0.0.1", server.Port, telemetry);
+        connection.RootNetref.CallMethod("ping");
+        CallRecord[] records = [.. telemetry.Records];
+
+        // Past the first page of 1,024 chunks of 1,024 slots, and one over the capacity.
+        const int Capacity = (1 << 20) + 1_500;
+        var log = new RecordLog(Capacity);
+        var published = new CallRecord[Capacity];
+        for (int i = 0; i <= Capacity; i++)
+        {
+            long id = log.Claim(out bool kept);
+            Assert.Equal(i < Capacity, kept);
+            if (kept)
+            {
+                published[i] = records[i % records.Length];
+                log.Publish(id, published[i]);
+            }
+        }
+        Assert.Equal(1, log.Dropped);
+        List<CallRecord> snapshot = log.Snapshot();
+        Assert.Equal(Capacity, snapshot.Count);
+        Assert.True(snapshot.Zip(published).All(p => ReferenceEquals(p.First, p.Second)), "a record out of place");
+    }
+
     // A server attaching to each of its connections, or a client making short ones: each kept record
     // held its observer, which held the closed connection (about 4.8 KB each), and every connection
     // ever attached left its peer name in a table that never shrank.

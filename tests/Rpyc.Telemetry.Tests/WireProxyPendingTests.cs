@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Rpyc.Profiling.Wire;
+using static Rpyc.Telemetry.Tests.RawFrames;
 
 namespace Rpyc.Telemetry.Tests;
 
@@ -170,18 +170,4 @@ public sealed class WireProxyPendingTests
         }
         Assert.Equal(bytes, buffer);
     }
-
-    // 6.x MSG_REQUEST: 0x01 | TAG_TUP2 | seq | (HANDLE_GETROOT, (LABEL_TUPLE, ())).
-    private static byte[] GetRootRequest(int seq) => Frame([0x01, 0x11, .. Int(seq), 0x11, 0x50 + 3, 0x11, 0x50 + 2, 0x02]);
-
-    // 6.x MSG_REPLY: 0x02 | TAG_TUP2 | seq | (LABEL_VALUE, None).
-    private static byte[] Reply(int seq) => Frame([0x02, 0x11, .. Int(seq), 0x11, 0x50 + 1, 0x00]);
-
-    // brine.py: an immediate int up to 159, else TAG_INT_L1 and its decimal digits.
-    private static byte[] Int(int value) =>
-        value <= 159 ? [(byte)(value + 0x50)] : [0x16, (byte)value.ToString(System.Globalization.CultureInfo.InvariantCulture).Length, .. Encoding.ASCII.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture))];
-
-    // channel.py: uint32 big-endian length | uint8 compressed | payload | one trailing byte.
-    private static byte[] Frame(byte[] payload) =>
-        [(byte)(payload.Length >> 24), (byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, 0, .. payload, 0];
 }

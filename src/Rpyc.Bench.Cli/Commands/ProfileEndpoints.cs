@@ -24,6 +24,12 @@ internal static class ProfileEndpoints
             error = $"'{value}' is not [HOST:]PORT with PORT 0..65535 (0: any free port).";
             return false;
         }
+        // Brackets say an IPv6 address was meant and then left out: not loopback, as ':PORT' is.
+        if (host.Length == 0 && value[..colon].Contains('[', StringComparison.Ordinal))
+        {
+            error = $"'{value}' has an empty host in brackets: give [HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870.";
+            return false;
+        }
         IPAddress? address = host is "localhost" or "" ? IPAddress.Loopback : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
         if (address is null)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace Rpyc.Bench;
 
@@ -7,35 +8,33 @@ namespace Rpyc.Bench;
 // unhandled exception ends), with a count of those left out between, so a chatty child stays bounded.
 // Standard output can be kept the same way (dotnet publish writes its errors there), by a second
 // instance: one per stream, so that each stream's last lines are kept, however their reads interleave.
+// Each line is bounded too: its first MaxLineChars characters and how many more it had.
 internal sealed class ErrorLines
 {
     private const int HeadLines = 20;
     private const int TailLines = 30;
+    internal const int MaxLineChars = 2_000;
 
     private readonly object _lock = new();
     private readonly List<string> _head = [];
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Process _process;
+    // The line being read: its first MaxLineChars characters, and a count of the rest.
+    private readonly StringBuilder _line = new();
+    private long _lineMore;
+    private bool _afterCarriageReturn;
     private long _leftOut;
 
-    private ErrorLines(Process process) => _process = process;
-
-    public static ErrorLines Attach(Process process)
+    private ErrorLines(Process process, StreamReader reader)
     {
-        var lines = new ErrorLines(process);
-        process.ErrorDataReceived += (_, e) => lines.Add(e.Data);
-        process.BeginErrorReadLine();
-        return lines;
+        _process = process;
+        _ = ReadAsync(reader);
     }
 
-    public static ErrorLines AttachOutput(Process process)
-    {
-        var lines = new ErrorLines(process);
-        process.OutputDataReceived += (_, e) => lines.Add(e.Data);
-        process.BeginOutputReadLine();
-        return lines;
-    }
+    public static ErrorLines Attach(Process process) => new(process, process.StandardError);
+
+    public static ErrorLines AttachOutput(Process process) => new(process, process.StandardOutput);
 
     // Waits for the exit, then for the end of every stream given, all within the one timeout.
     public static bool WaitForExit(TimeSpan timeout, params ReadOnlySpan<ErrorLines> streams)
@@ -52,9 +51,8 @@ internal sealed class ErrorLines
     }
 
     // Waits for the exit, then for the end of the stream, both within the timeout. WaitForExit(int)
-    // returns as soon as the child is gone, before the reader has handed over what is still in the
-    // pipe (only the parameterless overload waits for it, and forever if a grandchild keeps the pipe
-    // open): the last lines, which say why, were lost.
+    // returns as soon as the child is gone, before the reader has read what is still in the pipe
+    // (forever there if a grandchild keeps it open): the last lines, which say why, were lost.
     public bool WaitForExit(TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
@@ -69,36 +67,96 @@ internal sealed class ErrorLines
     // On one line, for a message that is one sentence.
     public string Text => Join(" ");
 
-    // The first lines, "(N lines left out)" when some were, and the last lines.
+    // The first lines, "(N lines left out)" when some were, the last lines, and the line being read.
     public string Join(string separator)
     {
         lock (_lock)
         {
             IEnumerable<string> leftOut = _leftOut > 0 ? [$"({_leftOut} lines left out)"] : [];
-            return string.Join(separator, _head.Concat(leftOut).Concat(_tail)).Trim();
+            IEnumerable<string> current = _line.Length > 0 || _lineMore > 0 ? [CurrentLine()] : [];
+            return string.Join(separator, _head.Concat(leftOut).Concat(_tail).Concat(current)).Trim();
         }
     }
 
-    private void Add(string? line)
+    // Not BeginErrorReadLine or ReadLine: both hand over whole lines only, so a child writing
+    // megabytes without a newline had them all buffered (and then kept) before the first line came.
+    // Line ends as theirs: \n, \r or \r\n; a last line without one still counts.
+    private async Task ReadAsync(StreamReader reader)
     {
-        if (line is null)
+        char[] buffer = new char[4096];
+        try
         {
-            _end.TrySetResult();
-            return;
-        }
-        lock (_lock)
-        {
-            if (_head.Count < HeadLines)
+            int read;
+            while ((read = await reader.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
             {
-                _head.Add(line);
+                lock (_lock)
+                {
+                    Scan(buffer.AsSpan(0, read));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The pipe went with the process (disposed by its owner): what was read is kept.
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (_line.Length > 0 || _lineMore > 0)
+                {
+                    EndLine();
+                }
+            }
+            _end.TrySetResult();
+        }
+    }
+
+    private void Scan(ReadOnlySpan<char> chars)
+    {
+        while (!chars.IsEmpty)
+        {
+            if (_afterCarriageReturn)
+            {
+                _afterCarriageReturn = false;
+                if (chars[0] == '\n')
+                {
+                    chars = chars[1..];
+                    continue;
+                }
+            }
+            int end = chars.IndexOfAny('\r', '\n');
+            ReadOnlySpan<char> text = end < 0 ? chars : chars[..end];
+            int room = Math.Min(text.Length, MaxLineChars - _line.Length);
+            _line.Append(text[..room]);
+            _lineMore += text.Length - room;
+            if (end < 0)
+            {
                 return;
             }
-            _tail.Enqueue(line);
-            if (_tail.Count > TailLines)
-            {
-                _tail.Dequeue();
-                _leftOut++;
-            }
+            _afterCarriageReturn = chars[end] == '\r';
+            EndLine();
+            chars = chars[(end + 1)..];
+        }
+    }
+
+    private string CurrentLine() => _lineMore > 0 ? $"{_line} ... ({_lineMore} more characters)" : _line.ToString();
+
+    private void EndLine()
+    {
+        string line = CurrentLine();
+        _line.Clear();
+        _lineMore = 0;
+        if (_head.Count < HeadLines)
+        {
+            _head.Add(line);
+            return;
+        }
+        _tail.Enqueue(line);
+        if (_tail.Count > TailLines)
+        {
+            _tail.Dequeue();
+            _leftOut++;
         }
     }
 }

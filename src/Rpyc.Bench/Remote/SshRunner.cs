@@ -140,7 +140,7 @@ internal sealed class SshRunner(RemoteOptions options)
                 return false;
             }
         }
-        // Not the parameterless WaitForExit: with a stream read by events (ErrorLines) it also waits
+        // Not the parameterless WaitForExit: with a stream read by events (BeginErrorReadLine) it also waits
         // for the end of that stream, forever if a process the child started keeps the pipe open.
         return true;
     }

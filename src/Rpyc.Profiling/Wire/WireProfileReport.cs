@@ -29,7 +29,7 @@ public static class WireProfileReport
         Line(text, $"RPyC WIRE PROFILE: {profile.Listen} -> {profile.Target}");
         Line(text, s_rule);
         Line(text, "Measured on the wire by a relay: the client talked to the relay, which adds one hop each way.");
-        Line(text, $"Relay time per round trip:  {Us(profile.RelayTimeP50)} median, {Us(profile.RelayTimeMax)} max (recording and forwarding the request and the reply; included in the durations below)");
+        Line(text, $"Relay time per round trip:  {Us(profile.RelayTimeP50)} median, {Us(profile.RelayTimeMean)} mean, {Us(profile.RelayTimeMax)} max over {Int(profile.RelayTimeRoundTrips)} round trips (recording and forwarding the request and the reply; included in the durations below)");
         Line(text, "");
         Row(text, "Elapsed", Duration(profile.Elapsed));
         Row(text, "Connections", Int(profile.Connections.Count));
@@ -66,7 +66,7 @@ public static class WireProfileReport
         }
         if (profile.CallsDropped > 0)
         {
-            Row(text, "Calls Not Kept", $"{Int(profile.CallsDropped)} (counted, not in the timelines)");
+            Row(text, "Calls Not Kept", $"{Int(profile.CallsDropped)} (over the {Int(profile.Calls.Count)} kept: not in the timelines or the advice; in every count, total and relay time above)");
         }
 
         Section(text, "REQUESTS BY HANDLER (client to server)");
@@ -219,7 +219,9 @@ public static class WireProfileReport
         }
         json.WriteEndArray();
         json.WriteNumber("round_trip_time_s", profile.RoundTripTime.TotalSeconds);
+        json.WriteNumber("relay_time_round_trips", profile.RelayTimeRoundTrips);
         json.WriteNumber("relay_time_per_round_trip_p50_s", profile.RelayTimeP50.TotalSeconds);
+        json.WriteNumber("relay_time_per_round_trip_mean_s", profile.RelayTimeMean.TotalSeconds);
         json.WriteNumber("relay_time_per_round_trip_max_s", profile.RelayTimeMax.TotalSeconds);
         json.WriteNumber("max_depth", profile.MaxDepth);
         json.WriteNumber("slow_call_count", profile.SlowCallCount);

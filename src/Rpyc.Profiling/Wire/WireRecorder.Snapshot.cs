@@ -48,8 +48,6 @@ internal sealed partial class WireRecorder
                     }
                 }
             }
-            long[] relay = [.. _relayTicks];
-            Array.Sort(relay);
             return new WireProfile
             {
                 Listen = listen,
@@ -74,8 +72,10 @@ internal sealed partial class WireRecorder
                     .Select(kv => new WireNetrefType(kv.Key.Type, kv.Key.Holder == Client, kv.Value, aliveByType.GetValueOrDefault(kv.Key)))
                     .OrderByDescending(t => t.Created).ThenBy(t => t.TypeName, StringComparer.Ordinal)],
                 RoundTripTime = Stopwatch.GetElapsedTime(0, _roundTripTicks),
-                RelayTimeP50 = relay.Length == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, relay[(relay.Length - 1) / 2]),
-                RelayTimeMax = relay.Length == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, relay[^1]),
+                RelayTimeRoundTrips = _relayTicks.Count,
+                RelayTimeP50 = Stopwatch.GetElapsedTime(0, _relayTicks.ValueAtRank((_relayTicks.Count - 1) / 2)),
+                RelayTimeMean = _relayTicks.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, _relayTicks.Sum / _relayTicks.Count),
+                RelayTimeMax = Stopwatch.GetElapsedTime(0, _relayTicks.Max),
                 MaxDepth = _maxDepth,
                 SlowCalls = slow,
                 SlowCallCount = _slowCalls,

@@ -28,7 +28,8 @@ internal sealed partial class WireRecorder
     private readonly Dictionary<(string Type, int Holder), long> _createdByType = [];
     private readonly long[] _created = new long[2];
     private readonly long[] _released = new long[2];
-    private readonly List<long> _relayTicks = [];
+    // Every round trip's relay time, whatever MaxRecords: the calls kept stop at it, the figures must not.
+    private readonly TickHistogram _relayTicks = new();
     private readonly List<WireMessage> _scratch = [];
     private int _nextCallId;
     private long _callsDropped;
@@ -149,10 +150,7 @@ internal sealed partial class WireRecorder
                 }
                 long relay = call.RequestForwardTicks + forwardTicks;
                 call.RelayTime = Stopwatch.GetElapsedTime(0, relay);
-                if (_relayTicks.Count < _options.MaxRecords)
-                {
-                    _relayTicks.Add(relay);
-                }
+                _relayTicks.Add(relay);
             }
             connection.AwaitingForward[from].Clear();
         }
