@@ -142,6 +142,27 @@ public sealed partial class ForkingServer : RpycServer
     /// <inheritdoc />
     protected override int ServedConnections => _serving.Count + Volatile.Read(ref _handingOff);
 
+    // A client counts as handing off from its admission until a worker is serving it (in _serving
+    // before the hand-off thread lets go of it) or the hand-off fails.
+    // MaxWorkers is checked here, under the same lock as MaxConnections, for the same reason.
+    private protected override bool ReserveConnection()
+    {
+        if (ServedConnections >= _forking.MaxWorkers)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _handingOff);
+        return true;
+    }
+
+    private protected override void RefuseAtOwnLimit(Socket client)
+    {
+        client.Dispose();
+        _workersBusy.Record();
+    }
+
+    private protected override void ReleaseConnection() => Interlocked.Decrement(ref _handingOff);
+
     /// <summary>
     /// The <c>dotnet</c> host that starts worker processes (from <c>DOTNET_HOST_PATH</c>, this process,
     /// <c>DOTNET_ROOT</c> or the running runtime); tools that start .NET programs can use the same.
@@ -310,13 +331,6 @@ public sealed partial class ForkingServer : RpycServer
     protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
         // The worker gives the first frame its own HandshakeTimeout from when it takes the socket.
-        if (ServedConnections >= _forking.MaxWorkers)
-        {
-            client.Dispose();
-            _workersBusy.Record();
-            return;
-        }
-        Interlocked.Increment(ref _handingOff);
         try
         {
             _handOffs.Add(client);
@@ -325,7 +339,7 @@ public sealed partial class ForkingServer : RpycServer
         {
             // Stopped (InvalidOperationException: the queue takes no more), or out of memory, which
             // RpycServer logs once it has closed the connection.
-            Interlocked.Decrement(ref _handingOff);
+            ReleaseConnection();
             client.Dispose();
             if (ex is not InvalidOperationException)
             {
