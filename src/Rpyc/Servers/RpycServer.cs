@@ -240,7 +240,7 @@ public abstract partial class RpycServer : IDisposable
             switch (TryReserveConnection())
             {
                 case Admission.AtMaxConnections:
-                    client.Dispose();
+                    Refusal.Refuse(client, $"The server on port {Port} is at its connection limit: MaxConnections ({Options.MaxConnections}) connections are being served. Try again later.");
                     _refused.Record();
                     return;
                 case Admission.AtOwnLimit:

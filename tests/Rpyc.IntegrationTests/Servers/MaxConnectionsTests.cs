@@ -68,10 +68,12 @@ public sealed class MaxConnectionsTests(ITestOutputHelper output)
             // The silent ones speak now, through the pending connections' thread.
             await Task.WhenAll(clients.Take(Silent).Select((c, i) => c.SendMessageAsync(RpycProtocolVersion.V5, MessageKind.Request, 1, RawConnection.Request(HandlerId.Ping, $"silent {i}"))));
 
-            bool[] served = await Task.WhenAll(clients.Select(IsServedAsync));
-            output.WriteLine($"served: {string.Join(", ", served)}; {Volatile.Read(ref inside)} got past the check");
-            // Every connection stays open until here: those answered were all served at once.
-            Assert.Equal(Max, served.Count(s => s));
+            MessageKind?[] answers = await Task.WhenAll(clients.Select(FirstAnswerAsync));
+            output.WriteLine($"answers: {string.Join(", ", answers)}; {Volatile.Read(ref inside)} got past the check");
+            // Every connection stays open until here: those answered with a reply were all served at once.
+            Assert.Equal(Max, answers.Count(a => a == MessageKind.Reply));
+            // The others were told why (RefusedAtMaxConnections_TheFirstRequestGetsTheReason), then closed.
+            Assert.All(answers, a => Assert.True(a is MessageKind.Reply or MessageKind.Exception, $"answered {a}"));
         }
         finally
         {
@@ -84,10 +86,37 @@ public sealed class MaxConnectionsTests(ITestOutputHelper output)
         Assert.Equal("pong", next.RootNetref.CallMethod("ping"));
     }
 
-    // Answered means served; refused connections are closed without an answer.
-    private static async Task<bool> IsServedAsync(RawConnection client)
+    [Theory]
+    [InlineData(ServerKind.Threaded, RpycProtocolVersion.V5)]
+    [InlineData(ServerKind.Threaded, RpycProtocolVersion.V6)]
+    [InlineData(ServerKind.Forking, RpycProtocolVersion.V5)]
+    public async Task RefusedAtMaxConnections_TheFirstRequestGetsTheReason_ThenAGracefulClose(ServerKind kind, RpycProtocolVersion version)
     {
-        (Message Message, RpycProtocolVersion Version)? reply = await client.ReadMessageAsync(RpycProtocolVersion.V5, s_bound);
-        return reply?.Message.Kind == MessageKind.Reply;
+        using var log = new LogCapture(output);
+        using RpycServer server = TestServers.Start<InteropService>(kind, new RpycServerOptions { Host = "127.0.0.1", Port = 0, MaxConnections = 1 });
+        using RpycConnection first = TestServers.Connect(server);
+        Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+
+        using RawConnection refused = await RawConnection.ConnectAsync(server.Port);
+        await refused.SendMessageAsync(version, MessageKind.Request, 41, RawConnection.Request(HandlerId.Ping, "over the limit"));
+        (Message Message, RpycProtocolVersion Version)? answer = await refused.ReadMessageAsync(version, s_bound);
+        Assert.NotNull(answer);
+        Assert.Equal(MessageKind.Exception, answer.Value.Message.Kind);
+        Assert.Equal(41, answer.Value.Message.Seq);
+        Assert.Equal("builtins.ConnectionRefusedError", Boxes.ExceptionType(answer.Value.Message.Args));
+        Assert.Contains("connection limit: MaxConnections (1)", (string)Boxes.ExceptionArgs(answer.Value.Message.Args)[0]!, StringComparison.Ordinal);
+        // A FIN after the answer, no reset: the request was read.
+        Assert.Null(await refused.ReadMessageAsync(version, s_bound));
+        Assert.False(refused.SawReset, "The server reset the refused connection.");
+        await log.WaitForAsync(l => l.Contains($"port {server.Port}: refused a connection: MaxConnections (1) are being served", StringComparison.Ordinal), s_bound, "about the refusal");
+
+        // The served one is untouched.
+        Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+    }
+
+    private static async Task<MessageKind?> FirstAnswerAsync(RawConnection client)
+    {
+        (Message Message, RpycProtocolVersion Version)? answer = await client.ReadMessageAsync(RpycProtocolVersion.V5, s_bound);
+        return answer?.Message.Kind;
     }
 }
