@@ -33,7 +33,23 @@ public sealed partial class ForkingServer
     public int PoolTarget => Volatile.Read(ref _target);
 
     /// <summary>Idle workers connected and waiting for a connection (tests and diagnostics).</summary>
-    internal int ReadyWorkers => _ready.Count;
+    internal int ReadyWorkers => LiveReady();
+
+    // Ready workers whose exit has not been seen. An idle worker that dies stays in _ready until a
+    // client takes it (and TakeReadyWorker drops it); counted ready, it kept the pool from starting
+    // its replacement.
+    private int LiveReady()
+    {
+        int live = 0;
+        foreach (Worker worker in _ready)
+        {
+            if (!worker.Exited)
+            {
+                live++;
+            }
+        }
+        return live;
+    }
 
     private void RecordMiss()
     {
@@ -67,7 +83,7 @@ public sealed partial class ForkingServer
             {
                 return 0;
             }
-            int deficit = Math.Min(_target - _ready.Count - _starting, s_concurrentStarts - _starting);
+            int deficit = Math.Min(_target - LiveReady() - _starting, s_concurrentStarts - _starting);
             deficit = Math.Min(deficit, _forking.MaxWorkers - _workers.Count - _unstarted);
             if (deficit <= 0)
             {
@@ -140,7 +156,7 @@ public sealed partial class ForkingServer
             worker.Starting = false;
             _starting--;
             _ready.Add(worker);
-            belowTarget = _ready.Count + _starting < _target;
+            belowTarget = LiveReady() + _starting < _target;
         }
         if (belowTarget)
         {
@@ -182,16 +198,21 @@ public sealed partial class ForkingServer
             Volatile.Write(ref _target, Math.Max(_forking.PrestartedWorkers, _target / 2));
             _lastPoolChange = Stopwatch.GetTimestamp();
             // Only idle workers retire; starting ones join the queue and go at the next tick.
-            int surplus = _ready.Count + _starting - _target;
-            while (surplus-- > 0 && _ready.TryTake(out Worker? idle))
+            int surplus = LiveReady() + _starting - _target;
+            while (surplus > 0 && _ready.TryTake(out Worker? idle))
             {
-                retired.Add(idle);
+                // A dead one taken here is dropped, not counted as retired.
+                if (!idle.Exited)
+                {
+                    surplus--;
+                    retired.Add(idle);
+                }
             }
             if (before != _target || retired.Count > 0)
             {
                 RpycLog.Warn($"forking pool on port {Port}: target {before} -> {_target}: no miss for {_forking.PoolShrinkAfter.TotalSeconds:0.#} s; retiring {retired.Count} idle worker(s).");
             }
-            if (_target > _forking.PrestartedWorkers || _ready.Count + _starting > _target)
+            if (_target > _forking.PrestartedWorkers || LiveReady() + _starting > _target)
             {
                 ArmShrinkTimer(_forking.PoolShrinkAfter);
             }

@@ -64,7 +64,7 @@ public sealed partial class ForkingServer : RpycServer
         // The counts say which limit it is: connections being served, or clients queued for a worker
         // that has not started yet (a pool that cannot start workers fast enough, or at all).
         _workersBusy = new BurstLog($"port {Port}: ", "refused", () =>
-            $"all MaxWorkers ({_forking.MaxWorkers}) are taken: {_serving.Count} connections serving, {Volatile.Read(ref _handingOff)} waiting for a worker, {_workers.Count} worker processes ({RunningWorkers()} running), {_ready.Count} ready",
+            $"all MaxWorkers ({_forking.MaxWorkers}) are taken: {_serving.Count} connections serving, {Volatile.Read(ref _handingOff)} waiting for a worker, {_workers.Count} worker processes ({RunningWorkers()} running), {LiveReady()} ready",
             BurstLog.DefaultWindow);
         _peersGone = new BurstLog($"port {Port}: ", "closed", () =>
             $"the peer was gone before a worker took it (reset, or hung up with an incomplete first frame; last: {Volatile.Read(ref _lastGonePeer)}), so no worker was spent on it",
@@ -141,6 +141,27 @@ public sealed partial class ForkingServer : RpycServer
 
     /// <inheritdoc />
     protected override int ServedConnections => _serving.Count + Volatile.Read(ref _handingOff);
+
+    // A client counts as handing off from its admission until a worker is serving it (in _serving
+    // before the hand-off thread lets go of it) or the hand-off fails.
+    // MaxWorkers is checked here, under the same lock as MaxConnections, for the same reason.
+    private protected override bool ReserveConnection()
+    {
+        if (ServedConnections >= _forking.MaxWorkers)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _handingOff);
+        return true;
+    }
+
+    private protected override void RefuseAtOwnLimit(Socket client)
+    {
+        Refusal.Refuse(client, $"The server on port {Port} is at its worker limit: MaxWorkers ({_forking.MaxWorkers}) connections are being served or handed to workers. Try again later.");
+        _workersBusy.Record();
+    }
+
+    private protected override void ReleaseConnection() => Interlocked.Decrement(ref _handingOff);
 
     /// <summary>
     /// The <c>dotnet</c> host that starts worker processes (from <c>DOTNET_HOST_PATH</c>, this process,
@@ -310,13 +331,6 @@ public sealed partial class ForkingServer : RpycServer
     protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
         // The worker gives the first frame its own HandshakeTimeout from when it takes the socket.
-        if (ServedConnections >= _forking.MaxWorkers)
-        {
-            client.Dispose();
-            _workersBusy.Record();
-            return;
-        }
-        Interlocked.Increment(ref _handingOff);
         try
         {
             _handOffs.Add(client);
@@ -325,7 +339,7 @@ public sealed partial class ForkingServer : RpycServer
         {
             // Stopped (InvalidOperationException: the queue takes no more), or out of memory, which
             // RpycServer logs once it has closed the connection.
-            Interlocked.Decrement(ref _handingOff);
+            ReleaseConnection();
             client.Dispose();
             if (ex is not InvalidOperationException)
             {
@@ -452,10 +466,33 @@ public sealed partial class ForkingServer : RpycServer
                     return null;
                 }
             }
-            if (!worker.Exited && worker.Channel is not null)
+            if (IsAlive(worker))
             {
                 return worker;
             }
+            // Died while idle (killed, crashed) before its exit was seen: the client would have
+            // gone to a dead worker. Dropped; its exit, or this, starts a replacement.
+            RpycLog.Warn($"worker {worker.Pid} died while idle; handing the connection to another.");
+            worker.Channel?.Dispose();
+            TopUp();
+        }
+    }
+
+    // A worker never writes on its channel, so a readable channel is one whose worker has gone
+    // (end of stream): its process closed it in dying, before the exit can be reported.
+    private static bool IsAlive(Worker worker)
+    {
+        if (worker.Exited || worker.Channel is not Socket channel)
+        {
+            return false;
+        }
+        try
+        {
+            return !channel.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -517,6 +554,12 @@ public sealed partial class ForkingServer : RpycServer
         }
         _serving.TryRemove(id, out _);
         _ = DisposeWhenDrainedAsync(process);
+        // An idle worker that died leaves the pool short: no longer counted ready, it is replaced
+        // now, not when the next client misses (TopUp starts only what the pool lacks).
+        if (!IsStopped)
+        {
+            ThreadPool.QueueUserWorkItem(_ => TopUp());
+        }
     }
 
     // Exited can run before the last stderr lines (a FailFast message, a crash's stack) were read,

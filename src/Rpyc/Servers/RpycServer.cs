@@ -24,6 +24,8 @@ public abstract partial class RpycServer : IDisposable
     private readonly BurstLog _idle;
     private readonly BurstLog _acceptFailed;
     private readonly BurstLog _failed;
+    // See TryReserveConnection.
+    private readonly Lock _admission = new();
     private PendingConnections? _pending;
     private int _handedOnAtAccept;
     private int _started;
@@ -145,6 +147,21 @@ public abstract partial class RpycServer : IDisposable
     /// <summary>Connections handed to the concrete server and not yet closed: what <see cref="RpycServerOptions.MaxConnections"/> caps.</summary>
     protected abstract int ServedConnections { get; }
 
+    /// <summary>
+    /// Counts one more connection in <see cref="ServedConnections"/>, before it is handed on; the
+    /// concrete server gives the count back when the connection ends, or when the hand-off fails.
+    /// Called under the admission lock, after the check against MaxConnections, so it must only
+    /// check and count: <c>false</c> when a limit of the concrete server's own is reached.
+    /// </summary>
+    private protected abstract bool ReserveConnection();
+
+    /// <summary>Closes a connection that <see cref="ReserveConnection"/> turned away, and logs why.</summary>
+    /// <param name="client">The refused socket, its first bytes there.</param>
+    private protected virtual void RefuseAtOwnLimit(Socket client) => client.Dispose();
+
+    /// <summary>Gives back a <see cref="ReserveConnection"/> whose connection was never handed on.</summary>
+    private protected abstract void ReleaseConnection();
+
     /// <summary>Starts listening and accepting on a background thread; returns at once.</summary>
     /// <exception cref="InvalidOperationException">The server was already started or stopped.</exception>
     public void Start()
@@ -220,13 +237,26 @@ public abstract partial class RpycServer : IDisposable
                 client.Dispose();
                 return;
             }
-            if (ServedConnections >= Options.MaxConnections)
+            switch (TryReserveConnection())
             {
-                client.Dispose();
-                _refused.Record();
-                return;
+                case Admission.AtMaxConnections:
+                    Refusal.Refuse(client, $"The server on port {Port} is at its connection limit: MaxConnections ({Options.MaxConnections}) connections are being served. Try again later.");
+                    _refused.Record();
+                    return;
+                case Admission.AtOwnLimit:
+                    RefuseAtOwnLimit(client);
+                    return;
             }
-            InjectFault("first-bytes");
+            try
+            {
+                InjectFault("first-bytes");
+            }
+            catch
+            {
+                ReleaseConnection();
+                throw;
+            }
+            // The hand-off owns the reservation from here: it gives it back if it fails.
             if (serveHere)
             {
                 ServeOnAcceptingThread(client, firstFrameTimeout);
@@ -243,10 +273,33 @@ public abstract partial class RpycServer : IDisposable
         }
     }
 
+    // Check and count as one step: the accepting threads and the pending connections' thread hand
+    // connections on at the same time, and two that both saw one slot left were both served.
+    // Only admissions raise the count (the rest lowers it), so the check under this lock holds.
+    private Admission TryReserveConnection()
+    {
+        lock (_admission)
+        {
+            if (ServedConnections >= Options.MaxConnections)
+            {
+                return Admission.AtMaxConnections;
+            }
+            return ReserveConnection() ? Admission.Admitted : Admission.AtOwnLimit;
+        }
+    }
+
+    private enum Admission
+    {
+        Admitted,
+        AtMaxConnections,
+        AtOwnLimit,
+    }
+
     /// <summary>
     /// Serves one accepted client socket whose first bytes have arrived; the concrete server owns
     /// it from here. Runs on the thread that watches every pending connection: it must not block.
     /// </summary>
+    /// <remarks>The connection is counted in <see cref="ServedConnections"/> already; if this throws, it must not be counted any more.</remarks>
     /// <param name="client">The accepted socket (blocking mode).</param>
     /// <param name="firstFrameTimeout">What is left of <see cref="RpycServerOptions.HandshakeTimeout"/> for the first frame to complete.</param>
     protected abstract void OnAccepted(Socket client, TimeSpan firstFrameTimeout);

@@ -60,19 +60,26 @@ public sealed class ThreadedServer : RpycServer
     /// <inheritdoc />
     protected override int ServedConnections => Volatile.Read(ref _served);
 
+    // Counted from the admission on, so MaxConnections holds while the thread starts; End gives it back.
+    private protected override bool ReserveConnection()
+    {
+        Interlocked.Increment(ref _served);
+        return true;
+    }
+
+    private protected override void ReleaseConnection() => Interlocked.Decrement(ref _served);
+
     /// <inheritdoc />
     protected override void OnAccepted(Socket client, TimeSpan firstFrameTimeout)
     {
         string peer = PeerOf(client);
-        // Counted from here, so MaxConnections holds while the thread starts.
-        Interlocked.Increment(ref _served);
         try
         {
             _threads.Run(() => Serve(client, peer, firstFrameTimeout));
         }
         catch
         {
-            Interlocked.Decrement(ref _served);
+            ReleaseConnection();
             throw;
         }
     }
@@ -83,7 +90,6 @@ public sealed class ThreadedServer : RpycServer
     /// <inheritdoc />
     private protected override void ServeOnAcceptingThread(Socket client, TimeSpan firstFrameTimeout)
     {
-        Interlocked.Increment(ref _served);
         Serve(client, PeerOf(client), firstFrameTimeout);
     }
 
@@ -157,7 +163,7 @@ public sealed class ThreadedServer : RpycServer
         }
         finally
         {
-            Interlocked.Decrement(ref _served);
+            ReleaseConnection();
         }
     }
 

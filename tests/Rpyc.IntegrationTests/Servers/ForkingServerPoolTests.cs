@@ -167,6 +167,42 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task IdleWorkerKilled_NotCountedReady_ReplacedAndEveryClientServed()
+    {
+        // An idle worker that died (killed, crashed) stayed in the ready queue and counted as ready,
+        // so the pool never replaced it, and the next client was handed towards a dead process.
+        using ForkingServer server = await StartWarmAsync(prestarted: 2, max: 4, shrinkAfter: TimeSpan.FromMinutes(10));
+        string controlPath = server.ControlPath;
+        IReadOnlyList<int> idle = Processes.LiveWorkersOf(controlPath);
+        Assert.Equal(2, idle.Count);
+        using (var victim = System.Diagnostics.Process.GetProcessById(idle[0]))
+        {
+            victim.Kill();
+            // Dead, not dying: a worker killed during the hand-off takes the client down with it
+            // (a reset), which no check before the hand-off can see.
+            Assert.True(victim.WaitForExit(s_bound), $"Worker {idle[0]} did not exit.");
+        }
+
+        // Its exit may not be reported to the server yet: the client must still get a live worker.
+        using RpycConnection first = TestServers.Connect(server);
+        Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+        Assert.NotEqual((long)idle[0], (long)first.RootNetref.CallMethod("pid")!);
+
+        // The dead worker is not counted: the pool is back to 2 live idle workers beside the one serving.
+        bool refilled = await Eventually.TrueAsync(() => server.ReadyWorkers == 2 && Processes.LiveWorkersOf(controlPath).Count == 3, s_bound);
+        Assert.True(refilled, $"{server.ReadyWorkers} ready, live workers: {string.Join(", ", Processes.LiveWorkersOf(controlPath))} (killed {idle[0]}).");
+        List<RpycConnection> more = OpenBurst(server, 2, out long[] pids);
+        try
+        {
+            Assert.DoesNotContain((long)idle[0], pids);
+        }
+        finally
+        {
+            more.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task WorkerConnectsBeforeItIsListed_ItIsStillTheReadyWorker_NoMiss()
     {
         // A NativeAOT worker connects to the control socket a millisecond after it starts, which can

@@ -85,7 +85,7 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ThreadedServer_BeyondMaxConnections_RefusedAndLoggedOncePerBurst()
+    public async Task ThreadedServer_BeyondMaxConnections_RefusedWithTheReasonAndLoggedOncePerBurst()
     {
         using var log = new LogCapture(output);
         var server = new ThreadedServer(() => new InteropService(), new RpycServerOptions { Port = 0, MaxConnections = 2 });
@@ -102,11 +102,21 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
             for (int i = 0; i < 40; i++)
             {
                 using RpycConnection extra = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
+                // The first request is answered with the reason (it was a reset before, which said nothing).
+                var ex = Assert.Throws<RpycRemoteException>(() => extra.RootNetref.CallMethod("ping"));
+                Assert.Equal("builtins.ConnectionRefusedError", ex.RemoteTypeName);
+                Assert.Contains("connection limit: MaxConnections (2)", ex.Message, StringComparison.Ordinal);
+                // Then the server closes it.
                 Assert.ThrowsAny<RpycConnectionException>(() => extra.Ping());
                 refused++;
             }
-            // The two served ones are untouched.
+            // The two served ones are untouched, and a freed slot serves the next client.
             Assert.All(served, c => Assert.Equal("pong", c.RootNetref.CallMethod("ping")));
+            served[0].Dispose();
+            served.RemoveAt(0);
+            Assert.True(await Eventually.TrueAsync(() => server.ActiveConnections == 1, s_bound), $"{server.ActiveConnections} connections counted.");
+            served.Add(RpycConnection.Connect("127.0.0.1", server.Port, s_impatient));
+            Assert.Equal("pong", served[^1].RootNetref.CallMethod("ping"));
         }
         finally
         {
@@ -382,7 +392,8 @@ public sealed partial class LockoutTests(ITestOutputHelper output)
                 most = Math.Max(most, server.WorkerProcesses);
             }
             using RpycConnection extra = RpycConnection.Connect("127.0.0.1", server.Port, s_impatient);
-            Assert.ThrowsAny<RpycConnectionException>(() => extra.Ping());
+            var refused = Assert.Throws<RpycRemoteException>(() => extra.Ping());
+            Assert.Contains("worker limit: MaxWorkers (3)", refused.Message, StringComparison.Ordinal);
             await log.WaitForAsync(l => l.Contains($"port {server.Port}: refused a connection: all MaxWorkers (3) are taken: ", StringComparison.Ordinal), s_bound, "about MaxWorkers");
             most = Math.Max(most, server.WorkerProcesses);
             Assert.InRange(most, 3, 3);
