@@ -114,6 +114,21 @@ public sealed class MaxConnectionsTests(ITestOutputHelper output)
         Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
     }
 
+    [Theory]
+    [InlineData(ServerKind.Threaded)]
+    [InlineData(ServerKind.Forking)]
+    public async Task PythonClientRefusedAtMaxConnections_RaisesConnectionRefusedErrorWithTheReason(ServerKind kind)
+    {
+        using RpycServer server = TestServers.Start<InteropService>(kind, new RpycServerOptions { Host = "127.0.0.1", Port = 0, MaxConnections = 1 });
+        using RpycConnection first = TestServers.Connect(server);
+        Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+
+        PythonClient.Result result = await PythonClient.RunAsync("client_refused.py", server.Port, output, s_bound, "1");
+        Assert.True(result.ExitCode == 0, $"client_refused.py failed (exit code {result.ExitCode}):\n{result.Stderr}\n{result.Stdout}");
+        Assert.Contains("connection limit: MaxConnections (1)", result.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+    }
+
     private static async Task<MessageKind?> FirstAnswerAsync(RawConnection client)
     {
         (Message Message, RpycProtocolVersion Version)? answer = await client.ReadMessageAsync(RpycProtocolVersion.V5, s_bound);
