@@ -7,12 +7,12 @@ internal sealed class ConnectionPair : IDisposable
 {
     private readonly Thread _serverThread;
 
-    public ConnectionPair(RpycService service, RpycProtocolVersion version, RpycConnectOptions? options = null)
+    public ConnectionPair(RpycService service, RpycProtocolVersion version, RpycConnectOptions? options = null, TimeSpan? clientTimeout = null)
     {
         (MemoryTransport a, MemoryTransport b) = MemoryTransport.CreatePair();
         options ??= RpycConnectOptions.Default;
         Server = new RpycConnection(a, options, service, version: null);
-        Client = new RpycConnection(b, new RpycConnectOptions { ProtocolVersion = version, SyncRequestTimeout = TimeSpan.FromSeconds(10) }, null, version);
+        Client = new RpycConnection(b, new RpycConnectOptions { ProtocolVersion = version, SyncRequestTimeout = clientTimeout ?? TimeSpan.FromSeconds(10) }, null, version);
         _serverThread = new Thread(() =>
         {
             try

@@ -170,7 +170,26 @@ public sealed partial class Netref : DynamicObject, IEnumerable<object?>, IDispo
     /// <returns>The result.</returns>
     /// <exception cref="RpycRemoteException">The method raised.</exception>
     public object? CallMethod(string name, params object?[] args) =>
-        Request(HandlerId.CallAttr, new PyTuple(this, name, PyTuple.Copy(args), PyTuple.Empty));
+        Request(HandlerId.CallAttr, args.Length == 0 ? NoArgCall(name) : new PyTuple(this, name, PyTuple.Copy(args), PyTuple.Empty));
+
+    // The request args of the last method called here without arguments, for the next such call of
+    // the same name (a ping, an iterator's __next__, a getter): the tuple is immutable, and a new
+    // one per call was 80 of a ping client's 136 bytes (see RpycConnection.Spare for what fresh
+    // memory costs a short round trip). One slot, replaced whole: threads racing on it at worst
+    // build a tuple each.
+    private PyTuple? _noArgCall;
+
+    private PyTuple NoArgCall(string name)
+    {
+        PyTuple? last = Volatile.Read(ref _noArgCall);
+        if (last is not null && string.Equals((string?)last[1], name, StringComparison.Ordinal))
+        {
+            return last;
+        }
+        var call = new PyTuple(this, name, PyTuple.Empty, PyTuple.Empty);
+        Volatile.Write(ref _noArgCall, call);
+        return call;
+    }
 
     /// <summary>Calls a method with keyword arguments in one round trip (<c>HANDLE_CALLATTR</c>).</summary>
     /// <param name="name">The method name.</param>
