@@ -105,6 +105,35 @@ public sealed class ErrorLinesTests
         Assert.Equal("one|two|three||four", stderr.Join("|"));
     }
 
+    // A server's 'PORT n' is acted on as it comes, before the stream ends; a line without an end
+    // before it reaches the callback bounded as the kept lines are.
+    [Fact]
+    public async Task AttachOutput_LineCallback_EachLineHandedOverAsItComesAndBounded()
+    {
+        using Process process = Start("head -c 5000 /dev/zero | tr '\\0' x; printf '\\nPORT 4242\\n'; exec sleep 600", output: true);
+        try
+        {
+            var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var port = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            ErrorLines stdout = ErrorLines.AttachOutput(process, line =>
+            {
+                lines.Enqueue(line);
+                if (line == "PORT 4242")
+                {
+                    port.TrySetResult();
+                }
+            });
+            // The sleep keeps stdout open: the port line must come before the stream's end.
+            Assert.True(await Task.WhenAny(port.Task, Task.Delay(s_timeout)) == port.Task, $"no PORT line handed over in {s_timeout.TotalSeconds} s: {string.Join("|", lines)}");
+            Assert.False(stdout.Ended.IsCompleted);
+            Assert.Equal([$"{new string('x', ErrorLines.MaxLineChars)} ... ({5000 - ErrorLines.MaxLineChars} more characters)", "PORT 4242"], lines);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
     private static Process Start(string script, bool output = false) =>
         Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false, RedirectStandardOutput = output, RedirectStandardError = true })!;
 }

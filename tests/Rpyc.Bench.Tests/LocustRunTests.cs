@@ -63,6 +63,19 @@ public sealed class LocustRunTests : IDisposable
         Assert.True(missing.Message.Length < ErrorLines.MaxLineChars + 500, $"{missing.Message.Length} characters in the message");
     }
 
+    // The master failing after 300 lines of output and a 3,000,000-character line: the message
+    // quoted the last 20 lines read, however long, and could end before the reason came.
+    [Fact]
+    public void Run_MasterFailsWithLongOutput_MessageBoundedAndEndsWithTheReason()
+    {
+        string python = Interpreter("if [ \"$1\" = -c ]; then exit 0; fi; seq 1 300 | sed 's/^/locust log /'; head -c 3000000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'OSError: [Errno 98] Address already in use' >&2; exit 3");
+        var failed = Assert.Throws<LocustRunException>(() => Within(python));
+        Assert.StartsWith("Locust's master exited (3) without a result. Its output: xxx", failed.Message, StringComparison.Ordinal);
+        Assert.Contains($"xxx ... ({3_000_000 - ErrorLines.MaxLineChars} more characters){Environment.NewLine}OSError: [Errno 98] Address already in use{Environment.NewLine}locust log 1{Environment.NewLine}", failed.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"{Environment.NewLine}locust log 300", failed.Message, StringComparison.Ordinal);
+        Assert.True(failed.Message.Length < ErrorLines.MaxLineChars + 2_000, $"{failed.Message.Length} characters in the message");
+    }
+
     // A script that ignores its arguments (-c CODE) stands for the interpreter.
     private string Interpreter(string script) => StandIn.Write(_directory, "python3", script);
 

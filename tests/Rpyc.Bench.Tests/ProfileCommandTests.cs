@@ -131,6 +131,22 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
         Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
     }
 
+    // Brackets were trimmed loosely: '[::1:5' and '::1]:5' were taken for [::1]:5.
+    [Theory]
+    [InlineData("'[::1:5' has unbalanced brackets: give [HOST:]PORT", "profile", "proxy", "--listen", "[::1:5", "--target", "127.0.0.1:1")]
+    [InlineData("--listen: '::1]:5' has unbalanced brackets: give [HOST:]PORT", "profile", "run", "--via-proxy", "127.0.0.1:1", "--listen", "::1]:5", "--", "true")]
+    [InlineData("'::1:5' needs brackets around its IPv6 host when a port follows, as in [::1]:5: give [HOST:]PORT", "profile", "proxy", "--listen", "::1:5", "--target", "127.0.0.1:1")]
+    [InlineData("'[::1:5' has unbalanced brackets: give HOST:PORT", "profile", "proxy", "--listen", "0", "--target", "[::1:5")]
+    [InlineData("--via-proxy: '::1]:5' has unbalanced brackets: give HOST:PORT", "profile", "run", "--via-proxy", "::1]:5", "--", "true")]
+    public void Profile_UnbalancedBrackets_UsageErrorNamesTheValue(string expected, params string[] args)
+    {
+        (int code, string stdout, string stderr) = Run(args);
+        Assert.Equal(2, code);
+        string text = Whitespace().Replace(stdout + stderr, " ");
+        Assert.Contains($"Error: {expected}", text, StringComparison.Ordinal);
+        Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ProgramWithoutConnection_SaysSoAndExits1()
     {

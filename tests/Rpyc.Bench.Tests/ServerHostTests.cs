@@ -79,6 +79,38 @@ public class ServerHostTests(ITestOutputHelper output)
         Assert.ThrowsAny<Exception>(() => client.Ping());
     }
 
+    // A Python peer that cannot bind, after 300 warnings and a traceback line of 3,000,000
+    // characters: the message kept the last 20 stderr lines whatever their length, and could be
+    // written before the reason was read.
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Start_ServerFailsWithLongStderr_MessageBoundedAndEndsWithTheReason()
+    {
+        string dir = Directory.CreateTempSubdirectory("rpycbench-fakeserver-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "rpyc_server.py"), "");
+            // Stdout too gets a line that never ends, and no PORT line.
+            string python = StandIn.Write(dir, "python3",
+                "if [ \"$1\" = -c ]; then exit 0; fi; head -c 3000000 /dev/zero | tr '\\0' x; "
+                + "seq 1 300 | sed 's/^/warning /' >&2; printf 'Traceback: ' >&2; head -c 3000000 /dev/zero | tr '\\0' y >&2; echo >&2; "
+                + "echo 'OSError: [Errno 98] Address already in use' >&2; exit 1");
+            var options = new ServerHostOptions { PythonPath = python, PythonScriptDirectory = dir, StartTimeout = TimeSpan.FromSeconds(30) };
+            var failed = Assert.Throws<ServerStartException>(() => new PythonServerHost(PythonServerKind.RpycThreaded, options: options));
+            output.WriteLine($"{failed.Message.Length} characters");
+            string nl = Environment.NewLine;
+            Assert.StartsWith($"{TargetCatalog.PyRpycThreaded}: the server process exited with code 1. Server stderr:{nl}warning 1{nl}", failed.Message, StringComparison.Ordinal);
+            Assert.Contains($"{nl}warning 20{nl}(252 lines left out){nl}warning 273{nl}", failed.Message, StringComparison.Ordinal);
+            Assert.Contains($"{nl}warning 300{nl}Traceback: yyy", failed.Message, StringComparison.Ordinal);
+            Assert.EndsWith($"y ... ({"Traceback: ".Length + 3_000_000 - ErrorLines.MaxLineChars} more characters){nl}OSError: [Errno 98] Address already in use", failed.Message, StringComparison.Ordinal);
+            Assert.True(failed.Message.Length < ErrorLines.MaxLineChars + 1_000, $"{failed.Message.Length} characters in the message");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static bool IsAlive(int pid)
     {
         try

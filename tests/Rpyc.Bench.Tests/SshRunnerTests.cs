@@ -24,6 +24,18 @@ public sealed class SshRunnerTests
         Assert.Contains("failed (exit 3): Error: the cause", failed.Message, StringComparison.Ordinal);
     }
 
+    // A failure said only on stdout, after 300,000 characters: the message quoted all of it.
+    [Fact]
+    public void Run_FailureSaidOnlyAfterALongOutput_MessageQuotesItsEnd()
+    {
+        (_, Exception? error) = RunWithPipesHeld("head -c 300000 /dev/zero | tr '\\0' x; echo; echo 'Error: the cause'; exit 3");
+        var failed = Assert.IsType<RemoteDeploymentException>(error);
+        int before = 300_000 + "\nError: the cause".Length - OutputText.EndChars;
+        Assert.Contains($"failed (exit 3): ({before} characters before) ...xxx", failed.Message, StringComparison.Ordinal);
+        Assert.EndsWith("xxx\nError: the cause", failed.Message, StringComparison.Ordinal);
+        Assert.True(failed.Message.Length < OutputText.EndChars + 200, $"{failed.Message.Length} characters in the message");
+    }
+
     // The sleep started first keeps stdout and stderr open for 10 minutes after the shell exits.
     private static (string Output, Exception? Error) RunWithPipesHeld(string script)
     {

@@ -6,28 +6,28 @@ namespace Rpyc.Bench.Cli.Commands;
 // The [HOST:]PORT and HOST:PORT arguments of 'profile proxy' and 'profile run --via-proxy'.
 internal static class ProfileEndpoints
 {
-    // [HOST:]PORT, where HOST is an IP address (IPv6 in brackets) or localhost; 127.0.0.1 when omitted.
+    private const string ListenForm = "[HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870";
+    private const string TargetForm = "HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861";
+
+    // [HOST:]PORT, where HOST is an IP address (IPv6 in brackets) or localhost; 127.0.0.1 when
+    // omitted, or empty (':PORT'). Brackets say an IPv6 address was meant: '[]:5' is an error.
     public static bool TryParseListen(string value, out IPEndPoint endPoint, out string error)
     {
         endPoint = new IPEndPoint(IPAddress.Loopback, 0);
         error = "";
-        string host = "127.0.0.1";
-        string port = value;
-        int colon = value.LastIndexOf(':');
-        if (colon >= 0)
+        string host = "";
+        int number;
+        if (value.AsSpan().ContainsAny(':', '[', ']'))
         {
-            host = value[..colon].Trim('[', ']');
-            port = value[(colon + 1)..];
+            if (!HostPortText.TryParse(value, minPort: 0, allowEmptyHost: true, out host, out number, out string? problem))
+            {
+                error = $"'{value}' {problem}: give {ListenForm}.";
+                return false;
+            }
         }
-        if (!TryParsePort(port, allowZero: true, out int number))
+        else if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number > IPEndPoint.MaxPort)
         {
             error = $"'{value}' is not [HOST:]PORT with PORT 0..65535 (0: any free port).";
-            return false;
-        }
-        // Brackets say an IPv6 address was meant and then left out: not loopback, as ':PORT' is.
-        if (host.Length == 0 && value[..colon].Contains('[', StringComparison.Ordinal))
-        {
-            error = $"'{value}' has an empty host in brackets: give [HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870.";
             return false;
         }
         IPAddress? address = host is "localhost" or "" ? IPAddress.Loopback : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
@@ -40,27 +40,15 @@ internal static class ProfileEndpoints
         return true;
     }
 
-    // HOST:PORT, HOST a name or an address.
+    // HOST:PORT, HOST a name or an address (IPv6 in brackets).
     public static bool TryParseTarget(string value, out string host, out int port, out string error)
     {
-        host = "";
-        port = 0;
         error = "";
-        int colon = value.LastIndexOf(':');
-        if (colon <= 0 || !TryParsePort(value[(colon + 1)..], allowZero: false, out port))
+        if (!HostPortText.TryParse(value, minPort: 1, allowEmptyHost: false, out host, out port, out string? problem))
         {
-            error = $"'{value}' is not HOST:PORT with PORT 1..65535 (e.g. 127.0.0.1:18861).";
-            return false;
-        }
-        host = value[..colon].Trim('[', ']');
-        if (host.Length == 0)
-        {
-            error = $"'{value}' has an empty host in brackets: give HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861.";
+            error = $"'{value}' {problem}: give {TargetForm}.";
             return false;
         }
         return true;
     }
-
-    private static bool TryParsePort(string text, bool allowZero, out int port) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= IPEndPoint.MaxPort && (allowZero || port > 0);
 }

@@ -2,36 +2,30 @@ using System.Diagnostics;
 
 namespace Rpyc.Bench;
 
-// One Locust process (master or worker): its output drained into a short tail for error messages
-// (a full pipe would block it), waited on with a bound and a cancellation, and killed with its
+// One Locust process (master or worker): both its streams drained (a full pipe would block it) and
+// kept bounded for error messages, waited on with a bound and a cancellation, and killed with its
 // children when disposed, whatever state it is in.
 internal sealed class LocustProcess : IDisposable
 {
-    private const int TailLines = 20;
+    // After the exit, how long the last lines still in the pipes (a traceback) are waited for: a
+    // grandchild may hold them open.
+    private static readonly TimeSpan s_streamEndTimeout = TimeSpan.FromSeconds(5);
     private readonly Process _process;
-    private readonly Queue<string> _tail = new();
+    private readonly ErrorLines _stdout;
+    private readonly ErrorLines _stderr;
 
     private LocustProcess(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _stdout = ErrorLines.AttachOutput(process);
+        _stderr = ErrorLines.Attach(process);
     }
 
     public int ExitCode => _process.HasExited ? _process.ExitCode : -1;
 
-    public string Tail
-    {
-        get
-        {
-            lock (_tail)
-            {
-                return string.Join(Environment.NewLine, _tail);
-            }
-        }
-    }
+    // Stderr (Locust's log and a traceback) then stdout, each its first and last lines; the two are
+    // kept apart, so that either stream's last lines are there however chatty the other.
+    public string Tail => string.Join(Environment.NewLine, new[] { _stderr.Join(Environment.NewLine), _stdout.Join(Environment.NewLine) }.Where(text => text.Length > 0));
 
     public static LocustProcess Start(string python, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
@@ -57,7 +51,7 @@ internal sealed class LocustProcess : IDisposable
         _process.Exited += (_, _) => exited.Set();
         if (_process.HasExited)
         {
-            _process.WaitForExit();
+            ErrorLines.WaitForExit(s_streamEndTimeout, _stderr, _stdout);
             return true;
         }
         try
@@ -71,24 +65,9 @@ internal sealed class LocustProcess : IDisposable
         {
             return false;
         }
-        _process.WaitForExit();
+        // The pipes' end too, bounded: the last lines, which say why it failed, may still be in them.
+        ErrorLines.WaitForExit(s_streamEndTimeout, _stderr, _stdout);
         return true;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_tail)
-        {
-            _tail.Enqueue(line);
-            while (_tail.Count > TailLines)
-            {
-                _tail.Dequeue();
-            }
-        }
     }
 
     public void Dispose()

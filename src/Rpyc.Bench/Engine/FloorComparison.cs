@@ -111,7 +111,7 @@ public static class FloorComparison
         }
         int space = endpoint.IndexOf(' ', StringComparison.Ordinal);
         string hostPort = space < 0 ? endpoint : endpoint[..space];
-        int colon = hostPort.LastIndexOf(':');
-        return (colon < 0 ? hostPort : hostPort[..colon]).Trim('[', ']');
+        // Not HOST:PORT (written by hand into a report): the whole text stands for the host.
+        return HostPortText.TryParse(hostPort, minPort: 0, allowEmptyHost: false, out string host, out _, out _) ? host : hostPort;
     }
 }

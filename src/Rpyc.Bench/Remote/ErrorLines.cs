@@ -8,7 +8,9 @@ namespace Rpyc.Bench;
 // unhandled exception ends), with a count of those left out between, so a chatty child stays bounded.
 // Standard output can be kept the same way (dotnet publish writes its errors there), by a second
 // instance: one per stream, so that each stream's last lines are kept, however their reads interleave.
-// Each line is bounded too: its first MaxLineChars characters and how many more it had.
+// Each line is bounded too: its first MaxLineChars characters and how many more it had. A reader
+// that must act on a line as it comes (a server's 'PORT n' on startup) is handed each one, bounded
+// the same way, on the reading task.
 internal sealed class ErrorLines
 {
     private const int HeadLines = 20;
@@ -20,21 +22,29 @@ internal sealed class ErrorLines
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Process _process;
+    private readonly Action<string>? _onLine;
+    // Lines ended in the block just scanned, handed to _onLine outside the lock.
+    private readonly List<string> _ended = [];
     // The line being read: its first MaxLineChars characters, and a count of the rest.
     private readonly StringBuilder _line = new();
     private long _lineMore;
     private bool _afterCarriageReturn;
     private long _leftOut;
 
-    private ErrorLines(Process process, StreamReader reader)
+    private ErrorLines(Process process, StreamReader reader, Action<string>? onLine)
     {
         _process = process;
+        _onLine = onLine;
         _ = ReadAsync(reader);
     }
 
-    public static ErrorLines Attach(Process process) => new(process, process.StandardError);
+    public static ErrorLines Attach(Process process, Action<string>? onLine = null) => new(process, process.StandardError, onLine);
 
-    public static ErrorLines AttachOutput(Process process) => new(process, process.StandardOutput);
+    public static ErrorLines AttachOutput(Process process, Action<string>? onLine = null) => new(process, process.StandardOutput, onLine);
+
+    // Completes at the end of the stream (or when its pipe went with the process), after every line
+    // was handed over.
+    public Task Ended => _end.Task;
 
     // Waits for the exit, then for the end of every stream given, all within the one timeout.
     public static bool WaitForExit(TimeSpan timeout, params ReadOnlySpan<ErrorLines> streams)
@@ -93,6 +103,7 @@ internal sealed class ErrorLines
                 {
                     Scan(buffer.AsSpan(0, read));
                 }
+                HandOver();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
@@ -108,6 +119,7 @@ internal sealed class ErrorLines
                     EndLine();
                 }
             }
+            HandOver();
             _end.TrySetResult();
         }
     }
@@ -140,6 +152,19 @@ internal sealed class ErrorLines
         }
     }
 
+    private void HandOver()
+    {
+        if (_onLine is null)
+        {
+            return;
+        }
+        foreach (string line in _ended)
+        {
+            _onLine(line);
+        }
+        _ended.Clear();
+    }
+
     private string CurrentLine() => _lineMore > 0 ? $"{_line} ... ({_lineMore} more characters)" : _line.ToString();
 
     private void EndLine()
@@ -147,6 +172,10 @@ internal sealed class ErrorLines
         string line = CurrentLine();
         _line.Clear();
         _lineMore = 0;
+        if (_onLine is not null)
+        {
+            _ended.Add(line);
+        }
         if (_head.Count < HeadLines)
         {
             _head.Add(line);

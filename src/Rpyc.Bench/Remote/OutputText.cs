@@ -4,9 +4,11 @@ namespace Rpyc.Bench;
 
 // A child's standard output read to its end in the background and kept whole (ErrorLines keeps
 // standard error's first and last lines): when the end never comes, because a process the child
-// started holds the pipe open, what was read so far can still be taken.
+// started holds the pipe open, what was read so far can still be taken. Whole, because it is the
+// command's result; a failure message quotes its End only.
 internal sealed class OutputText
 {
+    internal const int EndChars = 2_000;
     private readonly StringBuilder _text = new();
     private readonly Task _reading;
 
@@ -22,6 +24,17 @@ internal sealed class OutputText
             {
                 return _text.ToString();
             }
+        }
+    }
+
+    // For a failure message: the trimmed text's last EndChars characters (where a failing command
+    // says why), with a count of those before.
+    public string End
+    {
+        get
+        {
+            string text = Text.Trim();
+            return text.Length <= EndChars ? text : $"({text.Length - EndChars} characters before) ...{text[^EndChars..]}";
         }
     }
 

@@ -121,7 +121,7 @@ public sealed partial class RemoteDeployment
         Process ssh = _ssh.StartProcess(command, $"starting {target}");
         _servers.Add((target, ssh));
         ErrorLines stderr = ErrorLines.Attach(ssh);
-        Task<string?> line = Task.Run(() => ReadPortLine(ssh), CancellationToken.None);
+        Task<string?> line = PortLine(ssh);
         long deadline = Environment.TickCount64 + (long)Options.CommandTimeout.TotalMilliseconds;
         while (!line.Wait(100, CancellationToken.None))
         {
@@ -140,18 +140,22 @@ public sealed partial class RemoteDeployment
         _log($"{target} serves on {RemoteEndpoint.HostPort(Address, port)} ({Options.Destination})");
     }
 
-    // 'rpycbench serve' prints "PORT <n>" once the server would answer; nothing else on stdout.
-    private static string? ReadPortLine(Process ssh)
+    // 'rpycbench serve' prints "PORT <n>" once the server would answer; nothing else on stdout. Null
+    // when stdout ends, or has given 100 other lines, first. Read by ErrorLines, so that a line
+    // without an end is kept bounded, and the rest of stdout is drained.
+    private static Task<string?> PortLine(Process ssh)
     {
-        for (int i = 0; i < 100; i++)
+        var port = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int lines = 0;
+        ErrorLines stdout = ErrorLines.AttachOutput(ssh, line =>
         {
-            string? line = ssh.StandardOutput.ReadLine();
-            if (line is null || line.StartsWith("PORT ", StringComparison.Ordinal))
+            if (line.StartsWith("PORT ", StringComparison.Ordinal) || ++lines >= 100)
             {
-                return line;
+                port.TrySetResult(line.StartsWith("PORT ", StringComparison.Ordinal) ? line : null);
             }
-        }
-        return null;
+        });
+        _ = stdout.Ended.ContinueWith(_ => port.TrySetResult(null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return port.Task;
     }
 
     private void Skip(string target, string reason)

@@ -99,7 +99,7 @@ internal sealed class SshRunner(RemoteOptions options)
             string error = stderr.Text;
             throw new RemoteDeploymentException(process.ExitCode == 255
                 ? $"{what}: ssh to {Options.Destination} failed: {(error.Length > 0 ? error : "exit 255")}"
-                : $"{what} on {Options.Destination} failed (exit {process.ExitCode}): {(error.Length > 0 ? error : stdout.Text.Trim())}");
+                : $"{what} on {Options.Destination} failed (exit {process.ExitCode}): {(error.Length > 0 ? error : stdout.End)}");
         }
         return stdout.Text;
     }

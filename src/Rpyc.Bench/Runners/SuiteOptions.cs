@@ -329,6 +329,8 @@ public sealed record RemoteEndpoint(string Target, string Host, int Port)
     // ('::1:18812' is no address and port, and Kestrel answers such a Host header 400).
     internal static string HostPort(string host, int port) => Transport.HostPort.Format(host, port);
 
+    private const string EndpointForm = "NAME=HOST:PORT, e.g. rpyc_threaded=10.0.0.2:18812 or rpyc_threaded=[::1]:18812";
+
     /// <summary>Parses <c>NAME=HOST:PORT</c> (an IPv6 address in brackets: <c>NAME=[::1]:PORT</c>).</summary>
     /// <param name="text">The text.</param>
     /// <param name="endpoint">The endpoint, when valid.</param>
@@ -339,22 +341,21 @@ public sealed record RemoteEndpoint(string Target, string Host, int Port)
         ArgumentNullException.ThrowIfNull(text);
         endpoint = null;
         int equals = text.IndexOf('=', StringComparison.Ordinal);
-        int colon = text.LastIndexOf(':');
-        if (equals <= 0 || colon <= equals + 1)
+        if (equals <= 0)
         {
-            error = $"Bad endpoint '{text}': use NAME=HOST:PORT, e.g. rpyc_threaded=10.0.0.2:18812.";
+            error = $"Bad endpoint '{text}': use {EndpointForm}.";
             return false;
         }
         string name = text[..equals];
-        string host = text[(equals + 1)..colon].Trim('[', ']');
         if (!TargetCatalog.IsKnown(name))
         {
             error = $"Bad endpoint '{text}': unknown target '{name}'. Targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.";
             return false;
         }
-        if (!int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || host.Length == 0)
+        string address = text[(equals + 1)..];
+        if (!HostPortText.TryParse(address, minPort: 1, allowEmptyHost: false, out string host, out int port, out string? problem))
         {
-            error = $"Bad endpoint '{text}': the port must be 1 to 65535 and the host not empty.";
+            error = $"Bad endpoint '{text}': '{address}' {problem}; use {EndpointForm}.";
             return false;
         }
         endpoint = new RemoteEndpoint(name, host, port);

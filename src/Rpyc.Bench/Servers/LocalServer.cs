@@ -39,6 +39,7 @@ public static class LocalServer
             {
                 try
                 {
+                    // Only the end matters (the parent going): it never writes here, so nothing is kept.
                     Console.In.ReadToEnd();
                 }
                 catch (IOException)

@@ -22,7 +22,7 @@ public abstract class ServerHost : IDisposable
     private static readonly ConcurrentDictionary<ServerHost, bool> s_live = new();
     private readonly Process? _process;
     private readonly IDisposable? _inProcess;
-    private readonly ConcurrentQueue<string> _errorTail = new();
+    private readonly ErrorLines? _stderr;
     private int _disposed;
 
     static ServerHost()
@@ -63,9 +63,8 @@ public abstract class ServerHost : IDisposable
                     throw new ServerStartException($"{info.Name}: could not start {start.FileName}.");
                 }
                 ProcessId = _process.Id;
-                _process.ErrorDataReceived += (_, e) => KeepErrorLine(e.Data);
-                _process.BeginErrorReadLine();
-                Port = ReadPortLine(_process, options.StartTimeout);
+                _stderr = ErrorLines.Attach(_process);
+                Port = ReadPortLine(_process, _stderr, options.StartTimeout);
             }
             string connectHost = host == "0.0.0.0" ? "127.0.0.1" : host;
             Target = BenchTarget.Create(info.Name, info.Protocol, connectHost, Port);
@@ -114,8 +113,11 @@ public abstract class ServerHost : IDisposable
         }
     }
 
-    /// <summary>The last lines the server wrote to stderr, for error messages.</summary>
-    public string StandardErrorTail => string.Join(Environment.NewLine, _errorTail);
+    /// <summary>
+    /// What the server wrote to stderr, for error messages: its first and last lines, with a count of
+    /// those left out between, each line cut to its first 2,000 characters.
+    /// </summary>
+    public string StandardErrorTail => _stderr?.Join(Environment.NewLine) ?? "";
 
     /// <summary>Starts the server of any target.</summary>
     /// <param name="target">The target's name (see <see cref="TargetCatalog"/>).</param>
@@ -138,44 +140,28 @@ public abstract class ServerHost : IDisposable
         _ => throw new ArgumentException($"Unknown target '{target}'; known targets: {string.Join(", ", TargetCatalog.All.Select(t => t.Name))}.", nameof(target)),
     };
 
-    private void KeepErrorLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        _errorTail.Enqueue(line);
-        while (_errorTail.Count > 20)
-        {
-            _errorTail.TryDequeue(out _);
-        }
-    }
-
-    // Reads stdout on its own thread until EOF, so a chatty server never blocks on a full pipe;
-    // the first "PORT <n>" line is the bound port.
-    private int ReadPortLine(Process process, TimeSpan timeout)
+    // The first "PORT <n>" line on stdout is the bound port. The rest of stdout is read to its end,
+    // so that a chatty server never blocks on a full pipe, and kept only as ErrorLines keeps it.
+    private int ReadPortLine(Process process, ErrorLines stderr, TimeSpan timeout)
     {
         var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        new Thread(() =>
+        ErrorLines stdout = ErrorLines.AttachOutput(process, line =>
         {
-            try
+            if (line.StartsWith("PORT ", StringComparison.Ordinal) && int.TryParse(line.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
             {
-                while (process.StandardOutput.ReadLine() is string line)
-                {
-                    if (line.StartsWith("PORT ", StringComparison.Ordinal) && int.TryParse(line.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-                    {
-                        port.TrySetResult(n);
-                    }
-                }
+                port.TrySetResult(n);
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-            port.TrySetResult(-1);
-        })
-        { IsBackground = true, Name = $"server-stdout:{Info.Name}" }.Start();
-        if (!port.Task.Wait(timeout) || port.Task.Result <= 0)
+        });
+        _ = stdout.Ended.ContinueWith(_ => port.TrySetResult(-1), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        bool answered = port.Task.Wait(timeout);
+        if (!answered || port.Task.Result <= 0)
         {
+            if (answered)
+            {
+                // Stdout ended without the port: the server is going, and the last lines of its
+                // stderr, which say why, may still be in the pipe.
+                stderr.WaitForExit(TimeSpan.FromSeconds(5));
+            }
             string why = HasExited ? $"exited with code {SafeExitCode(process)}" : $"printed no PORT line within {timeout.TotalSeconds:0} s";
             throw new ServerStartException($"{Info.Name}: the server process {why}.{StderrSuffix()}");
         }

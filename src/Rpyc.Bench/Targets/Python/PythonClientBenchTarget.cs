@@ -54,7 +54,8 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
     private static readonly ConcurrentDictionary<Process, bool> s_live = new();
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _errorTail = new();
+    // The stdout replies are read whole: they are the protocol (a batch's timings are one JSON line).
+    private readonly ErrorLines _stderr;
     private readonly Dictionary<string, long> _roundTrips = [];
     private long _roundTripCount;
 
@@ -86,22 +87,17 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
         }
         _process = Process.Start(start) ?? throw new IOException($"Could not start {pythonPath}.");
         s_live[_process] = true;
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                _errorTail.Enqueue(e.Data);
-                while (_errorTail.Count > 20)
-                {
-                    _errorTail.TryDequeue(out string? dropped);
-                }
-            }
-        };
-        _process.BeginErrorReadLine();
+        _stderr = ErrorLines.Attach(_process);
         Task<string?> ready = _process.StandardOutput.ReadLineAsync();
         if (!ready.Wait(s_startTimeout) || ready.Result != "READY")
         {
-            string got = ready.IsCompletedSuccessfully ? ready.Result ?? "end of output" : "nothing";
+            string got = ready.IsCompletedSuccessfully ? Quoted(ready.Result) : "nothing";
+            if (ready.IsCompletedSuccessfully && ready.Result is null)
+            {
+                // Stdout ended: the client is going, and the last lines of its stderr, which say why,
+                // may still be in the pipe.
+                _stderr.WaitForExit(TimeSpan.FromSeconds(5));
+            }
             Stop();
             throw new IOException($"The Python client did not connect to {RemoteEndpoint.HostPort(host, port)} (said {got}).{StderrSuffix()}");
         }
@@ -144,7 +140,7 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
         string[] words = reply.Split(' ', 3);
         if (words is not ["OK", _, ..] || !long.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out long failures))
         {
-            throw new InvalidReplyException($"The Python client answered '{reply}' to run {operation}.");
+            throw new InvalidReplyException($"The Python client answered {Quoted(reply)} to run {operation}.");
         }
         _roundTripCount += (count - failures) * RoundTripsPerCall(operation);
         return failures;
@@ -173,7 +169,7 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
             if (words is not ["OK", _, _] || !long.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out n)
                 || !long.TryParse(words[2], NumberStyles.None, CultureInfo.InvariantCulture, out long setup))
             {
-                throw new InvalidReplyException($"The Python client answered '{reply}' to roundtrips {operation}.");
+                throw new InvalidReplyException($"The Python client answered {Quoted(reply)} to roundtrips {operation}.");
             }
             _roundTrips[operation] = n;
             // The counting call, and what its first use fetched (the root's GETROOT, a bound method's GETATTR).
@@ -188,7 +184,7 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
         string reply = Command($"call {operation}");
         if (reply != "OK")
         {
-            Invalid($"{operation} through the Python client: {(reply.StartsWith("FAIL ", StringComparison.Ordinal) ? reply[5..] : reply)}");
+            Invalid($"{operation} through the Python client: {Shortened(reply.StartsWith("FAIL ", StringComparison.Ordinal) ? reply[5..] : reply)}");
         }
         _roundTripCount += _roundTrips[operation];
     }
@@ -219,7 +215,7 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new InvalidReplyException($"The Python client answered '{(json.Length > 200 ? json[..200] + "…" : json)}', not a batch.");
+            throw new InvalidReplyException($"The Python client answered {Quoted(json)}, not a batch.");
         }
     }
 
@@ -237,9 +233,14 @@ public sealed class PythonBenchClient : BenchClient, ISelfTimingClient
             : throw new NotSupportedException("The Python client sends and expects Payload bytes only (it builds its own copy of payload(n)).");
     }
 
+    // A reply in a message: its start, as a reply is one line of any length.
+    private static string Quoted(string? reply) => reply is null ? "end of output" : $"'{Shortened(reply)}'";
+
+    private static string Shortened(string reply) => reply.Length > 200 ? $"{reply[..200]}… ({reply.Length - 200} more characters)" : reply;
+
     private string StderrSuffix()
     {
-        string tail = string.Join(Environment.NewLine, _errorTail);
+        string tail = _stderr.Join(Environment.NewLine);
         return tail.Length == 0 ? "" : $" Python stderr:{Environment.NewLine}{tail}";
     }
 
