@@ -106,30 +106,16 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     [Theory]
     [InlineData("--via-proxy: '[]:5' has an empty host in brackets", "profile", "run", "--via-proxy", "[]:5", "--", "true")]
     [InlineData("'[]:5' has an empty host in brackets", "profile", "proxy", "--listen", "0", "--target", "[]:5")]
-    public void Profile_EmptyBracketedHost_UsageErrorSaysSo(string expected, params string[] args)
-    {
-        (int code, string stdout, string stderr) = Run(args);
-        Assert.Equal(2, code);
-        string text = Whitespace().Replace(stdout + stderr, " ");
-        Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Contains("HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861.", text, StringComparison.Ordinal);
-        Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
-    }
+    public void Profile_EmptyBracketedHost_UsageErrorSaysSo(string expected, params string[] args) =>
+        AssertUsageError(args, expected, "HOST:PORT, e.g. 127.0.0.1:18861 or [::1]:18861.");
 
     // '[]:5' was taken for 127.0.0.1:5: the relay listened where nobody asked.
     [Theory]
     [InlineData("--listen: '[]:5' has an empty host in brackets", "profile", "run", "--via-proxy", "127.0.0.1:1", "--listen", "[]:5", "--", "true")]
     [InlineData("'[]:5' has an empty host in brackets", "profile", "proxy", "--listen", "[]:5", "--target", "127.0.0.1:1")]
     [InlineData("'[]:0' has an empty host in brackets", "profile", "proxy", "--listen", "[]:0", "--target", "127.0.0.1:1")]
-    public void Profile_EmptyBracketedListenHost_UsageErrorSaysSo(string expected, params string[] args)
-    {
-        (int code, string stdout, string stderr) = Run(args);
-        Assert.Equal(2, code);
-        string text = Whitespace().Replace(stdout + stderr, " ");
-        Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Contains("give [HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870.", text, StringComparison.Ordinal);
-        Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
-    }
+    public void Profile_EmptyBracketedListenHost_UsageErrorSaysSo(string expected, params string[] args) =>
+        AssertUsageError(args, expected, "give [HOST:]PORT, e.g. 18870, 127.0.0.1:18870 or [::1]:18870.");
 
     // Brackets were trimmed loosely: '[::1:5' and '::1]:5' were taken for [::1]:5.
     [Theory]
@@ -138,12 +124,19 @@ public partial class ProfileCommandTests(ITestOutputHelper output)
     [InlineData("'::1:5' needs brackets around its IPv6 host when a port follows, as in [::1]:5: give [HOST:]PORT", "profile", "proxy", "--listen", "::1:5", "--target", "127.0.0.1:1")]
     [InlineData("'[::1:5' has unbalanced brackets: give HOST:PORT", "profile", "proxy", "--listen", "0", "--target", "[::1:5")]
     [InlineData("--via-proxy: '::1]:5' has unbalanced brackets: give HOST:PORT", "profile", "run", "--via-proxy", "::1]:5", "--", "true")]
-    public void Profile_UnbalancedBrackets_UsageErrorNamesTheValue(string expected, params string[] args)
+    public void Profile_UnbalancedBrackets_UsageErrorNamesTheValue(string expected, params string[] args) =>
+        AssertUsageError(args, $"Error: {expected}");
+
+    // Exit 2, the message (whitespace folded: the console wraps it), any further text, and the pointer to the command's help.
+    private void AssertUsageError(string[] args, params string[] expected)
     {
         (int code, string stdout, string stderr) = Run(args);
         Assert.Equal(2, code);
         string text = Whitespace().Replace(stdout + stderr, " ");
-        Assert.Contains($"Error: {expected}", text, StringComparison.Ordinal);
+        foreach (string part in expected)
+        {
+            Assert.Contains(part, text, StringComparison.Ordinal);
+        }
         Assert.Contains($"Run 'rpycbench profile {args[1]} --help' for the options.", text, StringComparison.Ordinal);
     }
 
