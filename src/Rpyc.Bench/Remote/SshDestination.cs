@@ -17,7 +17,6 @@ public sealed record SshDestination(string? User, string Host, int? Port)
     public static bool TryParse(string? text, [NotNullWhen(true)] out SshDestination? destination, [NotNullWhen(false)] out string? error)
     {
         destination = null;
-        error = null;
         string rest = (text ?? "").Trim();
         string? user = null;
         int at = rest.LastIndexOf('@');
@@ -26,47 +25,41 @@ public sealed record SshDestination(string? User, string Host, int? Port)
             user = rest[..at];
             rest = rest[(at + 1)..];
         }
-        string host = rest;
-        string? portText = null;
-        if (rest.StartsWith('['))
-        {
-            int close = rest.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0 || (close + 1 < rest.Length && rest[close + 1] != ':'))
-            {
-                error = $"Bad remote host '{text}': an IPv6 address goes in brackets, e.g. user@[::1]:22.";
-                return false;
-            }
-            host = rest[1..close];
-            portText = close + 1 < rest.Length ? rest[(close + 2)..] : null;
-        }
-        else if (rest.IndexOf(':', StringComparison.Ordinal) is int colon and >= 0)
-        {
-            if (rest.IndexOf(':', colon + 1) >= 0)
-            {
-                error = $"Bad remote host '{text}': put an IPv6 address in brackets, e.g. user@[::1]:22.";
-                return false;
-            }
-            host = rest[..colon];
-            portText = rest[(colon + 1)..];
-        }
+        string host;
         int? port = null;
-        if (portText is not null)
+        if (rest.Contains(':', StringComparison.Ordinal) && !IsBracketedAlone(rest))
         {
-            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p is < 1 or > 65535)
+            // With a port, the rule every HOST:PORT of the suite follows (HostPortText): brackets
+            // balanced and around the whole host, an IPv6 host bracketed. Before, 'a]:5' was host 'a]'.
+            if (!HostPortText.TryParse(rest, minPort: 1, allowEmptyHost: false, out host, out int p, out string? problem))
             {
-                error = $"Bad remote host '{text}': the port must be from 1 to 65535.";
+                error = $"Bad remote host '{text}': '{rest}' {problem}; use [user@]host[:port], an IPv6 address in brackets (user@[::1]:22).";
                 return false;
             }
             port = p;
+        }
+        else
+        {
+            host = IsBracketedAlone(rest) ? rest[1..^1] : rest;
+            if (host.AsSpan().ContainsAny('[', ']'))
+            {
+                error = $"Bad remote host '{text}': brackets go around a whole IPv6 address, e.g. user@[::1]:22.";
+                return false;
+            }
         }
         if (host.Length == 0 || host.StartsWith('-') || host.Any(char.IsWhiteSpace) || (user is not null && (user.Length == 0 || user.StartsWith('-') || user.Any(char.IsWhiteSpace))))
         {
             error = $"Bad remote host '{text}': use [user@]host[:port].";
             return false;
         }
+        error = null;
         destination = new SshDestination(user, host, port);
         return true;
     }
+
+    // "[::1]" without a port: an address in brackets alone (HostPortText wants a port).
+    private static bool IsBracketedAlone(string text) =>
+        text.Length >= 2 && text[0] == '[' && text[^1] == ']' && text.IndexOf(']', StringComparison.Ordinal) == text.Length - 1;
 
     /// <summary>The <c>user@host</c> argument of ssh and the host part of scp's.</summary>
     public string Login => User is null ? Host : $"{User}@{Host}";
