@@ -157,7 +157,7 @@ public sealed partial class ForkingServer : RpycServer
 
     private protected override void RefuseAtOwnLimit(Socket client)
     {
-        Refusal.Refuse(client, $"The server on port {Port} is at its worker limit: MaxWorkers ({_forking.MaxWorkers}) connections are being served or handed to workers. Try again later.");
+        Refusals.Refuse(client, $"The server on port {Port} is at its worker limit: MaxWorkers ({_forking.MaxWorkers}) connections are being served or handed to workers. Try again later.");
         _workersBusy.Record();
     }
 

@@ -13,35 +13,54 @@ namespace Rpyc.Servers;
 // sends FIN and reads until the client closes too, so nothing unread is left to reset.
 //
 // The socket is never handed on, so its async calls (which leave it non-blocking) cost nothing, and
-// no thread waits for a slow client. Each refusal is bounded in time, and at most MaxInFlight run:
-// past that a refused socket is closed at once, reset and all, as before.
-internal static class Refusal
+// no thread waits for a slow client. Each refusal is bounded in time, and at most MaxInFlight run in
+// the process: past that a refused socket is closed at once, reset and all, as before. Each server
+// has its own instance, which its Stop disposes: the refusals in progress end then (their sockets
+// closed), instead of outliving the server by up to the bound with its port's connections open.
+internal sealed class Refusal : IDisposable
 {
     private const int MaxInFlight = 64;
     // A first request is a few dozen bytes; a client that sends more is not answered.
     private const int MaxFrame = 64 * 1024;
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(2);
+    // Cancelled refusals close their sockets at once; Stop waits at most this for them.
+    private static readonly TimeSpan s_stopWait = TimeSpan.FromSeconds(1);
     private static readonly ChannelLimits s_limits = ChannelLimits.Default with { MaxFrameLength = MaxFrame, MaxDecompressedLength = MaxFrame };
     private static int s_inFlight;
+    // Never disposed: a refusal that starts after Stop links to it and ends at once.
+    private readonly CancellationTokenSource _stopping = new();
+    private int _inFlight;
+
+    /// <summary>This server's refusals not yet ended (tests).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Answers <paramref name="client"/>'s first request with <paramref name="reason"/> and closes it; returns at once.</summary>
-    public static void Refuse(Socket client, string reason)
+    public void Refuse(Socket client, string reason)
     {
-        if (Interlocked.Increment(ref s_inFlight) > MaxInFlight)
+        if (Interlocked.Increment(ref s_inFlight) > MaxInFlight || _stopping.IsCancellationRequested)
         {
             Interlocked.Decrement(ref s_inFlight);
             client.Dispose();
             return;
         }
+        Interlocked.Increment(ref _inFlight);
         _ = RefuseAsync(client, reason);
     }
 
-    private static async Task RefuseAsync(Socket client, string reason)
+    /// <summary>Ends the refusals in progress, closing their sockets, and waits for them (at most 1 s).</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        SpinWait.SpinUntil(() => InFlight == 0, s_stopWait);
+    }
+
+    private async Task RefuseAsync(Socket client, string reason)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxFrame);
         try
         {
-            using var deadline = new CancellationTokenSource(s_bound);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(s_bound);
             byte[]? reply = await ReadFirstRequestAsync(client, buffer, reason, deadline.Token).ConfigureAwait(false);
             if (reply is not null)
             {
@@ -54,14 +73,15 @@ internal static class Refusal
         }
         catch (Exception)
         {
-            // A peer that resets, stays silent past the bound or sends garbage is simply closed;
-            // nothing may escape a task that nobody awaits.
+            // A peer that resets, stays silent past the bound or sends garbage is simply closed, as
+            // is every refusal when the server stops; nothing may escape a task that nobody awaits.
         }
         finally
         {
             client.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
             Interlocked.Decrement(ref s_inFlight);
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 

@@ -129,6 +129,12 @@ public abstract partial class RpycServer : IDisposable
     /// <summary>The bound address.</summary>
     public string Host => ((IPEndPoint)_listener.LocalEndPoint!).Address.ToString();
 
+    /// <summary>This server's refused connections still being told why (<see cref="Stop"/> ends them).</summary>
+    private protected Refusal Refusals { get; } = new();
+
+    /// <summary>Refused connections not yet closed (tests).</summary>
+    internal int RefusalsInProgress => Refusals.InFlight;
+
     /// <summary>Whether <see cref="Stop"/> has been called.</summary>
     public bool IsStopped => Volatile.Read(ref _stopped) != 0;
 
@@ -240,7 +246,7 @@ public abstract partial class RpycServer : IDisposable
             switch (TryReserveConnection())
             {
                 case Admission.AtMaxConnections:
-                    Refusal.Refuse(client, $"The server on port {Port} is at its connection limit: MaxConnections ({Options.MaxConnections}) connections are being served. Try again later.");
+                    Refusals.Refuse(client, $"The server on port {Port} is at its connection limit: MaxConnections ({Options.MaxConnections}) connections are being served. Try again later.");
                     _refused.Record();
                     return;
                 case Admission.AtOwnLimit:
@@ -329,6 +335,7 @@ public abstract partial class RpycServer : IDisposable
         _listener.Dispose();
         _pending?.Dispose();
         OnStopping();
+        Refusals.Dispose();
         JoinAcceptors(TimeSpan.FromSeconds(5));
         _refused.Dispose();
         _silent.Dispose();

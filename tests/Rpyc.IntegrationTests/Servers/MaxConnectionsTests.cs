@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Rpyc.Protocol;
 
 namespace Rpyc.IntegrationTests.Servers;
@@ -112,6 +113,52 @@ public sealed class MaxConnectionsTests(ITestOutputHelper output)
 
         // The served one is untouched.
         Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+    }
+
+    // A refused client that keeps its end open holds its refusal (which reads until the client
+    // closes) for up to 2 s; a stopping server ends it, closing that socket, before Stop returns.
+    [Theory]
+    [InlineData(ServerKind.Threaded)]
+    [InlineData(ServerKind.Forking)]
+    public async Task Stop_EndsTheRefusalsInProgress_AndClosesTheirSockets(ServerKind kind)
+    {
+        using var log = new LogCapture(output);
+        RpycServer server = TestServers.Start<InteropService>(kind, new RpycServerOptions { Host = "127.0.0.1", Port = 0, MaxConnections = 1 });
+        RawConnection? refused = null;
+        try
+        {
+            using RpycConnection first = TestServers.Connect(server);
+            Assert.Equal("pong", first.RootNetref.CallMethod("ping"));
+            refused = await RawConnection.ConnectAsync(server.Port);
+            await refused.SendMessageAsync(RpycProtocolVersion.V5, MessageKind.Request, 1, RawConnection.Request(HandlerId.Ping, "over the limit"));
+            Assert.Equal(MessageKind.Exception, (await refused.ReadMessageAsync(RpycProtocolVersion.V5, s_bound))?.Message.Kind);
+            Assert.Null(await refused.ReadMessageAsync(RpycProtocolVersion.V5, s_bound));
+            Assert.Equal(1, server.RefusalsInProgress);
+        }
+        finally
+        {
+            server.Dispose();
+        }
+        Assert.Equal(0, server.RefusalsInProgress);
+        // The server's end is closed: what the client sends now is answered with a reset, and a
+        // send after that fails. Before, the refusal read on for up to 2 s after Stop.
+        long deadline = Environment.TickCount64 + 1_000;
+        SocketException? failed = null;
+        while (failed is null && Environment.TickCount64 < deadline)
+        {
+            try
+            {
+                await refused.SendAsync(new byte[] { 0 });
+                await Task.Delay(20);
+            }
+            catch (SocketException ex)
+            {
+                failed = ex;
+            }
+        }
+        refused.Dispose();
+        Assert.True(failed is not null, "The refused connection was still open 1 s after Stop.");
+        output.WriteLine($"send after Stop: {failed.SocketErrorCode}");
     }
 
     [Theory]
