@@ -141,6 +141,49 @@ internal static partial class FdPassing
         }
     }
 
+    // The worker's one byte back on the channel once it holds the descriptor (AwaitTaken).
+    private const byte TakenMarker = (byte)'T';
+
+    /// <summary>Tells the sender that the descriptor <see cref="Receive"/> returned is held here now.</summary>
+    /// <exception cref="SocketException">The send failed (the sender is gone).</exception>
+    public static void AcknowledgeTaken(Socket channel) => channel.Send([TakenMarker]);
+
+    /// <summary>Whether the receiver took what <see cref="Send"/> passed.</summary>
+    public enum Taken
+    {
+        /// <summary>It acknowledged: the descriptor is its own; the sender may close its copy.</summary>
+        Yes,
+
+        /// <summary>Its end closed first (it died): the descriptor died with its queue, the sender's copy is the only one.</summary>
+        No,
+
+        /// <summary>No answer in time: it may still take it (stopped, or starved of CPU).</summary>
+        Unknown,
+    }
+
+    /// <summary>
+    /// Waits for the receiver's acknowledgement of a <see cref="Send"/>. A descriptor in flight dies
+    /// with a receiver that dies before taking it, and with the sender's copy closed too, the client's
+    /// connection was reset with its first request unread; the sender keeps its copy until this says
+    /// <see cref="Taken.Yes"/>, so on <see cref="Taken.No"/> it can give the connection to another.
+    /// </summary>
+    public static Taken AwaitTaken(Socket channel, TimeSpan timeout)
+    {
+        Span<byte> answer = stackalloc byte[1];
+        try
+        {
+            if (!channel.Poll(timeout, SelectMode.SelectRead))
+            {
+                return Taken.Unknown;
+            }
+            return channel.Receive(answer) == 1 && answer[0] == TakenMarker ? Taken.Yes : Taken.No;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return Taken.No;
+        }
+    }
+
     // A socket's descriptor number, kept open while a system call uses it. DangerousGetHandle alone
     // returns a closed socket's old number, which the process may already have given to a new
     // descriptor (Unix reuses the lowest free one at once): a send would then go to whatever owns

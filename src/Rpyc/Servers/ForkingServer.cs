@@ -393,7 +393,15 @@ public sealed partial class ForkingServer : RpycServer
                 _serving[worker.Pid] = worker;
                 try
                 {
+                    if (FaultInjection is not null)
+                    {
+                        InjectFault($"hand-off {worker.Pid}");
+                    }
                     FdPassing.Send(worker.Channel!, client);
+                    if (FaultInjection is not null)
+                    {
+                        InjectFault($"handed-off {worker.Pid}");
+                    }
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
@@ -407,6 +415,17 @@ public sealed partial class ForkingServer : RpycServer
                     // count against MaxWorkers for as long as the server runs.
                     _serving.TryRemove(worker.Pid, out _);
                     throw;
+                }
+                switch (FdPassing.AwaitTaken(worker.Channel!, s_takenTimeout))
+                {
+                    case FdPassing.Taken.No:
+                        // Died between the send and taking it: this copy is the connection's last.
+                        _serving.TryRemove(worker.Pid, out _);
+                        RpycLog.Warn($"worker {worker.Pid} died before it took the connection; handing it to another.");
+                        continue;
+                    case FdPassing.Taken.Unknown:
+                        RpycLog.Warn($"worker {worker.Pid} did not confirm the connection within {s_takenTimeout.TotalSeconds:0} s; leaving it to that worker.");
+                        break;
                 }
                 // Top the pool up, but a moment later and off this thread: a starting runtime
                 // takes a whole core, and the new client's first call should not compete with it.
@@ -424,6 +443,10 @@ public sealed partial class ForkingServer : RpycServer
             }
         }
     }
+
+    // A ready worker waits in recvmsg and answers within microseconds; this bounds how long one that
+    // is stopped or starved holds up the hand-off thread (every later client waits behind it).
+    private static readonly TimeSpan s_takenTimeout = TimeSpan.FromSeconds(1);
 
     // The address accept(2) gave: a reset socket has no peer for getpeername(2) any more.
     private static string PeerOf(Socket client)
@@ -478,8 +501,9 @@ public sealed partial class ForkingServer : RpycServer
         }
     }
 
-    // A worker never writes on its channel, so a readable channel is one whose worker has gone
-    // (end of stream): its process closed it in dying, before the exit can be reported.
+    // An idle worker never writes on its channel (it writes once, to acknowledge the connection it
+    // was given), so a readable channel is one whose worker has gone (end of stream): its process
+    // closed it in dying, before the exit can be reported.
     private static bool IsAlive(Worker worker)
     {
         if (worker.Exited || worker.Channel is not Socket channel)

@@ -148,6 +148,15 @@ public static class ForkingWorker
             // The server stopped before giving this worker a connection.
             return 0;
         }
+        try
+        {
+            // The server keeps its copy of the connection until told this one holds it (FdPassing.AwaitTaken).
+            FdPassing.AcknowledgeTaken(control);
+        }
+        catch (SocketException)
+        {
+            // The server stopped meanwhile: the connection is this worker's alone; serve it.
+        }
         LoopbackPlacement.MoveOffPeerCpu(client);
         TimeSpan firstFrame = parsed.HandshakeTimeout;
         RpycConnection? accepted = tls is null || !Transport.TlsSupport.IsSupported ? RpycConnection.Accept(client, parsed.Options, factory()) : AcceptTls(client, tls, parsed, ref firstFrame, factory);

@@ -167,6 +167,43 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WorkerDiesAfterTheSendBeforeTakingTheConnection_AnotherWorkerServesIt()
+    {
+        // A descriptor in flight dies with a worker that dies before taking it, and the server closed
+        // its own copy right after the send: that client was reset with its first request unread.
+        using var log = new LogCapture(output);
+        using ForkingServer server = await StartWarmAsync(prestarted: 2, max: 4, shrinkAfter: TimeSpan.FromMinutes(10));
+        int victim = 0;
+        server.FaultInjection = stage =>
+        {
+            // Stopped before the send, so it cannot take the descriptor; killed after it, with the
+            // descriptor still queued to it.
+            if (stage.StartsWith("hand-off ", StringComparison.Ordinal) && Interlocked.CompareExchange(ref victim, int.Parse(stage[9..], CultureInfo.InvariantCulture), 0) == 0)
+            {
+                Signal(victim, "-STOP");
+            }
+            else if (stage == $"handed-off {Volatile.Read(ref victim)}")
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(victim);
+                process.Kill();
+                Assert.True(process.WaitForExit(s_bound), $"Worker {victim} did not exit.");
+            }
+        };
+
+        using RpycConnection client = TestServers.Connect(server);
+        Assert.Equal("pong", client.RootNetref.CallMethod("ping"));
+        Assert.NotEqual(0, victim);
+        Assert.NotEqual((long)victim, (long)client.RootNetref.CallMethod("pid")!);
+        await log.WaitForAsync(l => l.Contains($"worker {victim} died before it took the connection; handing it to another.", StringComparison.Ordinal), s_bound, "about the worker that died");
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        Assert.True(kill.WaitForExit(s_bound) && kill.ExitCode == 0, $"kill {signal} {pid} failed.");
+    }
+
+    [Fact]
     public async Task IdleWorkerKilled_NotCountedReady_ReplacedAndEveryClientServed()
     {
         // An idle worker that died (killed, crashed) stayed in the ready queue and counted as ready,
@@ -178,8 +215,8 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         using (var victim = System.Diagnostics.Process.GetProcessById(idle[0]))
         {
             victim.Kill();
-            // Dead, not dying: a worker killed during the hand-off takes the client down with it
-            // (a reset), which no check before the hand-off can see.
+            // Dead, not dying: this test is about the check before the hand-off (a worker that dies
+            // during it is WorkerDiesAfterTheSendBeforeTakingTheConnection_AnotherWorkerServesIt).
             Assert.True(victim.WaitForExit(s_bound), $"Worker {idle[0]} did not exit.");
         }
 
