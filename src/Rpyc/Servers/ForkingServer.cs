@@ -424,7 +424,7 @@ public sealed partial class ForkingServer : RpycServer
                         RpycLog.Warn($"worker {worker.Pid} died before it took the connection; handing it to another.");
                         continue;
                     case FdPassing.Taken.Unknown:
-                        RpycLog.Warn($"worker {worker.Pid} did not confirm the connection within {s_takenTimeout.TotalSeconds:0} s; leaving it to that worker.");
+                        RpycLog.Warn($"worker {worker.Pid} did not confirm the connection within {s_takenTimeout.TotalSeconds:0} s; leaving it to that worker (a worker of an Rpyc version before the confirmation never does: use one built from this server's version).");
                         break;
                 }
                 // Top the pool up, but a moment later and off this thread: a starting runtime

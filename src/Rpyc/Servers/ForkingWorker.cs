@@ -88,6 +88,14 @@ public static class ForkingWorker
 
     private static bool TryParse(string[] args, [NotNullWhen(true)] out WorkerArguments? parsed)
     {
+        if (args is [WorkerArguments.Marker, string version, ..] && version != WorkerArguments.MarkerVersion)
+        {
+            // A worker and a server of different Rpyc versions would not understand each other's
+            // control channel (version 2: the worker acknowledges the connection it is given).
+            Console.Error.WriteLine($"rpyc-worker: the server speaks worker protocol {version}, this worker {WorkerArguments.MarkerVersion}: use a worker built from the server's Rpyc version.");
+            parsed = null;
+            return false;
+        }
         try
         {
             parsed = WorkerArguments.Parse(args);
@@ -364,7 +372,8 @@ public static class ForkingWorker
 
         // First on every worker command line, so a program that is also its own worker can tell.
         public const string Marker = "--rpyc-worker";
-        public const string MarkerVersion = "1";
+        // 2: the worker acknowledges the descriptor it receives (FdPassing.AcknowledgeTaken).
+        public const string MarkerVersion = "2";
 
         public static string[] Format(string controlPath, Type serviceType, RpycConnectOptions o, TimeSpan handshakeTimeout, TimeSpan idleTimeout) =>
         [

@@ -29,6 +29,35 @@ public sealed class ForkingWorkerProgramTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Worker_GivenAnotherWorkerProtocol_ExitsWithUsageCodeAndSaysWhy()
+    {
+        // A protocol-1 worker never confirms the connection it is given, and a protocol-2 server
+        // would wait for each confirmation: the version on the command line tells them apart.
+        string apphost = Path.ChangeExtension(WorkerLocator.Path, null);
+        string[] args = Rpyc.Servers.ForkingWorker.WorkerArguments.Format("@rpyc-test-no-server", typeof(InteropService), RpycConnectOptions.Default);
+        args[1] = "1";
+        var start = new System.Diagnostics.ProcessStartInfo(apphost) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var worker = System.Diagnostics.Process.Start(start)!;
+        Task<string> stderr = worker.StandardError.ReadToEndAsync();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await worker.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            worker.Kill();
+            Assert.Fail("The worker did not exit within 30 s.");
+        }
+        Assert.Equal(2, worker.ExitCode);
+        Assert.Contains("the server speaks worker protocol 1, this worker 2", await stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WorkerPath_Missing_StartThrowsFileNotFound()
     {
         string missing = Path.Combine(Path.GetTempPath(), $"rpyc-no-such-worker-{Guid.NewGuid():N}");

@@ -61,8 +61,9 @@ public sealed class WorkerArgumentsTests
     [Theory]
     [InlineData("")]
     [InlineData("--rpyc-worker")]
-    [InlineData("--rpyc-worker 2 --control @c")]
-    [InlineData("serve --rpyc-worker 1")]
+    [InlineData("--rpyc-worker 1 --control @c")]
+    [InlineData("--rpyc-worker 3 --control @c")]
+    [InlineData("serve --rpyc-worker 2")]
     public void IsWorkerCommandLine_OtherCommandLines_False(string commandLine)
     {
         string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -85,7 +86,18 @@ public sealed class WorkerArgumentsTests
         args[Array.IndexOf(args, "--timeout-ms") + 1] = "soon";
 
         Assert.Equal(2, ForkingWorker.Run<RpycService>(args));
-        Assert.Equal(2, ForkingWorker.Run<RpycService>(["--rpyc-worker", "1"]));
+        Assert.Equal(2, ForkingWorker.Run<RpycService>(["--rpyc-worker", "2"]));
+    }
+
+    [Fact]
+    public void Run_AServerOfAnotherWorkerProtocol_ExitsWithUsageCode()
+    {
+        // Its message is checked on the real worker process (ForkingWorkerProgramTests).
+        string[] args = ForkingWorker.WorkerArguments.Format("@rpyc-test-no-server", typeof(RpycService), RpycConnectOptions.Default);
+        args[1] = "1";
+
+        Assert.Equal(2, ForkingWorker.Run<RpycService>(args));
+        Assert.Equal(2, ForkingWorker.Run(args));
     }
 
     /// <summary>A service the worker under test was not compiled with.</summary>
