@@ -15,7 +15,11 @@ internal sealed class LocalObjectTable
     // Get reads it without the lock (every request on the root looks up the root: the lock was a
     // tenth of a ping's server-side work with the table's other costs gone); Add, Release and Clear
     // change it and _byObject together under _lock.
-    private readonly ConcurrentDictionary<long, Entry> _byId = new();
+    // One lock stripe, room for a few objects: every write is under _lock anyway, and the default
+    // (a stripe per CPU, 31 buckets) cost each new connection ~760 B more on the 2-vCPU VM (the
+    // connect + first call benchmarks allocate a table on each side) and a lock object per CPU on
+    // a large machine, for a table that on most connections holds the root service alone.
+    private readonly ConcurrentDictionary<long, Entry> _byId = new(concurrencyLevel: 1, capacity: 4);
     private readonly object _lock = new();
     private readonly Dictionary<object, IdPack> _byObject = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Type, long> _classIds = [];
