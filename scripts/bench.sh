@@ -28,6 +28,7 @@ dotnet build -c Release src/Rpyc.Bench.Cli -v q --nologo "${BUILD_FLAGS[@]}"
 # PDBs: their build then differed from the CLI's, and every later run compiled both again (169 s).
 dotnet publish src/Rpyc.Bench.Worker -c Release -o src/Rpyc.Bench.Cli/bin/Release/net10.0/aot-worker -v q --nologo "${BUILD_FLAGS[@]}" \
     -p:SuppressTrimAnalysisWarnings=true -p:SuppressAotAnalysisWarnings=true -p:NativeDebugSymbols=false \
-  || echo "bench.sh: the NativeAOT worker did not build (it needs clang); rpyc_forking runs the JIT rpyc-worker.dll" >&2
+  || { rm -rf src/Rpyc.Bench.Cli/bin/Release/net10.0/aot-worker  # an older one left there would be used instead
+       echo "bench.sh: the NativeAOT worker did not build (it needs clang); rpyc_forking runs the JIT rpyc-worker.dll" >&2; }
 dotnet build-server shutdown --vbcscompiler > /dev/null 2>&1 || true
 exec dotnet src/Rpyc.Bench.Cli/bin/Release/net10.0/rpycbench.dll --python --runs 3 --num-connections 60 --wrk-seconds 1 -o artifacts/rpycbench.json --plots artifacts/plots "$@"

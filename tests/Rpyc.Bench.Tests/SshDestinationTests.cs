@@ -20,29 +20,30 @@ public sealed class SshDestinationTests
     }
 
     [Theory]
-    [InlineData("a]:5")]
-    [InlineData("a]")]
-    [InlineData("[a")]
-    [InlineData("a[b]:5")]
-    [InlineData("[::1:5")]
-    [InlineData("::1]:5")]
-    [InlineData("[]")]
-    [InlineData("[]:22")]
-    [InlineData("::1")]
-    [InlineData("host:")]
-    [InlineData("host:0")]
-    [InlineData("host:65536")]
-    [InlineData("host:22x")]
-    [InlineData("[::1]x")]
-    [InlineData("")]
-    [InlineData("@host")]
-    [InlineData("-oProxyCommand=x")]
-    [InlineData("me@-host")]
-    [InlineData("my user@host")]
-    public void Invalid_SaysWhy(string text)
+    [InlineData("a]:5", "unbalanced brackets")]
+    [InlineData("a]", "brackets go around a whole IPv6 address")]
+    [InlineData("[a", "brackets go around a whole IPv6 address")]
+    [InlineData("a[b]:5", "brackets that do not enclose the whole host")]
+    [InlineData("[::1:5", "unbalanced brackets")]
+    [InlineData("::1]:5", "unbalanced brackets")]
+    [InlineData("[]", "use [user@]host[:port]")]
+    [InlineData("[]:22", "empty host in brackets")]
+    [InlineData("::1", "needs brackets around its IPv6 host")]
+    [InlineData("host:", "has no port")]
+    [InlineData("host:0", "not one of 1..65535")]
+    [InlineData("host:65536", "not one of 1..65535")]
+    [InlineData("host:22x", "not one of 1..65535")]
+    [InlineData("[::1]x", "brackets that do not enclose the whole host")]
+    [InlineData("", "use [user@]host[:port]")]
+    [InlineData("@host", "use [user@]host[:port]")]
+    [InlineData("-oProxyCommand=x", "use [user@]host[:port]")]
+    [InlineData("me@-host", "use [user@]host[:port]")]
+    [InlineData("my user@host", "use [user@]host[:port]")]
+    public void Invalid_SaysWhy(string text, string why)
     {
         Assert.False(SshDestination.TryParse(text, out SshDestination? destination, out string? error));
         Assert.Null(destination);
         Assert.StartsWith($"Bad remote host '{text}'", error, StringComparison.Ordinal);
+        Assert.Contains(why, error, StringComparison.Ordinal);
     }
 }

@@ -4,13 +4,16 @@ using Rpyc.Servers;
 namespace Rpyc.Tests;
 
 /// <summary>
-/// Passing a socket over a Unix channel (SCM_RIGHTS): it arrives as a working socket, and a closed
-/// channel is refused even when its descriptor number already belongs to a newer socket.
+/// Passing a socket over a Unix channel (SCM_RIGHTS): it arrives as a working socket, the sender
+/// learns whether the receiver took it, and a closed channel is refused even when its descriptor
+/// number already belongs to a newer socket.
 /// </summary>
 public class FdPassingTests
 {
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
+
     [Fact]
-    public void Send_ThenReceive_TheReceivedSocketIsTheSameConnection()
+    public void HandOver_ReceiverAcknowledges_TakenYes_TheReceivedSocketIsTheSameConnection()
     {
         (Socket channel, Socket workerEnd) = UnixPair();
         (Socket client, Socket accepted) = TcpPair();
@@ -19,8 +22,13 @@ public class FdPassingTests
         using (client)
         using (accepted)
         {
-            FdPassing.Send(channel, accepted);
-            using Socket received = FdPassing.Receive(workerEnd)!;
+            Socket? taken = null;
+            Assert.Equal(FdPassing.Taken.Yes, FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
+            {
+                taken = FdPassing.Receive(workerEnd);
+                FdPassing.AcknowledgeTaken(workerEnd);
+            }));
+            using Socket received = taken!;
 
             client.Send("hello"u8);
             var buffer = new byte[5];
@@ -31,7 +39,7 @@ public class FdPassingTests
     }
 
     [Fact]
-    public void Send_OverAClosedChannel_ThrowsObjectDisposed_NothingReachesANewerSocket()
+    public void HandOver_OverAClosedChannel_ThrowsObjectDisposed_NothingReachesANewerSocket()
     {
         // The server disposes an exited worker's channel; a hand-off racing with that exit used to
         // send on the old descriptor number, which Unix gives to the next socket opened (here most
@@ -47,10 +55,84 @@ public class FdPassingTests
         using (client)
         using (accepted)
         {
-            Assert.Throws<ObjectDisposedException>(() => FdPassing.Send(closed, accepted));
+            Assert.Throws<ObjectDisposedException>(() => FdPassing.HandOver(closed, accepted, s_wait));
 
             Assert.Equal(0, reused.Available);
             Assert.Equal(0, reusedPeer.Available);
+        }
+    }
+
+    [Fact]
+    public void HandOver_ReceiverGoneBeforeTakingIt_TakenNo_TheSendersCopyStillWorks()
+    {
+        (Socket channel, Socket workerEnd) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (channel)
+        using (client)
+        using (accepted)
+        {
+            // The descriptor is queued to a receiver that closes without reading it (a worker killed).
+            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: workerEnd.Dispose);
+
+            Assert.Equal(FdPassing.Taken.No, taken);
+            client.Send("still here"u8);
+            var buffer = new byte[10];
+            accepted.ReceiveTimeout = 5000;
+            Assert.Equal(10, accepted.Receive(buffer));
+        }
+    }
+
+    [Fact]
+    public void HandOver_ReceiverSilent_TakenUnknownAfterTheTimeout()
+    {
+        (Socket channel, Socket workerEnd) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (channel)
+        using (workerEnd)
+        using (client)
+        using (accepted)
+        {
+            Assert.Equal(FdPassing.Taken.Unknown, FdPassing.HandOver(channel, accepted, TimeSpan.FromMilliseconds(100)));
+        }
+    }
+
+    [Fact]
+    public void HandOver_ChannelDisposedAfterTheAcknowledgement_StillTakenYes()
+    {
+        // The server disposes a worker's channel when it sees the worker exit; a worker that took
+        // the connection, acknowledged and exited before the wait read its answer must not read as
+        // one that died before taking it (its connection would go to a second worker, half read).
+        (Socket channel, Socket workerEnd) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (workerEnd)
+        using (client)
+        using (accepted)
+        {
+            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
+            {
+                FdPassing.Receive(workerEnd)!.Dispose();
+                FdPassing.AcknowledgeTaken(workerEnd);
+                workerEnd.Dispose();
+                channel.Dispose();
+            });
+
+            Assert.Equal(FdPassing.Taken.Yes, taken);
+        }
+    }
+
+    [Fact]
+    public void HandOver_AnAnswerThatIsNotTheAcknowledgement_TakenUnknown()
+    {
+        (Socket channel, Socket workerEnd) = UnixPair();
+        (Socket client, Socket accepted) = TcpPair();
+        using (channel)
+        using (workerEnd)
+        using (client)
+        using (accepted)
+        {
+            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () => workerEnd.Send("x"u8));
+
+            Assert.Equal(FdPassing.Taken.Unknown, taken);
         }
     }
 

@@ -14,6 +14,11 @@ internal static partial class FdPassing
     private const int ScmRights = 1;
     private const int EINTR = 4;
     private const int EAGAIN = 11;
+    private const int EPIPE = 32;
+    private const int ECONNRESET = 104;
+    private const short PollIn = 0x001;
+    private const int MsgDontWait = 0x40;
+    private const int FDupFdCloexec = 1030;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec
@@ -56,15 +61,54 @@ internal static partial class FdPassing
         }
     }
 
-    /// <summary>Sends <paramref name="passed"/>'s descriptor with one marker byte over <paramref name="channel"/>.</summary>
+    /// <summary>
+    /// Sends <paramref name="passed"/>'s descriptor with one marker byte over <paramref name="channel"/>,
+    /// then waits up to <paramref name="timeout"/> for the receiver to say it holds it
+    /// (<see cref="AcknowledgeTaken"/>). A descriptor in flight dies with a receiver that dies before
+    /// taking it, and with the sender's copy closed too, the client's connection was reset with its
+    /// first request unread: the sender keeps its copy until this returns <see cref="Taken.Yes"/>, so
+    /// on <see cref="Taken.No"/> it can give the connection to another receiver. The channel's
+    /// descriptor is held across the send and the wait, so a concurrent dispose of the channel (the
+    /// receiver's exit seen meanwhile) cannot hide an acknowledgement already sent.
+    /// </summary>
+    /// <param name="channel">The receiver's channel.</param>
+    /// <param name="passed">The socket to pass.</param>
+    /// <param name="timeout">How long to wait for the acknowledgement.</param>
+    /// <param name="sent">Called between the send and the wait (fault injection in tests), or <c>null</c>.</param>
+    /// <returns>Whether the receiver took it.</returns>
     /// <exception cref="ObjectDisposedException">Either socket is closed (a worker that exited: its channel is disposed).</exception>
     /// <exception cref="SocketException">The send failed.</exception>
-    public static void Send(Socket channel, Socket passed)
+    public static Taken HandOver(Socket channel, Socket passed, TimeSpan timeout, Action? sent = null)
     {
         EnsureSupported();
-        using var channelFd = new HeldDescriptor(channel);
-        using var passedFd = new HeldDescriptor(passed);
-        SendDescriptor(channel, channelFd.Fd, passedFd.Fd);
+        int answerFd;
+        using (var channelFd = new HeldDescriptor(channel))
+        {
+            using (var passedFd = new HeldDescriptor(passed))
+            {
+                SendDescriptor(channel, channelFd.Fd, passedFd.Fd);
+            }
+            // The wait reads a duplicate: holding the channel's own handle across it would make a
+            // concurrent Dispose of the channel block until the wait ends (SafeSocketHandle waits
+            // for its users), and Socket's calls throw once it is disposed.
+            // Close-on-exec: a worker started meanwhile must not inherit this end of the channel.
+            answerFd = fcntl(channelFd.Fd, FDupFdCloexec, 0);
+        }
+        if (answerFd < 0)
+        {
+            // Out of descriptors: no way to listen; as a receiver that did not answer.
+            sent?.Invoke();
+            return Taken.Unknown;
+        }
+        try
+        {
+            sent?.Invoke();
+            return AwaitTaken(answerFd, timeout);
+        }
+        finally
+        {
+            close(answerFd);
+        }
     }
 
     private static unsafe void SendDescriptor(Socket channel, int channelFd, int fd)
@@ -148,7 +192,7 @@ internal static partial class FdPassing
     /// <exception cref="SocketException">The send failed (the sender is gone).</exception>
     public static void AcknowledgeTaken(Socket channel) => channel.Send([TakenMarker]);
 
-    /// <summary>Whether the receiver took what <see cref="Send"/> passed.</summary>
+    /// <summary>Whether the receiver took what <see cref="HandOver"/> passed.</summary>
     public enum Taken
     {
         /// <summary>It acknowledged: the descriptor is its own; the sender may close its copy.</summary>
@@ -161,28 +205,55 @@ internal static partial class FdPassing
         Unknown,
     }
 
-    /// <summary>
-    /// Waits for the receiver's acknowledgement of a <see cref="Send"/>. A descriptor in flight dies
-    /// with a receiver that dies before taking it, and with the sender's copy closed too, the client's
-    /// connection was reset with its first request unread; the sender keeps its copy until this says
-    /// <see cref="Taken.Yes"/>, so on <see cref="Taken.No"/> it can give the connection to another.
-    /// </summary>
-    public static Taken AwaitTaken(Socket channel, TimeSpan timeout)
+    // On HandOver's duplicate of the channel's descriptor, which stays open when the channel is
+    // disposed: the acknowledgement may be waiting in it.
+    private static unsafe Taken AwaitTaken(int channelFd, TimeSpan timeout)
     {
-        Span<byte> answer = stackalloc byte[1];
-        try
+        var request = new PollFd { Fd = channelFd, Events = PollIn };
+        long deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        while (true)
         {
-            if (!channel.Poll(timeout, SelectMode.SelectRead))
+            int ready = poll(ref request, 1, (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue));
+            if (ready > 0)
+            {
+                break;
+            }
+            if (ready == 0 || Marshal.GetLastPInvokeError() != EINTR)
             {
                 return Taken.Unknown;
             }
-            return channel.Receive(answer) == 1 && answer[0] == TakenMarker ? Taken.Yes : Taken.No;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        byte answer = 0;
+        nint n = recv(channelFd, &answer, 1, MsgDontWait);
+        if (n == 1)
         {
-            return Taken.No;
+            // Anything else is not the protocol: the receiver is alive and may hold the connection.
+            return answer == TakenMarker ? Taken.Yes : Taken.Unknown;
         }
+        // End of stream, or a reset (its end closed with the descriptor message unread): it died
+        // before taking it. EAGAIN cannot follow a readable poll; treated as no answer.
+        return n == 0 || Marshal.GetLastPInvokeError() is ECONNRESET or EPIPE ? Taken.No : Taken.Unknown;
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int poll(ref PollFd fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial nint recv(int socket, byte* buffer, nuint length, int flags);
 
     // A socket's descriptor number, kept open while a system call uses it. DangerousGetHandle alone
     // returns a closed socket's old number, which the process may already have given to a new

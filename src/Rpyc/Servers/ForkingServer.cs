@@ -391,17 +391,16 @@ public sealed partial class ForkingServer : RpycServer
                 // Before the hand-off: a worker whose client hangs up at once can exit right after it, and
                 // its exit must find it here, or it would count as serving for good.
                 _serving[worker.Pid] = worker;
+                FdPassing.Taken taken;
                 try
                 {
+                    Action? sent = null;
                     if (FaultInjection is not null)
                     {
                         InjectFault($"hand-off {worker.Pid}");
+                        sent = () => InjectFault($"handed-off {worker.Pid}");
                     }
-                    FdPassing.Send(worker.Channel!, client);
-                    if (FaultInjection is not null)
-                    {
-                        InjectFault($"handed-off {worker.Pid}");
-                    }
+                    taken = FdPassing.HandOver(worker.Channel!, client, s_takenTimeout, sent);
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
@@ -416,7 +415,7 @@ public sealed partial class ForkingServer : RpycServer
                     _serving.TryRemove(worker.Pid, out _);
                     throw;
                 }
-                switch (FdPassing.AwaitTaken(worker.Channel!, s_takenTimeout))
+                switch (taken)
                 {
                     case FdPassing.Taken.No:
                         // Died between the send and taking it: this copy is the connection's last.

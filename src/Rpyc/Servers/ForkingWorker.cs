@@ -83,8 +83,12 @@ public static class ForkingWorker
     /// }
     /// </code>
     /// </example>
+    /// <remarks>
+    /// True for a worker command line of any worker protocol version: one of another version still
+    /// goes to <c>Run</c>, which says why it cannot serve it, instead of starting the application.
+    /// </remarks>
     public static bool IsWorkerCommandLine(string[] args) =>
-        args is [WorkerArguments.Marker, WorkerArguments.MarkerVersion, ..];
+        args is [WorkerArguments.Marker, _, ..];
 
     private static bool TryParse(string[] args, [NotNullWhen(true)] out WorkerArguments? parsed)
     {
@@ -158,7 +162,7 @@ public static class ForkingWorker
         }
         try
         {
-            // The server keeps its copy of the connection until told this one holds it (FdPassing.AwaitTaken).
+            // The server keeps its copy of the connection until told this one holds it (FdPassing.HandOver).
             FdPassing.AcknowledgeTaken(control);
         }
         catch (SocketException)

@@ -37,13 +37,15 @@ internal sealed class Refusal : IDisposable
     /// <summary>Answers <paramref name="client"/>'s first request with <paramref name="reason"/> and closes it; returns at once.</summary>
     public void Refuse(Socket client, string reason)
     {
+        // Counted before the check, so that a Dispose that runs between the two waits for this one.
+        Interlocked.Increment(ref _inFlight);
         if (Interlocked.Increment(ref s_inFlight) > MaxInFlight || _stopping.IsCancellationRequested)
         {
             Interlocked.Decrement(ref s_inFlight);
             client.Dispose();
+            Interlocked.Decrement(ref _inFlight);
             return;
         }
-        Interlocked.Increment(ref _inFlight);
         _ = RefuseAsync(client, reason);
     }
 

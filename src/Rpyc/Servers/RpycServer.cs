@@ -334,8 +334,9 @@ public abstract partial class RpycServer : IDisposable
         }
         _listener.Dispose();
         _pending?.Dispose();
-        OnStopping();
+        // Before OnStopping, which may wait seconds for workers and connections to end.
         Refusals.Dispose();
+        OnStopping();
         JoinAcceptors(TimeSpan.FromSeconds(5));
         _refused.Dispose();
         _silent.Dispose();

@@ -195,6 +195,8 @@ public sealed class ForkingServerPoolTests(ITestOutputHelper output)
         Assert.NotEqual(0, victim);
         Assert.NotEqual((long)victim, (long)client.RootNetref.CallMethod("pid")!);
         await log.WaitForAsync(l => l.Contains($"worker {victim} died before it took the connection; handing it to another.", StringComparison.Ordinal), s_bound, "about the worker that died");
+        // The worker that took it confirmed it: without the confirmation each hand-off would wait its 1 s.
+        Assert.DoesNotContain(log.Lines, l => l.Contains("did not confirm the connection", StringComparison.Ordinal));
     }
 
     private static void Signal(int pid, string signal)
