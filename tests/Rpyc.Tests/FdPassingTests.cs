@@ -15,27 +15,21 @@ public class FdPassingTests
     [Fact]
     public void HandOver_ReceiverAcknowledges_TakenYes_TheReceivedSocketIsTheSameConnection()
     {
-        (Socket channel, Socket workerEnd) = UnixPair();
-        (Socket client, Socket accepted) = TcpPair();
-        using (channel)
-        using (workerEnd)
-        using (client)
-        using (accepted)
+        using var pairs = new Pairs();
+        (Socket channel, Socket workerEnd, Socket client, Socket accepted) = pairs;
+        Socket? taken = null;
+        Assert.Equal(FdPassing.Taken.Yes, FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
         {
-            Socket? taken = null;
-            Assert.Equal(FdPassing.Taken.Yes, FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
-            {
-                taken = FdPassing.Receive(workerEnd);
-                FdPassing.AcknowledgeTaken(workerEnd);
-            }));
-            using Socket received = taken!;
+            taken = FdPassing.Receive(workerEnd);
+            FdPassing.AcknowledgeTaken(workerEnd);
+        }));
+        using Socket received = taken!;
 
-            client.Send("hello"u8);
-            var buffer = new byte[5];
-            received.ReceiveTimeout = 5000;
-            Assert.Equal(5, received.Receive(buffer));
-            Assert.Equal("hello"u8.ToArray(), buffer);
-        }
+        client.Send("hello"u8);
+        var buffer = new byte[5];
+        received.ReceiveTimeout = 5000;
+        Assert.Equal(5, received.Receive(buffer));
+        Assert.Equal("hello"u8.ToArray(), buffer);
     }
 
     [Fact]
@@ -65,35 +59,24 @@ public class FdPassingTests
     [Fact]
     public void HandOver_ReceiverGoneBeforeTakingIt_TakenNo_TheSendersCopyStillWorks()
     {
-        (Socket channel, Socket workerEnd) = UnixPair();
-        (Socket client, Socket accepted) = TcpPair();
-        using (channel)
-        using (client)
-        using (accepted)
-        {
-            // The descriptor is queued to a receiver that closes without reading it (a worker killed).
-            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: workerEnd.Dispose);
+        using var pairs = new Pairs();
+        (Socket channel, Socket workerEnd, Socket client, Socket accepted) = pairs;
+        // The descriptor is queued to a receiver that closes without reading it (a worker killed).
+        FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: workerEnd.Dispose);
 
-            Assert.Equal(FdPassing.Taken.No, taken);
-            client.Send("still here"u8);
-            var buffer = new byte[10];
-            accepted.ReceiveTimeout = 5000;
-            Assert.Equal(10, accepted.Receive(buffer));
-        }
+        Assert.Equal(FdPassing.Taken.No, taken);
+        client.Send("still here"u8);
+        var buffer = new byte[10];
+        accepted.ReceiveTimeout = 5000;
+        Assert.Equal(10, accepted.Receive(buffer));
     }
 
     [Fact]
     public void HandOver_ReceiverSilent_TakenUnknownAfterTheTimeout()
     {
-        (Socket channel, Socket workerEnd) = UnixPair();
-        (Socket client, Socket accepted) = TcpPair();
-        using (channel)
-        using (workerEnd)
-        using (client)
-        using (accepted)
-        {
-            Assert.Equal(FdPassing.Taken.Unknown, FdPassing.HandOver(channel, accepted, TimeSpan.FromMilliseconds(100)));
-        }
+        using var pairs = new Pairs();
+        (Socket channel, Socket workerEnd, Socket client, Socket accepted) = pairs;
+        Assert.Equal(FdPassing.Taken.Unknown, FdPassing.HandOver(channel, accepted, TimeSpan.FromMilliseconds(100)));
     }
 
     [Fact]
@@ -102,38 +85,27 @@ public class FdPassingTests
         // The server disposes a worker's channel when it sees the worker exit; a worker that took
         // the connection, acknowledged and exited before the wait read its answer must not read as
         // one that died before taking it (its connection would go to a second worker, half read).
-        (Socket channel, Socket workerEnd) = UnixPair();
-        (Socket client, Socket accepted) = TcpPair();
-        using (workerEnd)
-        using (client)
-        using (accepted)
+        using var pairs = new Pairs();
+        (Socket channel, Socket workerEnd, Socket client, Socket accepted) = pairs;
+        FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
         {
-            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () =>
-            {
-                FdPassing.Receive(workerEnd)!.Dispose();
-                FdPassing.AcknowledgeTaken(workerEnd);
-                workerEnd.Dispose();
-                channel.Dispose();
-            });
+            FdPassing.Receive(workerEnd)!.Dispose();
+            FdPassing.AcknowledgeTaken(workerEnd);
+            workerEnd.Dispose();
+            channel.Dispose();
+        });
 
-            Assert.Equal(FdPassing.Taken.Yes, taken);
-        }
+        Assert.Equal(FdPassing.Taken.Yes, taken);
     }
 
     [Fact]
     public void HandOver_AnAnswerThatIsNotTheAcknowledgement_TakenUnknown()
     {
-        (Socket channel, Socket workerEnd) = UnixPair();
-        (Socket client, Socket accepted) = TcpPair();
-        using (channel)
-        using (workerEnd)
-        using (client)
-        using (accepted)
-        {
-            FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () => workerEnd.Send("x"u8));
+        using var pairs = new Pairs();
+        (Socket channel, Socket workerEnd, Socket client, Socket accepted) = pairs;
+        FdPassing.Taken taken = FdPassing.HandOver(channel, accepted, s_wait, sent: () => workerEnd.Send("x"u8));
 
-            Assert.Equal(FdPassing.Taken.Unknown, taken);
-        }
+        Assert.Equal(FdPassing.Taken.Unknown, taken);
     }
 
     [Fact]
@@ -144,6 +116,33 @@ public class FdPassingTests
         channel.Dispose();
 
         Assert.Throws<ObjectDisposedException>(() => FdPassing.Receive(channel));
+    }
+
+    // A worker's channel (its two ends) and a client's TCP connection (its two ends); disposing a
+    // socket twice is harmless, so the tests may close any of them early.
+    private sealed class Pairs : IDisposable
+    {
+        private readonly Socket _channel;
+        private readonly Socket _workerEnd;
+        private readonly Socket _client;
+        private readonly Socket _accepted;
+
+        public Pairs()
+        {
+            (_channel, _workerEnd) = UnixPair();
+            (_client, _accepted) = TcpPair();
+        }
+
+        public void Deconstruct(out Socket channel, out Socket workerEnd, out Socket client, out Socket accepted) =>
+            (channel, workerEnd, client, accepted) = (_channel, _workerEnd, _client, _accepted);
+
+        public void Dispose()
+        {
+            _channel.Dispose();
+            _workerEnd.Dispose();
+            _client.Dispose();
+            _accepted.Dispose();
+        }
     }
 
     private static (Socket, Socket) UnixPair()
