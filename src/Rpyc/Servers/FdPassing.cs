@@ -67,9 +67,9 @@ internal static partial class FdPassing
     /// (<see cref="AcknowledgeTaken"/>). A descriptor in flight dies with a receiver that dies before
     /// taking it, and with the sender's copy closed too, the client's connection was reset with its
     /// first request unread: the sender keeps its copy until this returns <see cref="Taken.Yes"/>, so
-    /// on <see cref="Taken.No"/> it can give the connection to another receiver. The channel's
-    /// descriptor is held across the send and the wait, so a concurrent dispose of the channel (the
-    /// receiver's exit seen meanwhile) cannot hide an acknowledgement already sent.
+    /// on <see cref="Taken.No"/> it can give the connection to another receiver. The wait reads a
+    /// duplicate of the channel's descriptor, so a concurrent dispose of the channel (the receiver's
+    /// exit seen meanwhile) cannot hide an acknowledgement already sent.
     /// </summary>
     /// <param name="channel">The receiver's channel.</param>
     /// <param name="passed">The socket to pass.</param>
@@ -94,15 +94,14 @@ internal static partial class FdPassing
             // Close-on-exec: a worker started meanwhile must not inherit this end of the channel.
             answerFd = fcntl(channelFd.Fd, FDupFdCloexec, 0);
         }
+        sent?.Invoke();
         if (answerFd < 0)
         {
             // Out of descriptors: no way to listen; as a receiver that did not answer.
-            sent?.Invoke();
             return Taken.Unknown;
         }
         try
         {
-            sent?.Invoke();
             return AwaitTaken(answerFd, timeout);
         }
         finally
